@@ -64,4 +64,68 @@ struct persona_reply {
 int persona_call_reply(struct persona_call *pc, const char *rep_text,
                        struct persona_reply *out);
 
+/* ---- Additions: intents and call introspection (for tests, the live
+ * loop's logs and the scorer's evidence). ---- */
+
+/* What a rep utterance does; one utterance may carry several. The phrase
+ * lists that recognise each intent are data (the drill's "intents"). */
+enum persona_intent {
+  PERSONA_INTENT_GREETING,
+  PERSONA_INTENT_INTRODUCTION,
+  PERSONA_INTENT_RECORDING_DISCLOSURE,
+  PERSONA_INTENT_TPMO_DISCLAIMER,
+  PERSONA_INTENT_PERMISSION,
+  PERSONA_INTENT_ASK_DOCTORS,
+  PERSONA_INTENT_ASK_PRESCRIPTIONS,
+  PERSONA_INTENT_ASK_PHARMACY,
+  PERSONA_INTENT_ASK_COVERAGE,
+  PERSONA_INTENT_ASK_BUDGET,
+  PERSONA_INTENT_ASK_EXTRA_HELP,
+  PERSONA_INTENT_ASK_HEALTH,
+  PERSONA_INTENT_PLAN_PRESENTATION,
+  PERSONA_INTENT_OBJECTION_HANDLING,
+  PERSONA_INTENT_ENROLLMENT_ASK,
+  PERSONA_INTENT_RECAP,
+  PERSONA_INTENT_GOODBYE,
+  PERSONA_INTENT_PRESSURE,
+  PERSONA_INTENT_OFF_TOPIC,
+  PERSONA_INTENT_REPEAT_REQUEST,
+  PERSONA_INTENT__COUNT
+};
+
+/* The drill-file name of an intent ("greeting", "ask_doctors", ...), or
+ * NULL if out of range. Static string. */
+const char *persona_intent_name(enum persona_intent i);
+
+/* Classifies one rep utterance with d's phrase lists. Returns a bitmask of
+ * (1u << enum persona_intent); 0 when nothing matched. Thread-safe. */
+uint32_t drill_classify(const struct drill *d, const char *text);
+
+/* A snapshot of a call's state. Strings are static. */
+struct persona_call_info {
+  unsigned turn;            /* rep utterances fed so far */
+  int trust;                /* 0..100 */
+  int patience;             /* hangs up at 0 */
+  const char *stage;        /* "opening" | "compliance" | "discovery" | "presentation" |
+                               "objections" | "closing" | "enrolled" | "ended" */
+  unsigned disclosure_turn; /* rep turn of the recording disclosure; 0 = not yet */
+  unsigned tpmo_turn;       /* rep turn of the TPMO disclaimer; 0 = not yet */
+  unsigned permission_turn; /* rep turn of the scope-of-appointment ask; 0 = not yet */
+  unsigned objections_raised;
+  unsigned objections_addressed;
+  bool objection_open;      /* one raised and not yet addressed */
+  unsigned facts_revealed;  /* bitmask: coverage, doctors, drugs, pharmacy, budget,
+                               extra help, health (bit 0..6) */
+  unsigned pressure_count;
+  bool enrolled;            /* the persona agreed to enroll */
+  bool ended;               /* the persona hung up */
+  uint32_t last_intents;    /* drill_classify() of the last rep utterance */
+  size_t persona_idx;
+};
+
+void persona_call_info(const struct persona_call *pc, struct persona_call_info *out);
+
+/* Heap bytes owned by pc (it makes exactly one allocation). */
+size_t persona_call_footprint(const struct persona_call *pc);
+
 #endif

@@ -21,6 +21,8 @@ struct rubric;
 struct rubric *rubric_parse(const char *json_text, size_t len, char *err, size_t errlen);
 /* Accepts NULL. */
 void rubric_free(struct rubric *r);
+/* The file's "rubricVersion"; borrowed, valid while r lives. NULL if r is. */
+const char *rubric_version(const struct rubric *r);
 
 struct score_turn {
   const char *role;    /* "assistant" (the persona) or "user" (the rep) */

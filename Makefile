@@ -1,0 +1,41 @@
+# The two commands a newcomer runs (see README.md):
+#   make run   install what is missing, build, start the server with a demo tenant
+#   make test  install what is missing, build (release + sanitizers), run every test
+# Everything else here is a step of those two.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build build-asan run test unit-test api-test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+	@scripts/npm-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATHOS_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+run: build
+	@scripts/run-demo.sh $(BUILD)/athos
+
+unit-test: build-asan
+	@cd $(ASAN_BUILD) && ctest --output-on-failure
+
+api-test: build build-asan
+	@scripts/api-test.sh
+
+test: unit-test api-test
+
+bench: build
+	@bench/run-all.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,211 @@
+/*
+ * calls.c — GET /calls (a page of the tenant's scored calls, newest
+ * first, keyset-paginated) and GET /calls/{callId} (one scored call with
+ * transcript and score). Calls not yet scored, unknown ids and other
+ * tenants' calls are all the same 404.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/cursor.h"
+#include "api/handlers.h"
+#include "api/validate.h"
+#include "http/server.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 100
+
+static json_t *iso_or_null(int64_t ms)
+{
+  if (ms == 0)
+    return json_null();
+  char buf[32];
+  time_format_iso(ms, buf, sizeof buf);
+  return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+  return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+/* The SlimCall shape. */
+static json_t *slim_call(const struct call_row *c)
+{
+  json_t *j = json_object();
+  json_object_set_new(j, "id", json_string(c->public_id));
+  json_object_set_new(j, "source", json_string(c->source));
+  json_object_set_new(j, "externalUserId", str_or_null(c->external_user_id));
+  json_object_set_new(j, "externalAgencyId", str_or_null(c->external_agency_id));
+  json_object_set_new(j, "drillKey", str_or_null(c->drill_key));
+  json_object_set_new(j, "startedAt", iso_or_null(c->started_at));
+  json_object_set_new(j, "endedAt", iso_or_null(c->ended_at));
+  json_object_set_new(j, "durationSec", json_integer(c->duration_sec));
+  json_object_set_new(j, "scoredAt", iso_or_null(c->scored_at));
+  return j;
+}
+
+/* ------------------------------------------------------------ list */
+
+struct list_ctx {
+  json_t *data;
+  int limit;
+  struct cursor last;
+  bool more;
+};
+
+static int collect_row(const struct call_row *c, void *arg)
+{
+  struct list_ctx *ctx = arg;
+  if ((int)json_array_size(ctx->data) == ctx->limit) {
+    ctx->more = true; /* the extra row we asked for: there is a next page */
+    return 0;
+  }
+  json_array_append_new(ctx->data, slim_call(c));
+  ctx->last.ended_at = c->ended_at;
+  snprintf(ctx->last.public_id, sizeof ctx->last.public_id, "%s", c->public_id);
+  return 0;
+}
+
+static enum api_result parse_time(struct api_request *r, const char *name, bool required,
+                                  int64_t *out)
+{
+  const char *v = http_query(r, name);
+  char msg[128];
+  if (v == NULL || v[0] == '\0') {
+    if (!required)
+      return API_OK;
+    snprintf(msg, sizeof msg, "%s is required (ISO 8601)", name);
+    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+  }
+  if (time_parse_iso(v, out) != 0) {
+    snprintf(msg, sizeof msg, "%s must be an ISO 8601 date-time", name);
+    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+  }
+  return API_OK;
+}
+
+static enum api_result parse_limit(struct api_request *r, int *out)
+{
+  const char *v = http_query(r, "limit");
+  *out = LIST_LIMIT_DEFAULT;
+  if (v == NULL)
+    return API_OK;
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (v[0] == '\0' || *end != '\0' || errno != 0 || n < 1)
+    return http_reply_error(r, ERR_INVALID_REQUEST, "limit must be an integer from 1 to 100");
+  *out = n > LIST_LIMIT_MAX ? LIST_LIMIT_MAX : (int)n;
+  return API_OK;
+}
+
+static enum api_result parse_filter_string(struct api_request *r, const char *name,
+                                           const char **out)
+{
+  const char *v = http_query(r, name);
+  *out = NULL;
+  if (v == NULL)
+    return API_OK;
+  char msg[128];
+  if (v[0] == '\0' || strlen(v) > EXTERNAL_ID_MAX || !validate_printable(v)) {
+    snprintf(msg, sizeof msg, "%s must be 1 to %d printable characters", name, EXTERNAL_ID_MAX);
+    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+  }
+  *out = v;
+  return API_OK;
+}
+
+enum api_result api_calls_list(struct api_request *r)
+{
+  struct call_filter f = {.tenant_id = r->tenant.id, .to_ms = INT64_MAX};
+  struct cursor after;
+  enum api_result res;
+  if ((res = parse_time(r, "from", true, &f.from_ms)) != API_OK ||
+      (res = parse_time(r, "to", false, &f.to_ms)) != API_OK ||
+      (res = parse_limit(r, &f.limit)) != API_OK ||
+      (res = parse_filter_string(r, "source", &f.source)) != API_OK ||
+      (res = parse_filter_string(r, "externalUserId", &f.external_user_id)) != API_OK ||
+      (res = parse_filter_string(r, "externalAgencyId", &f.external_agency_id)) != API_OK)
+    return res;
+  if (f.source != NULL && strcmp(f.source, "roleplay") != 0 && strcmp(f.source, "ingestion") != 0)
+    return http_reply_error(r, ERR_INVALID_REQUEST, "source must be roleplay");
+  if (f.to_ms < f.from_ms)
+    return http_reply_error(r, ERR_INVALID_REQUEST, "to must not be before from");
+  const char *cur = http_query(r, "cursor");
+  if (cur != NULL) {
+    if (cursor_decode(cur, &after) != 0)
+      return http_reply_error(r, ERR_INVALID_REQUEST, "cursor is not valid");
+    f.after_ended_at = after.ended_at;
+    f.after_public_id = after.public_id;
+  }
+
+  struct list_ctx ctx = {.data = json_array(), .limit = f.limit};
+  int limit = f.limit;
+  f.limit = limit + 1;
+  int rc = store_calls_list(r->server->store, &f, collect_row, &ctx);
+  if (rc != STORE_OK) {
+    json_decref(ctx.data);
+    return http_reply_store_error(r, rc);
+  }
+  json_t *next = json_null();
+  if (ctx.more) {
+    char buf[CURSOR_MAX + 1];
+    if (cursor_encode(&ctx.last, buf, sizeof buf) == 0) {
+      json_decref(next);
+      next = json_string(buf);
+    }
+  }
+  return http_reply_json(r, 200, json_pack("{s:o, s:o}", "data", ctx.data, "nextCursor", next));
+}
+
+/* ------------------------------------------------------------ detail */
+
+static int collect_turn(const struct call_turn *t, void *arg)
+{
+  json_t *arr = arg;
+  return json_array_append_new(arr, json_pack("{s:s, s:s}", "role", t->role, "content", t->content));
+}
+
+enum api_result api_calls_get(struct api_request *r)
+{
+  const char *id = r->path_param;
+  if (!id_valid(id, CALL_ID_PREFIX, 64))
+    return http_reply_error(r, ERR_CALL_NOT_FOUND, "Call not found");
+  struct call_row c;
+  char *score_text = NULL;
+  int rc = store_call_get_scored(r->server->store, r->tenant.id, id, &c, &score_text);
+  if (rc == STORE_NOT_FOUND)
+    return http_reply_error(r, ERR_CALL_NOT_FOUND, "Call not found");
+  if (rc != STORE_OK)
+    return http_reply_store_error(r, rc);
+  json_t *score = json_loads(score_text, 0, NULL);
+  free(score_text);
+  if (!json_is_object(score)) {
+    json_decref(score);
+    log_error("request %s: call has a broken score", r->request_id);
+    return API_FAIL;
+  }
+  json_t *transcript = json_array();
+  rc = store_call_turns(r->server->store, c.id, collect_turn, transcript);
+  if (rc != STORE_OK) {
+    json_decref(score);
+    json_decref(transcript);
+    return http_reply_store_error(r, rc);
+  }
+  json_t *j = slim_call(&c);
+  json_object_set_new(j, "status", json_string("scored"));
+  json_object_set_new(j, "transcript", transcript);
+  json_object_set_new(j, "score", score);
+  json_object_set_new(j, "audioUrl", json_null());
+  json_object_set_new(j, "audioUrlExpiresAt", json_null());
+  json_object_set_new(j, "waveform", json_null());
+  json_object_set_new(j, "createdAt", iso_or_null(c.created_at));
+  json_object_set_new(j, "updatedAt", iso_or_null(c.updated_at));
+  return http_reply_json(r, 200, j);
+}

@@ -1,0 +1,20 @@
+/* handlers.h — the REST handlers, one file per resource in src/api/.
+ * Each is called after routing and authentication (routes.c). */
+#ifndef ATHOS_HANDLERS_H
+#define ATHOS_HANDLERS_H
+
+#include "http/request.h"
+
+/* health.c */
+enum api_result api_healthz(struct api_request *r);
+enum api_result api_readyz(struct api_request *r);
+/* session.c: POST /session */
+enum api_result api_session_mint(struct api_request *r);
+/* roleplay.c: POST /roleplay/session and its CORS preflight */
+enum api_result api_roleplay_redeem(struct api_request *r);
+enum api_result api_cors_preflight(struct api_request *r);
+/* calls.c: GET /calls, GET /calls/{callId} */
+enum api_result api_calls_list(struct api_request *r);
+enum api_result api_calls_get(struct api_request *r);
+
+#endif

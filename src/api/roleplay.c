@@ -1,0 +1,170 @@
+/*
+ * roleplay.c — POST /roleplay/session: the browser SDK redeems a session
+ * token for a connection ticket and the call is created. The only
+ * endpoint browsers call, so the only one with CORS (and its preflight).
+ *
+ * Order matters: the token is verified first (401), then the body (400),
+ * and only then is the token spent — together with the call row, in one
+ * transaction — so a malformed request never burns a rep's token.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/validate.h"
+#include "auth/session_token.h"
+#include "http/server.h"
+#include "util/crypto.h"
+#include "util/hex.h"
+#include "util/ids.h"
+#include "util/timefmt.h"
+
+#define TICKET_RANDOM_CHARS 43
+#define STATE_MAX 32
+
+enum api_result api_cors_preflight(struct api_request *r)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL)
+    return API_FAIL;
+  MHD_add_response_header(resp, "X-Athos-Request-Id", r->request_id);
+  MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+  MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, OPTIONS");
+  MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+  MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+  MHD_add_response_header(resp, "Vary", "Origin");
+  enum MHD_Result ok = MHD_queue_response(r->conn, 204, resp);
+  MHD_destroy_response(resp);
+  r->replied = true;
+  r->status = 204;
+  return ok == MHD_YES ? API_OK : API_FAIL;
+}
+
+static enum api_result verify_token(struct api_request *r, struct session_claims *c)
+{
+  const char *token = http_bearer(r);
+  if (token == NULL)
+    return http_reply_error(r, ERR_INVALID_TOKEN, "Missing session token");
+  switch (session_token_verify(&r->server->keys, token, time_now_ms() / 1000, c)) {
+  case TOKEN_OK:
+    return API_OK;
+  case TOKEN_EXPIRED_:
+    return http_reply_error(r, ERR_TOKEN_EXPIRED, "Session token has expired; mint a new one");
+  default:
+    return http_reply_error(r, ERR_INVALID_TOKEN, "Invalid session token");
+  }
+}
+
+/* The optional `filters` object: state (used), category (accepted). */
+static enum api_result read_filters(struct api_request *r, json_t *body, char *state, size_t cap)
+{
+  json_t *f = json_object_get(body, "filters");
+  state[0] = '\0';
+  if (f == NULL || json_is_null(f))
+    return API_OK;
+  if (!json_is_object(f))
+    return http_reply_error(r, ERR_INVALID_REQUEST, "filters must be an object");
+  char category[65];
+  enum api_result res = validate_string(r, f, "state", false, STATE_MAX, state, cap);
+  if (res == API_OK)
+    res = validate_string(r, f, "category", false, 64, category, sizeof category);
+  return res;
+}
+
+static void connection_url(const char *public_url, char *out, size_t cap)
+{
+  const char *rest = public_url;
+  const char *scheme = "ws";
+  if (strncmp(public_url, "https://", 8) == 0) {
+    scheme = "wss";
+    rest = public_url + 8;
+  } else if (strncmp(public_url, "http://", 7) == 0) {
+    rest = public_url + 7;
+  }
+  snprintf(out, cap, "%s://%s" "/api/external/v1/roleplay/live", scheme, rest);
+}
+
+enum api_result api_roleplay_redeem(struct api_request *r)
+{
+  struct session_claims claims;
+  json_t *body = NULL;
+  enum api_result res = verify_token(r, &claims);
+  if (res != API_OK)
+    return res;
+  if ((res = validate_json_body(r, &body)) != API_OK)
+    return res;
+
+  struct call_new n;
+  memset(&n, 0, sizeof n);
+  char state[STATE_MAX + 1], difficulty[16];
+  if ((res = validate_string(r, body, "drillKey", true, DRILL_KEY_MAX, n.drill_key,
+                             sizeof n.drill_key)) != API_OK ||
+      (res = validate_string(r, body, "difficulty", false, 15, difficulty, sizeof difficulty)) !=
+          API_OK ||
+      (res = read_filters(r, body, state, sizeof state)) != API_OK)
+    goto out;
+  enum persona_difficulty diff = PERSONA_ADVANCED;
+  if (difficulty[0] != '\0' && persona_difficulty_parse(difficulty, &diff) != 0) {
+    res = http_reply_error(r, ERR_INVALID_REQUEST,
+                           "difficulty must be one of Beginner, Advanced, Elite");
+    goto out;
+  }
+  const struct drill_entry *d = drill_catalog_find(r->server->drills, n.drill_key);
+  if (d == NULL) {
+    res = http_reply_error(r, ERR_DRILL_NOT_FOUND, "Unknown drillKey");
+    goto out;
+  }
+
+  struct tenant t;
+  int rc = store_tenant_get(r->server->store, claims.tenant, &t);
+  if (rc == STORE_NOT_FOUND) {
+    res = http_reply_error(r, ERR_INVALID_TOKEN, "Invalid session token");
+    goto out;
+  }
+  if (rc != STORE_OK) {
+    res = http_reply_store_error(r, rc);
+    goto out;
+  }
+  if (!t.active) {
+    res = http_reply_error(r, ERR_TENANT_INACTIVE, "This tenant is inactive");
+    goto out;
+  }
+
+  int64_t now = time_now_ms();
+  char ticket[64];
+  id_new("tkt_", TICKET_RANDOM_CHARS, ticket, sizeof ticket);
+  sha256_hex(ticket, n.ticket_hash_hex);
+  n.tenant_id = t.id;
+  snprintf(n.jti, sizeof n.jti, "%s", claims.jti);
+  n.token_expires_at = claims.exp * 1000;
+  id_new(CALL_ID_PREFIX, CALL_ID_RANDOM_CHARS, n.public_id, sizeof n.public_id);
+  id_new("ext_", 21, n.session_id, sizeof n.session_id);
+  snprintf(n.external_user_id, sizeof n.external_user_id, "%s", claims.external_user_id);
+  snprintf(n.external_agency_id, sizeof n.external_agency_id, "%s", claims.external_agency_id);
+  snprintf(n.difficulty, sizeof n.difficulty, "%s", persona_difficulty_name(diff));
+  n.seed = crypto_random_u64() >> 1; /* fits a signed BIGINT */
+  size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL, diff, n.seed);
+  n.persona_index = (int)pidx;
+  snprintf(n.persona_name, sizeof n.persona_name, "%s", drill_persona_name(d->drill, pidx));
+  n.ticket_expires_at = now + r->server->cfg->ticket_ttl_sec * 1000;
+  n.created_at = now;
+
+  rc = store_call_create(r->server->store, &n);
+  if (rc == STORE_CONFLICT) {
+    res = http_reply_error(r, ERR_TOKEN_ALREADY_USED, "Session token has already been used");
+    goto out;
+  }
+  if (rc != STORE_OK) {
+    res = http_reply_store_error(r, rc);
+    goto out;
+  }
+  char url[600];
+  connection_url(r->server->cfg->public_url, url, sizeof url);
+  res = http_reply_json(r, 200,
+                        json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "connectionTicket", ticket,
+                                  "connectionUrl", url, "sessionId", n.session_id, "callId",
+                                  n.public_id, "persona", "name", n.persona_name));
+out:
+  json_decref(body);
+  return res;
+}

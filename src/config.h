@@ -1,0 +1,44 @@
+/*
+ * config.h — the server's settings: environment variables (DESIGN.md's
+ * table) overridden by `athos serve` flags. Durations are configurable so
+ * tests can shorten them.
+ */
+#ifndef ATHOS_CONFIG_H
+#define ATHOS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RETRY_SCHEDULE_MAX 32
+
+struct athos_config {
+  char database_url[1024];
+  char listen_host[256];
+  uint16_t listen_port;
+  char public_url[512];          /* http(s)://host[:port], no trailing slash */
+  char drills_dir[1024];
+  unsigned threads;              /* MHD internal thread pool; 0/1 = one epoll thread */
+  int64_t session_ttl_sec;       /* session token lifetime (300) */
+  int64_t ticket_ttl_sec;        /* connection ticket lifetime (60) */
+  int64_t max_call_sec;          /* live call cap (1800) */
+  int64_t idle_sec;              /* no rep utterance (120) */
+  int64_t ws_ping_sec;           /* WebSocket keepalive ping interval (20) */
+  int64_t retry_schedule[RETRY_SCHEDULE_MAX]; /* seconds before each webhook attempt */
+  size_t retry_count;
+  bool allow_private_webhooks;
+  int64_t webhook_timeout_ms;    /* 15000 */
+  unsigned scoring_workers;      /* 1 */
+  size_t max_connections;        /* MHD connection limit */
+};
+
+/* Defaults, then the environment. Returns 0, or -1 with err set. */
+int config_from_env(struct athos_config *c, char *err, size_t errlen);
+/* Parses "host:port" into c. */
+int config_set_listen(struct athos_config *c, const char *listen, char *err, size_t errlen);
+/* Parses "0,5,300,…". */
+int config_set_retry_schedule(struct athos_config *c, const char *list, char *err, size_t errlen);
+/* Derives public_url from listen when ATHOS_PUBLIC_URL is unset. */
+void config_finish(struct athos_config *c);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * call.c — the live protocol (DESIGN.md "Live protocol") on one
+ * connection: spends the ticket, drives the persona, commits every turn
+ * before it is acknowledged, and ends the call with its reason.
+ *
+ * Durability rule: a turn is appended (committed) before anything that
+ * acknowledges it goes out — the rep's turn before the persona's reply is
+ * computed, the persona's turn before its say frame is queued. A process
+ * killed at any moment therefore loses no turn a client has seen
+ * answered; the start-up sweep ends calls left `live` as "disconnect".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "drills/catalog.h"
+#include "http/errors.h"
+#include "http/server.h"
+#include "live/live_internal.h"
+#include "live/ws_util.h"
+#include "persona/persona.h"
+#include "pipeline/scoring_worker.h"
+#include "store/store.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+static const char *const END_REASONS[] = {
+    [LIVE_END_REP_HANGUP] = "rep_hangup",
+    [LIVE_END_PERSONA_HANGUP] = "persona_hangup",
+    [LIVE_END_MAX_DURATION] = "max_duration",
+    [LIVE_END_IDLE] = "idle",
+    [LIVE_END_DISCONNECT] = "disconnect",
+};
+
+static struct server *conn_server(const struct live_conn *c) { return live_loop_server(c->loop); }
+
+void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message)
+{
+  live_conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+                                   athos_error_code(e), "message", message));
+}
+
+/* An error the connection does not survive: the error frame, then close. */
+static void fail_conn(struct live_conn *c, enum athos_error e, const char *message,
+                      uint16_t close_code)
+{
+  live_call_send_error(c, e, message);
+  live_conn_close(c, close_code, "");
+}
+
+static void kick_scoring(struct live_conn *c)
+{
+  struct server *srv = conn_server(c);
+  if (srv->scoring != NULL)
+    scoring_worker_kick(srv->scoring);
+}
+
+void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_ended)
+{
+  if (!c->call_open)
+    return;
+  c->call_open = false;
+  struct server *srv = conn_server(c);
+  int64_t ended = time_now_ms();
+  int64_t duration_sec = ended > c->started_wall ? (ended - c->started_wall) / 1000 : 0;
+  int rc = store_call_end(srv->store, c->call_id, ended, duration_sec, END_REASONS[reason]);
+  if (rc != STORE_OK)
+    log_error("live: call %s: cannot record its end (%s): store rc %d; the start-up sweep "
+              "will end it",
+              c->call_public_id, END_REASONS[reason], rc);
+  else
+    kick_scoring(c);
+  log_info("live: call %s ended: %s after %llds, %d turns", c->call_public_id,
+           END_REASONS[reason], (long long)duration_sec, c->next_turn);
+  if (send_ended && c->state == LIVE_IN_CALL) {
+    live_conn_send_json(c, json_pack("{s:s, s:s, s:I, s:s}", "type", "ended", "callId",
+                                     c->call_public_id, "durationSec", (json_int_t)duration_sec,
+                                     "reason", END_REASONS[reason]));
+    live_conn_close(c, WSLAY_CODE_NORMAL_CLOSURE, "");
+  }
+}
+
+void live_call_release(struct live_conn *c)
+{
+  persona_call_free(c->pc);
+  c->pc = NULL;
+}
+
+/* A store failure in the middle of a call: the client is told, the call
+ * is ended as a disconnect if the database lets us, and the socket
+ * closes. Nothing unacknowledged is lost: the failed turn was never
+ * answered. */
+static void fail_store(struct live_conn *c, int rc, const char *what)
+{
+  log_error("live: call %s: %s failed: store rc %d", c->call_public_id, what, rc);
+  fail_conn(c, rc == STORE_UNAVAILABLE ? ERR_SERVICE_UNAVAILABLE : ERR_INTERNAL_ERROR,
+            rc == STORE_UNAVAILABLE ? "The database is unavailable; the call cannot go on."
+                                    : "The call could not be saved.",
+            WSLAY_CODE_INTERNAL_SERVER_ERROR);
+  live_call_end(c, LIVE_END_DISCONNECT, false);
+}
+
+/* Commits one transcript turn. Returns the turn's index, or -1 (the
+ * connection is then closing). */
+static int commit_turn(struct live_conn *c, const char *role, const char *text)
+{
+  struct server *srv = conn_server(c);
+  int64_t at_ms = time_now_ms() - c->started_wall;
+  int idx = c->next_turn;
+  int rc = store_call_append_turn(srv->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
+  if (rc != STORE_OK) {
+    fail_store(c, rc, "appending a turn");
+    return -1;
+  }
+  c->next_turn++;
+  return idx;
+}
+
+/* Commits the persona's line, then sends it. Returns 0 or -1. */
+static int persona_says(struct live_conn *c, const char *text)
+{
+  int idx = commit_turn(c, "assistant", text);
+  if (idx < 0)
+    return -1;
+  return live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", "say", "text", text,
+                                          "turn", idx));
+}
+
+/* The ticket was spent but the call cannot begin (our data is broken or
+ * the database failed): end it so it is not left `created` forever. */
+static void abandon_call(struct live_conn *c, const struct call_row *row)
+{
+  struct server *srv = conn_server(c);
+  int64_t now = time_now_ms();
+  if (store_call_end(srv->store, row->id, now, 0, END_REASONS[LIVE_END_DISCONNECT]) == STORE_OK)
+    kick_scoring(c);
+}
+
+static void hash_ticket(const char *ticket, char hex[65])
+{
+  static const char DIGITS[] = "0123456789abcdef";
+  uint8_t digest[SHA256_LEN];
+  crypto_sha256(ticket, strlen(ticket), digest);
+  for (size_t i = 0; i < SHA256_LEN; i++) {
+    hex[2 * i] = DIGITS[digest[i] >> 4];
+    hex[2 * i + 1] = DIGITS[digest[i] & 0xF];
+  }
+  hex[64] = '\0';
+}
+
+static void on_start(struct live_conn *c, json_t *msg)
+{
+  struct server *srv = conn_server(c);
+  struct call_row row;
+  char hex[65];
+  enum persona_difficulty diff;
+  if (c->state != LIVE_AWAIT_START) {
+    live_call_send_error(c, ERR_INVALID_REQUEST, "The call has already started.");
+    return;
+  }
+  const char *ticket = json_string_value(json_object_get(msg, "ticket"));
+  if (ticket == NULL || ticket[0] == '\0') {
+    fail_conn(c, ERR_INVALID_REQUEST, "start needs a \"ticket\" string.",
+              WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  }
+  if (strlen(ticket) > LIVE_TICKET_MAX) {
+    fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.",
+              WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  }
+  hash_ticket(ticket, hex);
+  memset(&row, 0, sizeof row);
+  int rc = store_ticket_consume(srv->store, hex, time_now_ms(), &row);
+  switch (rc) {
+  case STORE_OK:
+    break;
+  case STORE_NOT_FOUND:
+    fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.",
+              WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  case STORE_EXPIRED:
+    fail_conn(c, ERR_TOKEN_EXPIRED, "The connection ticket has expired; redeem a new session.",
+              WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  case STORE_CONFLICT:
+    fail_conn(c, ERR_TOKEN_ALREADY_USED, "The connection ticket has already been used.",
+              WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  default:
+    fail_store(c, rc, "spending a ticket");
+    return;
+  }
+
+  const struct drill_entry *entry = drill_catalog_find(srv->drills, row.drill_key);
+  if (entry == NULL || persona_difficulty_parse(row.difficulty, &diff) != 0 ||
+      row.persona_index < 0 || (size_t)row.persona_index >= drill_persona_count(entry->drill)) {
+    log_error("live: call %s: drill %s / difficulty %s / persona %d is not playable",
+              row.public_id, row.drill_key, row.difficulty, row.persona_index);
+    abandon_call(c, &row);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
+              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+    return;
+  }
+  c->pc = persona_call_new(entry->drill, (size_t)row.persona_index, diff, row.seed);
+  if (c->pc == NULL) {
+    abandon_call(c, &row);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
+              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+    return;
+  }
+  c->started_wall = time_now_ms();
+  rc = store_call_mark_live(srv->store, row.id, c->started_wall);
+  if (rc != STORE_OK) {
+    log_error("live: call %s: cannot mark it live: store rc %d", row.public_id, rc);
+    abandon_call(c, &row);
+    fail_conn(c, rc == STORE_UNAVAILABLE ? ERR_SERVICE_UNAVAILABLE : ERR_INTERNAL_ERROR,
+              "The call could not be started.", WSLAY_CODE_INTERNAL_SERVER_ERROR);
+    return;
+  }
+  c->call_id = row.id;
+  snprintf(c->call_public_id, sizeof c->call_public_id, "%s", row.public_id);
+  c->call_open = true;
+  c->state = LIVE_IN_CALL;
+  c->started_mono = c->last_rep_mono = live_loop_now(c->loop);
+  c->next_turn = 0;
+  const char *name = row.persona_name[0] != '\0'
+                         ? row.persona_name
+                         : drill_persona_name(entry->drill, (size_t)row.persona_index);
+  log_info("live: call %s started (%s, %s, persona %d)", row.public_id, row.drill_key,
+           row.difficulty, row.persona_index);
+  if (live_conn_send_json(c, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "ready", "callId",
+                                       row.public_id, "sessionId", row.session_id, "persona",
+                                       "name", name)) != 0)
+    return;
+  persona_says(c, persona_call_open(c->pc));
+}
+
+static void on_say(struct live_conn *c, json_t *msg)
+{
+  struct persona_reply reply = {0};
+  json_t *jtext = json_object_get(msg, "text");
+  const char *text = json_string_value(jtext);
+  if (text == NULL) {
+    live_call_send_error(c, ERR_INVALID_REQUEST, "say needs a \"text\" string.");
+    return;
+  }
+  size_t chars = ws_utf8_chars(text, json_string_length(jtext));
+  if (strspn(text, " \t\r\n") == json_string_length(jtext)) {
+    live_call_send_error(c, ERR_INVALID_REQUEST, "say needs a non-empty \"text\".");
+    return;
+  }
+  if (chars > LIVE_UTTERANCE_MAX_CHARS) {
+    live_call_send_error(c, ERR_INVALID_REQUEST,
+                         "An utterance is limited to 2000 characters; this one was not sent.");
+    return;
+  }
+  c->last_rep_mono = live_loop_now(c->loop);
+  if (commit_turn(c, "user", text) < 0)
+    return;
+  if (persona_call_reply(c->pc, text, &reply) != 0 || reply.text == NULL) {
+    log_error("live: call %s: the persona engine failed", c->call_public_id);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The persona could not answer.",
+              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+    live_call_end(c, LIVE_END_DISCONNECT, false);
+    return;
+  }
+  if (persona_says(c, reply.text) != 0)
+    return;
+  if (reply.hangup)
+    live_call_end(c, LIVE_END_PERSONA_HANGUP, true);
+}
+
+void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
+{
+  json_error_t jerr;
+  json_t *msg = NULL;
+  bool before_start = c->state == LIVE_AWAIT_START;
+  const char *problem = NULL;
+  char detail[256];
+  if (c->state != LIVE_AWAIT_START && c->state != LIVE_IN_CALL)
+    goto out; /* closing: late messages are dropped */
+  if (arg->opcode != WSLAY_TEXT_FRAME) {
+    problem = "Binary frames are not part of the protocol; send JSON text frames.";
+    goto bad;
+  }
+  msg = json_loadb((const char *)arg->msg, arg->msg_length, JSON_REJECT_DUPLICATES, &jerr);
+  if (msg == NULL || !json_is_object(msg)) {
+    snprintf(detail, sizeof detail, "A message must be one JSON object: %s",
+             msg == NULL ? jerr.text : "not an object");
+    problem = detail;
+    goto bad;
+  }
+  const char *type = json_string_value(json_object_get(msg, "type"));
+  if (type == NULL) {
+    problem = "A message needs a \"type\" string.";
+    goto bad;
+  }
+  if (strcmp(type, "start") == 0) {
+    on_start(c, msg);
+    goto out;
+  }
+  if (before_start) {
+    problem = "The first message must be {\"type\":\"start\",\"ticket\":…}.";
+    goto bad;
+  }
+  if (strcmp(type, "say") == 0)
+    on_say(c, msg);
+  else if (strcmp(type, "end") == 0)
+    live_call_end(c, LIVE_END_REP_HANGUP, true);
+  else {
+    problem = "Unknown message type; expected start, say or end.";
+    goto bad;
+  }
+  goto out;
+bad:
+  /* Before start there is no call to go on with: error, then close. */
+  if (before_start)
+    fail_conn(c, ERR_INVALID_REQUEST, problem, WSLAY_CODE_POLICY_VIOLATION);
+  else
+    live_call_send_error(c, ERR_INVALID_REQUEST, problem);
+out:
+  json_decref(msg);
+}
+
+void live_call_tick(struct live_conn *c, int64_t now_mono)
+{
+  const struct athos_config *cfg = conn_server(c)->cfg;
+  if (c->state == LIVE_AWAIT_START) {
+    if (now_mono - c->opened_mono >= LIVE_START_TIMEOUT_MS)
+      fail_conn(c, ERR_INVALID_REQUEST, "No start message arrived in time.",
+                WSLAY_CODE_POLICY_VIOLATION);
+    return;
+  }
+  if (c->state != LIVE_IN_CALL)
+    return;
+  if (cfg->max_call_sec > 0 && now_mono - c->started_mono >= cfg->max_call_sec * 1000)
+    live_call_end(c, LIVE_END_MAX_DURATION, true);
+  else if (cfg->idle_sec > 0 && now_mono - c->last_rep_mono >= cfg->idle_sec * 1000)
+    live_call_end(c, LIVE_END_IDLE, true);
+}

@@ -1,0 +1,114 @@
+/*
+ * live_internal.h — what the three parts of src/live share: the loop
+ * (loop.c: epoll, timers, socket I/O, connection lifetime), the protocol
+ * (call.c: the JSON messages and the call lifecycle) and the handshake
+ * (handshake.c: the 101 response and the hand-off from MHD's thread).
+ *
+ * Threads: everything here runs on the loop thread except
+ * live_loop_adopt(), which MHD's thread calls from the upgrade callback.
+ */
+#ifndef ATHOS_LIVE_INTERNAL_H
+#define ATHOS_LIVE_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wslay/wslay.h>
+
+#include "http/errors.h"
+#include "util/ids.h"
+
+struct server;
+struct live_loop;
+struct persona_call;
+
+/* Limits, each named once (STYLE habit 3). */
+#define LIVE_FRAME_MAX (16 * 1024)      /* a received message; over → close 1009 */
+#define LIVE_UTTERANCE_MAX_CHARS 2000   /* a rep's say; over → error, call goes on */
+#define LIVE_OUTBOUND_MAX (64 * 1024)   /* bytes queued for a client that does not read */
+#define LIVE_TICKET_MAX 256             /* longer is not one of ours */
+#define LIVE_START_TIMEOUT_MS 10000     /* connect → start */
+#define LIVE_CLOSE_TIMEOUT_MS 3000      /* close frame sent → the peer's close / EOF */
+#define LIVE_TICK_MS 250                /* timer resolution for timeouts and pings */
+
+enum live_state {
+  LIVE_AWAIT_START, /* upgraded, waiting for {"type":"start"} */
+  LIVE_IN_CALL,     /* ready sent; the call is `live` in the database */
+  LIVE_CLOSING,     /* close frame queued; finishing the close handshake */
+  LIVE_DRAINING,    /* wslay done; FIN sent, reading to EOF before closing */
+};
+
+enum live_end_reason {
+  LIVE_END_REP_HANGUP,
+  LIVE_END_PERSONA_HANGUP,
+  LIVE_END_MAX_DURATION,
+  LIVE_END_IDLE,
+  LIVE_END_DISCONNECT,
+};
+
+/* One upgraded connection and, once started, its call. Owned by the loop
+ * (its list of open connections); freed only by the loop thread. Kept
+ * small: a server holds ten thousand. */
+struct live_conn {
+  struct live_conn *prev, *next; /* the loop's open list, or its graveyard */
+  struct live_loop *loop;
+  struct MHD_UpgradeResponseHandle *urh;
+  int fd;                   /* borrowed from MHD: never close()d here */
+  uint32_t events;          /* registered with epoll; 0 = not yet */
+  wslay_event_context_ptr ws;
+  enum live_state state;
+  bool dead;                /* unlinked; freed at the end of the epoll batch */
+  bool failed;              /* a hard error: tear down without a close handshake */
+  /* bytes that arrived with the handshake (extra_in), fed to wslay first */
+  uint8_t *extra;
+  uint32_t extra_len, extra_off;
+  /* timers, monotonic ms */
+  int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
+  /* the call, once started */
+  struct persona_call *pc;
+  int64_t call_id;           /* internal row id */
+  char call_public_id[ID_MAX];
+  bool call_open;            /* `live` in the database, not yet ended */
+  int next_turn;             /* the next transcript index */
+  int64_t started_wall;      /* startedAt, unix ms */
+  int64_t started_mono, last_rep_mono;
+};
+
+/* ---- loop.c ---- */
+
+/* Called on MHD's thread by the upgrade callback: queues the socket for
+ * the loop (copying extra_in) and wakes it. Never blocks. If the loop is
+ * gone or stopping, closes the connection through urh at once. */
+void live_loop_adopt(struct live_loop *l, MHD_socket sock,
+                     struct MHD_UpgradeResponseHandle *urh, const char *extra_in,
+                     size_t extra_in_size);
+/* The server the loop serves (borrowed). */
+struct server *live_loop_server(const struct live_loop *l);
+/* Monotonic ms of the current loop iteration (cheap). */
+int64_t live_loop_now(const struct live_loop *l);
+
+/* Queues one text frame; json is stolen. Returns 0, or -1 if it could not
+ * be queued (the connection is then marked failed). Enforces
+ * LIVE_OUTBOUND_MAX. */
+int live_conn_send_json(struct live_conn *c, json_t *json);
+/* Queues a close frame and moves the connection to LIVE_CLOSING. */
+void live_conn_close(struct live_conn *c, uint16_t code, const char *reason);
+
+/* ---- call.c ---- */
+
+/* wslay's on_msg_recv: one complete client message. */
+void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg);
+/* Ends the open call (committed), kicks scoring, and if send_ended queues
+ * {"type":"ended"} and a 1000 close. No-op if no call is open. */
+void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_ended);
+/* The timer: start timeout, max duration, idle. Runs every tick. */
+void live_call_tick(struct live_conn *c, int64_t now_mono);
+/* Frees the call's state (not the connection). Accepts a conn with no
+ * call. */
+void live_call_release(struct live_conn *c);
+/* Sends {"type":"error","code":<e's wire code>,"message":message}. */
+void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message);
+
+#endif

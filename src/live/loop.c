@@ -1,0 +1,538 @@
+/*
+ * loop.c — the live loop: one thread, one epoll set, every upgraded
+ * WebSocket connection; it owns socket I/O, the timers (start, close,
+ * ping) and each connection's lifetime. The protocol is in call.c.
+ *
+ * Why one thread: a live call is a few small messages a minute, and each
+ * turn's work (a persona reply, a committed row) is short, so one loop
+ * serves thousands of calls with no locking on the connection state.
+ * The price is that a slow database commit stalls every call for its
+ * duration (see docs/internals/live.md).
+ */
+#include "live/live.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "http/server.h"
+#include "live/live_internal.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define LIVE_EPOLL_BATCH 256
+
+struct live_loop {
+  struct live_loop *next_registered; /* g_loops; guarded by g_lock */
+  struct server *srv;
+  int epfd, wakefd, timerfd;
+  pthread_t thread;
+  bool thread_started;
+  /* guarded by g_lock */
+  struct live_conn *pending; /* adopted by MHD's thread, not yet registered */
+  bool stopping;
+  /* loop thread only */
+  struct live_conn *open;      /* every registered connection */
+  struct live_conn *graveyard; /* destroyed this batch; freed after it */
+  size_t nopen;
+  int64_t now_mono;
+  char wake_tag, timer_tag; /* epoll data for the two internal fds */
+};
+
+/* The running loops. The upgrade callback may fire after live_loop_stop()
+ * freed its loop (a handshake in flight while the server shuts down), so
+ * it only dereferences a loop it finds here, under the lock. */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct live_loop *g_loops;
+
+static int64_t mono_ms(void) { return (int64_t)(time_mono_us() / 1000); }
+
+struct server *live_loop_server(const struct live_loop *l) { return l->srv; }
+
+int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
+
+/* ------------------------------------------------------ wslay callbacks */
+
+static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                          void *user)
+{
+  struct live_conn *c = user;
+  if (c->extra != NULL) {
+    /* The handshake's extra_in comes first: MHD already read it. */
+    size_t n = c->extra_len - c->extra_off;
+    if (n > len)
+      n = len;
+    memcpy(buf, c->extra + c->extra_off, n);
+    c->extra_off += (uint32_t)n;
+    if (c->extra_off == c->extra_len) {
+      free(c->extra);
+      c->extra = NULL;
+    }
+    return (ssize_t)n;
+  }
+  for (;;) {
+    ssize_t r = recv(c->fd, buf, len, 0);
+    if (r > 0) {
+      c->last_rx_mono = c->loop->now_mono;
+      return r;
+    }
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    else
+      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* EOF or reset */
+    return -1;
+  }
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+                          int flags, void *user)
+{
+  struct live_conn *c = user;
+  for (;;) {
+    /* No MSG_MORE: every frame is a reply someone is waiting for. */
+    ssize_t r = send(c->fd, data, len, MSG_NOSIGNAL);
+    if (r >= 0)
+      return r;
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    else
+      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+}
+
+static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user)
+{
+  struct live_conn *c = user;
+  if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
+    live_call_on_message(c, arg);
+}
+
+static const struct wslay_event_callbacks WS_CALLBACKS = {
+    .recv_callback = ws_recv_cb,
+    .send_callback = ws_send_cb,
+    .on_msg_recv_callback = ws_msg_cb,
+};
+
+/* -------------------------------------------------- connection lifetime */
+
+static void conn_set_events(struct live_conn *c, uint32_t want)
+{
+  if (c->events == want)
+    return;
+  struct epoll_event ev = {.events = want, .data.ptr = c};
+  if (epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+    c->events = want;
+  else
+    c->failed = true;
+}
+
+/* Unlinks c, ends its call if still open, gives the socket back to MHD and
+ * frees everything but the struct (freed after the epoll batch, which may
+ * still name it). */
+static void conn_destroy(struct live_conn *c)
+{
+  struct live_loop *l = c->loop;
+  if (c->dead)
+    return;
+  live_call_end(c, LIVE_END_DISCONNECT, false);
+  live_call_release(c);
+  if (c->events != 0)
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  /* Never close(): MHD owns the fd and closes it on its own thread. */
+  MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+  wslay_event_context_free(c->ws);
+  c->ws = NULL;
+  free(c->extra);
+  c->extra = NULL;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    l->open = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  c->prev = NULL;
+  c->next = l->graveyard;
+  l->graveyard = c;
+  c->dead = true;
+  l->nopen--;
+}
+
+/* After wslay is done (close handshake over, or reading shut down by a
+ * protocol error): half-close and read to EOF, so the peer sees our last
+ * frames instead of a reset from unread data. */
+static void conn_start_draining(struct live_conn *c)
+{
+  live_call_end(c, LIVE_END_DISCONNECT, false);
+  shutdown(c->fd, SHUT_WR);
+  c->state = LIVE_DRAINING;
+  c->closing_mono = c->loop->now_mono;
+  conn_set_events(c, EPOLLIN);
+}
+
+static void conn_drain(struct live_conn *c)
+{
+  char sink[512];
+  for (;;) {
+    ssize_t r = recv(c->fd, sink, sizeof sink, 0);
+    if (r > 0)
+      continue;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    conn_destroy(c); /* EOF or error: the peer is gone */
+    return;
+  }
+}
+
+/* Decides what c waits for next, after any I/O or protocol step. */
+static void conn_settle(struct live_conn *c)
+{
+  if (c->dead || c->state == LIVE_DRAINING)
+    return;
+  if (c->failed) {
+    conn_destroy(c);
+    return;
+  }
+  /* The peer closed (or sent close) without {"type":"end"}. */
+  if (c->call_open && wslay_event_get_close_received(c->ws))
+    live_call_end(c, LIVE_END_DISCONNECT, false);
+  int want_read = wslay_event_want_read(c->ws);
+  int want_write = wslay_event_want_write(c->ws);
+  if (!want_read && !want_write) {
+    conn_start_draining(c);
+    return;
+  }
+  conn_set_events(c, (want_read ? EPOLLIN : 0u) | (want_write ? EPOLLOUT : 0u));
+  if (c->failed)
+    conn_destroy(c);
+}
+
+/* Sends what wslay has queued (optimistically: most replies fit in the
+ * socket buffer, so EPOLLOUT is rarely needed), then settles. */
+static void conn_flush(struct live_conn *c)
+{
+  if (c->dead)
+    return;
+  if (!c->failed && c->state != LIVE_DRAINING && wslay_event_want_write(c->ws) &&
+      wslay_event_send(c->ws) != 0)
+    c->failed = true;
+  conn_settle(c);
+}
+
+static void conn_on_io(struct live_conn *c, uint32_t events)
+{
+  if (c->dead)
+    return;
+  if (c->state == LIVE_DRAINING) {
+    conn_drain(c);
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ws) &&
+      wslay_event_recv(c->ws) != 0)
+    c->failed = true;
+  conn_flush(c);
+}
+
+int live_conn_send_json(struct live_conn *c, json_t *json)
+{
+  int rc = -1;
+  char *text = NULL;
+  if (json == NULL || c->failed)
+    goto out;
+  text = json_dumps(json, JSON_COMPACT);
+  if (text == NULL)
+    goto out;
+  size_t len = strlen(text);
+  if (wslay_event_get_queued_msg_length(c->ws) + len > LIVE_OUTBOUND_MAX) {
+    log_warn("live: call %s: client is not reading (outbound queue over %d bytes), closing",
+             c->call_public_id[0] ? c->call_public_id : "-", LIVE_OUTBOUND_MAX);
+    goto out;
+  }
+  struct wslay_event_msg msg = {
+      .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len};
+  if (wslay_event_queue_msg(c->ws, &msg) != 0)
+    goto out;
+  rc = 0;
+out:
+  if (rc != 0 && json != NULL)
+    c->failed = true;
+  free(text);
+  json_decref(json);
+  return rc;
+}
+
+void live_conn_close(struct live_conn *c, uint16_t code, const char *reason)
+{
+  if (c->state != LIVE_AWAIT_START && c->state != LIVE_IN_CALL)
+    return;
+  if (wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason)) != 0)
+    c->failed = true;
+  c->state = LIVE_CLOSING;
+  c->closing_mono = c->loop->now_mono;
+}
+
+/* Takes a connection handed over by MHD's thread into the epoll set. */
+static void conn_register(struct live_loop *l, struct live_conn *c)
+{
+  int one = 1;
+  c->loop = l;
+  c->opened_mono = c->last_rx_mono = c->last_ping_mono = l->now_mono;
+  /* Replies are small and latency-bound; the setsockopt is best effort
+   * (MHD documents that the socket may not be TCP in other setups). */
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (wslay_event_context_server_init(&c->ws, &WS_CALLBACKS, c) != 0)
+    goto fail;
+  wslay_event_config_set_max_recv_msg_length(c->ws, LIVE_FRAME_MAX);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+  if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+    goto fail;
+  c->events = EPOLLIN;
+  c->next = l->open;
+  if (l->open != NULL)
+    l->open->prev = c;
+  l->open = c;
+  l->nopen++;
+  if (c->extra != NULL) /* epoll will not report bytes MHD already read */
+    conn_on_io(c, EPOLLIN);
+  return;
+fail:
+  log_error("live: cannot register a connection: %s", strerror(errno));
+  MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+  wslay_event_context_free(c->ws);
+  free(c->extra);
+  free(c);
+}
+
+void live_loop_adopt(struct live_loop *l, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh,
+                     const char *extra_in, size_t extra_in_size)
+{
+  struct live_conn *c = calloc(1, sizeof *c);
+  bool adopted = false;
+  if (c == NULL || extra_in_size > LIVE_FRAME_MAX + 64)
+    goto out;
+  c->fd = sock;
+  c->urh = urh;
+  c->state = LIVE_AWAIT_START;
+  if (extra_in_size > 0) {
+    c->extra = malloc(extra_in_size);
+    if (c->extra == NULL)
+      goto out;
+    memcpy(c->extra, extra_in, extra_in_size);
+    c->extra_len = (uint32_t)extra_in_size;
+  }
+  pthread_mutex_lock(&g_lock);
+  for (struct live_loop *it = g_loops; it != NULL; it = it->next_registered) {
+    if (it == l && !l->stopping) {
+      uint64_t one = 1;
+      c->next = l->pending;
+      l->pending = c;
+      adopted = true;
+      if (write(l->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_warn("live: cannot wake the loop: %s", strerror(errno));
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+out:
+  if (!adopted) {
+    if (c != NULL)
+      free(c->extra);
+    free(c);
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+  }
+}
+
+/* ----------------------------------------------------------- the loop */
+
+static struct live_conn *take_pending(struct live_loop *l, bool *stopping)
+{
+  pthread_mutex_lock(&g_lock);
+  struct live_conn *list = l->pending;
+  l->pending = NULL;
+  *stopping = l->stopping;
+  pthread_mutex_unlock(&g_lock);
+  return list;
+}
+
+static void on_tick(struct live_loop *l)
+{
+  const struct athos_config *cfg = l->srv->cfg;
+  int64_t now = l->now_mono;
+  int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
+  struct live_conn *next;
+  for (struct live_conn *c = l->open; c != NULL; c = next) {
+    next = c->next;
+    if (c->state == LIVE_CLOSING || c->state == LIVE_DRAINING) {
+      if (now - c->closing_mono >= LIVE_CLOSE_TIMEOUT_MS)
+        conn_destroy(c);
+      continue;
+    }
+    live_call_tick(c, now);
+    if (ping_ms > 0 && c->state != LIVE_CLOSING) {
+      if (now - c->last_rx_mono >= 2 * ping_ms + 5000) {
+        /* Two pings unanswered: the peer is gone without a FIN. */
+        c->failed = true;
+      } else if (now - c->last_ping_mono >= ping_ms) {
+        struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
+        if (wslay_event_queue_msg(c->ws, &ping) != 0)
+          c->failed = true;
+        c->last_ping_mono = now;
+      }
+    }
+    conn_flush(c);
+  }
+}
+
+static void bury(struct live_loop *l)
+{
+  while (l->graveyard != NULL) {
+    struct live_conn *c = l->graveyard;
+    l->graveyard = c->next;
+    free(c);
+  }
+}
+
+/* Server shutdown: every open call is ended as a disconnect (committed),
+ * told so if its socket takes one more frame, and closed. */
+static void close_everything(struct live_loop *l)
+{
+  bool stopping;
+  l->now_mono = mono_ms();
+  while (l->open != NULL) {
+    struct live_conn *c = l->open;
+    if (c->state != LIVE_DRAINING) {
+      live_call_end(c, LIVE_END_DISCONNECT, true);
+      if (!c->failed && wslay_event_want_write(c->ws))
+        wslay_event_send(c->ws);
+    }
+    conn_destroy(c);
+  }
+  for (struct live_conn *c = take_pending(l, &stopping), *next; c != NULL; c = next) {
+    next = c->next;
+    MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+    free(c->extra);
+    free(c);
+  }
+  bury(l);
+}
+
+static void *loop_main(void *arg)
+{
+  struct live_loop *l = arg;
+  struct epoll_event evs[LIVE_EPOLL_BATCH];
+  bool stopping = false;
+  while (!stopping) {
+    int n = epoll_wait(l->epfd, evs, LIVE_EPOLL_BATCH, -1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      log_error("live: epoll_wait: %s", strerror(errno));
+      break;
+    }
+    l->now_mono = mono_ms();
+    for (int i = 0; i < n; i++) {
+      void *tag = evs[i].data.ptr;
+      uint64_t count;
+      if (tag == &l->wake_tag) {
+        if (read(l->wakefd, &count, sizeof count) < 0 && errno != EAGAIN)
+          log_warn("live: eventfd read: %s", strerror(errno));
+        struct live_conn *c = take_pending(l, &stopping), *next;
+        for (; c != NULL; c = next) {
+          next = c->next;
+          c->next = NULL;
+          conn_register(l, c);
+        }
+      } else if (tag == &l->timer_tag) {
+        if (read(l->timerfd, &count, sizeof count) < 0 && errno != EAGAIN)
+          log_warn("live: timerfd read: %s", strerror(errno));
+        on_tick(l);
+      } else {
+        conn_on_io(tag, evs[i].events);
+      }
+    }
+    bury(l);
+  }
+  close_everything(l);
+  return NULL;
+}
+
+struct live_loop *live_loop_start(struct server *srv)
+{
+  struct live_loop *l = calloc(1, sizeof *l);
+  if (l == NULL)
+    return NULL;
+  l->srv = srv;
+  l->wakefd = l->timerfd = -1;
+  l->epfd = epoll_create1(EPOLL_CLOEXEC);
+  l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (l->epfd < 0 || l->wakefd < 0 || l->timerfd < 0)
+    goto fail;
+  struct itimerspec tick = {
+      .it_interval = {.tv_sec = 0, .tv_nsec = LIVE_TICK_MS * 1000000L},
+      .it_value = {.tv_sec = 0, .tv_nsec = LIVE_TICK_MS * 1000000L},
+  };
+  if (timerfd_settime(l->timerfd, 0, &tick, NULL) != 0)
+    goto fail;
+  struct epoll_event wake = {.events = EPOLLIN, .data.ptr = &l->wake_tag};
+  struct epoll_event timer = {.events = EPOLLIN, .data.ptr = &l->timer_tag};
+  if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &wake) != 0 ||
+      epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->timerfd, &timer) != 0)
+    goto fail;
+  l->now_mono = mono_ms();
+  if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
+    goto fail;
+  l->thread_started = true;
+  pthread_mutex_lock(&g_lock);
+  l->next_registered = g_loops;
+  g_loops = l;
+  pthread_mutex_unlock(&g_lock);
+  return l;
+fail:
+  log_error("live: cannot start the loop: %s", strerror(errno));
+  live_loop_stop(l);
+  return NULL;
+}
+
+void live_loop_stop(struct live_loop *l)
+{
+  if (l == NULL)
+    return;
+  pthread_mutex_lock(&g_lock);
+  for (struct live_loop **p = &g_loops; *p != NULL; p = &(*p)->next_registered) {
+    if (*p == l) {
+      *p = l->next_registered;
+      break;
+    }
+  }
+  l->stopping = true;
+  pthread_mutex_unlock(&g_lock);
+  if (l->thread_started) {
+    uint64_t one = 1;
+    if (write(l->wakefd, &one, sizeof one) < 0)
+      log_warn("live: cannot wake the loop to stop it: %s", strerror(errno));
+    pthread_join(l->thread, NULL);
+  }
+  if (l->epfd >= 0)
+    close(l->epfd);
+  if (l->wakefd >= 0)
+    close(l->wakefd);
+  if (l->timerfd >= 0)
+    close(l->timerfd);
+  free(l);
+}

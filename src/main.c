@@ -1,0 +1,186 @@
+/*
+ * main.c — the `athos` command line: `serve` runs the whole system in one
+ * process (HTTP API, live WebSocket loop, scoring workers, webhook
+ * deliverer); `migrate`, `tenant`, `key` and `webhook` are the admin CLI
+ * on the same database.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/webhook_cmd.h"
+#include "config.h"
+#include "drills/catalog.h"
+#include "http/server.h"
+#include "live/live.h"
+#include "pipeline/scoring_worker.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "webhooks/deliverer.h"
+
+static const char USAGE[] =
+    "usage: athos COMMAND [ARGS]\n"
+    "  serve [--listen HOST:PORT] [--database-url URL] [--public-url URL] [--drills-dir DIR]\n"
+    "        [--threads N]\n"
+    "  migrate\n"
+    "  tenant create --name NAME [--webhook-url URL]\n"
+    "  tenant update TENANT_ID [--webhook-url URL] [--active true|false]\n"
+    "        [--ip-allow CIDR[,CIDR...]] [--monthly-call-quota N|none]\n"
+    "  tenant list\n"
+    "  key create TENANT_ID\n"
+    "  key revoke KEY_ID\n"
+    "  webhook rotate-secret TENANT_ID\n"
+    "  webhook replay TENANT_ID --since ISO8601\n"
+    "Settings come from ATHOS_* environment variables (see README.md).\n";
+
+/* Applies `serve` flags over the environment. */
+static int serve_flags(struct athos_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (v == NULL) {
+      snprintf(err, errlen, "%s needs a value", argv[i]);
+      return -1;
+    }
+    if (strcmp(argv[i], "--listen") == 0) {
+      if (config_set_listen(cfg, v, err, errlen) != 0)
+        return -1;
+    } else if (strcmp(argv[i], "--database-url") == 0) {
+      snprintf(cfg->database_url, sizeof cfg->database_url, "%s", v);
+    } else if (strcmp(argv[i], "--public-url") == 0) {
+      snprintf(cfg->public_url, sizeof cfg->public_url, "%s", v);
+    } else if (strcmp(argv[i], "--drills-dir") == 0) {
+      snprintf(cfg->drills_dir, sizeof cfg->drills_dir, "%s", v);
+    } else if (strcmp(argv[i], "--threads") == 0) {
+      cfg->threads = (unsigned)atoi(v);
+    } else {
+      snprintf(err, errlen, "unknown flag %s", argv[i]);
+      return -1;
+    }
+    i++;
+  }
+  return 0;
+}
+
+static int wait_for_signal(void)
+{
+  sigset_t set;
+  int sig = 0;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigwait(&set, &sig);
+  return sig;
+}
+
+static int serve(struct athos_config *cfg, struct store *s)
+{
+  struct server srv = {.cfg = cfg, .store = s};
+  struct drill_catalog *drills = NULL;
+  char err[512];
+  int rc = 1;
+
+  if (drill_catalog_load(cfg->drills_dir, &drills, err, sizeof err) != 0) {
+    log_error("drills: %s", err);
+    goto out;
+  }
+  srv.drills = drills;
+  srv.keys.n = TOKEN_KEYS_MAX;
+  if (store_signing_keys(s, srv.keys.keys, &srv.keys.n) != STORE_OK || srv.keys.n == 0) {
+    log_error("cannot load token signing keys (run athos migrate)");
+    goto out;
+  }
+  int64_t orphans = 0;
+  if (store_calls_end_orphaned(s, time_now_ms(), &orphans) != STORE_OK)
+    goto out;
+  if (orphans > 0)
+    log_info("ended %lld call(s) left live by a previous process", (long long)orphans);
+
+  /* Block the stop signals in every thread; main waits for them. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  srv.deliverer = webhook_deliverer_start(cfg, s);
+  srv.scoring = scoring_worker_start(cfg, s, drills, srv.deliverer);
+  srv.live = live_loop_start(&srv);
+  if (srv.deliverer == NULL || srv.scoring == NULL || srv.live == NULL ||
+      server_start(&srv) != 0)
+    goto stop;
+  log_info("athos listening on %s:%u (public %s, %zu drill(s))", cfg->listen_host,
+           cfg->listen_port, cfg->public_url, drills->n);
+  int sig = wait_for_signal();
+  log_info("received %s, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  rc = 0;
+stop:
+  server_stop(&srv);
+  scoring_worker_stop(srv.scoring);
+  webhook_deliverer_stop(srv.deliverer);
+out:
+  drill_catalog_free(drills);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  struct athos_config cfg;
+  struct store *s = NULL;
+  char err[512];
+  int rc = CLI_USAGE;
+
+  log_init();
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2 ? CLI_USAGE : CLI_OK;
+  }
+  const char *cmd = argv[1];
+  if (config_from_env(&cfg, err, sizeof err) != 0 ||
+      (strcmp(cmd, "serve") == 0 && serve_flags(&cfg, argc - 1, argv + 1, err, sizeof err) != 0)) {
+    fprintf(stderr, "athos: %s\n", err);
+    return CLI_USAGE;
+  }
+  config_finish(&cfg);
+  bool is_serve = strcmp(cmd, "serve") == 0;
+  if (!is_serve && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "tenant") != 0 &&
+      strcmp(cmd, "key") != 0 && strcmp(cmd, "webhook") != 0) {
+    fputs(USAGE, stderr);
+    return CLI_USAGE;
+  }
+  if (!is_serve)
+    log_set_level(LOG_WARN); /* the CLI's stdout is JSON; keep stderr quiet */
+  if (store_open(cfg.database_url, &s, err, sizeof err) != STORE_OK) {
+    if (is_serve)
+      log_error("database: %s", err);
+    else
+      cli_error(CLI_FAILED, "database: %s", err);
+    return CLI_FAILED;
+  }
+  /* Migrations run at every start, so an upgraded binary never meets an
+   * old schema. */
+  if (store_migrate(s) != STORE_OK) {
+    if (!is_serve)
+      cli_error(CLI_FAILED, "migration failed");
+    rc = CLI_FAILED;
+    goto out;
+  }
+  if (is_serve)
+    rc = serve(&cfg, s);
+  else if (strcmp(cmd, "migrate") == 0) {
+    cli_print(json_pack("{s:b}", "migrated", 1));
+    rc = CLI_OK;
+  } else if (strcmp(cmd, "tenant") == 0)
+    rc = cli_tenant(s, argc - 1, argv + 1);
+  else if (strcmp(cmd, "key") == 0)
+    rc = cli_key(s, argc - 1, argv + 1);
+  else
+    rc = cli_webhook(s, argc - 1, argv + 1);
+out:
+  store_close(s);
+  return rc;
+}

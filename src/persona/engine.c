@@ -1,0 +1,797 @@
+/*
+ * engine.c — the conversation state machine that plays one persona through
+ * a call: reads the rep's intents, moves trust, patience, objections and
+ * the call's stage, and renders the persona's reply from the drill's lines.
+ */
+#include "persona/persona_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Lines already said are remembered as 32-bit FNV-1a hashes of the exact
+ * text, in a ring of USED_MAX entries: 512 covers a 30-minute call at one
+ * rep line every 3.5 s. A hash collision only makes the engine pick
+ * another variant, never repeat one.
+ */
+#define USED_MAX 512
+#define MAX_SEGMENTS 3
+
+enum call_flag {
+  CF_ENROLLED = 1u << 0,
+  CF_ENDED = 1u << 1,
+  CF_PRESENTED = 1u << 2,
+  CF_ENROLL_ASKED = 1u << 3,
+  CF_RECAPPED = 1u << 4,
+  CF_OPENED = 1u << 5,
+};
+
+struct persona_call {
+  const struct drill *d;
+  uint64_t rng;
+  uint16_t persona;
+  uint8_t diff;
+  uint8_t flags;
+  uint16_t turn;
+  int16_t trust, patience;
+  uint16_t intro_turn, disclosure_turn, tpmo_turn, permission_turn;
+  uint16_t revealed; /* 1u << enum persona_fact */
+  uint16_t asked;    /* facts the rep has asked about */
+  uint16_t pressure_count;
+  uint8_t obj_order[PERSONA_MAX_OBJECTIONS]; /* this call's order of the persona's objections */
+  uint8_t needed;    /* objections this call raises (difficulty, capped by the persona) */
+  uint8_t raised;    /* obj_order[0 .. raised) have been raised */
+  uint8_t addressed;
+  int8_t open;       /* obj_order index of the open objection, or -1 */
+  uint8_t press_count;
+  uint32_t last_intents;
+  uint32_t used_count;
+  uint32_t used[USED_MAX];
+  char agent_name[24];
+  char last[PERSONA_MAX_TEXT + 1]; /* the reply handed out last */
+};
+
+/* ---- Placeholders ----------------------------------------------------- */
+
+enum placeholder {
+  PH_NAME,
+  PH_FIRST_NAME,
+  PH_AGE,
+  PH_CITY,
+  PH_STATE,
+  PH_COVERAGE,
+  PH_COMPLAINT,
+  PH_PERIOD,
+  PH_PHARMACY,
+  PH_BUDGET,
+  PH_EXTRA_HELP,
+  PH_FAMILY,
+  PH_DOCTOR,
+  PH_SPECIALTY,
+  PH_DOCTOR2,
+  PH_SPECIALTY2,
+  PH_DOCTORS,
+  PH_DRUG,
+  PH_DOSE,
+  PH_DRUG2,
+  PH_DOSE2,
+  PH_DRUGS,
+  PH_HEALTH,
+  PH_HEALTH1,
+  PH_AGENT_NAME,
+  PH_MISSING_TOPIC,
+  PH__COUNT
+};
+
+static const char *const placeholder_names[PH__COUNT] = {
+    [PH_NAME] = "name",           [PH_FIRST_NAME] = "first_name",
+    [PH_AGE] = "age",             [PH_CITY] = "city",
+    [PH_STATE] = "state",         [PH_COVERAGE] = "coverage",
+    [PH_COMPLAINT] = "complaint", [PH_PERIOD] = "enrollment_period",
+    [PH_PHARMACY] = "pharmacy",   [PH_BUDGET] = "budget",
+    [PH_EXTRA_HELP] = "extra_help", [PH_FAMILY] = "family",
+    [PH_DOCTOR] = "doctor",       [PH_SPECIALTY] = "specialty",
+    [PH_DOCTOR2] = "doctor2",     [PH_SPECIALTY2] = "specialty2",
+    [PH_DOCTORS] = "doctors",     [PH_DRUG] = "drug",
+    [PH_DOSE] = "dose",           [PH_DRUG2] = "drug2",
+    [PH_DOSE2] = "dose2",         [PH_DRUGS] = "drugs",
+    [PH_HEALTH] = "health",       [PH_HEALTH1] = "health1",
+    [PH_AGENT_NAME] = "agent_name", [PH_MISSING_TOPIC] = "missing_topic",
+};
+
+int persona_placeholder_find(const char *name, size_t len)
+{
+  for (int i = 0; i < PH__COUNT; i++)
+    if (strlen(placeholder_names[i]) == len && memcmp(placeholder_names[i], name, len) == 0)
+      return i;
+  return -1;
+}
+
+struct render_ctx {
+  const struct persona_call *pc;
+  const char *missing_topic;
+  char age[16];
+};
+
+/* The value of a placeholder, or NULL when this persona or moment has none
+ * (the line is then skipped). Sets *fact to the fact it reveals, or -1. */
+static const char *placeholder_value(struct render_ctx *rc, int ph, int *fact)
+{
+  const struct persona *p = &rc->pc->d->personas[rc->pc->persona];
+  *fact = -1;
+  switch ((enum placeholder)ph) {
+  case PH_NAME: return p->name;
+  case PH_FIRST_NAME: return p->first_name;
+  case PH_AGE:
+    snprintf(rc->age, sizeof rc->age, "%d", p->age);
+    return rc->age;
+  case PH_CITY: return p->city;
+  case PH_STATE: return p->state;
+  case PH_COVERAGE: *fact = FACT_COVERAGE; return p->coverage;
+  case PH_COMPLAINT: *fact = FACT_COVERAGE; return p->complaint;
+  case PH_PERIOD: return p->enrollment_period;
+  case PH_PHARMACY: *fact = FACT_PHARMACY; return p->pharmacy;
+  case PH_BUDGET: *fact = FACT_BUDGET; return p->budget;
+  case PH_EXTRA_HELP: *fact = FACT_EXTRA_HELP; return p->extra_help;
+  case PH_FAMILY: return p->family;
+  case PH_DOCTOR: return p->doctors[0].name;
+  case PH_SPECIALTY: return p->doctors[0].specialty;
+  case PH_DOCTOR2: return p->n_doctors > 1 ? p->doctors[1].name : NULL;
+  case PH_SPECIALTY2: return p->n_doctors > 1 ? p->doctors[1].specialty : NULL;
+  case PH_DOCTORS: *fact = FACT_DOCTORS; return p->doctors_text;
+  case PH_DRUG: return p->drugs[0].name;
+  case PH_DOSE: return p->drugs[0].dose;
+  case PH_DRUG2: return p->n_drugs > 1 ? p->drugs[1].name : NULL;
+  case PH_DOSE2: return p->n_drugs > 1 ? p->drugs[1].dose : NULL;
+  case PH_DRUGS: *fact = FACT_DRUGS; return p->drugs_text;
+  case PH_HEALTH: *fact = FACT_HEALTH; return p->health_text;
+  case PH_HEALTH1: return p->health.v[0];
+  case PH_AGENT_NAME: return rc->pc->agent_name[0] != '\0' ? rc->pc->agent_name : NULL;
+  case PH_MISSING_TOPIC: return rc->missing_topic;
+  case PH__COUNT: break;
+  }
+  return NULL;
+}
+
+/* Renders prefix (may be NULL) + tmpl into out. Returns the length, or -1
+ * when a placeholder has no value or the text does not fit. */
+static int render(struct render_ctx *rc, const char *prefix, const char *tmpl, char *out,
+                  size_t cap, unsigned *facts)
+{
+  size_t o = 0;
+  *facts = 0;
+  if (prefix != NULL) {
+    int w = snprintf(out, cap, "%s ", prefix);
+    if (w < 0 || (size_t)w >= cap)
+      return -1;
+    o = (size_t)w;
+  }
+  for (const char *p = tmpl; *p != '\0'; p++) {
+    if (*p == '{') {
+      const char *close = strchr(p + 1, '}');
+      int ph = close ? persona_placeholder_find(p + 1, (size_t)(close - p - 1)) : -1;
+      int fact;
+      const char *val = ph >= 0 ? placeholder_value(rc, ph, &fact) : NULL;
+      if (val == NULL)
+        return -1;
+      size_t vl = strlen(val);
+      if (o + vl >= cap)
+        return -1;
+      memcpy(out + o, val, vl);
+      o += vl;
+      if (fact >= 0)
+        *facts |= 1u << fact;
+      p = close;
+      continue;
+    }
+    if (o + 1 >= cap)
+      return -1;
+    out[o++] = *p;
+  }
+  out[o] = '\0';
+  return (int)o;
+}
+
+/* ---- Randomness and memory of lines ------------------------------------ */
+
+/* splitmix64: small, fast and fully determined by the call's seed. */
+static uint64_t rng_next(struct persona_call *pc)
+{
+  uint64_t z = (pc->rng += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+static size_t rng_below(struct persona_call *pc, size_t n)
+{
+  return n == 0 ? 0 : (size_t)(rng_next(pc) % n);
+}
+
+static uint32_t fnv1a(const char *s)
+{
+  uint32_t h = 2166136261u;
+  for (; *s != '\0'; s++) {
+    h ^= (unsigned char)*s;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static bool line_used(const struct persona_call *pc, uint32_t h)
+{
+  size_t n = pc->used_count < USED_MAX ? pc->used_count : USED_MAX;
+  for (size_t i = 0; i < n; i++)
+    if (pc->used[i] == h)
+      return true;
+  return false;
+}
+
+static void line_remember(struct persona_call *pc, uint32_t h)
+{
+  pc->used[pc->used_count % USED_MAX] = h;
+  pc->used_count++;
+}
+
+/* ---- Composing a reply from segments ---------------------------------- */
+
+/* Candidate lines for one segment: up to three lists, read as one. */
+struct pool {
+  const struct strlist *l[3];
+};
+
+static size_t pool_size(const struct pool *p)
+{
+  size_t n = 0;
+  for (int i = 0; i < 3; i++)
+    n += p->l[i] ? p->l[i]->n : 0;
+  return n;
+}
+
+static const char *pool_get(const struct pool *p, size_t idx)
+{
+  for (int i = 0; i < 3; i++) {
+    size_t n = p->l[i] ? p->l[i]->n : 0;
+    if (idx < n)
+      return p->l[i]->v[idx];
+    idx -= n;
+  }
+  return NULL;
+}
+
+/* The persona's own lines for kind, then the drill's for this difficulty
+ * (or, when the drill has none for it, the drill's lines for any tier). */
+static struct pool kind_pool(const struct persona_call *pc, enum reply_kind k)
+{
+  const struct drill *d = pc->d;
+  struct pool p = {{NULL, NULL, NULL}};
+  p.l[0] = &d->personas[pc->persona].lines[k];
+  p.l[1] = d->replies[k][1 + pc->diff].n > 0 ? &d->replies[k][1 + pc->diff] : &d->replies[k][0];
+  if (k == R_OPENER)
+    p.l[2] = &d->personas[pc->persona].openers;
+  return p;
+}
+
+struct comp {
+  char text[PERSONA_MAX_TEXT + 1];
+  size_t len;
+  int segments;
+};
+
+/* Tries one candidate: renders it, and appends it to c unless it was said
+ * before in this call or does not fit. */
+static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct comp *c,
+                          const char *prefix, const char *tmpl)
+{
+  char tmp[PERSONA_MAX_TEXT + 1];
+  unsigned facts;
+  size_t room = sizeof c->text - c->len - (c->len > 0 ? 1 : 0);
+  int n = render(rc, prefix, tmpl, tmp, room < sizeof tmp ? room : sizeof tmp, &facts);
+  if (n <= 0)
+    return false;
+  uint32_t h = fnv1a(tmp);
+  if (line_used(pc, h))
+    return false;
+  if (c->len > 0)
+    c->text[c->len++] = ' ';
+  memcpy(c->text + c->len, tmp, (size_t)n + 1);
+  c->len += (size_t)n;
+  c->segments++;
+  line_remember(pc, h);
+  pc->revealed |= (uint16_t)facts;
+  return true;
+}
+
+/*
+ * Appends one line from pool to c that has not been said in this call.
+ * Order: the variants as written (from a seeded starting point), then each
+ * variant behind one filler ("Well,", "Hmm."), then behind two: a pool of
+ * n lines with f fillers yields n * (1 + f + f*f) distinct lines before it
+ * gives up, which no realistic call exhausts.
+ */
+static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct pool *pool,
+                          const char *missing_topic)
+{
+  struct render_ctx rc = {.pc = pc, .missing_topic = missing_topic};
+  const struct strlist *fl = &pc->d->fillers;
+  size_t n = pool_size(pool);
+  if (n == 0 || c->segments >= MAX_SEGMENTS)
+    return false;
+  size_t start = rng_below(pc, n);
+  for (size_t i = 0; i < n; i++)
+    if (try_candidate(pc, &rc, c, NULL, pool_get(pool, (start + i) % n)))
+      return true;
+  size_t fs = rng_below(pc, fl->n);
+  for (size_t j = 0; j < fl->n; j++)
+    for (size_t i = 0; i < n; i++)
+      if (try_candidate(pc, &rc, c, fl->v[(fs + j) % fl->n], pool_get(pool, (start + i) % n)))
+        return true;
+  for (size_t j = 0; j < fl->n; j++) {
+    for (size_t j2 = 0; j2 < fl->n; j2++) {
+      char two[256];
+      if (j == j2)
+        continue;
+      int w = snprintf(two, sizeof two, "%s %s", fl->v[(fs + j) % fl->n], fl->v[(fs + j2) % fl->n]);
+      if (w < 0 || (size_t)w >= sizeof two)
+        continue;
+      for (size_t i = 0; i < n; i++)
+        if (try_candidate(pc, &rc, c, two, pool_get(pool, (start + i) % n)))
+          return true;
+    }
+  }
+  return false;
+}
+
+static bool add_kind(struct persona_call *pc, struct comp *c, enum reply_kind k,
+                     const char *missing_topic)
+{
+  struct pool p = kind_pool(pc, k);
+  if (add_from_pool(pc, c, &p, missing_topic))
+    return true;
+  /* Every variant of k is spent: say something generic instead. */
+  if (k != R_GENERIC && c->segments == 0) {
+    p = kind_pool(pc, R_GENERIC);
+    return add_from_pool(pc, c, &p, missing_topic);
+  }
+  return false;
+}
+
+static bool add_list(struct persona_call *pc, struct comp *c, const struct strlist *l)
+{
+  struct pool p = {{l, NULL, NULL}};
+  return add_from_pool(pc, c, &p, NULL);
+}
+
+/* ---- Call state ------------------------------------------------------- */
+
+#define I(x) (1u << PERSONA_INTENT_##x)
+
+static const struct {
+  enum persona_intent intent;
+  enum reply_kind first, again, volunteer;
+} fact_table[FACT__COUNT] = {
+    [FACT_COVERAGE] = {PERSONA_INTENT_ASK_COVERAGE, R_COVERAGE, R_COVERAGE_AGAIN, R_VOL_COVERAGE},
+    [FACT_DOCTORS] = {PERSONA_INTENT_ASK_DOCTORS, R_DOCTORS, R_DOCTORS_AGAIN, R_VOL_DOCTORS},
+    [FACT_DRUGS] = {PERSONA_INTENT_ASK_PRESCRIPTIONS, R_DRUGS, R_DRUGS_AGAIN, R_VOL_DRUGS},
+    [FACT_PHARMACY] = {PERSONA_INTENT_ASK_PHARMACY, R_PHARMACY, R_PHARMACY_AGAIN, R_VOL_PHARMACY},
+    [FACT_BUDGET] = {PERSONA_INTENT_ASK_BUDGET, R_BUDGET, R_BUDGET_AGAIN, R_VOL_BUDGET},
+    [FACT_EXTRA_HELP] = {PERSONA_INTENT_ASK_EXTRA_HELP, R_EXTRA_HELP, R_EXTRA_HELP_AGAIN,
+                         R__COUNT},
+    [FACT_HEALTH] = {PERSONA_INTENT_ASK_HEALTH, R_HEALTH, R_HEALTH_AGAIN, R__COUNT},
+};
+
+static uint32_t fact_intent_mask(void)
+{
+  uint32_t m = 0;
+  for (int f = 0; f < FACT__COUNT; f++)
+    m |= 1u << fact_table[f].intent;
+  return m;
+}
+
+static void trust_add(struct persona_call *pc, int delta)
+{
+  int t = pc->trust + delta;
+  pc->trust = (int16_t)(t < 0 ? 0 : (t > 100 ? 100 : t));
+}
+
+static const struct difficulty_rules *rules(const struct persona_call *pc)
+{
+  return &pc->d->rules[pc->diff];
+}
+
+static const struct objection_def *open_objection(const struct persona_call *pc)
+{
+  const struct persona *p = &pc->d->personas[pc->persona];
+  if (pc->open < 0)
+    return NULL;
+  return &pc->d->objections[p->objections[pc->obj_order[pc->open]]];
+}
+
+struct persona_call *persona_call_new(const struct drill *d, size_t persona_idx,
+                                      enum persona_difficulty diff, uint64_t seed)
+{
+  if (d == NULL || persona_idx >= d->n_personas || (int)diff < 0 || (int)diff > 2)
+    return NULL;
+  struct persona_call *pc = calloc(1, sizeof *pc);
+  if (pc == NULL)
+    return NULL;
+  const struct persona *p = &d->personas[persona_idx];
+  pc->d = d;
+  pc->persona = (uint16_t)persona_idx;
+  pc->diff = (uint8_t)diff;
+  pc->rng = seed ^ ((uint64_t)persona_idx << 48) ^ ((uint64_t)diff << 56);
+  pc->trust = (int16_t)d->rules[diff].trust;
+  pc->patience = (int16_t)d->rules[diff].patience;
+  pc->open = -1;
+  /* This call's order of objections: a seeded shuffle of the persona's. */
+  for (size_t i = 0; i < p->n_objections; i++)
+    pc->obj_order[i] = (uint8_t)i;
+  for (size_t i = p->n_objections; i > 1; i--) {
+    size_t j = rng_below(pc, i);
+    uint8_t t = pc->obj_order[i - 1];
+    pc->obj_order[i - 1] = pc->obj_order[j];
+    pc->obj_order[j] = t;
+  }
+  size_t need = (size_t)d->rules[diff].objections;
+  pc->needed = (uint8_t)(need < p->n_objections ? need : p->n_objections);
+  return pc;
+}
+
+void persona_call_free(struct persona_call *pc)
+{
+  free(pc);
+}
+
+size_t persona_call_footprint(const struct persona_call *pc)
+{
+  (void)pc;
+  return sizeof(struct persona_call);
+}
+
+static void finish(struct persona_call *pc, const struct comp *c)
+{
+  memcpy(pc->last, c->text, c->len + 1);
+}
+
+const char *persona_call_open(struct persona_call *pc)
+{
+  if (pc == NULL)
+    return NULL;
+  if (pc->flags & CF_OPENED)
+    return pc->last;
+  struct comp c = {.len = 0};
+  c.text[0] = '\0';
+  add_kind(pc, &c, R_OPENER, NULL);
+  finish(pc, &c);
+  pc->flags |= CF_OPENED;
+  return pc->last;
+}
+
+/* Raises the next objection of this call's order. */
+static bool raise_next(struct persona_call *pc, struct comp *c)
+{
+  const struct persona *p = &pc->d->personas[pc->persona];
+  if (pc->raised >= pc->needed || pc->open >= 0 || (pc->flags & CF_ENROLLED))
+    return false;
+  const struct objection_def *o = &pc->d->objections[p->objections[pc->obj_order[pc->raised]]];
+  if (!add_list(pc, c, &o->raise))
+    return false;
+  pc->open = (int8_t)pc->raised;
+  pc->raised++;
+  pc->press_count = 0;
+  return true;
+}
+
+/* Whether this utterance answers the open objection, by the tier's rule. */
+static bool addresses_objection(const struct persona_call *pc, uint32_t m, const char *norm)
+{
+  const struct objection_def *o = open_objection(pc);
+  bool handling = (m & I(OBJECTION_HANDLING)) != 0;
+  bool facts = persona_phrases_match(&o->keywords, norm, NULL);
+  if (m & I(PRESSURE))
+    return false;
+  switch (rules(pc)->objection_rule) {
+  case OBJ_RULE_ANY: return handling || facts || (m & (I(PLAN_PRESENTATION) | I(RECAP)));
+  case OBJ_RULE_EITHER: return handling || facts;
+  case OBJ_RULE_BOTH: return handling && facts;
+  }
+  return false;
+}
+
+static int hang_up(struct persona_call *pc, enum reply_kind k, struct persona_reply *out)
+{
+  struct comp c = {.len = 0};
+  c.text[0] = '\0';
+  add_kind(pc, &c, k, NULL);
+  finish(pc, &c);
+  pc->flags |= CF_ENDED;
+  out->text = pc->last;
+  out->hangup = true;
+  return 0;
+}
+
+/* The first fact of `needed` the persona has not told yet, or -1. */
+static int missing_fact(const struct persona_call *pc, const int *needed, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(pc->revealed & (1u << needed[i])))
+      return needed[i];
+  return -1;
+}
+
+/* The rep asks to enroll: agree only when every condition of the tier holds. */
+static void enroll_decision(struct persona_call *pc, struct comp *c)
+{
+  static const int discovery[] = {FACT_DOCTORS, FACT_DRUGS};
+  const struct difficulty_rules *r = rules(pc);
+  pc->flags |= CF_ENROLL_ASKED;
+  if (pc->flags & CF_ENROLLED) {
+    add_kind(pc, c, R_ENROLLED_ALREADY, NULL);
+    return;
+  }
+  if (pc->diff != PERSONA_BEGINNER && pc->raised < pc->needed && raise_next(pc, c))
+    return;
+  int missing = r->require_discovery ? missing_fact(pc, discovery, 2) : -1;
+  if (missing >= 0) {
+    add_kind(pc, c, R_ENROLL_MISSING, pc->d->topics[missing]);
+    return;
+  }
+  if (pc->trust < r->enroll_min_trust) {
+    add_kind(pc, c, R_ENROLL_NOT_READY, NULL);
+    return;
+  }
+  pc->flags |= CF_ENROLLED;
+  add_kind(pc, c, R_ENROLL_AGREE, NULL);
+}
+
+/* Marks compliance moments and moves trust and patience for utterance m. */
+static void apply_intents(struct persona_call *pc, uint32_t m, const char *norm)
+{
+  const struct drill *d = pc->d;
+  if ((m & I(INTRODUCTION)) && pc->intro_turn == 0) {
+    pc->intro_turn = pc->turn;
+    trust_add(pc, d->delta.introduction);
+  }
+  if ((m & I(INTRODUCTION)) && pc->agent_name[0] == '\0')
+    persona_extract_name(d, norm, pc->agent_name, sizeof pc->agent_name);
+  if ((m & I(RECORDING_DISCLOSURE)) && pc->disclosure_turn == 0) {
+    pc->disclosure_turn = pc->turn;
+    trust_add(pc, d->delta.disclosure);
+  }
+  if ((m & I(TPMO_DISCLAIMER)) && pc->tpmo_turn == 0) {
+    pc->tpmo_turn = pc->turn;
+    trust_add(pc, d->delta.tpmo);
+  }
+  if ((m & I(PERMISSION)) && pc->permission_turn == 0) {
+    pc->permission_turn = pc->turn;
+    trust_add(pc, d->delta.permission);
+  }
+  for (int f = 0; f < FACT__COUNT; f++) {
+    if ((m & (1u << fact_table[f].intent)) && !(pc->asked & (1u << f))) {
+      pc->asked |= (uint16_t)(1u << f);
+      trust_add(pc, d->delta.question);
+    }
+  }
+  if (m & I(OBJECTION_HANDLING))
+    trust_add(pc, d->delta.handling);
+  if ((m & I(RECAP)) && !(pc->flags & CF_RECAPPED)) {
+    pc->flags |= CF_RECAPPED;
+    trust_add(pc, d->delta.recap);
+  }
+  if (m & I(OFF_TOPIC)) {
+    trust_add(pc, d->delta.off_topic);
+    pc->patience = (int16_t)(pc->patience - d->off_topic_patience_cost);
+  }
+  if (m & I(PRESSURE)) {
+    pc->pressure_count++;
+    trust_add(pc, d->delta.pressure);
+    pc->patience = (int16_t)(pc->patience - d->pressure_patience_cost);
+  }
+}
+
+int persona_call_reply(struct persona_call *pc, const char *rep_text, struct persona_reply *out)
+{
+  if (pc == NULL || out == NULL)
+    return -1;
+  if (pc->flags & CF_ENDED) { /* already hung up: nothing new to say */
+    out->text = pc->last;
+    out->hangup = true;
+    return 0;
+  }
+  if (rep_text == NULL)
+    rep_text = "";
+
+  const struct drill *d = pc->d;
+  const struct difficulty_rules *r = rules(pc);
+  const uint32_t facts_mask = fact_intent_mask();
+  char norm[PERSONA_NORM_MAX];
+  persona_normalize(rep_text, norm, sizeof norm);
+  uint32_t m = persona_classify_norm(d, norm);
+  if (pc->turn < UINT16_MAX)
+    pc->turn++;
+  pc->last_intents = m;
+
+  /* "Sorry, can you say that again?" gets the last line, word for word. */
+  if ((m & I(REPEAT_REQUEST)) && !(m & facts_mask) && pc->last[0] != '\0') {
+    out->text = pc->last;
+    out->hangup = false;
+    return 0;
+  }
+
+  apply_intents(pc, m, norm);
+
+  /* Hanging up: pressure (Elite at once, others when patience runs out),
+   * exhausted patience, or no recording disclosure and TPMO disclaimer by
+   * the tier's deadline. */
+  if ((m & I(PRESSURE)) && (r->hangup_on_pressure || pc->patience <= 0))
+    return hang_up(pc, R_HANGUP_PRESSURE, out);
+  if (pc->patience <= 0)
+    return hang_up(pc, R_HANGUP_PATIENCE, out);
+  if (r->compliance_deadline_turn > 0 && pc->turn >= r->compliance_deadline_turn &&
+      (pc->disclosure_turn == 0 || pc->tpmo_turn == 0))
+    return hang_up(pc, R_HANGUP_COMPLIANCE, out);
+
+  struct comp c = {.len = 0};
+  c.text[0] = '\0';
+  bool done = false;     /* the utterance has had its main answer */
+  bool accepted = false; /* an objection was settled this turn */
+  bool raised_now = false;
+
+  if (m & I(PRESSURE)) {
+    add_kind(pc, &c, R_PRESSURE_PUSHBACK, NULL);
+    done = true;
+  }
+
+  if (!done && pc->open >= 0) {
+    const struct objection_def *o = open_objection(pc);
+    if (addresses_objection(pc, m, norm)) {
+      add_list(pc, &c, &o->accept);
+      pc->open = -1;
+      pc->addressed++;
+      trust_add(pc, d->delta.addressed);
+      accepted = true;
+    } else if (!(m & facts_mask)) {
+      /* Ignored or brushed off: the persona comes back to it. */
+      add_list(pc, &c, &o->press);
+      if (++pc->press_count >= 3)
+        pc->patience = (int16_t)(pc->patience - 1);
+      done = true;
+    }
+  }
+
+  if (!done && (m & I(ENROLLMENT_ASK))) {
+    enroll_decision(pc, &c);
+    raised_now = pc->open >= 0;
+    done = true;
+  }
+
+  if (!done && (m & facts_mask)) {
+    int answered = 0;
+    for (int f = 0; f < FACT__COUNT && answered < 2; f++) {
+      if (!(m & (1u << fact_table[f].intent)))
+        continue;
+      if (pc->trust < r->facts_min_trust) {
+        add_kind(pc, &c, R_WITHHOLD, NULL);
+        break;
+      }
+      bool told = (pc->revealed & (1u << f)) != 0;
+      add_kind(pc, &c, told ? fact_table[f].again : fact_table[f].first, NULL);
+      answered++;
+    }
+    done = true;
+  }
+
+  bool raise_after_plan = false;
+  if (!done && (m & I(PLAN_PRESENTATION))) {
+    pc->flags |= CF_PRESENTED;
+    add_kind(pc, &c, R_PLAN_REACTION, NULL);
+    raise_after_plan = true;
+    done = true;
+  }
+
+  if (!done && !accepted) {
+    enum reply_kind k = R_GENERIC;
+    if (m & I(PERMISSION))
+      k = R_PERMISSION;
+    else if (m & I(TPMO_DISCLAIMER))
+      k = R_ACK_TPMO;
+    else if (m & I(RECORDING_DISCLOSURE))
+      k = R_ACK_DISCLOSURE;
+    else if (m & I(INTRODUCTION))
+      k = R_ACK_INTRO;
+    else if (m & I(GREETING))
+      k = R_GREETING;
+    else if (m & I(RECAP))
+      k = missing_fact(pc, (const int[]){FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY}, 3) < 0
+              ? R_RECAP_CONFIRM
+              : R_RECAP_PARTIAL;
+    else if (m & I(GOODBYE))
+      k = (pc->flags & CF_ENROLLED) ? R_GOODBYE_ENROLLED : R_GOODBYE;
+    else if (m & I(OBJECTION_HANDLING))
+      k = R_EMPATHY_ACK;
+    else if (m & I(OFF_TOPIC))
+      k = R_OFF_TOPIC;
+    const char *missing = NULL;
+    if (k == R_RECAP_PARTIAL)
+      missing = d->topics[missing_fact(pc, (const int[]){FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY}, 3)];
+    add_kind(pc, &c, k, missing);
+  }
+
+  /* Extras after the main answer. */
+  bool calm = !(m & (I(PRESSURE) | I(GOODBYE) | I(OFF_TOPIC)));
+  if (r->compliance_deadline_turn > 0 && pc->turn < r->compliance_deadline_turn &&
+      (pc->disclosure_turn == 0 || pc->tpmo_turn == 0))
+    add_kind(pc, &c, R_SUSPICIOUS, NULL);
+  else if (calm && !raised_now && !accepted && pc->open < 0 && pc->raised < pc->needed &&
+           !(pc->flags & CF_ENROLLED)) {
+    /* Objections come up after a plan is presented, or on their own once
+     * the conversation is under way (harder tiers only). */
+    unsigned told = 0;
+    for (unsigned f = pc->revealed; f != 0; f &= f - 1)
+      told++;
+    bool spontaneous = pc->diff != PERSONA_BEGINNER && pc->turn >= 4 && told >= 2 &&
+                       rng_below(pc, 3) == 0;
+    if (raise_after_plan || spontaneous)
+      raised_now = raise_next(pc, &c);
+  }
+  if (r->volunteer && calm && !raised_now && pc->open < 0 && pc->turn >= 2 &&
+      rng_below(pc, 2) == 0) {
+    static const int volunteerable[] = {FACT_COVERAGE, FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY,
+                                        FACT_BUDGET};
+    int f = missing_fact(pc, volunteerable, 5);
+    if (f >= 0)
+      add_kind(pc, &c, fact_table[f].volunteer, NULL);
+  }
+
+  if (c.segments == 0) /* everything spent: still answer, never in silence */
+    add_kind(pc, &c, R_GENERIC, NULL);
+  finish(pc, &c);
+  out->text = pc->last;
+  out->hangup = false;
+  return 0;
+}
+
+/* ---- Introspection ---------------------------------------------------- */
+
+static const char *stage_name(const struct persona_call *pc)
+{
+  if (pc->flags & CF_ENDED)
+    return "ended";
+  if (pc->flags & CF_ENROLLED)
+    return "enrolled";
+  if (pc->flags & CF_ENROLL_ASKED)
+    return "closing";
+  if (pc->raised > 0)
+    return "objections";
+  if (pc->flags & CF_PRESENTED)
+    return "presentation";
+  if (pc->asked != 0)
+    return "discovery";
+  if (pc->disclosure_turn || pc->tpmo_turn || pc->permission_turn)
+    return "compliance";
+  return "opening";
+}
+
+void persona_call_info(const struct persona_call *pc, struct persona_call_info *out)
+{
+  memset(out, 0, sizeof *out);
+  if (pc == NULL)
+    return;
+  out->turn = pc->turn;
+  out->trust = pc->trust;
+  out->patience = pc->patience;
+  out->stage = stage_name(pc);
+  out->disclosure_turn = pc->disclosure_turn;
+  out->tpmo_turn = pc->tpmo_turn;
+  out->permission_turn = pc->permission_turn;
+  out->objections_raised = pc->raised;
+  out->objections_addressed = pc->addressed;
+  out->objection_open = pc->open >= 0;
+  out->facts_revealed = pc->revealed;
+  out->pressure_count = pc->pressure_count;
+  out->enrolled = (pc->flags & CF_ENROLLED) != 0;
+  out->ended = (pc->flags & CF_ENDED) != 0;
+  out->last_intents = pc->last_intents;
+  out->persona_idx = pc->persona;
+}

@@ -1,0 +1,185 @@
+/*
+ * intents.c — classifies a rep utterance into intents by matching the
+ * drill's phrase lists, word-bounded, on lower-case ASCII-normalised text.
+ */
+#include "persona/persona_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const intent_names[PERSONA_INTENT__COUNT] = {
+    [PERSONA_INTENT_GREETING] = "greeting",
+    [PERSONA_INTENT_INTRODUCTION] = "introduction",
+    [PERSONA_INTENT_RECORDING_DISCLOSURE] = "recording_disclosure",
+    [PERSONA_INTENT_TPMO_DISCLAIMER] = "tpmo_disclaimer",
+    [PERSONA_INTENT_PERMISSION] = "permission",
+    [PERSONA_INTENT_ASK_DOCTORS] = "ask_doctors",
+    [PERSONA_INTENT_ASK_PRESCRIPTIONS] = "ask_prescriptions",
+    [PERSONA_INTENT_ASK_PHARMACY] = "ask_pharmacy",
+    [PERSONA_INTENT_ASK_COVERAGE] = "ask_coverage",
+    [PERSONA_INTENT_ASK_BUDGET] = "ask_budget",
+    [PERSONA_INTENT_ASK_EXTRA_HELP] = "ask_extra_help",
+    [PERSONA_INTENT_ASK_HEALTH] = "ask_health",
+    [PERSONA_INTENT_PLAN_PRESENTATION] = "plan_presentation",
+    [PERSONA_INTENT_OBJECTION_HANDLING] = "objection_handling",
+    [PERSONA_INTENT_ENROLLMENT_ASK] = "enrollment_ask",
+    [PERSONA_INTENT_RECAP] = "recap",
+    [PERSONA_INTENT_GOODBYE] = "goodbye",
+    [PERSONA_INTENT_PRESSURE] = "pressure",
+    [PERSONA_INTENT_OFF_TOPIC] = "off_topic",
+    [PERSONA_INTENT_REPEAT_REQUEST] = "repeat_request",
+};
+
+const char *persona_intent_name(enum persona_intent i)
+{
+  if ((int)i < 0 || i >= PERSONA_INTENT__COUNT)
+    return NULL;
+  return intent_names[i];
+}
+
+/* ---- Normalisation ---------------------------------------------------- */
+
+size_t persona_normalize(const char *in, char *out, size_t cap)
+{
+  size_t o = 0;
+  const unsigned char *s = (const unsigned char *)in;
+  if (cap < 3) {
+    if (cap > 0)
+      out[0] = '\0';
+    return 0;
+  }
+  out[o++] = ' ';
+  /* Keep room for the closing space and the NUL. */
+  for (size_t i = 0; s[i] != '\0' && o < cap - 2; i++) {
+    unsigned char c = s[i];
+    if (c == '\'' || c == '`') /* "don't" -> "dont", "I'm" -> "im" */
+      continue;
+    /* U+2018 / U+2019 (curly apostrophes) are E2 80 98 / E2 80 99. */
+    if (c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0x98 || s[i + 2] == 0x99)) {
+      i += 2;
+      continue;
+    }
+    if (c >= 'A' && c <= 'Z')
+      c = (unsigned char)(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      out[o++] = (char)c;
+    } else if (out[o - 1] != ' ') {
+      out[o++] = ' ';
+    }
+  }
+  if (out[o - 1] != ' ')
+    out[o++] = ' ';
+  out[o] = '\0';
+  return o;
+}
+
+int persona_phrase_compile(const char *src, struct phrase *p)
+{
+  char buf[512];
+  size_t srclen = strlen(src);
+  bool prefix = srclen > 0 && src[srclen - 1] == '*';
+  if (srclen >= sizeof buf - 4)
+    return -1;
+  size_t n = persona_normalize(src, buf, sizeof buf);
+  if (n <= 1) /* nothing but the padding: an empty phrase */
+    return -1;
+  if (prefix) /* " doctor " -> " doctor": matches doctors, doctor's... */
+    buf[--n] = '\0';
+  p->text = strdup(buf);
+  if (p->text == NULL)
+    return -1;
+  p->len = n;
+  return 0;
+}
+
+/* ---- Matching --------------------------------------------------------- */
+
+/* Whether one of the (up to three) words before position pos of norm is a
+ * negator. norm[pos] is the space that starts the match. */
+static bool negated_before(const char *norm, size_t pos, const struct phrase_list *negators)
+{
+  size_t end = pos; /* norm[end] == ' ' */
+  for (int w = 0; w < 3 && end > 0; w++) {
+    size_t start = end;
+    while (start > 0 && norm[start - 1] != ' ')
+      start--;
+    if (start == end)
+      break;
+    /* The word is norm[start .. end); its padded form is norm[start-1 .. end]. */
+    for (size_t i = 0; i < negators->n; i++) {
+      const struct phrase *ng = &negators->v[i];
+      if (ng->len == end - start + 2 && memcmp(ng->text + 1, norm + start, end - start) == 0)
+        return true;
+    }
+    end = start - 1;
+  }
+  return false;
+}
+
+bool persona_phrases_match(const struct phrase_list *pl, const char *norm,
+                           const struct phrase_list *negators)
+{
+  for (size_t i = 0; i < pl->n; i++) {
+    const char *hit = norm;
+    while ((hit = strstr(hit, pl->v[i].text)) != NULL) {
+      if (negators == NULL || !negated_before(norm, (size_t)(hit - norm), negators))
+        return true;
+      hit++;
+    }
+  }
+  return false;
+}
+
+uint32_t persona_classify_norm(const struct drill *d, const char *norm)
+{
+  uint32_t m = 0;
+  for (int i = 0; i < PERSONA_INTENT__COUNT; i++) {
+    const struct intent_def *in = &d->intents[i];
+    if (persona_phrases_match(&in->phrases, norm, in->negatable ? &d->negators : NULL))
+      m |= 1u << i;
+  }
+  return m;
+}
+
+uint32_t drill_classify(const struct drill *d, const char *text)
+{
+  char norm[PERSONA_NORM_MAX];
+  if (d == NULL || text == NULL)
+    return 0;
+  persona_normalize(text, norm, sizeof norm);
+  return persona_classify_norm(d, norm);
+}
+
+bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap)
+{
+  for (size_t i = 0; i < d->name_cues.n; i++) {
+    const struct phrase *cue = &d->name_cues.v[i];
+    const char *hit = strstr(norm, cue->text);
+    if (hit == NULL)
+      continue;
+    /* Cues are stored " my name is " with the trailing space. */
+    const char *w = hit + cue->len;
+    size_t wl = 0;
+    while (w[wl] != '\0' && w[wl] != ' ')
+      wl++;
+    if (wl < 2 || wl + 1 > cap)
+      continue;
+    bool stop = false;
+    for (size_t k = 0; k < d->name_stopwords.n; k++) {
+      const char *sw = d->name_stopwords.v[k];
+      if (strlen(sw) == wl && memcmp(sw, w, wl) == 0)
+        stop = true;
+    }
+    bool alpha = true;
+    for (size_t k = 0; k < wl; k++)
+      if (w[k] < 'a' || w[k] > 'z')
+        alpha = false;
+    if (stop || !alpha)
+      continue;
+    memcpy(out, w, wl);
+    out[wl] = '\0';
+    out[0] = (char)(out[0] - 'a' + 'A');
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,648 @@
+/*
+ * sqlite.c — the SQLite backend: connection pool, migrations, and the
+ * tenant, API key, webhook secret and signing key tables. Call tables are
+ * in sqlite_calls.c, the live loop's writes in sqlite_live.c, scoring and
+ * the webhook outbox in sqlite_outbox.c.
+ *
+ * WAL mode lets readers run beside the one writer; every write that must
+ * be atomic runs in BEGIN IMMEDIATE so two writers never deadlock on a
+ * lock upgrade, and busy_timeout turns contention into a short wait.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+#include "store/sqlite_internal.h"
+#include "util/crypto.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define POOL_SIZE 8
+#define BUSY_TIMEOUT_MS 5000
+
+/* ------------------------------------------------------------- plumbing */
+
+int sq_rc(struct sq_conn *c, int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return STORE_OK;
+  case SQLITE_CONSTRAINT:
+    return STORE_CONFLICT;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+  case SQLITE_IOERR:
+  case SQLITE_CANTOPEN:
+  case SQLITE_FULL:
+  case SQLITE_READONLY:
+    log_error("sqlite unavailable: %s", c != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    return STORE_UNAVAILABLE;
+  default:
+    log_error("sqlite error: %s", c != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    return STORE_ERROR;
+  }
+}
+
+sqlite3_stmt *sq_stmt(struct sq_conn *c, const char *sql)
+{
+  /* Open addressing on the SQL string's address: each call site passes a
+   * static string, so the pointer is a stable key. */
+  size_t h = ((uintptr_t)sql >> 3) % SQ_STMT_CACHE;
+  for (size_t i = 0; i < SQ_STMT_CACHE; i++) {
+    size_t k = (h + i) % SQ_STMT_CACHE;
+    if (c->keys[k] == sql) {
+      sqlite3_reset(c->stmts[k]);
+      sqlite3_clear_bindings(c->stmts[k]);
+      return c->stmts[k];
+    }
+    if (c->keys[k] == NULL) {
+      sqlite3_stmt *st = NULL;
+      int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+      if (rc != SQLITE_OK) {
+        log_error("sqlite prepare failed: %s", sqlite3_errmsg(c->db));
+        return NULL;
+      }
+      c->keys[k] = sql;
+      c->stmts[k] = st;
+      return st;
+    }
+  }
+  log_error("sqlite statement cache full");
+  return NULL;
+}
+
+struct sq_conn *sq_acquire(struct store *s)
+{
+  pthread_mutex_lock(&s->mu);
+  while (s->nfree == 0)
+    pthread_cond_wait(&s->cv, &s->mu);
+  struct sq_conn *c = &s->conns[s->free_idx[--s->nfree]];
+  pthread_mutex_unlock(&s->mu);
+  return c;
+}
+
+void sq_release(struct store *s, struct sq_conn *c)
+{
+  pthread_mutex_lock(&s->mu);
+  s->free_idx[s->nfree++] = (size_t)(c - s->conns);
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int exec_sql(struct sq_conn *c, const char *sql)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    log_error("sqlite exec failed: %s", msg != NULL ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return sq_rc(NULL, rc) == STORE_OK ? STORE_ERROR : sq_rc(NULL, rc);
+  }
+  return STORE_OK;
+}
+
+int sq_begin(struct sq_conn *c) { return exec_sql(c, "BEGIN IMMEDIATE"); }
+int sq_commit(struct sq_conn *c) { return exec_sql(c, "COMMIT"); }
+void sq_rollback(struct sq_conn *c)
+{
+  if (!sqlite3_get_autocommit(c->db))
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int sq_bind_text(sqlite3_stmt *st, int i, const char *v, int empty_is_null)
+{
+  if (v == NULL || (empty_is_null && v[0] == '\0'))
+    return sqlite3_bind_null(st, i);
+  return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+void sq_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+  const unsigned char *v = sqlite3_column_text(st, i);
+  snprintf(out, cap, "%s", v != NULL ? (const char *)v : "");
+}
+
+int64_t sq_col_i64(sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
+}
+
+int sq_exec_step(struct sq_conn *c, sqlite3_stmt *st, int *changes)
+{
+  if (st == NULL)
+    return STORE_ERROR;
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    int r = sq_rc(c, rc);
+    sqlite3_reset(st);
+    return r;
+  }
+  if (changes != NULL)
+    *changes = sqlite3_changes(c->db);
+  sqlite3_reset(st);
+  return STORE_OK;
+}
+
+void sq_read_call_row(sqlite3_stmt *st, struct call_row *out)
+{
+  memset(out, 0, sizeof *out);
+  out->id = sq_col_i64(st, 0);
+  out->tenant_id = sq_col_i64(st, 1);
+  sq_col_text(st, 2, out->public_id, sizeof out->public_id);
+  sq_col_text(st, 3, out->session_id, sizeof out->session_id);
+  sq_col_text(st, 4, out->source, sizeof out->source);
+  sq_col_text(st, 5, out->external_user_id, sizeof out->external_user_id);
+  sq_col_text(st, 6, out->external_agency_id, sizeof out->external_agency_id);
+  sq_col_text(st, 7, out->drill_key, sizeof out->drill_key);
+  sq_col_text(st, 8, out->difficulty, sizeof out->difficulty);
+  out->persona_index = (int)sq_col_i64(st, 9);
+  sq_col_text(st, 10, out->persona_name, sizeof out->persona_name);
+  out->seed = (uint64_t)sq_col_i64(st, 11);
+  sq_col_text(st, 12, out->status, sizeof out->status);
+  sq_col_text(st, 13, out->end_reason, sizeof out->end_reason);
+  out->created_at = sq_col_i64(st, 14);
+  out->started_at = sq_col_i64(st, 15);
+  out->ended_at = sq_col_i64(st, 16);
+  out->scored_at = sq_col_i64(st, 17);
+  out->updated_at = sq_col_i64(st, 18);
+  out->duration_sec = sq_col_i64(st, 19);
+}
+
+/* ----------------------------------------------------------- open/close */
+
+static int open_conn(struct store *s, struct sq_conn *c, char *err, size_t errlen)
+{
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", s->path,
+             c->db != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    return STORE_UNAVAILABLE;
+  }
+  sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+  const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+  if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(c->db));
+    return STORE_UNAVAILABLE;
+  }
+  return STORE_OK;
+}
+
+int store_open(const char *url, struct store **out, char *err, size_t errlen)
+{
+  *out = NULL;
+  const char *path = url;
+  if (strncmp(url, "sqlite:", 7) == 0)
+    path = url + 7;
+  else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+    snprintf(err, errlen, "PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    return STORE_ERROR;
+  }
+  if (path[0] == '\0' || strlen(path) >= sizeof((struct store *)0)->path) {
+    snprintf(err, errlen, "invalid database path");
+    return STORE_ERROR;
+  }
+  struct store *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return STORE_ERROR;
+  snprintf(s->path, sizeof s->path, "%s", path);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->conns = calloc(POOL_SIZE, sizeof *s->conns);
+  s->free_idx = calloc(POOL_SIZE, sizeof *s->free_idx);
+  if (s->conns == NULL || s->free_idx == NULL)
+    goto fail;
+  for (size_t i = 0; i < POOL_SIZE; i++) {
+    if (open_conn(s, &s->conns[i], err, errlen) != STORE_OK) {
+      s->nconns = i + 1;
+      goto fail;
+    }
+    s->free_idx[s->nfree++] = i;
+  }
+  s->nconns = POOL_SIZE;
+  *out = s;
+  return STORE_OK;
+fail:
+  store_close(s);
+  return STORE_UNAVAILABLE;
+}
+
+void store_close(struct store *s)
+{
+  if (s == NULL)
+    return;
+  for (size_t i = 0; i < s->nconns; i++) {
+    for (size_t k = 0; k < SQ_STMT_CACHE; k++)
+      sqlite3_finalize(s->conns[i].stmts[k]);
+    sqlite3_close(s->conns[i].db);
+  }
+  free(s->conns);
+  free(s->free_idx);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
+
+/* ----------------------------------------------------------- migrations */
+
+int store_migrate(struct store *s)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  if (rc != STORE_OK)
+    goto out;
+  for (size_t i = 0; i < store_migrations_count; i++) {
+    const struct migration *m = &store_migrations[i];
+    if ((rc = sq_begin(c)) != STORE_OK)
+      goto out;
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(c->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &st, NULL);
+    sqlite3_bind_int(st, 1, m->version);
+    int applied = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (applied) {
+      sq_rollback(c);
+      continue;
+    }
+    if ((rc = exec_sql(c, m->sql)) != STORE_OK) {
+      sq_rollback(c);
+      goto out;
+    }
+    sqlite3_prepare_v2(c->db, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)",
+                       -1, &st, NULL);
+    sqlite3_bind_int(st, 1, m->version);
+    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, time_now_ms());
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+      rc = sq_rc(c, step);
+      sq_rollback(c);
+      goto out;
+    }
+    if ((rc = sq_commit(c)) != STORE_OK)
+      goto out;
+    log_info("migration %d (%s) applied", m->version, m->name);
+  }
+  rc = STORE_OK;
+out:
+  sq_release(s, c);
+  if (rc == STORE_OK)
+    rc = store_signing_key_ensure(s);
+  return rc;
+}
+
+int store_ping(struct store *s)
+{
+  static const char SQL[] = "SELECT count(*) FROM schema_migrations";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_UNAVAILABLE;
+  if (st != NULL) {
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_ROW ? STORE_OK : sq_rc(c, step);
+    if (rc == STORE_ERROR)
+      rc = STORE_UNAVAILABLE;
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+/* -------------------------------------------------------------- tenants */
+
+#define TENANT_COLUMNS                                                              \
+  "id, public_id, name, active, coalesce(webhook_url,''), webhook_enabled, "        \
+  "coalesce(ip_allow,''), coalesce(monthly_call_quota,-1), created_at"
+
+static void read_tenant(sqlite3_stmt *st, int col, struct tenant *t)
+{
+  memset(t, 0, sizeof *t);
+  t->id = sqlite3_column_int64(st, col + 0);
+  sq_col_text(st, col + 1, t->public_id, sizeof t->public_id);
+  sq_col_text(st, col + 2, t->name, sizeof t->name);
+  t->active = sqlite3_column_int(st, col + 3) != 0;
+  sq_col_text(st, col + 4, t->webhook_url, sizeof t->webhook_url);
+  t->webhook_enabled = sqlite3_column_int(st, col + 5) != 0;
+  sq_col_text(st, col + 6, t->ip_allow, sizeof t->ip_allow);
+  t->monthly_call_quota = sqlite3_column_int64(st, col + 7);
+  t->created_at = sqlite3_column_int64(st, col + 8);
+}
+
+static int insert_key(struct sq_conn *c, int64_t tenant_id, const struct api_key_new *key)
+{
+  static const char SQL[] =
+      "INSERT INTO api_keys(public_id, tenant_id, prefix, key_hash, created_at) VALUES (?,?,?,?,?)";
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  if (st == NULL)
+    return STORE_ERROR;
+  sqlite3_bind_text(st, 1, key->public_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, tenant_id);
+  sqlite3_bind_text(st, 3, key->prefix, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, key->hash_hex, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, time_now_ms());
+  return sq_exec_step(c, st, NULL);
+}
+
+static int insert_secret(struct sq_conn *c, int64_t tenant_id, const char *secret, int64_t now)
+{
+  static const char SQL[] =
+      "INSERT INTO webhook_secrets(tenant_id, secret, created_at) VALUES (?,?,?)";
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  if (st == NULL)
+    return STORE_ERROR;
+  sqlite3_bind_int64(st, 1, tenant_id);
+  sqlite3_bind_text(st, 2, secret, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, now);
+  return sq_exec_step(c, st, NULL);
+}
+
+int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
+                        const char *webhook_secret)
+{
+  static const char SQL[] =
+      "INSERT INTO tenants(public_id, name, active, webhook_url, webhook_enabled, ip_allow,"
+      " monthly_call_quota, created_at) VALUES (?,?,?,?,?,?,?,?)";
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_begin(c);
+  if (rc != STORE_OK)
+    goto out;
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  if (st == NULL) {
+    rc = STORE_ERROR;
+    goto fail;
+  }
+  t->created_at = time_now_ms();
+  sqlite3_bind_text(st, 1, t->public_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, t->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, t->active);
+  sq_bind_text(st, 4, t->webhook_url, 1);
+  sqlite3_bind_int(st, 5, t->webhook_enabled);
+  sq_bind_text(st, 6, t->ip_allow, 1);
+  if (t->monthly_call_quota >= 0)
+    sqlite3_bind_int64(st, 7, t->monthly_call_quota);
+  sqlite3_bind_int64(st, 8, t->created_at);
+  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
+    goto fail;
+  t->id = sqlite3_last_insert_rowid(c->db);
+  if ((rc = insert_key(c, t->id, key)) != STORE_OK)
+    goto fail;
+  if ((rc = insert_secret(c, t->id, webhook_secret, t->created_at)) != STORE_OK)
+    goto fail;
+  rc = sq_commit(c);
+  goto out;
+fail:
+  sq_rollback(c);
+out:
+  sq_release(s, c);
+  return rc;
+}
+
+int store_tenant_get(struct store *s, const char *public_id, struct tenant *out)
+{
+  static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants WHERE public_id = ?";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      read_tenant(st, 0, out);
+      rc = STORE_OK;
+    } else {
+      rc = step == SQLITE_DONE ? STORE_NOT_FOUND : sq_rc(c, step);
+    }
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+int store_tenant_update(struct store *s, const struct tenant *t)
+{
+  static const char SQL[] =
+      "UPDATE tenants SET name = ?, active = ?, webhook_url = ?, webhook_enabled = ?,"
+      " ip_allow = ?, monthly_call_quota = ? WHERE public_id = ?";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR, changes = 0;
+  if (st != NULL) {
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, t->active);
+    sq_bind_text(st, 3, t->webhook_url, 1);
+    sqlite3_bind_int(st, 4, t->webhook_enabled);
+    sq_bind_text(st, 5, t->ip_allow, 1);
+    if (t->monthly_call_quota >= 0)
+      sqlite3_bind_int64(st, 6, t->monthly_call_quota);
+    sqlite3_bind_text(st, 7, t->public_id, -1, SQLITE_STATIC);
+    rc = sq_exec_step(c, st, &changes);
+    if (rc == STORE_OK && changes == 0)
+      rc = STORE_NOT_FOUND;
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg)
+{
+  static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY id";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    int step;
+    struct tenant t;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      read_tenant(st, 0, &t);
+      cb(&t, arg);
+    }
+    rc = step == SQLITE_DONE ? STORE_OK : sq_rc(c, step);
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = insert_key(c, tenant_id, key);
+  sq_release(s, c);
+  return rc;
+}
+
+int store_key_revoke(struct store *s, const char *key_public_id, int64_t now)
+{
+  static const char SQL[] =
+      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE public_id = ?";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR, changes = 0;
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, key_public_id, -1, SQLITE_STATIC);
+    rc = sq_exec_step(c, st, &changes);
+    if (rc == STORE_OK && changes == 0)
+      rc = STORE_NOT_FOUND;
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
+                           bool *revoked)
+{
+  static const char SQL[] = "SELECT k.key_hash, k.revoked_at IS NOT NULL, t.id, t.public_id, t.name,"
+                            " t.active, coalesce(t.webhook_url,''), t.webhook_enabled,"
+                            " coalesce(t.ip_allow,''), coalesce(t.monthly_call_quota,-1), t.created_at"
+                            " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                            " WHERE k.key_hash = ?";
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      const unsigned char *stored = sqlite3_column_text(st, 0);
+      /* The index found the row; compare again in constant time so the
+       * decision never depends on a short-circuiting comparison. */
+      if (stored != NULL && strlen((const char *)stored) == 64 &&
+          crypto_equal(stored, hash_hex, 64)) {
+        *revoked = sqlite3_column_int(st, 1) != 0;
+        read_tenant(st, 2, tenant);
+        rc = STORE_OK;
+      } else {
+        rc = STORE_NOT_FOUND;
+      }
+    } else {
+      rc = step == SQLITE_DONE ? STORE_NOT_FOUND : sq_rc(c, step);
+    }
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+/* ------------------------------------------------------ webhook secrets */
+
+int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
+                                int64_t now, int64_t old_expires_at)
+{
+  static const char SQL[] = "UPDATE webhook_secrets SET expires_at = ?"
+                            " WHERE tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)";
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_begin(c);
+  if (rc != STORE_OK)
+    goto out;
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  if (st == NULL) {
+    rc = STORE_ERROR;
+    goto fail;
+  }
+  sqlite3_bind_int64(st, 1, old_expires_at);
+  sqlite3_bind_int64(st, 2, tenant_id);
+  sqlite3_bind_int64(st, 3, old_expires_at);
+  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
+    goto fail;
+  if ((rc = insert_secret(c, tenant_id, secret, now)) != STORE_OK)
+    goto fail;
+  rc = sq_commit(c);
+  goto out;
+fail:
+  sq_rollback(c);
+out:
+  sq_release(s, c);
+  return rc;
+}
+
+int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
+                          char secrets[][SECRET_MAX], size_t *n)
+{
+  static const char SQL[] = "SELECT secret FROM webhook_secrets WHERE tenant_id = ?"
+                            " AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC";
+  size_t cap = *n;
+  *n = 0;
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, now);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < cap)
+      sq_col_text(st, 0, secrets[(*n)++], SECRET_MAX);
+    rc = step == SQLITE_DONE || step == SQLITE_ROW ? STORE_OK : sq_rc(c, step);
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+/* --------------------------------------------------------- signing keys */
+
+int store_signing_key_ensure(struct store *s)
+{
+  static const char SQL[] = "INSERT INTO signing_keys(kid, secret_hex, created_at)"
+                            " SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)";
+  uint8_t secret[SIGNING_KEY_LEN];
+  char secret_hex[2 * SIGNING_KEY_LEN + 1];
+  char kid[32];
+  if (crypto_random(secret, sizeof secret) != 0)
+    return STORE_ERROR;
+  hex_encode(secret, sizeof secret, secret_hex);
+  id_new("sk_", 16, kid, sizeof kid);
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, secret_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, time_now_ms());
+    rc = sq_exec_step(c, st, NULL);
+  }
+  sq_release(s, c);
+  return rc;
+}
+
+int store_signing_keys(struct store *s, struct signing_key *out, size_t *n)
+{
+  static const char SQL[] = "SELECT kid, secret_hex, created_at FROM signing_keys"
+                            " ORDER BY created_at DESC, kid";
+  size_t cap = *n;
+  *n = 0;
+  struct sq_conn *c = sq_acquire(s);
+  sqlite3_stmt *st = sq_stmt(c, SQL);
+  int rc = STORE_ERROR;
+  if (st != NULL) {
+    int step;
+    rc = STORE_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+      struct signing_key *k = &out[*n];
+      sq_col_text(st, 0, k->kid, sizeof k->kid);
+      const unsigned char *hex = sqlite3_column_text(st, 1);
+      if (hex == NULL || strlen((const char *)hex) != 2 * SIGNING_KEY_LEN ||
+          hex_decode((const char *)hex, k->secret, SIGNING_KEY_LEN) != 0) {
+        log_error("signing key %s is corrupt", k->kid);
+        rc = STORE_ERROR;
+        break;
+      }
+      k->created_at = sqlite3_column_int64(st, 2);
+      (*n)++;
+    }
+    if (rc == STORE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+      rc = sq_rc(c, step);
+    sqlite3_reset(st);
+  }
+  sq_release(s, c);
+  return rc;
+}

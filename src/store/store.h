@@ -1,0 +1,284 @@
+/*
+ * store.h — the one door to the database. Nothing outside src/store/
+ * writes SQL. The embedded default is SQLite (sqlite*.c); the functions
+ * and the SQL behind them stay portable so a PostgreSQL backend can
+ * implement the same interface.
+ *
+ * Every function is thread-safe (a pool of connections behind a mutex)
+ * and every query on tenant data is scoped by the tenant's internal id,
+ * which never leaves the process. Times are unix milliseconds.
+ *
+ * Return codes: STORE_OK, or one of the negative/positive codes below;
+ * STORE_UNAVAILABLE means the database cannot be reached (HTTP 503).
+ */
+#ifndef ATHOS_STORE_H
+#define ATHOS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/ids.h"
+
+enum store_rc {
+  STORE_OK = 0,
+  STORE_NOT_FOUND = 1,
+  STORE_CONFLICT = 2, /* a uniqueness rule said no (e.g. a spent token) */
+  STORE_EXPIRED = 3,
+  STORE_ERROR = -1,       /* a bug or a broken row: 500 */
+  STORE_UNAVAILABLE = -2, /* cannot reach / lock the database: 503 */
+};
+
+struct store;
+
+/* url: "sqlite:PATH" (or a bare path). Owned result; close with
+ * store_close(). */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s); /* accepts NULL */
+/* Applies pending versioned migrations; idempotent. */
+int store_migrate(struct store *s);
+/* A cheap round trip (readiness). */
+int store_ping(struct store *s);
+
+/* ---------------------------------------------------------------- tenants */
+
+#define TENANT_NAME_MAX 200
+#define WEBHOOK_URL_MAX 2048
+#define IP_ALLOW_MAX 1024
+#define SECRET_MAX 128
+
+struct tenant {
+  int64_t id; /* internal */
+  char public_id[ID_MAX];
+  char name[TENANT_NAME_MAX + 1];
+  bool active;
+  char webhook_url[WEBHOOK_URL_MAX + 1]; /* "" = none */
+  bool webhook_enabled;                  /* false after a 410 */
+  char ip_allow[IP_ALLOW_MAX + 1];       /* comma-separated CIDRs, "" = any */
+  int64_t monthly_call_quota;            /* -1 = unlimited */
+  int64_t created_at;
+};
+
+/* A new API key as stored: never the key itself. */
+struct api_key_new {
+  char public_id[ID_MAX]; /* key_… */
+  char prefix[24];        /* the first characters, for operators */
+  char hash_hex[65];      /* SHA-256 of the whole key */
+};
+
+/* Creates a tenant with its first API key and webhook secret, in one
+ * transaction. t->id and t->created_at are filled in. */
+int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
+                        const char *webhook_secret);
+int store_tenant_get(struct store *s, const char *public_id, struct tenant *out);
+/* Writes every field of t (found by t->public_id). */
+int store_tenant_update(struct store *s, const struct tenant *t);
+/* Calls cb for each tenant, oldest first. */
+int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg);
+
+int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key);
+/* STORE_NOT_FOUND if no such key; revoking twice is OK. */
+int store_key_revoke(struct store *s, const char *key_public_id, int64_t now);
+
+/* Authenticates an API key by the SHA-256 hex of the presented key. On
+ * STORE_OK fills tenant and *revoked. */
+int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
+                           bool *revoked);
+
+/* ------------------------------------------------------- webhook secrets */
+
+#define WEBHOOK_SECRETS_MAX 4
+
+/* Adds a new signing secret; existing unexpired ones expire at
+ * old_expires_at (rotation overlap). */
+int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
+                                int64_t now, int64_t old_expires_at);
+/* The secrets valid at `now`, newest first. *n is in/out (capacity/count). */
+int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
+                          char secrets[][SECRET_MAX], size_t *n);
+
+/* ----------------------------------------------------- JWT signing keys */
+
+#define SIGNING_KEY_LEN 32
+
+struct signing_key {
+  char kid[32];
+  uint8_t secret[SIGNING_KEY_LEN];
+  int64_t created_at;
+};
+
+/* Creates the first signing key if there is none (done by migrate, so
+ * every node of a cluster shares it). */
+int store_signing_key_ensure(struct store *s);
+/* Loads up to *n keys, newest first. */
+int store_signing_keys(struct store *s, struct signing_key *out, size_t *n);
+
+/* ------------------------------------------------------------------ calls */
+
+#define EXTERNAL_ID_MAX 256
+#define DRILL_KEY_MAX 64
+#define PERSONA_NAME_MAX 128
+
+/* A call as created by redeem. */
+struct call_new {
+  int64_t tenant_id;
+  char jti[64]; /* the session token's id, spent atomically here */
+  int64_t token_expires_at;
+  char public_id[ID_MAX];  /* athos_call_… */
+  char session_id[ID_MAX]; /* ext_… */
+  char external_user_id[EXTERNAL_ID_MAX + 1];
+  char external_agency_id[EXTERNAL_ID_MAX + 1]; /* "" = none */
+  char drill_key[DRILL_KEY_MAX + 1];
+  char difficulty[16];
+  int persona_index;
+  char persona_name[PERSONA_NAME_MAX + 1];
+  uint64_t seed;
+  char ticket_hash_hex[65];
+  int64_t ticket_expires_at;
+  int64_t created_at;
+};
+
+/* Spends the token's jti and creates the call in one transaction.
+ * STORE_CONFLICT if the jti was already spent. */
+int store_call_create(struct store *s, const struct call_new *c);
+
+/* Calls created for the tenant since `since` (the monthly quota). */
+int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);
+
+/* A call row, as the REST API, the live loop and the scorer read it. */
+struct call_row {
+  int64_t id; /* internal */
+  int64_t tenant_id;
+  char public_id[ID_MAX];
+  char session_id[ID_MAX];
+  char source[16];
+  char external_user_id[EXTERNAL_ID_MAX + 1];
+  char external_agency_id[EXTERNAL_ID_MAX + 1]; /* "" = null */
+  char drill_key[DRILL_KEY_MAX + 1];
+  char difficulty[16];
+  int persona_index;
+  char persona_name[PERSONA_NAME_MAX + 1];
+  uint64_t seed;
+  char status[16];
+  char end_reason[24];
+  int64_t created_at, started_at, ended_at, scored_at, updated_at; /* 0 = null */
+  int64_t duration_sec;
+};
+
+/* A scored call of the tenant, by public id; STORE_NOT_FOUND for an
+ * unknown id, another tenant's call or one not yet scored. *score_json is
+ * malloc'd (caller frees). */
+int store_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id,
+                          struct call_row *out, char **score_json);
+
+struct call_turn {
+  int idx;
+  const char *role;    /* borrowed for the callback's duration */
+  const char *content; /* borrowed for the callback's duration */
+  int64_t at_ms;       /* offset from the call's start */
+};
+
+/* Calls cb for each turn of the call, in order. */
+int store_call_turns(struct store *s, int64_t call_id,
+                     int (*cb)(const struct call_turn *t, void *arg), void *arg);
+
+struct call_filter {
+  int64_t tenant_id;
+  int64_t from_ms, to_ms; /* inclusive on ended_at; to_ms = INT64_MAX if none */
+  const char *source;     /* NULL = any */
+  const char *external_user_id;
+  const char *external_agency_id;
+  /* keyset position: rows strictly after (after_ended_at, after_public_id)
+   * in (ended_at DESC, public_id DESC) order; after_public_id NULL = start */
+  int64_t after_ended_at;
+  const char *after_public_id;
+  int limit;
+};
+
+/* Scored calls matching f, newest first; cb is called per row. */
+int store_calls_list(struct store *s, const struct call_filter *f,
+                     int (*cb)(const struct call_row *c, void *arg), void *arg);
+
+/* ------------------------------------------------------------ live calls */
+
+/* Spends a connection ticket (by hash) atomically, returning the call.
+ * STORE_NOT_FOUND (unknown), STORE_EXPIRED, STORE_CONFLICT (already used). */
+int store_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
+                         struct call_row *out);
+/* created → live, startedAt = started_at. */
+int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at);
+/* Appends one turn (committed before it returns). */
+int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
+                           const char *content, int64_t at_ms);
+/* live → ended with the reason and duration. */
+int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
+                   const char *reason);
+/* At start-up: every call left `live` by a dead process is ended with
+ * reason "disconnect". *n receives how many. */
+int store_calls_end_orphaned(struct store *s, int64_t now, int64_t *n);
+
+/* --------------------------------------------------- scoring and outbox */
+
+/* Claims one call to score: an `ended` call, or a `scoring` call whose
+ * lease ran out (its worker died). Sets status `scoring` with a lease
+ * until lease_until. STORE_NOT_FOUND when there is none. */
+int store_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out);
+
+struct webhook_event_new {
+  char msg_id[ID_MAX]; /* msg_… */
+  const char *payload; /* the JSON body */
+  int64_t next_attempt_at;
+};
+
+/* In one transaction: the score, status `scored`, scoredAt, and (if the
+ * tenant has a webhook URL) the outbox event. Only if the call is still
+ * `scoring`: STORE_CONFLICT otherwise (nothing is scored twice). */
+int store_scoring_complete(struct store *s, int64_t call_id, const char *score_json,
+                           int64_t scored_at, const struct webhook_event_new *ev);
+/* The same, but only for the claim that set lease_until: a worker whose
+ * lease ran out and whose call was claimed again gets STORE_CONFLICT. */
+int store_scoring_complete_leased(struct store *s, int64_t call_id, int64_t lease_until,
+                                  const char *score_json, int64_t scored_at,
+                                  const struct webhook_event_new *ev);
+
+struct webhook_event {
+  int64_t id; /* internal */
+  int64_t tenant_id;
+  char msg_id[ID_MAX];
+  char *payload; /* malloc'd by the store; freed by webhook_event_clear */
+  int attempts;
+  char url[WEBHOOK_URL_MAX + 1];
+};
+void webhook_event_clear(struct webhook_event *e);
+
+/* Claims up to max due events (next_attempt_at <= now, status pending,
+ * tenant endpoint enabled), leasing them until lease_until so another
+ * node does not send them at the same time. Returns the count in *n. */
+int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
+                       struct webhook_event *out, size_t max, size_t *n);
+
+enum webhook_outcome {
+  WEBHOOK_DELIVERED,
+  WEBHOOK_RETRY,          /* next_attempt_at set */
+  WEBHOOK_FAILED,         /* retries exhausted */
+  WEBHOOK_ENDPOINT_GONE,  /* a 410: the tenant's endpoint is disabled */
+};
+
+struct webhook_attempt {
+  int64_t event_id;
+  int64_t attempted_at;
+  int http_status; /* 0 = no response */
+  int64_t latency_ms;
+  const char *error; /* NULL = none */
+  enum webhook_outcome outcome;
+  int64_t next_attempt_at; /* for WEBHOOK_RETRY */
+};
+/* Records one attempt and moves the event on. */
+int store_outbox_record(struct store *s, const struct webhook_attempt *a);
+/* Records n attempts in one transaction (the deliverer batches them). */
+int store_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n);
+/* Puts every event of the tenant created since `since` back in the queue
+ * (and re-enables the endpoint). *n receives how many. */
+int store_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n);
+
+#endif
