@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/practice.h"
 #include "cli/webhook_cmd.h"
 #include "config.h"
 #include "drills/catalog.h"
@@ -34,6 +35,8 @@ static const char USAGE[] =
     "  key revoke KEY_ID\n"
     "  webhook rotate-secret TENANT_ID\n"
     "  webhook replay TENANT_ID --since ISO8601\n"
+    "  practice --api-key KEY [--url URL] [--difficulty Beginner|Advanced|Elite] [--state ST]\n"
+    "        [--drill KEY] [--user-id ID]\n"
     "Settings come from ATHOS_* environment variables (see README.md).\n";
 
 /* Applies `serve` flags over the environment. */
@@ -140,6 +143,8 @@ int main(int argc, char **argv)
     return argc < 2 ? CLI_USAGE : CLI_OK;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "practice") == 0) /* a client of the public API: no database */
+    return cli_practice(argc - 1, argv + 1);
   if (config_from_env(&cfg, err, sizeof err) != 0 ||
       (strcmp(cmd, "serve") == 0 && serve_flags(&cfg, argc - 1, argv + 1, err, sizeof err) != 0)) {
     fprintf(stderr, "athos: %s\n", err);

@@ -182,14 +182,17 @@ int server_start(struct server *srv)
                    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (ss.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
+  /* The external logger must be the first option, or MHD prints its
+   * start-up messages itself. The pool option is only given for a real
+   * pool: 0/1 means one internal epoll thread. */
   unsigned threads = srv->cfg->threads;
   srv->daemon = MHD_start_daemon(
-      flags, srv->cfg->listen_port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR,
-      (const struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)srv->cfg->max_connections, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_THREAD_POOL_SIZE,
-      threads > 1 ? threads : 0u, MHD_OPTION_END);
+      flags, srv->cfg->listen_port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg->max_connections,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+      threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
   if (srv->daemon == NULL) {
     log_error("cannot listen on %s:%u", srv->cfg->listen_host, srv->cfg->listen_port);
     return -1;

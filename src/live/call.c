@@ -45,7 +45,7 @@ static void fail_conn(struct live_conn *c, enum athos_error e, const char *messa
                       uint16_t close_code)
 {
   live_call_send_error(c, e, message);
-  live_conn_close(c, close_code, "");
+  live_conn_close(c, close_code);
 }
 
 static void kick_scoring(struct live_conn *c)
@@ -76,7 +76,7 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
     live_conn_send_json(c, json_pack("{s:s, s:s, s:I, s:s}", "type", "ended", "callId",
                                      c->call_public_id, "durationSec", (json_int_t)duration_sec,
                                      "reason", END_REASONS[reason]));
-    live_conn_close(c, WSLAY_CODE_NORMAL_CLOSURE, "");
+    live_conn_close(c, WSLAY_CODE_NORMAL_CLOSURE);
   }
 }
 

@@ -61,6 +61,8 @@ struct live_conn {
   enum live_state state;
   bool dead;                /* unlinked; freed at the end of the epoll batch */
   bool failed;              /* a hard error: tear down without a close handshake */
+  bool close_pending;       /* close once the frames queued before it are out */
+  uint16_t close_code;
   /* bytes that arrived with the handshake (extra_in), fed to wslay first */
   uint8_t *extra;
   uint32_t extra_len, extra_off;
@@ -93,8 +95,10 @@ int64_t live_loop_now(const struct live_loop *l);
  * be queued (the connection is then marked failed). Enforces
  * LIVE_OUTBOUND_MAX. */
 int live_conn_send_json(struct live_conn *c, json_t *json);
-/* Queues a close frame and moves the connection to LIVE_CLOSING. */
-void live_conn_close(struct live_conn *c, uint16_t code, const char *reason);
+/* Moves the connection to LIVE_CLOSING: the close frame (code) follows
+ * every frame queued before it. wslay sends control frames ahead of data,
+ * so the close is queued only once the data queue is empty. */
+void live_conn_close(struct live_conn *c, uint16_t code);
 
 /* ---- call.c ---- */
 

@@ -228,9 +228,17 @@ static void conn_flush(struct live_conn *c)
 {
   if (c->dead)
     return;
-  if (!c->failed && c->state != LIVE_DRAINING && wslay_event_want_write(c->ws) &&
-      wslay_event_send(c->ws) != 0)
-    c->failed = true;
+  if (!c->failed && c->state != LIVE_DRAINING) {
+    if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
+      c->failed = true;
+    if (!c->failed && c->close_pending && wslay_event_get_queued_msg_count(c->ws) == 0) {
+      /* A refusal means a close is already queued (the peer's echo). */
+      c->close_pending = false;
+      wslay_event_queue_close(c->ws, c->close_code, NULL, 0);
+      if (wslay_event_send(c->ws) != 0)
+        c->failed = true;
+    }
+  }
   conn_settle(c);
 }
 
@@ -276,12 +284,12 @@ out:
   return rc;
 }
 
-void live_conn_close(struct live_conn *c, uint16_t code, const char *reason)
+void live_conn_close(struct live_conn *c, uint16_t code)
 {
   if (c->state != LIVE_AWAIT_START && c->state != LIVE_IN_CALL)
     return;
-  if (wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason)) != 0)
-    c->failed = true;
+  c->close_pending = true;
+  c->close_code = code;
   c->state = LIVE_CLOSING;
   c->closing_mono = c->loop->now_mono;
 }
@@ -417,8 +425,7 @@ static void close_everything(struct live_loop *l)
     struct live_conn *c = l->open;
     if (c->state != LIVE_DRAINING) {
       live_call_end(c, LIVE_END_DISCONNECT, true);
-      if (!c->failed && wslay_event_want_write(c->ws))
-        wslay_event_send(c->ws);
+      conn_flush(c); /* one non-blocking try at "ended" and the close */
     }
     conn_destroy(c);
   }

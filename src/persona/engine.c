@@ -282,7 +282,7 @@ struct comp {
 /* Tries one candidate: renders it, and appends it to c unless it was said
  * before in this call or does not fit. */
 static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct comp *c,
-                          const char *prefix, const char *tmpl)
+                          const char *prefix, const char *tmpl, bool allow_used)
 {
   char tmp[PERSONA_MAX_TEXT + 1];
   unsigned facts;
@@ -291,7 +291,7 @@ static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct
   if (n <= 0)
     return false;
   uint32_t h = fnv1a(tmp);
-  if (line_used(pc, h))
+  if (line_used(pc, h) && !allow_used)
     return false;
   if (c->len > 0)
     c->text[c->len++] = ' ';
@@ -311,7 +311,7 @@ static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct
  * gives up, which no realistic call exhausts.
  */
 static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct pool *pool,
-                          const char *missing_topic)
+                          const char *missing_topic, bool last_resort)
 {
   struct render_ctx rc = {.pc = pc, .missing_topic = missing_topic};
   const struct strlist *fl = &pc->d->fillers;
@@ -320,12 +320,13 @@ static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct 
     return false;
   size_t start = rng_below(pc, n);
   for (size_t i = 0; i < n; i++)
-    if (try_candidate(pc, &rc, c, NULL, pool_get(pool, (start + i) % n)))
+    if (try_candidate(pc, &rc, c, NULL, pool_get(pool, (start + i) % n), false))
       return true;
   size_t fs = rng_below(pc, fl->n);
   for (size_t j = 0; j < fl->n; j++)
     for (size_t i = 0; i < n; i++)
-      if (try_candidate(pc, &rc, c, fl->v[(fs + j) % fl->n], pool_get(pool, (start + i) % n)))
+      if (try_candidate(pc, &rc, c, fl->v[(fs + j) % fl->n], pool_get(pool, (start + i) % n),
+                        false))
         return true;
   for (size_t j = 0; j < fl->n; j++) {
     for (size_t j2 = 0; j2 < fl->n; j2++) {
@@ -336,10 +337,16 @@ static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct 
       if (w < 0 || (size_t)w >= sizeof two)
         continue;
       for (size_t i = 0; i < n; i++)
-        if (try_candidate(pc, &rc, c, two, pool_get(pool, (start + i) % n)))
+        if (try_candidate(pc, &rc, c, two, pool_get(pool, (start + i) % n), false))
           return true;
     }
   }
+  /* Spent (only a drill with tiny pools gets here): rather than silence,
+   * the first line of the reply may repeat. */
+  if (last_resort && c->segments == 0)
+    for (size_t i = 0; i < n; i++)
+      if (try_candidate(pc, &rc, c, NULL, pool_get(pool, (start + i) % n), true))
+        return true;
   return false;
 }
 
@@ -347,20 +354,22 @@ static bool add_kind(struct persona_call *pc, struct comp *c, enum reply_kind k,
                      const char *missing_topic)
 {
   struct pool p = kind_pool(pc, k);
-  if (add_from_pool(pc, c, &p, missing_topic))
+  if (add_from_pool(pc, c, &p, missing_topic, false))
     return true;
-  /* Every variant of k is spent: say something generic instead. */
-  if (k != R_GENERIC && c->segments == 0) {
-    p = kind_pool(pc, R_GENERIC);
-    return add_from_pool(pc, c, &p, missing_topic);
-  }
-  return false;
+  if (c->segments > 0)
+    return false;
+  /* Every variant of k is spent: say something generic instead, and only
+   * if that is spent too, repeat a line of k. */
+  struct pool g = kind_pool(pc, R_GENERIC);
+  if (k != R_GENERIC && add_from_pool(pc, c, &g, missing_topic, false))
+    return true;
+  return add_from_pool(pc, c, &p, missing_topic, true);
 }
 
 static bool add_list(struct persona_call *pc, struct comp *c, const struct strlist *l)
 {
   struct pool p = {{l, NULL, NULL}};
-  return add_from_pool(pc, c, &p, NULL);
+  return add_from_pool(pc, c, &p, NULL, c->segments == 0);
 }
 
 /* ---- Call state ------------------------------------------------------- */
@@ -650,12 +659,19 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       pc->open = -1;
       pc->addressed++;
       trust_add(pc, d->delta.addressed);
+      if (pc->patience < r->patience) /* a real answer restores some goodwill */
+        pc->patience++;
       accepted = true;
     } else if (!(m & facts_mask)) {
-      /* Ignored or brushed off: the persona comes back to it. */
-      add_list(pc, &c, &o->press);
-      if (++pc->press_count >= 3)
+      /* Ignored or brushed off: the persona comes back to it. Pushing on
+       * to the plan or the close past it, again and again, wears patience
+       * down; small talk and "mm-hmm" only get the question again. */
+      if ((m & (I(ENROLLMENT_ASK) | I(PLAN_PRESENTATION))) && ++pc->press_count >= 2) {
         pc->patience = (int16_t)(pc->patience - 1);
+        if (pc->patience <= 0)
+          return hang_up(pc, R_HANGUP_PATIENCE, out);
+      }
+      add_list(pc, &c, &o->press);
       done = true;
     }
   }
@@ -666,7 +682,17 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     done = true;
   }
 
-  if (!done && (m & facts_mask)) {
+  bool raise_after_plan = false;
+  if (!done && !accepted && (m & I(PLAN_PRESENTATION))) {
+    pc->flags |= CF_PRESENTED;
+    add_kind(pc, &c, R_PLAN_REACTION, NULL);
+    raise_after_plan = true;
+    done = true;
+  }
+
+  /* Questions get answers; right after an objection is settled, only an
+   * explicit question does (the rep's reassurance often names the topic). */
+  if (!done && (m & facts_mask) && (!accepted || strchr(rep_text, '?') != NULL)) {
     int answered = 0;
     for (int f = 0; f < FACT__COUNT && answered < 2; f++) {
       if (!(m & (1u << fact_table[f].intent)))
@@ -679,14 +705,6 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       add_kind(pc, &c, told ? fact_table[f].again : fact_table[f].first, NULL);
       answered++;
     }
-    done = true;
-  }
-
-  bool raise_after_plan = false;
-  if (!done && (m & I(PLAN_PRESENTATION))) {
-    pc->flags |= CF_PRESENTED;
-    add_kind(pc, &c, R_PLAN_REACTION, NULL);
-    raise_after_plan = true;
     done = true;
   }
 
@@ -722,7 +740,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   bool calm = !(m & (I(PRESSURE) | I(GOODBYE) | I(OFF_TOPIC)));
   if (r->compliance_deadline_turn > 0 && pc->turn < r->compliance_deadline_turn &&
       (pc->disclosure_turn == 0 || pc->tpmo_turn == 0))
-    add_kind(pc, &c, R_SUSPICIOUS, NULL);
+    /* A skeptic prompts for what is missing before the deadline. */
+    add_kind(pc, &c, pc->disclosure_turn == 0 ? R_ASK_RECORDING : R_ASK_REPRESENTATION, NULL);
   else if (calm && !raised_now && !accepted && pc->open < 0 && pc->raised < pc->needed &&
            !(pc->flags & CF_ENROLLED)) {
     /* Objections come up after a plan is presented, or on their own once

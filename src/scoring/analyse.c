@@ -28,6 +28,7 @@ struct scratch {
   size_t tok_cap;
   struct sent *sents;
   struct raw *raw;
+  size_t raw_cap;
   uint32_t *stamp;   /* per set: last turn + 1 that hit it */
   uint32_t *occ_idx; /* per set: index of that turn's occurrence */
   struct sc_occ *occ;
@@ -36,6 +37,19 @@ struct scratch {
   char name[SC_MAX_TOKEN_BYTES];
   size_t name_len;
 };
+
+/* Doubles the raw-hit buffer, up to SC_MAX_TURN_MATCHES; -1 at the ceiling
+ * (later hits of that turn are dropped) or on OOM. */
+static int raw_grow(struct scratch *s) {
+  if (s->raw_cap >= SC_MAX_TURN_MATCHES) return -1;
+  size_t ncap = s->raw_cap ? s->raw_cap * 2 : 64;
+  if (ncap > SC_MAX_TURN_MATCHES) ncap = SC_MAX_TURN_MATCHES;
+  struct raw *nr = realloc(s->raw, ncap * sizeof *nr);
+  if (!nr) return -1;
+  s->raw = nr;
+  s->raw_cap = ncap;
+  return 0;
+}
 
 static int role_of(const char *role) {
   if (!role) return 0;
@@ -75,7 +89,9 @@ static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const 
 static int push_occ(struct scratch *s, uint32_t set, uint32_t turn, uint32_t pos, uint32_t phrase,
                     bool inq) {
   if (s->stamp[set] == turn + 1) {
-    if (inq) s->occ[s->occ_idx[set]].in_question = 1;
+    struct sc_occ *o = &s->occ[s->occ_idx[set]];
+    if (inq) o->in_question = 1;
+    else if (o->stmt_pos == UINT32_MAX) o->stmt_pos = pos;
     return 0;
   }
   if (s->nocc == s->occ_cap) {
@@ -90,7 +106,7 @@ static int push_occ(struct scratch *s, uint32_t set, uint32_t turn, uint32_t pos
   }
   s->stamp[set] = turn + 1;
   s->occ_idx[set] = (uint32_t)s->nocc;
-  s->occ[s->nocc] = (struct sc_occ){turn, pos, phrase, (uint8_t)inq};
+  s->occ[s->nocc] = (struct sc_occ){turn, pos, phrase, inq ? UINT32_MAX : pos, (uint8_t)inq};
   s->occ_set[s->nocc] = set;
   s->nocc++;
   return 0;
@@ -137,22 +153,24 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
 
   /* every phrase starting at every word */
   size_t nraw = 0;
-  for (size_t i = 0; i < ntok && nraw < SC_MAX_TURN_MATCHES; i++) {
+  for (size_t i = 0; i < ntok && nraw < SC_MAX_TURN_MATCHES; i++) { /* ceiling: see raw_grow */
     uint32_t id = s->toks[i].id;
     if (id < r->vcount) {
       for (uint32_t k = r->first_start[id]; k < r->first_start[id + 1]; k++) {
         const struct sc_phrase *ph = &r->phrases[r->by_first[k]];
         if (!(r->sets[ph->set].role_mask & (uint32_t)role)) continue;
         if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
-        if (nraw == SC_MAX_TURN_MATCHES) break;
+        if (nraw == s->raw_cap && raw_grow(s) != 0) break;
         s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->by_first[k]};
       }
     }
-    for (size_t k = 0; k < r->nwild_first; k++) {
+    /* phrases opening with "#" only start at a number; "*" anywhere */
+    size_t wk = s->toks[i].num ? 0 : r->nwild_num_first;
+    for (size_t k = wk; k < r->nwild_first; k++) {
       const struct sc_phrase *ph = &r->phrases[r->wild_first[k]];
       if (!(r->sets[ph->set].role_mask & (uint32_t)role)) continue;
       if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
-      if (nraw == SC_MAX_TURN_MATCHES) break;
+      if (nraw == s->raw_cap && raw_grow(s) != 0) break;
       s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->wild_first[k]};
     }
   }
@@ -217,10 +235,9 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
   a->set_start = calloc(r->nsets + 1, sizeof *a->set_start);
   s.toks = malloc(s.tok_cap * sizeof *s.toks);
   s.sents = malloc((s.tok_cap + 1) * sizeof *s.sents);
-  s.raw = malloc(SC_MAX_TURN_MATCHES * sizeof *s.raw);
   s.stamp = calloc(r->nsets ? r->nsets : 1, sizeof *s.stamp);
   s.occ_idx = calloc(r->nsets ? r->nsets : 1, sizeof *s.occ_idx);
-  if (!a->ti || !a->set_start || !s.toks || !s.sents || !s.raw || !s.stamp || !s.occ_idx) {
+  if (!a->ti || !a->set_start || !s.toks || !s.sents || !s.stamp || !s.occ_idx) {
     snprintf(err, errlen, "out of memory");
     goto out;
   }

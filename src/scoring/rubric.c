@@ -232,13 +232,17 @@ static int build_index(struct rubric *r) {
   for (uint32_t i = 0; i < r->vcount; i++) r->first_start[i + 1] += r->first_start[i];
   uint32_t *fill = calloc((size_t)r->vcount + 1, sizeof *fill);
   if (!fill) return -1;
+  /* wildcard-first phrases: the "#" ones first, then the "*" ones */
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
     if (t < r->vcount)
       r->by_first[r->first_start[t] + fill[t]++] = (uint32_t)i;
-    else
+    else if (t == SC_PT_NUM)
       r->wild_first[r->nwild_first++] = (uint32_t)i;
   }
+  r->nwild_num_first = r->nwild_first;
+  for (size_t i = 0; i < r->nphrases; i++)
+    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY) r->wild_first[r->nwild_first++] = (uint32_t)i;
   free(fill);
   return 0;
 }
@@ -392,8 +396,8 @@ static int parse_criterion(struct pctx *c, json_t *o, struct sc_criterion *cr, c
 
 static int parse_dimensions(struct pctx *c, json_t *arr) {
   struct rubric *r = c->r;
-  if (!json_is_array(arr) || json_array_size(arr) == 0)
-    return fail(c, "\"dimensions\" must be a non-empty array");
+  if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 32)
+    return fail(c, "\"dimensions\" must be an array of 1..32 dimensions");
   r->ndims = json_array_size(arr);
   r->dims = calloc(r->ndims, sizeof *r->dims);
   if (!r->dims) return fail(c, "out of memory");
@@ -414,8 +418,8 @@ static int parse_dimensions(struct pctx *c, json_t *arr) {
       if (strcmp(r->dims[j].key, dim->key) == 0)
         return fail(c, "%s: duplicate key \"%s\"", where, dim->key);
     json_t *crit = json_object_get(d, "criteria");
-    if (!json_is_array(crit) || json_array_size(crit) == 0)
-      return fail(c, "%s: \"criteria\" must be a non-empty array", where);
+    if (!json_is_array(crit) || json_array_size(crit) == 0 || json_array_size(crit) > 64)
+      return fail(c, "%s: \"criteria\" must be an array of 1..64 criteria", where);
     dim->ncrit = json_array_size(crit);
     dim->crit = calloc(dim->ncrit, sizeof *dim->crit);
     if (!dim->crit) return fail(c, "out of memory");

@@ -114,12 +114,17 @@ static void eval_recording(const struct rubric *r, struct sc_result *res) {
   snprintf(d, dl, "Disclosed at turn %u.", o[0].turn);
 }
 
+/* First rep turn that talks about benefits: a benefit phrase outside a
+ * question ("do you need dental?" is discovery, not a benefit discussion). */
 static int64_t first_benefit(const struct rubric *r, const struct sc_analysis *a, uint32_t *pos) {
   size_t n;
   const struct sc_occ *o = sc_occ_of(a, r->set_benefits, &n);
-  if (!n) return -1;
-  *pos = o[0].pos;
-  return o[0].turn;
+  for (size_t i = 0; i < n; i++) {
+    if (o[i].stmt_pos == UINT32_MAX) continue;
+    *pos = o[i].stmt_pos;
+    return o[i].turn;
+  }
+  return -1;
 }
 
 /* Is (t, p) strictly before the first benefit discussion (bt, bp)? */
@@ -208,7 +213,12 @@ static void eval_soa(const struct rubric *r, struct sc_result *res) {
                                 "was never made.");
     return;
   }
-  uint32_t ts = tp > tn ? tp : tn, ps = tp > tn ? pp : tp < tn ? pn : (pp > pn ? pp : pn);
+  /* the scope is complete at the later of its two parts */
+  uint32_t ts = tn, ps = pn;
+  if (tp > tn || (tp == tn && pp > pn)) {
+    ts = tp;
+    ps = pp;
+  }
   res->comp_turn[SC_C_SOA] = ts;
   /* the prospect's answer is the next persona turn */
   for (size_t t = (size_t)ts + 1; t < a->n_turns; t++) {

@@ -214,8 +214,9 @@ struct rubric {
   size_t nptoks, ptoks_cap;
   uint32_t *first_start; /* vcount + 1 offsets into by_first */
   uint32_t *by_first;
-  uint32_t *wild_first; /* phrases whose first token is a wildcard */
-  size_t nwild_first;
+  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
+  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
+  size_t nwild_num_first;
 
   struct sc_set *sets;
   size_t nsets, sets_cap;
@@ -266,7 +267,8 @@ struct sc_occ {
   uint32_t turn;
   uint32_t pos;    /* word index of the first hit in the turn */
   uint32_t phrase; /* the phrase of that first hit */
-  uint8_t in_question;
+  uint32_t stmt_pos; /* first hit outside a question, UINT32_MAX if none */
+  uint8_t in_question; /* some hit sat in a sentence ending with '?' */
 };
 
 struct sc_turn_info {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "util/crypto.h"
 #include "util/log.h"
@@ -37,7 +38,9 @@
 #define CLAIM_BATCH 64          /* events claimed per query */
 #define MAX_HOST_CONNECTIONS 32 /* per receiver; more transfers queue in curl */
 #define POLL_MS 1000            /* finds events committed by other processes */
-#define LEASE_MARGIN_MS 30000   /* lease = timeout + margin */
+#define LEASE_MARGIN_MS 10000   /* lease = timeout + margin */
+#define TARGET_CACHE 16         /* URLs whose check is remembered… */
+#define TARGET_CACHE_MS 30000   /* …this long (bounds blocking DNS lookups) */
 #define RESPONSE_BODY_CAP 4096  /* read and discard at most this much */
 #define STOP_DRAIN_MS 5000      /* how long stop waits for transfers in flight */
 #define SIGNATURE_MAX (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
@@ -55,6 +58,15 @@ struct delivery {
   bool body_capped;
   char retry_after[64];
   char errbuf[CURL_ERROR_SIZE];
+  const char *guard_refused;   /* set by on_open_socket: the class it refused */
+};
+
+struct target_cache_entry {
+  char url[WEBHOOK_URL_MAX + 1];
+  int64_t checked_at;          /* 0 = empty */
+  int rc;
+  struct webhook_target target;
+  char err[200];
 };
 
 struct pending_record {
@@ -75,6 +87,7 @@ struct webhook_deliverer {
   struct pending_record records[MAX_INFLIGHT + CLAIM_BATCH];
   size_t nrecords;
   struct webhook_attempt batch[MAX_INFLIGHT + CLAIM_BATCH];
+  struct target_cache_entry targets[TARGET_CACHE];
 };
 
 /* ------------------------------------------------------------- recording */
@@ -164,6 +177,51 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *arg)
   return n;
 }
 
+/* The second line of the SSRF guard: whatever address curl is about to
+ * connect to (pinned or not, first or fallback) is classified again, so
+ * no path around the first check reaches a private network. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+  struct delivery *x = arg;
+  (void)purpose;
+  if (!x->d->cfg->allow_private_webhooks) {
+    enum webhook_addr_class c = webhook_addr_classify(&a->addr);
+    if (c != ADDR_PUBLIC) {
+      x->guard_refused = webhook_addr_class_name(c);
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* ---------------------------------------------------------- target cache */
+
+/* webhook_target_check with a short memory: the lookup blocks this thread,
+ * so a burst of events for one endpoint resolves it once. Remembering an
+ * answer for seconds is safe: the address checked is the address pinned. */
+static int check_target(struct webhook_deliverer *d, const char *url, int64_t now,
+                        struct webhook_target *out, char *err, size_t errlen)
+{
+  struct target_cache_entry *slot = &d->targets[0];
+  for (size_t i = 0; i < TARGET_CACHE; i++) {
+    struct target_cache_entry *e = &d->targets[i];
+    if (e->checked_at != 0 && now - e->checked_at < TARGET_CACHE_MS && strcmp(e->url, url) == 0) {
+      *out = e->target;
+      snprintf(err, errlen, "%s", e->err);
+      return e->rc;
+    }
+    if (e->checked_at < slot->checked_at)
+      slot = e; /* the oldest (or an empty) entry is replaced */
+  }
+  int rc = webhook_target_check(url, d->cfg->allow_private_webhooks, out, err, errlen);
+  snprintf(slot->url, sizeof slot->url, "%s", url);
+  slot->checked_at = now;
+  slot->rc = rc;
+  slot->target = *out;
+  snprintf(slot->err, sizeof slot->err, "%s", err);
+  return rc;
+}
+
 /* -------------------------------------------------------------- starting */
 
 static struct delivery *free_slot(struct webhook_deliverer *d)
@@ -220,10 +278,10 @@ static void start_delivery(struct webhook_deliverer *d, struct webhook_event *ev
   x->body_capped = false;
   x->retry_after[0] = '\0';
   x->errbuf[0] = '\0';
+  x->guard_refused = NULL;
 
   struct webhook_target target;
-  if (webhook_target_check(x->ev.url, d->cfg->allow_private_webhooks, &target, err, sizeof err) !=
-      0)
+  if (check_target(d, x->ev.url, attempted_at, &target, err, sizeof err) != 0)
     goto refused;
 
   char secrets[WEBHOOK_SECRETS_MAX][SECRET_MAX];
@@ -289,6 +347,8 @@ static void start_delivery(struct webhook_deliverer *d, struct webhook_event *ev
       curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
       curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
       curl_easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK ||
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x) != CURLE_OK ||
       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK ||
       curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK) {
     snprintf(err, sizeof err, "cannot configure the transfer");
@@ -326,7 +386,10 @@ static void finish_delivery(struct webhook_deliverer *d, CURL *e, CURLcode resul
   /* A status line decides, even if the body was cut short (our cap, or a
    * receiver that answered then stalled); without one it is a transport
    * failure. */
-  if (status == 0) {
+  if (status == 0 && x->guard_refused != NULL) {
+    snprintf(err, sizeof err, "refused to connect to a %s address", x->guard_refused);
+    error = err;
+  } else if (status == 0) {
     snprintf(err, sizeof err, "%s", x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(result));
     error = err;
   } else if (status >= 300 && status <= 399) {
@@ -348,9 +411,11 @@ static void claim_and_start(struct webhook_deliverer *d, bool *more)
   size_t room = MAX_INFLIGHT - d->inflight;
   size_t want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
   size_t n = 0;
-  *more = false;
-  if (want == 0)
+  if (want == 0) {
+    *more = true; /* saturated: claim again as soon as a transfer ends */
     return;
+  }
+  *more = false;
   int64_t now = time_now_ms();
   int64_t timeout = d->cfg->webhook_timeout_ms > 0 ? d->cfg->webhook_timeout_ms : 15000;
   if (store_outbox_claim(d->store, now, now + timeout + LEASE_MARGIN_MS, evs, want, &n) != STORE_OK)
@@ -391,7 +456,10 @@ static void *deliverer_main(void *arg)
     curl_multi_perform(d->multi, &running);
     drain_finished(d);
     flush_records(d);
-    int wait_ms = more && !stopping ? 0 : (int)(next_poll > now ? next_poll - now : 0);
+    /* A backlog with free slots: go round at once. Saturated: sleep until
+     * a socket is ready (curl_multi_poll also wakes for curl's timers). */
+    bool room = d->inflight < MAX_INFLIGHT;
+    int wait_ms = more && room && !stopping ? 0 : (int)(next_poll > now ? next_poll - now : 0);
     if (wait_ms > POLL_MS)
       wait_ms = POLL_MS;
     if (stopping && wait_ms > 100)

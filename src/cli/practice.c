@@ -1,0 +1,845 @@
+/*
+ * practice.c — `athos practice`: mints a session token with an API key
+ * (POST /session), redeems it (POST /roleplay/session), opens the live
+ * WebSocket (DESIGN.md "Live protocol") and runs a text call in the
+ * terminal. One poll() loop serves stdin and the socket. Turn-taking is
+ * strict: after sending a line the client reads no more input until the
+ * persona answers (or the server reports an error, or a timeout passes),
+ * so a script piped into stdin gets every reply before the hang-up.
+ * The API key travels only in an Authorization header and is never
+ * printed.
+ */
+#include "cli/practice.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/ws_client.h"
+#include "live/ws_util.h"
+
+#define API_PREFIX "/api/external/v1"
+#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_DRILL "ma-full-sale"
+
+/* The live protocol's utterance limit, in characters. */
+#define UTTERANCE_MAX_CHARS 2000
+/* stdin line buffer: 2,000 characters of UTF-8 fit with room to spare;
+ * a longer line is discarded up to its newline. */
+#define LINE_BUF 16384
+/* An HTTP response body is read up to this much. */
+#define HTTP_BODY_MAX 65536
+#define HTTP_TIMEOUT_SEC 20L
+#define CONNECT_TIMEOUT_MS 10000
+/* How long to wait for ready, for the persona's answer to a line, and
+ * for `ended` after our `end`. */
+#define READY_TIMEOUT_MS 15000
+#define REPLY_TIMEOUT_MS 15000
+#define END_TIMEOUT_MS 10000
+/* After `ended`, how long to wait for the closing handshake. */
+#define CLOSE_TIMEOUT_MS 2000
+
+static const char USAGE[] =
+    "usage: athos practice --api-key KEY [--url URL] [--difficulty Beginner|Advanced|Elite]\n"
+    "                      [--state ST] [--drill KEY] [--user-id ID]\n"
+    "  Holds a live practice call in the terminal: the persona's lines are printed as\n"
+    "  \"Name: text\"; type yours, one per line. /end (or end of input) hangs up.\n"
+    "  --url         server base URL (default $ATHOS_URL, else " DEFAULT_URL ")\n"
+    "  --difficulty  persona difficulty (the server's default is Advanced)\n"
+    "  --state       prefer a persona from this US state, e.g. FL\n"
+    "  --drill       drill key (default " DEFAULT_DRILL ")\n"
+    "  --user-id     externalUserId for the call (default cli-<login name>)\n";
+
+struct practice_opts {
+  const char *api_key;
+  const char *url;
+  const char *difficulty;
+  const char *state;
+  const char *drill;
+  const char *user_id;
+  char user_buf[128];
+};
+
+/* The state of one live call in the terminal. */
+struct practice {
+  struct ws_client *ws;
+  bool echo;            /* stdin is not a terminal: echo the rep's lines */
+  bool ready;           /* `ready` arrived */
+  bool ended;           /* `ended` arrived */
+  bool start_failed;    /* an `error` arrived before `ready` */
+  bool awaiting_reply;  /* no more input until the persona answers */
+  bool end_sent;
+  bool stdin_eof;
+  bool discarding;      /* dropping an over-long line up to its newline */
+  int64_t deadline;     /* for whatever we are waiting on; 0 = none */
+  char persona[128];
+  char call_id[96];
+  char line[LINE_BUF];
+  size_t line_len;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+  interrupted++;
+}
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes text from the server to f with control characters blanked, so
+ * a hostile or broken server cannot drive the terminal. */
+static void put_clean(FILE *f, const char *s)
+{
+  for (; s != NULL && *s != '\0'; s++) {
+    unsigned char ch = (unsigned char)*s;
+    fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
+  }
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+struct body_buf {
+  char data[HTTP_BODY_MAX];
+  size_t len;
+  bool truncated;
+};
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+  struct body_buf *b = ud;
+  size_t n = size * nmemb;
+  size_t room = sizeof b->data - b->len;
+  if (n > room) {
+    b->truncated = true;
+    return 0; /* aborts the transfer: the body is over its ceiling */
+  }
+  memcpy(b->data + b->len, ptr, n);
+  b->len += n;
+  return n;
+}
+
+/* POSTs body (borrowed) as JSON to url with "Authorization: Bearer
+ * credential". On an answer of any status returns 0 with the status in
+ * *status and the parsed JSON body (owned, or NULL if not JSON) in *out;
+ * returns -1 with a reason in err if no answer arrived. */
+static int http_post_json(const char *url, const char *credential, const json_t *body,
+                          long *status, json_t **out, char *err, size_t errlen)
+{
+  int rc = -1;
+  CURL *curl = NULL;
+  struct curl_slist *headers = NULL;
+  struct curl_slist *more = NULL;
+  char *payload = NULL;
+  char auth[1024];
+  char curl_err[CURL_ERROR_SIZE] = "";
+  struct body_buf *resp = calloc(1, sizeof *resp);
+  *out = NULL;
+  *status = 0;
+
+  if (resp == NULL) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  int n = snprintf(auth, sizeof auth, "Authorization: Bearer %s", credential);
+  if (n < 0 || (size_t)n >= sizeof auth) {
+    snprintf(err, errlen, "the credential is too long");
+    goto out;
+  }
+  payload = json_dumps(body, JSON_COMPACT);
+  curl = curl_easy_init();
+  if (payload == NULL || curl == NULL) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  headers = curl_slist_append(NULL, "Content-Type: application/json");
+  if (headers != NULL && (more = curl_slist_append(headers, "Accept: application/json")) != NULL)
+    headers = more;
+  if (headers != NULL && (more = curl_slist_append(headers, auth)) != NULL)
+    headers = more;
+  if (more == NULL) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, HTTP_TIMEOUT_SEC);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "athos-practice");
+  CURLcode cc = curl_easy_perform(curl);
+  if (cc != CURLE_OK) {
+    if (resp->truncated)
+      snprintf(err, errlen, "the response from %.300s is larger than %d bytes", url, HTTP_BODY_MAX);
+    else
+      snprintf(err, errlen, "cannot reach %.300s: %s", url,
+               curl_err[0] != '\0' ? curl_err : curl_easy_strerror(cc));
+    goto out;
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+  *out = json_loadb(resp->data, resp->len, 0, NULL);
+  rc = 0;
+out:
+  OPENSSL_cleanse(auth, sizeof auth);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  free(payload);
+  free(resp);
+  return rc;
+}
+
+/* Prints a failed request's status and, when the body is the contract's
+ * error envelope, its code, message and request id. */
+static void report_http_error(const char *what, long status, const json_t *body)
+{
+  const json_t *e = json_object_get(body, "error");
+  const char *code = json_string_value(json_object_get(e, "code"));
+  const char *msg = json_string_value(json_object_get(e, "message"));
+  const char *rid = json_string_value(json_object_get(e, "requestId"));
+  fprintf(stderr, "athos practice: %s failed: HTTP %ld", what, status);
+  if (code != NULL) {
+    fputc(' ', stderr);
+    put_clean(stderr, code);
+  }
+  if (msg != NULL) {
+    fputs(": ", stderr);
+    put_clean(stderr, msg);
+  }
+  if (rid != NULL) {
+    fputs(" (request ", stderr);
+    put_clean(stderr, rid);
+    fputc(')', stderr);
+  }
+  fputc('\n', stderr);
+}
+
+/* POSTs body (stolen) to base + path and returns the 200 response's JSON
+ * object (owned), or NULL after printing why. */
+static json_t *api_post(const char *base, const char *path, const char *credential, json_t *body,
+                        const char *what)
+{
+  char url[2048];
+  char err[1024];
+  long status = 0;
+  json_t *resp = NULL;
+  int n = snprintf(url, sizeof url, "%s%s", base, path);
+  if (n < 0 || (size_t)n >= sizeof url) {
+    fprintf(stderr, "athos practice: the server URL is too long\n");
+    goto fail;
+  }
+  if (http_post_json(url, credential, body, &status, &resp, err, sizeof err) != 0) {
+    fprintf(stderr, "athos practice: %s failed: %s\n", what, err);
+    goto fail;
+  }
+  if (status != 200 || !json_is_object(resp)) {
+    report_http_error(what, status, resp);
+    goto fail;
+  }
+  json_decref(body);
+  return resp;
+fail:
+  json_decref(resp);
+  json_decref(body);
+  return NULL;
+}
+
+/* ------------------------------------------------------ connection URL */
+
+struct ws_target {
+  char host[256];
+  char port[8];
+  char host_header[300];
+  char path[1024];
+};
+
+/* Splits a ws:// URL. Returns 0, or -1 after printing why (wss:// is
+ * refused: the CLI has no TLS). */
+static int parse_ws_url(const char *url, struct ws_target *t)
+{
+  const char *auth;
+  if (strncasecmp(url, "wss://", 6) == 0) {
+    fprintf(stderr,
+            "athos practice: the server's connection URL is wss:// (TLS), which the CLI does not "
+            "support; run it against a server whose ATHOS_PUBLIC_URL is http:// (for example on "
+            "loopback or a private network), or use the browser SDK\n");
+    return -1;
+  }
+  if (strncasecmp(url, "ws://", 5) != 0)
+    goto bad;
+  auth = url + 5;
+  size_t alen = strcspn(auth, "/?#");
+  const char *rest = auth + alen;
+  if (alen == 0 || alen >= sizeof t->host_header || memchr(auth, '@', alen) != NULL)
+    goto bad;
+  memcpy(t->host_header, auth, alen);
+  t->host_header[alen] = '\0';
+
+  const char *host = t->host_header;
+  const char *host_end;
+  const char *port = NULL;
+  if (host[0] == '[') {
+    host++;
+    host_end = strchr(host, ']');
+    if (host_end == NULL)
+      goto bad;
+    if (host_end[1] == ':')
+      port = host_end + 2;
+    else if (host_end[1] != '\0')
+      goto bad;
+  } else {
+    host_end = strchr(host, ':');
+    if (host_end != NULL)
+      port = host_end + 1;
+    else
+      host_end = host + strlen(host);
+  }
+  if (host_end == host || (size_t)(host_end - host) >= sizeof t->host)
+    goto bad;
+  memcpy(t->host, host, (size_t)(host_end - host));
+  t->host[host_end - host] = '\0';
+  if (port == NULL)
+    port = "80";
+  if (*port == '\0' || strlen(port) >= sizeof t->port || strspn(port, "0123456789") != strlen(port))
+    goto bad;
+  snprintf(t->port, sizeof t->port, "%s", port);
+
+  /* The request target: the path and query, never the fragment. */
+  if (*rest == '#' || *rest == '\0') {
+    snprintf(t->path, sizeof t->path, "/");
+  } else {
+    size_t plen = strcspn(rest, "#");
+    int n = snprintf(t->path, sizeof t->path, "%s%.*s", *rest == '?' ? "/" : "", (int)plen, rest);
+    if (n < 0 || (size_t)n >= sizeof t->path)
+      goto bad;
+  }
+  return 0;
+bad:
+  fprintf(stderr, "athos practice: the server returned a connection URL the CLI cannot use: ");
+  put_clean(stderr, url);
+  fputc('\n', stderr);
+  return -1;
+}
+
+/* ------------------------------------------------------------ the call */
+
+static const char *reason_text(const char *reason)
+{
+  if (strcmp(reason, "rep_hangup") == 0)
+    return "you hung up";
+  if (strcmp(reason, "persona_hangup") == 0)
+    return "the prospect hung up";
+  if (strcmp(reason, "max_duration") == 0)
+    return "the call reached its maximum duration";
+  if (strcmp(reason, "idle") == 0)
+    return "nothing was said for too long";
+  if (strcmp(reason, "disconnect") == 0)
+    return "the connection dropped";
+  return "";
+}
+
+/* Queues one JSON message (stolen). Returns 0 or -1. */
+static int send_json(struct practice *p, json_t *msg)
+{
+  char *text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
+  int rc = -1;
+  if (text != NULL && strlen(text) <= WS_CLIENT_MAX_MSG)
+    rc = ws_client_send_text(p->ws, text, strlen(text));
+  free(text);
+  json_decref(msg);
+  return rc;
+}
+
+static void send_end(struct practice *p)
+{
+  if (p->end_sent)
+    return;
+  p->end_sent = true;
+  p->awaiting_reply = false;
+  p->deadline = mono_ms() + END_TIMEOUT_MS;
+  if (send_json(p, json_pack("{s:s}", "type", "end")) != 0)
+    fprintf(stderr, "athos practice: could not send the hang-up\n");
+}
+
+/* One message from the server. */
+static void on_server_text(void *ud, const char *msg, size_t len)
+{
+  struct practice *p = ud;
+  json_t *j = json_loadb(msg, len, 0, NULL);
+  const char *type = json_string_value(json_object_get(j, "type"));
+  if (type == NULL) {
+    fprintf(stderr, "athos practice: ignoring a message that is not a protocol object\n");
+    goto out;
+  }
+  if (strcmp(type, "ready") == 0) {
+    const char *name = json_string_value(json_object_get(json_object_get(j, "persona"), "name"));
+    const char *call_id = json_string_value(json_object_get(j, "callId"));
+    if (name != NULL)
+      snprintf(p->persona, sizeof p->persona, "%s", name);
+    if (call_id != NULL)
+      snprintf(p->call_id, sizeof p->call_id, "%s", call_id);
+    p->ready = true;
+    /* The persona speaks first: wait for its opener before reading. */
+    p->awaiting_reply = true;
+    p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
+    fputs("Connected: call ", stdout);
+    put_clean(stdout, p->call_id);
+    fputs(" with ", stdout);
+    put_clean(stdout, p->persona);
+    fputs(". Type your lines; /end hangs up.\n", stdout);
+  } else if (strcmp(type, "say") == 0) {
+    put_clean(stdout, p->persona);
+    fputs(": ", stdout);
+    put_clean(stdout, json_string_value(json_object_get(j, "text")));
+    fputc('\n', stdout);
+    if (!p->end_sent) {
+      p->awaiting_reply = false;
+      p->deadline = 0;
+    }
+  } else if (strcmp(type, "ended") == 0) {
+    const char *reason = json_string_value(json_object_get(j, "reason"));
+    const char *call_id = json_string_value(json_object_get(j, "callId"));
+    json_int_t dur = json_integer_value(json_object_get(j, "durationSec"));
+    if (reason == NULL)
+      reason = "unknown";
+    p->ended = true;
+    p->awaiting_reply = false;
+    p->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
+    fputs("Call ended: ", stdout);
+    put_clean(stdout, reason);
+    if (reason_text(reason)[0] != '\0')
+      fprintf(stdout, " (%s)", reason_text(reason));
+    fprintf(stdout, " after %" JSON_INTEGER_FORMAT " s. Call id: ", dur);
+    put_clean(stdout, call_id != NULL ? call_id : p->call_id);
+    fputs("\nThe call is scored next; read it with GET " API_PREFIX "/calls/", stdout);
+    put_clean(stdout, call_id != NULL ? call_id : p->call_id);
+    fputc('\n', stdout);
+  } else if (strcmp(type, "error") == 0) {
+    fputs("athos practice: server error ", stderr);
+    put_clean(stderr, json_string_value(json_object_get(j, "code")));
+    fputs(": ", stderr);
+    put_clean(stderr, json_string_value(json_object_get(j, "message")));
+    fputc('\n', stderr);
+    if (!p->ready)
+      p->start_failed = true;
+    else if (!p->end_sent) {
+      /* The server refused our last line: the call goes on. */
+      p->awaiting_reply = false;
+      p->deadline = 0;
+    }
+  }
+  /* Other types are additions this client does not know: ignored. */
+out:
+  fflush(stdout);
+  json_decref(j);
+}
+
+/* Handles one line the rep typed (NUL-terminated, newline removed). */
+static void on_line(struct practice *p, char *line)
+{
+  size_t len = strlen(line);
+  while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+    line[--len] = '\0';
+  while (*line == ' ' || *line == '\t') {
+    line++;
+    len--;
+  }
+  if (len == 0)
+    return;
+  if (strcmp(line, "/end") == 0 || strcmp(line, "/quit") == 0) {
+    if (p->echo)
+      printf("You: %s\n", line);
+    send_end(p);
+    return;
+  }
+  if (strcmp(line, "/help") == 0) {
+    fputs("Type what you say to the prospect, one line at a time. /end hangs up.\n", stdout);
+    return;
+  }
+  size_t chars = ws_utf8_chars(line, len);
+  if (chars > UTTERANCE_MAX_CHARS) {
+    fprintf(stderr,
+            "athos practice: that line is %zu characters; the limit is %d. Not sent: say it in "
+            "shorter parts.\n",
+            chars, UTTERANCE_MAX_CHARS);
+    return;
+  }
+  json_t *text = json_stringn(line, len);
+  if (text == NULL) {
+    fprintf(stderr, "athos practice: that line is not valid UTF-8 text. Not sent.\n");
+    return;
+  }
+  if (p->echo) {
+    fputs("You: ", stdout);
+    put_clean(stdout, line);
+    fputc('\n', stdout);
+  }
+  if (send_json(p, json_pack("{s:s, s:o}", "type", "say", "text", text)) != 0) {
+    fprintf(stderr, "athos practice: could not send that line\n");
+    return;
+  }
+  p->awaiting_reply = true;
+  p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
+}
+
+/* Takes complete lines from the input buffer while the rep may speak. */
+static void drain_lines(struct practice *p)
+{
+  while (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended) {
+    char *nl = memchr(p->line, '\n', p->line_len);
+    if (nl == NULL) {
+      if (p->stdin_eof && p->line_len > 0) {
+        /* The last line has no newline: it is still a line. */
+        p->line[p->line_len] = '\0';
+        p->line_len = 0;
+        if (!p->discarding)
+          on_line(p, p->line);
+        p->discarding = false;
+        continue;
+      }
+      return;
+    }
+    *nl = '\0';
+    size_t used = (size_t)(nl - p->line) + 1;
+    if (p->discarding)
+      p->discarding = false;
+    else
+      on_line(p, p->line);
+    memmove(p->line, p->line + used, p->line_len - used);
+    p->line_len -= used;
+  }
+}
+
+/* Reads what stdin has. Returns 0, or -1 on a read error. */
+static int read_stdin(struct practice *p)
+{
+  /* One byte is kept for the NUL of a last line without a newline. */
+  size_t room = sizeof p->line - 1 - p->line_len;
+  if (room == 0) {
+    /* A line longer than the buffer: far beyond the utterance limit. */
+    if (!p->discarding)
+      fprintf(stderr,
+              "athos practice: that line is longer than %d characters. Not sent: say it in "
+              "shorter parts.\n",
+              UTTERANCE_MAX_CHARS);
+    p->discarding = true;
+    p->line_len = 0;
+    room = sizeof p->line - 1;
+  }
+  ssize_t n = read(STDIN_FILENO, p->line + p->line_len, room);
+  if (n > 0) {
+    p->line_len += (size_t)n;
+    return 0;
+  }
+  if (n == 0) {
+    p->stdin_eof = true;
+    return 0;
+  }
+  if (errno == EINTR || errno == EAGAIN)
+    return 0;
+  fprintf(stderr, "athos practice: cannot read stdin: %s\n", strerror(errno));
+  p->stdin_eof = true;
+  return -1;
+}
+
+/* Runs the call until it ends. Returns the exit status. */
+static int run_call(struct practice *p, const char *ticket)
+{
+  bool interrupt_seen = false;
+  p->deadline = mono_ms() + READY_TIMEOUT_MS;
+  if (send_json(p, json_pack("{s:s, s:s}", "type", "start", "ticket", ticket)) != 0) {
+    fprintf(stderr, "athos practice: could not send the start message\n");
+    return CLI_FAILED;
+  }
+  for (;;) {
+    if (ws_client_io(p->ws) != 0 || ws_client_events(p->ws) == 0)
+      break;
+    if (p->start_failed) {
+      /* The server closes after an error before start; don't wait long. */
+      if (p->deadline == 0 || p->deadline > mono_ms() + CLOSE_TIMEOUT_MS)
+        p->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
+    }
+    if (interrupted > 0 && !interrupt_seen) {
+      interrupt_seen = true;
+      if (!p->ready)
+        break;
+      fputs("\n", stdout);
+      send_end(p);
+      continue;
+    }
+    if (interrupted > 1)
+      break;
+    drain_lines(p);
+    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && p->stdin_eof &&
+        p->line_len == 0)
+      send_end(p);
+
+    struct pollfd fds[2];
+    nfds_t nfds = 1;
+    fds[0] = (struct pollfd){.fd = ws_client_fd(p->ws), .events = ws_client_events(p->ws)};
+    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && !p->stdin_eof)
+      fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    int timeout = -1;
+    if (p->deadline != 0) {
+      int64_t left = p->deadline - mono_ms();
+      if (left <= 0) {
+        if (p->ended || p->start_failed)
+          break; /* the closing handshake is taking too long: done anyway */
+        if (!p->ready) {
+          fprintf(stderr, "athos practice: the server did not start the call in time\n");
+          break;
+        }
+        if (p->end_sent) {
+          fprintf(stderr, "athos practice: the server did not confirm the end of the call\n");
+          break;
+        }
+        /* No answer to our line: let the rep go on. */
+        fprintf(stderr, "athos practice: (no reply from the prospect)\n");
+        p->awaiting_reply = false;
+        p->deadline = 0;
+        continue;
+      }
+      timeout = (int)left;
+    }
+    fflush(stdout);
+    int n = poll(fds, nfds, timeout);
+    if (n < 0 && errno != EINTR) {
+      fprintf(stderr, "athos practice: poll: %s\n", strerror(errno));
+      break;
+    }
+    if (n > 0 && nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      read_stdin(p);
+  }
+  fflush(stdout);
+  if (p->ended)
+    return CLI_OK;
+  if (!p->start_failed) {
+    int code = ws_client_close_code(p->ws);
+    if (interrupted > 0 && !p->ready)
+      fprintf(stderr, "athos practice: interrupted\n");
+    else if (code != 0)
+      fprintf(stderr, "athos practice: the server closed the connection (code %d) before the "
+                      "call ended\n", code);
+    else if (ws_client_events(p->ws) == 0)
+      fprintf(stderr, "athos practice: the connection was lost before the call ended\n");
+  }
+  return CLI_FAILED;
+}
+
+/* ------------------------------------------------------------ options */
+
+static const char *const DIFFICULTIES[] = {"Beginner", "Advanced", "Elite"};
+
+static int parse_opts(struct practice_opts *o, int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *val = NULL;
+    char name[32];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      fputs(USAGE, stdout);
+      return 1;
+    }
+    if (strncmp(arg, "--", 2) != 0) {
+      /* Not echoed: a stray argument may well be a key. */
+      fprintf(stderr, "athos practice: unexpected argument #%d (options start with --)\n%s", i,
+              USAGE);
+      return -1;
+    }
+    const char *eq = strchr(arg, '=');
+    if (eq != NULL) {
+      snprintf(name, sizeof name, "%.*s", (int)(eq - arg), arg);
+      val = eq + 1;
+    } else {
+      snprintf(name, sizeof name, "%s", arg);
+      if (i + 1 < argc)
+        val = argv[++i];
+    }
+    if (val == NULL) {
+      fprintf(stderr, "athos practice: %s needs a value\n%s", name, USAGE);
+      return -1;
+    }
+    if (strcmp(name, "--api-key") == 0)
+      o->api_key = val;
+    else if (strcmp(name, "--url") == 0)
+      o->url = val;
+    else if (strcmp(name, "--difficulty") == 0)
+      o->difficulty = val;
+    else if (strcmp(name, "--state") == 0)
+      o->state = val;
+    else if (strcmp(name, "--drill") == 0)
+      o->drill = val;
+    else if (strcmp(name, "--user-id") == 0)
+      o->user_id = val;
+    else {
+      fprintf(stderr, "athos practice: unknown option %s\n%s", name, USAGE);
+      return -1;
+    }
+  }
+  if (o->api_key == NULL || o->api_key[0] == '\0') {
+    fprintf(stderr, "athos practice: --api-key is required\n%s", USAGE);
+    return -1;
+  }
+  if (o->difficulty != NULL) {
+    const char *canon = NULL;
+    for (size_t k = 0; k < sizeof DIFFICULTIES / sizeof DIFFICULTIES[0]; k++)
+      if (strcasecmp(o->difficulty, DIFFICULTIES[k]) == 0)
+        canon = DIFFICULTIES[k];
+    if (canon == NULL) {
+      fprintf(stderr, "athos practice: --difficulty must be Beginner, Advanced or Elite\n");
+      return -1;
+    }
+    o->difficulty = canon;
+  }
+  if (o->url == NULL)
+    o->url = getenv("ATHOS_URL");
+  if (o->url == NULL || o->url[0] == '\0')
+    o->url = DEFAULT_URL;
+  if (o->drill == NULL)
+    o->drill = DEFAULT_DRILL;
+  if (o->user_id == NULL) {
+    const char *login = getenv("USER");
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
+      login = pw->pw_name;
+    if (login == NULL || login[0] == '\0')
+      login = "user";
+    snprintf(o->user_buf, sizeof o->user_buf, "cli-%s", login);
+    o->user_id = o->user_buf;
+  }
+  return 0;
+}
+
+/* ----------------------------------------------------------- command */
+
+int cli_practice(int argc, char **argv)
+{
+  struct practice_opts o = {0};
+  struct practice *p = NULL;
+  json_t *minted = NULL;
+  json_t *redeemed = NULL;
+  json_t *req = NULL;
+  char base[1024];
+  char err[512];
+  struct ws_target target;
+  struct sigaction sa = {0};
+  struct sigaction old_sa;
+  bool sa_set = false;
+  bool curl_up = false;
+  int rc = CLI_FAILED;
+
+  int prc = parse_opts(&o, argc, argv);
+  if (prc != 0)
+    return prc > 0 ? CLI_OK : CLI_USAGE;
+  /* The base URL without trailing slashes. */
+  size_t blen = strlen(o.url);
+  while (blen > 0 && o.url[blen - 1] == '/')
+    blen--;
+  if (blen == 0 || blen >= sizeof base) {
+    fprintf(stderr, "athos practice: --url is not usable\n");
+    return CLI_USAGE;
+  }
+  memcpy(base, o.url, blen);
+  base[blen] = '\0';
+
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "athos practice: cannot initialise libcurl\n");
+    goto out;
+  }
+  curl_up = true;
+
+  minted = api_post(base, API_PREFIX "/session", o.api_key,
+                    json_pack("{s:s}", "externalUserId", o.user_id), "minting a session token");
+  if (minted == NULL)
+    goto out;
+  const char *token = json_string_value(json_object_get(minted, "token"));
+  if (token == NULL) {
+    fprintf(stderr, "athos practice: the session response has no token\n");
+    goto out;
+  }
+
+  req = json_pack("{s:s}", "drillKey", o.drill);
+  if (req == NULL)
+    goto out;
+  if (o.difficulty != NULL)
+    json_object_set_new(req, "difficulty", json_string(o.difficulty));
+  if (o.state != NULL)
+    json_object_set_new(req, "filters", json_pack("{s:s}", "state", o.state));
+  redeemed = api_post(base, API_PREFIX "/roleplay/session", token, req, "starting the call");
+  req = NULL; /* stolen by api_post */
+  if (redeemed == NULL)
+    goto out;
+  const char *ticket = json_string_value(json_object_get(redeemed, "connectionTicket"));
+  const char *conn_url = json_string_value(json_object_get(redeemed, "connectionUrl"));
+  if (ticket == NULL || conn_url == NULL) {
+    fprintf(stderr, "athos practice: the redeem response lacks connectionTicket or connectionUrl\n");
+    goto out;
+  }
+  if (parse_ws_url(conn_url, &target) != 0)
+    goto out;
+
+  p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    fprintf(stderr, "athos practice: out of memory\n");
+    goto out;
+  }
+  p->echo = !isatty(STDIN_FILENO);
+  /* Until `ready` names them, the persona is whoever redeem said. */
+  const char *name =
+      json_string_value(json_object_get(json_object_get(redeemed, "persona"), "name"));
+  snprintf(p->persona, sizeof p->persona, "%s", name != NULL ? name : "Prospect");
+  snprintf(p->call_id, sizeof p->call_id, "%s",
+           json_string_value(json_object_get(redeemed, "callId")) != NULL
+               ? json_string_value(json_object_get(redeemed, "callId"))
+               : "");
+
+  p->ws = ws_client_open(target.host, target.port, target.host_header, target.path,
+                         CONNECT_TIMEOUT_MS, on_server_text, p, err, sizeof err);
+  if (p->ws == NULL) {
+    fprintf(stderr, "athos practice: cannot open the live connection: %s\n", err);
+    goto out;
+  }
+
+  /* Ctrl-C hangs up politely; a second one leaves at once. */
+  interrupted = 0;
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGINT, &sa, &old_sa) == 0)
+    sa_set = true;
+  rc = run_call(p, ticket);
+
+out:
+  if (sa_set)
+    sigaction(SIGINT, &old_sa, NULL);
+  if (p != NULL)
+    ws_client_free(p->ws);
+  free(p);
+  json_decref(req);
+  json_decref(redeemed);
+  json_decref(minted);
+  if (curl_up)
+    curl_global_cleanup();
+  return rc;
+}
