@@ -4,6 +4,7 @@
  * deliverer); `migrate`, `tenant`, `key` and `webhook` are the admin CLI
  * on the same database.
  */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,8 @@ int main(int argc, char **argv)
   int rc = CLI_USAGE;
 
   log_init();
+  /* libcurl's global state is set up once, before any thread exists. */
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
@@ -187,5 +190,6 @@ int main(int argc, char **argv)
     rc = cli_webhook(s, argc - 1, argv + 1);
 out:
   store_close(s);
+  curl_global_cleanup();
   return rc;
 }

@@ -331,6 +331,29 @@ describe('POST /roleplay/session: 401 token errors', () => {
   });
 });
 
+describe('single use across threads and processes', () => {
+  test('one token redeemed at once on a 4-thread server and a second process on the same database', { timeout: 60_000 }, async () => {
+    const s3 = await h.startServer({ dbPath: server.dbPath, env: { ATHOS_THREADS: '4' } });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const { token } = await h.mintToken(server, T.apiKey, { externalUserId: `rep_race_${round}` });
+        const rs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+          h.api(i % 2 ? s3 : server, 'POST', '/roleplay/session', { token, body: { drillKey: 'ma-full-sale' } })));
+        const ok = rs.filter((r) => r.status === 200);
+        assert.equal(ok.length, 1, `round ${round}: ${rs.map((r) => `${r.status}:${r.body && r.body.error ? r.body.error.code : ''}`).join(',')}`);
+        assertRedeemOk(ok[0]);
+        for (const r of rs.filter((x) => x.status !== 200)) h.assertError(r, 401, 'TOKEN_ALREADY_USED');
+      }
+      // a token minted by one process redeems on the other (keys are shared through the database)
+      const m = await h.api(s3, 'POST', '/session', { apiKey: T.apiKey, body: { externalUserId: 'rep_cross' } });
+      assert.equal(m.status, 200, m.text.slice(0, 300));
+      assertRedeemOk(await redeemRaw(m.body.token));
+    } finally {
+      await s3.stop();
+    }
+  });
+});
+
 describe('short session TTL and a public URL', () => {
   let s2;
   let T2;
