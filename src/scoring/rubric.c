@@ -571,6 +571,7 @@ static int parse_objections(struct pctx *c, json_t *arr) {
     if (get_str(c, e, "key", true, &ob->key, w) || get_str(c, e, "label", true, &ob->label, w) ||
         get_str(c, e, "advice", true, &ob->advice, w) ||
         compile_set(c, json_object_get(e, "phrases"), SC_ROLE_PERSONA, &ob->raised_set, w) ||
+        compile_except(c, e, ob->raised_set, w) ||
         compile_set(c, json_object_get(e, "addressedBy"), SC_ROLE_REP, &ob->addressed_set, w))
       return -1;
   }

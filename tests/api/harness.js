@@ -16,8 +16,8 @@
  *       await server.stop()     SIGTERM, waits for exit, returns {code, signal}
  *       await server.kill9()    SIGKILL, waits for exit
  *       await server.restart({env})  starts again on the same db and port
- *     Every server still running when the test process exits is SIGKILLed and
- *     its temp directory removed.
+ *     Every server still running when the test process exits is SIGKILLed;
+ *     temp directories are removed then too (ATHOS_KEEP_TMP=1 keeps them).
  *   h.cli(args, {dbPath, env})        runs `athos ARGS`; returns the parsed JSON
  *                                     stdout (throws with stderr on failure)
  *   h.createTenant(server, {name, webhookUrl}) -> {tenantId, apiKey, webhookSecret}
@@ -64,11 +64,16 @@ const REQUEST_ID_RE = /^req_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{
 const CALL_ID_RE = /^athos_call_[A-Za-z0-9_-]{21}$/;
 
 const live = new Set(); // servers to kill at exit
+const tempDirs = new Set(); // temp directories to remove at exit
 
 process.on('exit', () => {
   for (const s of live) {
     try { s.proc.kill('SIGKILL'); } catch { /* gone */ }
-    if (s.ownDir) fs.rmSync(s.dir, { recursive: true, force: true });
+  }
+  if (!process.env.ATHOS_KEEP_TMP) {
+    for (const d of tempDirs) {
+      try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* busy */ }
+    }
   }
 });
 
@@ -148,6 +153,7 @@ async function spawnServe(s, env) {
 async function startServer(opts = {}) {
   const ownDir = !opts.dbPath;
   const dir = opts.dbPath ? path.dirname(opts.dbPath) : fs.mkdtempSync(path.join(os.tmpdir(), 'athos-test-'));
+  if (ownDir) tempDirs.add(dir);
   const port = opts.port || (await freePort());
   const s = {
     dir,
