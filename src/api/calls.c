@@ -99,7 +99,7 @@ static enum api_result parse_limit(struct api_request *r, int *out)
   char *end = NULL;
   errno = 0;
   long long n = strtoll(v, &end, 10);
-  if (v[0] == '\0' || *end != '\0' || errno != 0 || n < 1)
+  if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1)
     return http_reply_error(r, ERR_INVALID_REQUEST, "limit must be an integer from 1 to 100");
   *out = n > LIST_LIMIT_MAX ? LIST_LIMIT_MAX : (int)n;
   return API_OK;
@@ -121,8 +121,18 @@ static enum api_result parse_filter_string(struct api_request *r, const char *na
   return API_OK;
 }
 
+/* Cursors are sealed with the newest token-signing key (shared by every
+ * node) and bound to the tenant. */
+static struct cursor_key list_cursor_key(struct api_request *r)
+{
+  const struct signing_key *k = &r->server->keys.keys[0];
+  return (struct cursor_key){.secret = k->secret, .len = SIGNING_KEY_LEN,
+                             .tenant = r->tenant.public_id};
+}
+
 enum api_result api_calls_list(struct api_request *r)
 {
+  struct cursor_key ck = list_cursor_key(r);
   struct call_filter f = {.tenant_id = r->tenant.id, .to_ms = INT64_MAX};
   struct cursor after;
   enum api_result res;
@@ -139,7 +149,7 @@ enum api_result api_calls_list(struct api_request *r)
     return http_reply_error(r, ERR_INVALID_REQUEST, "to must not be before from");
   const char *cur = http_query(r, "cursor");
   if (cur != NULL) {
-    if (cursor_decode(cur, &after) != 0)
+    if (cursor_decode(&ck, cur, &after) != 0)
       return http_reply_error(r, ERR_INVALID_REQUEST, "cursor is not valid");
     f.after_ended_at = after.ended_at;
     f.after_public_id = after.public_id;
@@ -156,7 +166,7 @@ enum api_result api_calls_list(struct api_request *r)
   json_t *next = json_null();
   if (ctx.more) {
     char buf[CURSOR_MAX + 1];
-    if (cursor_encode(&ctx.last, buf, sizeof buf) == 0) {
+    if (cursor_encode(&ck, &ctx.last, buf, sizeof buf) == 0) {
       json_decref(next);
       next = json_string(buf);
     }

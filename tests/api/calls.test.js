@@ -403,8 +403,8 @@ describe('GET /calls', () => {
       } else h.assertError(r, 400, 'INVALID_REQUEST');
     }
     assert.deepEqual(wrong, [], 'these cursors were not 400');
-    // well-formed forgeries (another position, B's call id): 400, or only A's own rows
-    const idsA = new Set(rowsA.map((x) => x.id));
+    // well-formed forgeries (another position, B's call id, a flipped character): the cursor
+    // is sealed with an HMAC bound to the tenant, so every one of them is 400
     const wellFormed = [];
     if (parts.length >= 3) {
       const [v, t] = parts;
@@ -414,9 +414,7 @@ describe('GET /calls', () => {
     wellFormed.push(flip(c, Math.floor(c.length / 2)), flip(c, c.length - 1));
     for (const cursor of wellFormed) {
       const r = await list(A.apiKey, { from: FROM, limit: '100', cursor });
-      assert.ok(r.status === 400 || r.status === 200, `forged cursor: ${r.status} ${r.text.slice(0, 200)}`);
-      if (r.status === 400) h.assertError(r, 400, 'INVALID_REQUEST');
-      else assert.ok(r.body.data.every((x) => idsA.has(x.id)), 'a forged cursor revealed rows that are not the tenant\'s');
+      h.assertError(r, 400, 'INVALID_REQUEST');
     }
     // the genuine cursor still works
     const r = await list(A.apiKey, { from: FROM, limit: '5', cursor: c });
@@ -440,9 +438,8 @@ describe('GET /calls', () => {
     assert.ok(cb && ca);
     for (const [key, cursor, foreign] of [[A.apiKey, cb, idsB], [B.apiKey, ca, idsA]]) {
       const r = await list(key, { from: FROM, limit: '100', cursor });
-      assert.ok(r.status === 400 || r.status === 200, `foreign cursor: ${r.status} ${r.text.slice(0, 300)}`);
-      if (r.status === 400) h.assertError(r, 400, 'INVALID_REQUEST');
-      else assert.ok(r.body.data.every((x) => !foreign.has(x.id)), 'a foreign cursor revealed the other tenant\'s rows');
+      h.assertError(r, 400, 'INVALID_REQUEST'); // sealed to the tenant that was issued it
+      assert.ok(foreign.size > 0);
     }
   });
 
