@@ -88,6 +88,7 @@ int config_from_env(struct athos_config *c, char *err, size_t errlen)
   c->webhook_timeout_ms = 15000;
   c->scoring_workers = 1;
   c->max_connections = 16384;
+  c->auth_cache_ms = 1000;
   config_set_retry_schedule(c, "0,5,300,1800,7200,18000,36000,36000", err, errlen);
 
   const char *v;
@@ -115,7 +116,8 @@ int config_from_env(struct athos_config *c, char *err, size_t errlen)
       env_i64("ATHOS_WS_PING_SEC", 1, 3600, &c->ws_ping_sec, err, errlen) ||
       env_i64("ATHOS_WEBHOOK_TIMEOUT_MS", 100, 120000, &c->webhook_timeout_ms, err, errlen) ||
       env_i64("ATHOS_SCORING_WORKERS", 1, 64, &workers, err, errlen) ||
-      env_i64("ATHOS_MAX_CONNECTIONS", 16, 1000000, &maxconn, err, errlen))
+      env_i64("ATHOS_MAX_CONNECTIONS", 16, 1000000, &maxconn, err, errlen) ||
+      env_i64("ATHOS_AUTH_CACHE_MS", 0, 60000, &c->auth_cache_ms, err, errlen))
     return -1;
   c->threads = (unsigned)threads;
   c->scoring_workers = (unsigned)workers;

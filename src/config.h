@@ -30,6 +30,7 @@ struct athos_config {
   int64_t webhook_timeout_ms;    /* 15000 */
   unsigned scoring_workers;      /* 1 */
   size_t max_connections;        /* MHD connection limit */
+  int64_t auth_cache_ms;         /* how long an API key lookup is reused (1000; 0 = off) */
 };
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */

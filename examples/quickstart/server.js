@@ -3,7 +3,7 @@
 //   POST /athos/token     mints a single-use session token with the API key (server side only)
 //   POST /webhooks/athos  verifies the call.scored webhook over the RAW body (Standard Webhooks),
 //                         then fetches GET /calls/{callId} with the API key and keeps it in memory
-//   GET  /calls/latest    the last scored call (what the page polls to show the score)
+//   GET  /calls/latest    the last scored call, 204 before the first (the page polls it for the score)
 //   GET  /config.json     {athosBaseUrl}: where the SDK redeems the token (self-hosting)
 //   GET  /, /sdk/*        the practice page and the browser SDK (../../sdk)
 //
@@ -98,7 +98,8 @@ const server = http.createServer(async (req, res) => {
     if (req.method === 'POST' && url.pathname === '/webhooks/athos') return await onWebhook(req, res);
     if (req.method === 'GET' && url.pathname === '/calls/latest') {
       const latest = scoredCalls[scoredCalls.length - 1];
-      return latest ? sendJson(res, 200, latest) : sendJson(res, 404, { error: 'no scored call yet' });
+      if (!latest) return res.writeHead(204).end(); // nothing scored yet
+      return sendJson(res, 200, latest);
     }
     if (req.method === 'GET' && url.pathname === '/config.json') return sendJson(res, 200, { athosBaseUrl: BASE_URL });
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {

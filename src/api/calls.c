@@ -19,6 +19,8 @@
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 100
+#define CALL_CACHE_ENTRIES 4096
+#define CALL_CACHE_BYTES (32u * 1024 * 1024)
 
 static json_t *iso_or_null(int64_t ms)
 {
@@ -182,11 +184,29 @@ static int collect_turn(const struct call_turn *t, void *arg)
   return json_array_append_new(arr, json_pack("{s:s, s:s}", "role", t->role, "content", t->content));
 }
 
+struct lru *calls_cache_new(void)
+{
+  return lru_new(CALL_CACHE_ENTRIES, CALL_CACHE_BYTES);
+}
+
+/* The cache key: the tenant's internal id and the public call id, so one
+ * tenant's entry can never answer another's request. */
+static void cache_key(const struct api_request *r, const char *id, char *out, size_t cap)
+{
+  snprintf(out, cap, "%lld/%s", (long long)r->tenant.id, id);
+}
+
 enum api_result api_calls_get(struct api_request *r)
 {
   const char *id = r->path_param;
   if (!id_valid(id, CALL_ID_PREFIX, 64))
     return http_reply_error(r, ERR_CALL_NOT_FOUND, "Call not found");
+  char key[128];
+  void *cached = NULL;
+  size_t cached_len = 0;
+  cache_key(r, id, key, sizeof key);
+  if (r->server->call_cache != NULL && lru_get(r->server->call_cache, key, 0, &cached, &cached_len))
+    return http_reply_json_bytes(r, 200, cached, cached_len);
   struct call_row c;
   char *score_text = NULL;
   int rc = store_call_get_scored(r->server->store, r->tenant.id, id, &c, &score_text);
@@ -217,5 +237,13 @@ enum api_result api_calls_get(struct api_request *r)
   json_object_set_new(j, "waveform", json_null());
   json_object_set_new(j, "createdAt", iso_or_null(c.created_at));
   json_object_set_new(j, "updatedAt", iso_or_null(c.updated_at));
-  return http_reply_json(r, 200, j);
+  char *body = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+  json_decref(j);
+  if (body == NULL)
+    return API_FAIL;
+  size_t len = strlen(body);
+  /* Only scored calls get here, and a scored call never changes. */
+  if (r->server->call_cache != NULL)
+    lru_put(r->server->call_cache, key, body, len, 0);
+  return http_reply_json_bytes(r, 200, body, len);
 }

@@ -4,6 +4,7 @@
 #define ATHOS_HANDLERS_H
 
 #include "http/request.h"
+#include "util/lru.h"
 
 /* health.c */
 enum api_result api_healthz(struct api_request *r);
@@ -16,5 +17,7 @@ enum api_result api_cors_preflight(struct api_request *r);
 /* calls.c: GET /calls, GET /calls/{callId} */
 enum api_result api_calls_list(struct api_request *r);
 enum api_result api_calls_get(struct api_request *r);
+/* The cache server_start() gives struct server.call_cache. */
+struct lru *calls_cache_new(void);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "http/request.h"
 #include "store/store.h"
+#include "util/lru.h"
 
 #define API_KEY_PREFIX "ath_live_"
 #define API_KEY_RANDOM_CHARS 32
@@ -15,6 +16,9 @@
 
 /* A fresh key in key_out and its stored form in rec. */
 void api_key_generate(char key_out[API_KEY_MAX], struct api_key_new *rec);
+
+/* The cache server_start() gives struct server.auth_cache. */
+struct lru *api_key_cache_new(void);
 
 /* Authenticates r's Bearer API key: on success fills r->tenant and
  * returns API_OK; otherwise answers (INVALID_API_KEY, API_KEY_REVOKED,

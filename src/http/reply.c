@@ -42,6 +42,12 @@ static enum api_result queue_body(struct api_request *r, unsigned status, char *
   return ok == MHD_YES ? API_OK : API_FAIL;
 }
 
+enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, char *body,
+                                      size_t len)
+{
+  return queue_body(r, status, body, len, NULL);
+}
+
 enum api_result http_reply_json(struct api_request *r, unsigned status, json_t *json)
 {
   char *body = json != NULL ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;

@@ -48,6 +48,9 @@ struct api_request {
 /* Queues a JSON success body (json is stolen). Returns API_OK, or
  * API_FAIL if it could not be queued. */
 enum api_result http_reply_json(struct api_request *r, unsigned status, json_t *json);
+/* Queues an already-rendered JSON body (body is malloc'd and taken). */
+enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, char *body,
+                                      size_t len);
 /* Queues the error envelope; msg is a human-readable sentence. Returns
  * API_REPLIED for 4xx, API_FAIL for 5xx (already answered either way). */
 enum api_result http_reply_error(struct api_request *r, enum athos_error e, const char *msg);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth/api_key.h"
+#include "api/handlers.h"
 #include "http/routes.h"
 #include "live/live.h"
 #include "util/ids.h"
@@ -178,6 +179,10 @@ int server_start(struct server *srv)
     log_error("cannot resolve listen address %s", srv->cfg->listen_host);
     return -1;
   }
+  srv->auth_cache = api_key_cache_new();
+  srv->call_cache = calls_cache_new();
+  if (srv->auth_cache == NULL || srv->call_cache == NULL)
+    return -1;
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (ss.ss_family == AF_INET6)
@@ -200,10 +205,21 @@ int server_start(struct server *srv)
   return 0;
 }
 
+static void free_caches(struct server *srv)
+{
+  lru_free(srv->auth_cache);
+  lru_free(srv->call_cache);
+  srv->auth_cache = srv->call_cache = NULL;
+}
+
 void server_stop(struct server *srv)
 {
-  if (srv->daemon == NULL)
+  if (srv->daemon == NULL) {
+    live_loop_stop(srv->live);
+    srv->live = NULL;
+    free_caches(srv);
     return;
+  }
   MHD_quiesce_daemon(srv->daemon);
   /* WebSocket calls end first: MHD_stop_daemon frees the handles of
    * upgraded connections still open. */
@@ -214,4 +230,5 @@ void server_stop(struct server *srv)
     usleep(10000);
   MHD_stop_daemon(srv->daemon);
   srv->daemon = NULL;
+  free_caches(srv);
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "drills/catalog.h"
 #include "store/store.h"
+#include "util/lru.h"
 
 struct live_loop;
 struct scoring_worker;
@@ -28,6 +29,8 @@ struct server {
   struct scoring_worker *scoring;       /* ended → scored (src/pipeline) */
   struct webhook_deliverer *deliverer;  /* outbox → receivers (src/webhooks) */
   struct MHD_Daemon *daemon;
+  struct lru *auth_cache; /* API key hash → tenant, for cfg->auth_cache_ms */
+  struct lru *call_cache; /* rendered GET /calls/{id} bodies (scored calls never change) */
 };
 
 /* Starts listening. Returns 0 or -1 (logged). */

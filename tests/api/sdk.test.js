@@ -23,13 +23,13 @@ const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get 
 
 /* ------------------------------------------------------------ helpers */
 
-/* Starts examples/quickstart/server.js; resolves once it answers. */
-async function startExample(env) {
+/* Starts examples/quickstart/server.js on `port` (or a free one); resolves once it answers. */
+async function startExample(env, port) {
   if (!fs.existsSync(path.join(EXAMPLE_DIR, 'node_modules', 'standardwebhooks'))) {
     // Same as a developer following the example's README.
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: EXAMPLE_DIR, stdio: 'ignore', timeout: 120_000 });
   }
-  const port = await h.freePort();
+  port = port || (await h.freePort());
   const proc = spawn(process.execPath, ['server.js'], {
     cwd: EXAMPLE_DIR,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
@@ -43,11 +43,16 @@ async function startExample(env) {
     proc.once('exit', resolve);
     proc.kill('SIGTERM');
   });
-  await h.eventually(async () => {
-    if (proc.exitCode !== null) throw new Error(`example exited early:\n${ex.out}`);
-    const r = await fetch(`${ex.url}/config.json`);
-    assert.equal(r.status, 200);
-  }, 10_000);
+  try {
+    await h.eventually(async () => {
+      if (proc.exitCode !== null) throw new Error(`example exited early:\n${ex.out}`);
+      const r = await fetch(`${ex.url}/config.json`);
+      assert.equal(r.status, 200);
+    }, 10_000);
+  } catch (e) {
+    await ex.stop();
+    throw new Error(`the example server did not come up: ${e.message}\n${ex.out}`);
+  }
   return ex;
 }
 
@@ -67,11 +72,10 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     const port = await h.freePort();
     tenant = h.createTenant(server, { name: 'sdk', webhookUrl: `http://127.0.0.1:${port}/webhooks/athos` });
     example = await startExample({
-      PORT: String(port),
       ATHOS_API_KEY: tenant.apiKey,
       ATHOS_WHSEC: tenant.webhookSecret,
       ATHOS_BASE_URL: server.baseUrl,
-    });
+    }, port);
     examples.push(example);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
