@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,6 +17,7 @@
 #include "auth/session_token.h"
 #include "util/crypto.h"
 #include "util/ids.h"
+#include "util/lru.h"
 #include "util/timefmt.h"
 
 static void test_ids(void **state)
@@ -186,12 +188,52 @@ static void test_session_token(void **state)
   assert_int_equal(session_token_verify(&keys, "a.b.c.d", 1100, &out), TOKEN_INVALID);
 }
 
+static void test_lru(void **state)
+{
+  struct lru *c = lru_new(2, 100);
+  void *v = NULL;
+  size_t len = 0;
+  assert_non_null(c);
+  assert_int_equal(lru_put(c, "a", "one", 3, 0), 0);
+  assert_int_equal(lru_put(c, "b", "two", 3, 0), 0);
+  assert_true(lru_get(c, "a", 0, &v, &len)); /* a is now most recent */
+  assert_memory_equal(v, "one", 3);
+  free(v);
+  assert_int_equal(lru_put(c, "c", "three", 5, 0), 0); /* evicts b, the least recent */
+  assert_false(lru_get(c, "b", 0, &v, &len));
+  assert_true(lru_get(c, "c", 0, &v, &len));
+  assert_int_equal(len, 5);
+  free(v);
+  /* replacing a key keeps one entry */
+  assert_int_equal(lru_put(c, "c", "3", 1, 0), 0);
+  assert_true(lru_get(c, "c", 0, &v, &len));
+  assert_int_equal(len, 1);
+  free(v);
+  /* expiry */
+  assert_int_equal(lru_put(c, "t", "x", 1, 1000), 0);
+  assert_true(lru_get(c, "t", 999, &v, &len));
+  free(v);
+  assert_false(lru_get(c, "t", 1000, &v, &len));
+  /* the byte ceiling: a value over it is not stored, others are evicted to fit */
+  char big[101] = {0};
+  assert_int_equal(lru_put(c, "big", big, sizeof big, 0), 0);
+  assert_false(lru_get(c, "big", 0, &v, &len));
+  assert_int_equal(lru_put(c, "ninety", big, 90, 0), 0);
+  assert_int_equal(lru_put(c, "twenty", big, 20, 0), 0);
+  assert_false(lru_get(c, "ninety", 0, &v, &len));
+  assert_true(lru_get(c, "twenty", 0, &v, &len));
+  free(v);
+  lru_free(c);
+  lru_free(NULL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ids),        cmocka_unit_test(test_base64),
       cmocka_unit_test(test_time),       cmocka_unit_test(test_cursor),
       cmocka_unit_test(test_cidr),       cmocka_unit_test(test_session_token),
+      cmocka_unit_test(test_lru),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
