@@ -58,8 +58,12 @@ apid=$!
 pids+=("$apid")
 wait_http "http://127.0.0.1:$port/healthz"
 echo "athos serve (pid $apid) on port $port: $CALLS calls, $RATE utterances/s, ${STEADY}s" >&2
-node bench/live_load.js --url "http://127.0.0.1:$port" --api-key "$key" --pid "$apid" \
-  --calls "$CALLS" --rate "$RATE" --seconds "$STEADY" --label athos >"$tmp/athos.json"
+if ! node bench/live_load.js --url "http://127.0.0.1:$port" --api-key "$key" --pid "$apid" \
+  --calls "$CALLS" --rate "$RATE" --seconds "$STEADY" --label athos >"$tmp/athos.json"; then
+  echo "live.sh: the load against athos failed; server log tail:" >&2
+  tail -20 "$tmp/serve.log" >&2
+  exit 1
+fi
 kill "$apid"
 wait "$apid" 2>/dev/null || true
 

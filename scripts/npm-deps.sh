@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs the black-box test suite's npm dependencies from its lockfile,
-# only when the lockfile changed since the last install.
+# Installs the npm dependencies of the black-box test suite (tests/api) and
+# of the runnable Quickstart (examples/quickstart) from their lockfiles,
+# only when a lockfile changed since the last install.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/api"
-[[ -f package-lock.json ]] || exit 0
-stamp=node_modules/.athos-lock-stamp
-if [[ -f $stamp ]] && cmp -s package-lock.json "$stamp"; then
-  exit 0
-fi
-echo "npm-deps: installing test dependencies (npm ci)" >&2
-npm ci --no-audit --no-fund --loglevel=error >/dev/null
-cp package-lock.json "$stamp"
+root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in tests/api examples/quickstart; do
+  cd "$root/$dir"
+  [[ -f package-lock.json ]] || continue
+  stamp=node_modules/.athos-lock-stamp
+  if [[ -f $stamp ]] && cmp -s package-lock.json "$stamp"; then
+    continue
+  fi
+  echo "npm-deps: installing $dir dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  cp package-lock.json "$stamp"
+done

@@ -265,14 +265,14 @@ class RoleplaySession {
     rec.continuous = true;
     rec.interimResults = false;
     rec.lang = 'en-US';
-    const v = { rec, muted: false, speaking: false, stopped: false };
+    const v = { rec, muted: false, speakingUntil: 0, stopped: false };
     this._voice = v;
     rec.onresult = (ev) => {
       for (let i = ev.resultIndex; i < ev.results.length; i++) {
         const r = ev.results[i];
         const text = r.isFinal && r[0] ? r[0].transcript.trim() : '';
         // Ignore the persona's own voice leaking into the mic, and muted input.
-        if (text && !v.muted && !v.speaking && this.state === 'live') this.say(text);
+        if (text && !v.muted && Date.now() >= v.speakingUntil && this.state === 'live') this.say(text);
       }
     };
     rec.onerror = (ev) => {
@@ -300,8 +300,12 @@ class RoleplaySession {
     if (!this._opts.voice || !isVoiceSupported() || !text) return;
     const u = new window.SpeechSynthesisUtterance(text);
     if (v) {
-      v.speaking = true;
-      u.onend = u.onerror = () => { v.speaking = window.speechSynthesis.speaking; };
+      // Deaf while speaking. onend does not always fire (no voices, browser bugs), so the
+      // mic also comes back after a generous estimate of the speaking time.
+      v.speakingUntil = Math.max(v.speakingUntil, Date.now()) + 1000 + 90 * text.length;
+      u.onend = u.onerror = () => {
+        if (!window.speechSynthesis.speaking) v.speakingUntil = 0;
+      };
     }
     window.speechSynthesis.speak(u);
   }

@@ -222,6 +222,7 @@ static void on_start(struct live_conn *c, json_t *msg)
   snprintf(c->call_public_id, sizeof c->call_public_id, "%s", row.public_id);
   c->call_open = true;
   c->state = LIVE_IN_CALL;
+  c->due_mono = 0;
   c->started_mono = c->last_rep_mono = live_loop_now(c->loop);
   c->next_turn = 0;
   const char *name = row.persona_name[0] != '\0'

@@ -68,6 +68,7 @@ struct live_conn {
   uint32_t extra_len, extra_off;
   /* timers, monotonic ms */
   int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
+  int64_t due_mono; /* no timer can fire before this; 0 = check at the next tick */
   /* the call, once started */
   struct persona_call *pc;
   int64_t call_id;           /* internal row id */

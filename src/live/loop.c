@@ -44,6 +44,7 @@ struct live_loop {
   struct live_conn *graveyard; /* destroyed this batch; freed after it */
   size_t nopen;
   int64_t now_mono;
+  uint64_t rng;             /* xorshift state: ping phases */
   char wake_tag, timer_tag; /* epoll data for the two internal fds */
 };
 
@@ -56,6 +57,14 @@ static struct live_loop *g_loops;
 static int64_t mono_ms(void) { return (int64_t)(time_mono_us() / 1000); }
 
 struct server *live_loop_server(const struct live_loop *l) { return l->srv; }
+
+static uint64_t next_random(struct live_loop *l)
+{
+  l->rng ^= l->rng << 13;
+  l->rng ^= l->rng >> 7;
+  l->rng ^= l->rng << 17;
+  return l->rng;
+}
 
 int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
 
@@ -180,6 +189,7 @@ static void conn_start_draining(struct live_conn *c)
   shutdown(c->fd, SHUT_WR);
   c->state = LIVE_DRAINING;
   c->closing_mono = c->loop->now_mono;
+  c->due_mono = 0;
   conn_set_events(c, EPOLLIN);
 }
 
@@ -292,6 +302,7 @@ void live_conn_close(struct live_conn *c, uint16_t code)
   c->close_code = code;
   c->state = LIVE_CLOSING;
   c->closing_mono = c->loop->now_mono;
+  c->due_mono = 0;
 }
 
 /* Takes a connection handed over by MHD's thread into the epoll set. */
@@ -299,7 +310,12 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
 {
   int one = 1;
   c->loop = l;
-  c->opened_mono = c->last_rx_mono = c->last_ping_mono = l->now_mono;
+  c->opened_mono = c->last_rx_mono = l->now_mono;
+  /* Connections arrive in bursts; a random phase keeps their pings from
+   * all landing in the same tick (10,000 sends at once stall the loop). */
+  const struct athos_config *cfg = l->srv->cfg;
+  int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
+  c->last_ping_mono = l->now_mono - (ping_ms > 0 ? (int64_t)(next_random(l) % (uint64_t)ping_ms) / 2 : 0);
   /* Replies are small and latency-bound; the setsockopt is best effort
    * (MHD documents that the socket may not be TCP in other setups). */
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -377,6 +393,35 @@ static struct live_conn *take_pending(struct live_loop *l, bool *stopping)
   return list;
 }
 
+/* The earliest moment any of c's timers can fire (timers only move later
+ * while the state is unchanged; a state change resets due_mono to 0). */
+static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
+{
+  const struct athos_config *cfg = c->loop->srv->cfg;
+  int64_t due = INT64_MAX;
+#define LIVE_DUE_MIN(t) do { if ((t) < due) due = (t); } while (0)
+  switch (c->state) {
+  case LIVE_AWAIT_START:
+    LIVE_DUE_MIN(c->opened_mono + LIVE_START_TIMEOUT_MS);
+    break;
+  case LIVE_IN_CALL:
+    if (cfg->max_call_sec > 0)
+      LIVE_DUE_MIN(c->started_mono + cfg->max_call_sec * 1000);
+    if (cfg->idle_sec > 0)
+      LIVE_DUE_MIN(c->last_rep_mono + cfg->idle_sec * 1000);
+    break;
+  case LIVE_CLOSING:
+  case LIVE_DRAINING:
+    return c->closing_mono + LIVE_CLOSE_TIMEOUT_MS;
+  }
+  if (ping_ms > 0) {
+    LIVE_DUE_MIN(c->last_ping_mono + ping_ms);
+    LIVE_DUE_MIN(c->last_rx_mono + 2 * ping_ms + 5000);
+  }
+#undef LIVE_DUE_MIN
+  return due;
+}
+
 static void on_tick(struct live_loop *l)
 {
   const struct athos_config *cfg = l->srv->cfg;
@@ -385,13 +430,17 @@ static void on_tick(struct live_loop *l)
   struct live_conn *next;
   for (struct live_conn *c = l->open; c != NULL; c = next) {
     next = c->next;
+    if (now < c->due_mono)
+      continue; /* the common case: one compare per connection */
     if (c->state == LIVE_CLOSING || c->state == LIVE_DRAINING) {
-      if (now - c->closing_mono >= LIVE_CLOSE_TIMEOUT_MS)
+      if (now - c->closing_mono >= LIVE_CLOSE_TIMEOUT_MS) {
         conn_destroy(c);
-      continue;
+        continue;
+      }
+    } else {
+      live_call_tick(c, now);
     }
-    live_call_tick(c, now);
-    if (ping_ms > 0 && c->state != LIVE_CLOSING) {
+    if (ping_ms > 0 && (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL)) {
       if (now - c->last_rx_mono >= 2 * ping_ms + 5000) {
         /* Two pings unanswered: the peer is gone without a FIN. */
         c->failed = true;
@@ -403,6 +452,8 @@ static void on_tick(struct live_loop *l)
       }
     }
     conn_flush(c);
+    if (!c->dead)
+      c->due_mono = conn_next_due(c, ping_ms);
   }
 }
 
@@ -502,6 +553,7 @@ struct live_loop *live_loop_start(struct server *srv)
       epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->timerfd, &timer) != 0)
     goto fail;
   l->now_mono = mono_ms();
+  l->rng = (uint64_t)time_mono_us() | 1u;
   if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
     goto fail;
   l->thread_started = true;

@@ -329,7 +329,7 @@ describe('a call', () => {
 
   test('the server pings (ATHOS_WS_PING_SEC=1)', async () => {
     const s = await startCall(server, T);
-    await h.sleep(2600);
+    await h.sleep(3200);
     assert.ok(s.c.pings >= 2, `only ${s.c.pings} pings`);
     s.c.send({ type: 'end' });
     await expectEnded(s, 'rep_hangup');

@@ -4,7 +4,8 @@
 // against the example's backend (node server.js), which mints tokens from a
 // real `athos serve`, verifies the call.scored webhook with npm
 // `standardwebhooks` and reads the score over REST. Headless Chromium has no
-// speech service, so the page runs in text mode (DESIGN.md "Known traps").
+// speech service, so the page runs in text mode (DESIGN.md "Known traps");
+// voice mode is checked with the Web Speech API faked inside the page.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, execFileSync } = require('node:child_process');
@@ -86,6 +87,16 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     if (server) await server.stop();
   });
 
+  /* On failure, append the example's and the server's output to the error. */
+  const withLogs = (fn) => async () => {
+    try {
+      await fn();
+    } catch (e) {
+      e.message += `\n--- example output:\n${example.out.slice(-2000)}\n--- athos log:\n${server.logs().slice(-3000)}`;
+      throw e;
+    }
+  };
+
   async function newPage() {
     const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
     const page = await context.newPage();
@@ -94,7 +105,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     return page;
   }
 
-  test('the practice page: start, talk in text mode, hang up, see the webhook-delivered score', async () => {
+  test('the practice page: start, talk in text mode, hang up, see the webhook-delivered score', withLogs(async () => {
     const page = await newPage();
     await page.goto(example.url);
     assert.equal(await page.locator('#voice').isDisabled(), true, 'voice is off in a headless browser');
@@ -136,11 +147,11 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     assert.equal(r.body.externalUserId, 'rep_8842');
     const said = r.body.transcript.filter((t) => t.role === 'user').map((t) => t.content);
     assert.deepEqual(said, lines);
-    assert.match(example.out, new RegExp(`scored ${latest.id}`));
-    assert.deepEqual(pageErrors, []);
-  });
+    await h.eventually(() => assert.match(example.out, new RegExp(`scored ${latest.id}`)), 5000); // its stdout is a pipe
+    assert.deepEqual(pageErrors, [], 'no errors in the page console');
+  }));
 
-  test('the SDK API: events, payloads, state, transcript, end()', async () => {
+  test('the SDK API: events, payloads, state, transcript, end()', withLogs(async () => {
     const page = await newPage();
     await page.goto(example.url);
     const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_sdk' });
@@ -193,9 +204,71 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     assert.equal(typeof out.ended.durationSec, 'number');
     assert.deepEqual(out.transcript.map((l) => l.role), ['assistant', 'user', 'assistant']);
     assert.equal(out.lateSay, 'INVALID_REQUEST');
-  });
+  }));
 
-  test('a bad or reused token surfaces as an error event with the contract code, and connect() rejects', async () => {
+  test('voice mode (Web Speech API faked in the page): persona lines spoken, mic results sent as say', withLogs(async () => {
+    const page = await newPage();
+    // Headless Chromium has no voices and no recognition service: stand in for both.
+    await page.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false });
+      window.__spoken = [];
+      window.__rec = null;
+      const synth = {
+        speaking: false,
+        speak(u) { window.__spoken.push(u.text); setTimeout(() => u.onend && u.onend(), 0); },
+        cancel() {},
+      };
+      Object.defineProperty(window, 'speechSynthesis', { value: synth, configurable: true });
+      window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+      window.SpeechRecognition = window.webkitSpeechRecognition = function () {
+        window.__rec = this;
+        this.start = () => { this.started = true; };
+        this.abort = () => { this.started = false; };
+      };
+      // What the fake microphone "hears": one final result.
+      window.__hear = (text) => {
+        const result = Object.assign([{ transcript: text }], { isFinal: true });
+        window.__rec.onresult({ resultIndex: 0, results: [result] });
+      };
+    });
+    await page.goto(example.url);
+    const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_voice' });
+    const out = await page.evaluate(async ({ token, baseUrl }) => {
+      const { AthosRoleplay } = await import('/sdk/index.js');
+      const supported = AthosRoleplay.isVoiceSupported();
+      const s = AthosRoleplay.create({ token, baseUrl, voice: true });
+      const says = [];
+      let wait = null;
+      s.on('say', (p) => { says.push(p.text); if (wait) wait(); });
+      const nextSay = () => new Promise((res, rej) => {
+        wait = res;
+        setTimeout(() => rej(new Error(`no persona line within 5 s (said: ${JSON.stringify(says)})`)), 5000);
+      });
+      const settle = () => new Promise((res) => setTimeout(res, 50)); // the fake voice finishes speaking
+      const first = nextSay();
+      await s.connect();
+      await first;
+      const active = s.voiceActive && window.__rec.started;
+      await settle(); // the mic is ignored while the persona speaks
+      const reply = nextSay();
+      window.__hear('Hi, this call may be recorded for quality. How are you?');
+      await reply;
+      s.mute();
+      window.__hear('this is muted');
+      s.unmute();
+      await s.end();
+      return { supported, active, says, spoken: window.__spoken, transcript: s.transcript, recStopped: !window.__rec.started };
+    }, { token, baseUrl: server.baseUrl });
+    assert.equal(out.supported, true);
+    assert.equal(out.active, true);
+    assert.deepEqual(out.spoken, out.says, 'every persona line was spoken');
+    assert.equal(out.says.length, 2);
+    assert.deepEqual(out.transcript.filter((l) => l.role === 'user').map((l) => l.text),
+      ['Hi, this call may be recorded for quality. How are you?']);
+    assert.equal(out.recStopped, true, 'the mic stops when the call ends');
+  }));
+
+  test('a bad or reused token surfaces as an error event with the contract code, and connect() rejects', withLogs(async () => {
     const page = await newPage();
     await page.goto(example.url);
     const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_sdk' });
@@ -230,9 +303,9 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     const offline = await run(fresh, { baseUrl: 'http://127.0.0.1:9/api/external/v1' });
     assert.equal(offline.errors[0].code, 'NETWORK_ERROR');
     assert.equal(offline.rejected.code, 'NETWORK_ERROR');
-  });
+  }));
 
-  test('the example backend: 502 with the Athos error body on a failed mint; forged webhooks refused', async () => {
+  test('the example backend: 502 with the Athos error body on a failed mint; forged webhooks refused', withLogs(async () => {
     const bad = await startExample({
       ATHOS_API_KEY: 'ath_live_not_a_real_key',
       ATHOS_WHSEC: tenant.webhookSecret,
@@ -260,5 +333,5 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
       body: JSON.stringify({ type: 'call.scored', data: { callId: 'athos_call_xxxxxxxxxxxxxxxxxxxxx' } }),
     });
     assert.equal(forged.status, 400);
-  });
+  }));
 });
