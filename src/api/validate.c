@@ -30,36 +30,44 @@ enum api_result validate_json_body(struct api_request *r, json_t **out)
   return API_OK;
 }
 
-enum api_result validate_string(struct api_request *r, json_t *obj, const char *name, bool required,
-                                size_t max, char *out, size_t cap)
+int validate_string_member(json_t *obj, const char *name, bool required, size_t max, char *out,
+                           size_t cap, char *msg, size_t msgcap)
 {
-  char msg[160];
   json_t *v = json_object_get(obj, name);
   out[0] = '\0';
   if (v == NULL) {
     if (!required)
-      return API_OK;
-    snprintf(msg, sizeof msg, "%s is required", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+      return 0;
+    snprintf(msg, msgcap, "%s is required", name);
+    return -1;
   }
   if (!json_is_string(v)) {
-    snprintf(msg, sizeof msg, "%s must be a string", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+    snprintf(msg, msgcap, "%s must be a string", name);
+    return -1;
   }
   size_t len = json_string_length(v);
   const char *s = json_string_value(v);
   if (len == 0) {
-    snprintf(msg, sizeof msg, "%s must not be empty", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+    snprintf(msg, msgcap, "%s must not be empty", name);
+    return -1;
   }
   if (len > max || len >= cap) {
-    snprintf(msg, sizeof msg, "%s must be at most %zu characters", name, max);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+    snprintf(msg, msgcap, "%s must be at most %zu characters", name, max);
+    return -1;
   }
   if (strlen(s) != len || !validate_printable(s)) {
-    snprintf(msg, sizeof msg, "%s must not contain control characters", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
+    snprintf(msg, msgcap, "%s must not contain control characters", name);
+    return -1;
   }
   memcpy(out, s, len + 1);
+  return 0;
+}
+
+enum api_result validate_string(struct api_request *r, json_t *obj, const char *name, bool required,
+                                size_t max, char *out, size_t cap)
+{
+  char msg[160];
+  if (validate_string_member(obj, name, required, max, out, cap, msg, sizeof msg) != 0)
+    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
   return API_OK;
 }
