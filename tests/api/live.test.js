@@ -327,6 +327,27 @@ describe('a call', () => {
     await expectEnded(s, 'rep_hangup');
   });
 
+  test('a text frame that is not UTF-8 fails the connection (1007) and the call ends as disconnect', async () => {
+    const s = await startCall(server, T);
+    s.c.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    assert.equal((await s.c.closed()).code, 1007);
+    await assertEndedInDb(server, s.call.callId, 'disconnect');
+  });
+
+  test('fifty calls at once on the one loop, each with its own transcript', async () => {
+    const calls = await Promise.all(Array.from({ length: 50 }, () => startCall(server, T)));
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(calls.map((s, i) => say(s, `Call ${i}, line ${round}: which doctors do you see?`)));
+    }
+    for (const s of calls) s.c.send({ type: 'end' });
+    await Promise.all(calls.map((s) => expectEnded(s, 'rep_hangup')));
+    for (const [i, s] of calls.entries()) {
+      const t = turns(server, s.call.callId);
+      assert.equal(t.length, 7);
+      assert.equal(t[5].content, `Call ${i}, line 2: which doctors do you see?`);
+    }
+  });
+
   test('the server pings (ATHOS_WS_PING_SEC=1)', async () => {
     const s = await startCall(server, T);
     await h.sleep(3200);
