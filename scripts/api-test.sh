@@ -3,7 +3,7 @@
 # with Node's test runner.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-export ATHOS_BIN=${ATHOS_BIN:-$root/build/athos}
+export ATHOS_BIN=$(realpath "${ATHOS_BIN:-$root/build/athos}")
 cd "$root/tests/api"
 shopt -s nullglob
 tests=(*.test.js)

@@ -97,6 +97,8 @@ static int serve(struct athos_config *cfg, struct store *s)
     log_error("cannot load token signing keys (run athos migrate)");
     goto out;
   }
+  if (store_start_background(s) != STORE_OK)
+    goto out;
   int64_t orphans = 0;
   if (store_calls_end_orphaned(s, time_now_ms(), &orphans) != STORE_OK)
     goto out;

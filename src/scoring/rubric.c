@@ -384,7 +384,7 @@ static int parse_criterion(struct pctx *c, json_t *o, struct sc_criterion *cr, c
     cr->role = SC_ROLE_PERSONA;
   else if (who && strcmp(who, "rep") != 0)
     return fail(c, "%s: \"who\" must be \"rep\" or \"persona\"", where);
-  double within, mint;
+  double within = 0, mint = 0;
   if (get_num(c, o, "withinRepTurns", 0, 0, 1000, &within, where) ||
       get_num(c, o, "minTurns", 1, 1, 1000, &mint, where) ||
       get_bool(c, o, "inQuestion", &cr->in_question, where))
@@ -456,7 +456,7 @@ static int parse_tpmo(struct pctx *c, json_t *o) {
     snprintf(w, sizeof w, "%s.versions[%zu]", where, i);
     if (!json_is_object(v)) return fail(c, "%s: expected an object", w);
     const char *from = NULL, *to = NULL;
-    double within;
+    double within = 0;
     if (get_str(c, v, "ruleVersion", true, &tv->rule, w) ||
         get_str(c, v, "effectiveFrom", true, &from, w) ||
         get_str(c, v, "effectiveTo", false, &to, w) ||
@@ -501,7 +501,7 @@ static int parse_compliance(struct pctx *c, json_t *o) {
 
   json_t *rec = json_object_get(o, "recordingDisclosure");
   const char *w = "compliance.recordingDisclosure";
-  double within;
+  double within = 0;
   if (!json_is_object(rec)) return fail(c, "%s: missing object", w);
   if (get_str(c, rec, "label", true, &r->rec.label, w) ||
       get_str(c, rec, "advice", true, &r->rec.advice, w) || get_penalty(c, rec, &r->rec.pen, w) ||
@@ -690,7 +690,7 @@ struct rubric *rubric_parse(const char *json_text, size_t len, char *err, size_t
     fail(&c, "rubric must be a JSON object");
     goto fail_out;
   }
-  double wpm, maxfb;
+  double wpm = 0, maxfb = 0;
   if (get_str(&c, r->root, "rubricVersion", true, &r->version, "rubric") ||
       get_num(&c, r->root, "wordsPerMinute", 150, 60, 400, &wpm, "rubric") ||
       get_num(&c, r->root, "maxFeedbackItems", 4, 1, 20, &maxfb, "rubric"))

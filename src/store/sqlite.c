@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrations.h"
 #include "store/sqlite_internal.h"
@@ -213,6 +214,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
   snprintf(s->path, sizeof s->path, "%s", path);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  pthread_cond_init(&s->ckpt_cv, NULL);
   s->conns = calloc(POOL_SIZE, sizeof *s->conns);
   s->free_idx = calloc(POOL_SIZE, sizeof *s->free_idx);
   if (s->conns == NULL || s->free_idx == NULL)
@@ -232,10 +234,80 @@ fail:
   return STORE_UNAVAILABLE;
 }
 
+/* ---------------------------------------------------------- checkpoints */
+
+#define CHECKPOINT_INTERVAL_MS 1000
+
+static void *checkpoint_main(void *arg)
+{
+  struct store *s = arg;
+  pthread_mutex_lock(&s->mu);
+  while (!s->ckpt_stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += CHECKPOINT_INTERVAL_MS % 1000 * 1000000L;
+    until.tv_sec += CHECKPOINT_INTERVAL_MS / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
+    if (s->ckpt_stop)
+      break;
+    pthread_mutex_unlock(&s->mu);
+    /* PASSIVE never blocks writers or readers: it copies what it can. */
+    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+      log_warn("sqlite checkpoint failed: %s", sqlite3_errmsg(s->ckpt_db));
+    pthread_mutex_lock(&s->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+int store_start_background(struct store *s)
+{
+  char err[256];
+  struct sq_conn ck = {0};
+  if (s->ckpt_running)
+    return STORE_OK;
+  if (open_conn(s, &ck, err, sizeof err) != STORE_OK) {
+    log_error("checkpointer: %s", err);
+    sqlite3_close(ck.db);
+    return STORE_UNAVAILABLE;
+  }
+  /* The pool's connections stop checkpointing on commit; all pooled
+   * connections are idle here (start-up, before any thread uses them). */
+  for (size_t i = 0; i < s->nconns; i++)
+    sqlite3_exec(s->conns[i].db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+  s->ckpt_db = ck.db;
+  s->ckpt_stop = false;
+  if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) != 0) {
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
+    return STORE_ERROR;
+  }
+  s->ckpt_running = true;
+  return STORE_OK;
+}
+
+static void checkpoint_stop(struct store *s)
+{
+  if (!s->ckpt_running)
+    return;
+  pthread_mutex_lock(&s->mu);
+  s->ckpt_stop = true;
+  pthread_cond_signal(&s->ckpt_cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->ckpt_thread, NULL);
+  sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  sqlite3_close(s->ckpt_db);
+  s->ckpt_db = NULL;
+  s->ckpt_running = false;
+}
+
 void store_close(struct store *s)
 {
   if (s == NULL)
     return;
+  checkpoint_stop(s);
   for (size_t i = 0; i < s->nconns; i++) {
     for (size_t k = 0; k < SQ_STMT_CACHE; k++)
       sqlite3_finalize(s->conns[i].stmts[k]);
@@ -245,6 +317,7 @@ void store_close(struct store *s)
   free(s->free_idx);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
+  pthread_cond_destroy(&s->ckpt_cv);
   free(s);
 }
 

@@ -7,6 +7,7 @@
 #define ATHOS_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -27,6 +28,11 @@ struct store {
   size_t nconns;
   size_t *free_idx; /* stack of free connection indexes */
   size_t nfree;
+  /* background checkpointer (store_start_background) */
+  pthread_t ckpt_thread;
+  pthread_cond_t ckpt_cv; /* wakes the checkpointer early (stop) */
+  bool ckpt_running, ckpt_stop;
+  sqlite3 *ckpt_db;
 };
 
 /* Borrows a connection; blocks while all are in use. */

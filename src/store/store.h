@@ -37,6 +37,11 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s); /* accepts NULL */
 /* Applies pending versioned migrations; idempotent. */
 int store_migrate(struct store *s);
+/* Starts background maintenance for a long-running server (SQLite: WAL
+ * checkpoints move to their own thread and connection, so no request or
+ * live call ever waits on the checkpoint's fsyncs). Stopped by
+ * store_close(). The CLI does not call it. */
+int store_start_background(struct store *s);
 /* A cheap round trip (readiness). */
 int store_ping(struct store *s);
 
