@@ -190,7 +190,7 @@ static void test_strong_call_is_compliant(void **state) {
   assert_true(passed(comp(s, "noProhibitedClaims")));
   assert_int_equal(turn_of(comp(s, "noProhibitedClaims")), -1);
   assert_true(overall(s) >= 85);
-  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.06-2");
+  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.06-3");
   json_decref(s);
 
   /* the same call under the CY2027 rule: disclaimer before any benefit */
@@ -469,6 +469,28 @@ static void test_scope_of_appointment(void **state) {
   s = strong(DATE_CY2024, none, 1);
   assert_false(passed(comp(s, "scopeOfAppointment")));
   assert_non_null(strstr(str(s, "feedback"), "scope"));
+  json_decref(s);
+}
+
+/* "won't enroll you automatically" in the scope of appointment is not an
+ * enrollment ask: only turn 31 is. */
+static void test_no_obligation_is_not_an_ask(void **state) {
+  (void)state;
+  const struct edit soa[] = {
+      {5, "Today I'd like to talk about Medicare Advantage plans and Part D prescription drug "
+          "plans. This call won't enroll you automatically and you don't have to enroll. "
+          "Is that okay with you?", -1}};
+  json_t *s = strong(DATE_CY2024, soa, 1);
+  json_t *ask = crit(s, "closing", "asksForEnrollment");
+  assert_true(passed(ask));
+  json_t *ev = json_object_get(ask, "evidence");
+  assert_true(has_turn(ev, 31));
+  assert_false(has_turn(ev, 5));
+  json_decref(s);
+
+  const struct edit no_ask[] = {soa[0], {31, "Do you have any other questions for me today?", -1}};
+  s = strong(DATE_CY2024, no_ask, 2);
+  assert_false(passed(crit(s, "closing", "asksForEnrollment")));
   json_decref(s);
 }
 
@@ -802,7 +824,7 @@ static void test_rubric_parse_rejects_malformed(void **state) {
     assert_false(parses_after(muts[i], err, sizeof err));
     assert_true(strlen(err) > 0);
   }
-  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.06-2");
+  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.06-3");
 }
 
 int main(void) {
@@ -816,6 +838,7 @@ int main(void) {
       cmocka_unit_test(test_tpmo_timing_cy2024),
       cmocka_unit_test(test_tpmo_cy2027_before_benefits),
       cmocka_unit_test(test_scope_of_appointment),
+      cmocka_unit_test(test_no_obligation_is_not_an_ask),
       cmocka_unit_test(test_prohibited_claims),
       cmocka_unit_test(test_strong_beats_average_beats_poor),
       cmocka_unit_test(test_summary_and_feedback_use_call_facts),
