@@ -29,5 +29,8 @@ cat <<MSG
     -H "Authorization: Bearer \$ATHOS_API_KEY" -H "Content-Type: application/json" \\
     -d '{"externalUserId":"rep_8842","externalAgencyId":"agency_chicago"}'
 
+  A practice call in this terminal, once the server is up (in another shell):
+  $bin practice --api-key $key --url http://$ATHOS_LISTEN
+
 MSG
 exec "$bin" serve
