@@ -47,6 +47,16 @@ static int parse_one(const char *s, size_t n, struct cidr *out)
     if (prefix > 128)
       return -1;
     out->prefix = prefix < 0 ? 128 : (int)prefix;
+    /* An IPv4-mapped block ("::ffff:192.0.2.0/120") is the IPv4 block it
+     * maps: peers in that form are matched as IPv4 (cidr_list_allows), so
+     * kept as IPv6 it was valid yet could never match anyone. Found by
+     * tests/fuzz/fuzz_cidr.c. Blocks shorter than /96 stay IPv6. */
+    if (out->prefix >= 96 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)out->addr)) {
+      memmove(out->addr, out->addr + 12, 4);
+      memset(out->addr + 4, 0, 12);
+      out->family = AF_INET;
+      out->prefix -= 96;
+    }
   } else {
     return -1;
   }

@@ -16,11 +16,11 @@
 #include "http/errors.h"
 #include "http/server.h"
 #include "live/live_internal.h"
-#include "live/ws_util.h"
+#include "live/message.h"
 #include "persona/persona.h"
 #include "pipeline/scoring_worker.h"
 #include "store/store.h"
-#include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -136,40 +136,15 @@ static void abandon_call(struct live_conn *c, const struct call_row *row)
     kick_scoring(c);
 }
 
-static void hash_ticket(const char *ticket, char hex[65])
-{
-  static const char DIGITS[] = "0123456789abcdef";
-  uint8_t digest[SHA256_LEN];
-  crypto_sha256(ticket, strlen(ticket), digest);
-  for (size_t i = 0; i < SHA256_LEN; i++) {
-    hex[2 * i] = DIGITS[digest[i] >> 4];
-    hex[2 * i + 1] = DIGITS[digest[i] & 0xF];
-  }
-  hex[64] = '\0';
-}
-
-static void on_start(struct live_conn *c, json_t *msg)
+/* A start whose ticket passed live_message_parse(): spend the ticket and
+ * open the call. */
+static void on_start(struct live_conn *c, const char *ticket)
 {
   struct server *srv = conn_server(c);
   struct call_row row;
   char hex[65];
   enum persona_difficulty diff;
-  if (c->state != LIVE_AWAIT_START) {
-    live_call_send_error(c, ERR_INVALID_REQUEST, "The call has already started.");
-    return;
-  }
-  const char *ticket = json_string_value(json_object_get(msg, "ticket"));
-  if (ticket == NULL || ticket[0] == '\0') {
-    fail_conn(c, ERR_INVALID_REQUEST, "start needs a \"ticket\" string.",
-              WSLAY_CODE_POLICY_VIOLATION);
-    return;
-  }
-  if (strlen(ticket) > LIVE_TICKET_MAX) {
-    fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.",
-              WSLAY_CODE_POLICY_VIOLATION);
-    return;
-  }
-  hash_ticket(ticket, hex);
+  sha256_hex(ticket, hex);
   memset(&row, 0, sizeof row);
   int rc = store_ticket_consume(srv->store, hex, time_now_ms(), &row);
   switch (rc) {
@@ -237,25 +212,11 @@ static void on_start(struct live_conn *c, json_t *msg)
   persona_says(c, persona_call_open(c->pc));
 }
 
-static void on_say(struct live_conn *c, json_t *msg)
+/* A say whose text passed live_message_parse() (non-blank, no NUL, at
+ * most LIVE_UTTERANCE_MAX_CHARS characters). */
+static void on_say(struct live_conn *c, const char *text)
 {
   struct persona_reply reply = {0};
-  json_t *jtext = json_object_get(msg, "text");
-  const char *text = json_string_value(jtext);
-  if (text == NULL) {
-    live_call_send_error(c, ERR_INVALID_REQUEST, "say needs a \"text\" string.");
-    return;
-  }
-  size_t chars = ws_utf8_chars(text, json_string_length(jtext));
-  if (strspn(text, " \t\r\n") == json_string_length(jtext)) {
-    live_call_send_error(c, ERR_INVALID_REQUEST, "say needs a non-empty \"text\".");
-    return;
-  }
-  if (chars > LIVE_UTTERANCE_MAX_CHARS) {
-    live_call_send_error(c, ERR_INVALID_REQUEST,
-                         "An utterance is limited to 2000 characters; this one was not sent.");
-    return;
-  }
   c->last_rep_mono = live_loop_now(c->loop);
   if (commit_turn(c, "user", text) < 0)
     return;
@@ -274,54 +235,44 @@ static void on_say(struct live_conn *c, json_t *msg)
 
 void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
 {
-  json_error_t jerr;
-  json_t *msg = NULL;
-  bool before_start = c->state == LIVE_AWAIT_START;
-  const char *problem = NULL;
-  char detail[256];
+  struct live_message m;
   if (c->state != LIVE_AWAIT_START && c->state != LIVE_IN_CALL)
-    goto out; /* closing: late messages are dropped */
-  if (arg->opcode != WSLAY_TEXT_FRAME) {
-    problem = "Binary frames are not part of the protocol; send JSON text frames.";
-    goto bad;
+    return; /* closing: late messages are dropped */
+  bool before_start = c->state == LIVE_AWAIT_START;
+  live_message_parse(arg->msg, arg->msg_length, arg->opcode != WSLAY_TEXT_FRAME, &m);
+  switch (m.type) {
+  case LIVE_MSG_START:
+    if (!before_start)
+      live_call_send_error(c, ERR_INVALID_REQUEST, "The call has already started.");
+    else if (!m.ok)
+      fail_conn(c, m.err, m.problem, WSLAY_CODE_POLICY_VIOLATION);
+    else
+      on_start(c, m.ticket);
+    break;
+  case LIVE_MSG_SAY:
+  case LIVE_MSG_END:
+  case LIVE_MSG_UNKNOWN:
+    if (before_start) {
+      /* Before start there is no call to go on with: error, then close. */
+      fail_conn(c, ERR_INVALID_REQUEST,
+                "The first message must be {\"type\":\"start\",\"ticket\":…}.",
+                WSLAY_CODE_POLICY_VIOLATION);
+    } else if (m.type == LIVE_MSG_END) {
+      live_call_end(c, LIVE_END_REP_HANGUP, true);
+    } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
+      live_call_send_error(c, m.err, m.problem);
+    } else {
+      on_say(c, m.text);
+    }
+    break;
+  case LIVE_MSG_INVALID:
+    if (before_start)
+      fail_conn(c, m.err, m.problem, WSLAY_CODE_POLICY_VIOLATION);
+    else
+      live_call_send_error(c, m.err, m.problem);
+    break;
   }
-  msg = json_loadb((const char *)arg->msg, arg->msg_length, JSON_REJECT_DUPLICATES, &jerr);
-  if (msg == NULL || !json_is_object(msg)) {
-    snprintf(detail, sizeof detail, "A message must be one JSON object: %s",
-             msg == NULL ? jerr.text : "not an object");
-    problem = detail;
-    goto bad;
-  }
-  const char *type = json_string_value(json_object_get(msg, "type"));
-  if (type == NULL) {
-    problem = "A message needs a \"type\" string.";
-    goto bad;
-  }
-  if (strcmp(type, "start") == 0) {
-    on_start(c, msg);
-    goto out;
-  }
-  if (before_start) {
-    problem = "The first message must be {\"type\":\"start\",\"ticket\":…}.";
-    goto bad;
-  }
-  if (strcmp(type, "say") == 0)
-    on_say(c, msg);
-  else if (strcmp(type, "end") == 0)
-    live_call_end(c, LIVE_END_REP_HANGUP, true);
-  else {
-    problem = "Unknown message type; expected start, say or end.";
-    goto bad;
-  }
-  goto out;
-bad:
-  /* Before start there is no call to go on with: error, then close. */
-  if (before_start)
-    fail_conn(c, ERR_INVALID_REQUEST, problem, WSLAY_CODE_POLICY_VIOLATION);
-  else
-    live_call_send_error(c, ERR_INVALID_REQUEST, problem);
-out:
-  json_decref(msg);
+  live_message_clear(&m);
 }
 
 void live_call_tick(struct live_conn *c, int64_t now_mono)

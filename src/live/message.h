@@ -20,31 +20,35 @@
 #include "http/errors.h"
 
 enum live_msg_type {
-  LIVE_MSG_INVALID, /* refused: see err, problem and fatal */
+  LIVE_MSG_INVALID, /* not a protocol message: binary, not one JSON object, no "type" */
   LIVE_MSG_START,   /* {"type":"start","ticket":"…"} */
   LIVE_MSG_SAY,     /* {"type":"say","text":"…"} */
   LIVE_MSG_END,     /* {"type":"end"} */
+  LIVE_MSG_UNKNOWN, /* a "type" string that is none of the above */
 };
 
-/* A parsed client message. The string pointers borrow from root and stay
- * valid until live_message_clear(). */
+/* A parsed client message. `type` is what the message says it is; `ok`
+ * says whether its content passed. The caller decides by its state what a
+ * refusal costs (before start: close 1008; in a call: an error frame) —
+ * e.g. a bad "say" before start is answered "the first message must be
+ * start", exactly as call.c does today. String pointers borrow from root
+ * and stay valid until live_message_clear(). */
 struct live_message {
   enum live_msg_type type;
+  bool ok;             /* true: the fields of `type` below are set */
   json_t *root;        /* owned; NULL when the bytes were not one JSON object */
-  const char *ticket;  /* START: 1..LIVE_TICKET_MAX bytes */
-  const char *text;    /* SAY: not all blanks, ≤ LIVE_UTTERANCE_MAX_CHARS characters */
-  size_t text_len;     /* SAY: bytes (the text may hold an escaped NUL: use this) */
-  size_t text_chars;   /* SAY: UTF-8 characters */
-  /* INVALID only: */
-  enum athos_error err;    /* the error code to send */
-  bool fatal;              /* the message cannot be answered in-call (bad start):
-                              close with 1008 whatever the state */
-  char problem[256];       /* the client-facing sentence, NUL-terminated */
+  const char *ticket;  /* START && ok: 1..LIVE_TICKET_MAX bytes */
+  const char *text;    /* SAY && ok: not all blanks, no NUL, ≤ LIVE_UTTERANCE_MAX_CHARS chars */
+  size_t text_len;     /* SAY && ok: bytes */
+  size_t text_chars;   /* SAY && ok: UTF-8 characters */
+  /* !ok only: */
+  enum athos_error err; /* the error code to send */
+  char problem[256];    /* the client-facing sentence, NUL-terminated */
 };
 
 /* Parses one complete client message of len bytes (binary = it arrived
- * as a binary frame). Always fills m (type LIVE_MSG_INVALID with a reason
- * on refusal); release it with live_message_clear(). Returns m->type. */
+ * in a binary frame). Always fills m; release it with
+ * live_message_clear(). Returns m->type. */
 enum live_msg_type live_message_parse(const void *bytes, size_t len, bool binary,
                                       struct live_message *m);
 /* Drops m's JSON reference. Accepts a cleared or zeroed m. */
