@@ -7,7 +7,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test unit-test api-test bench clean
+.PHONY: all deps build build-asan run test unit-test api-test fuzz bench clean
 
 all: build
 
@@ -32,7 +32,11 @@ unit-test: build-asan
 api-test: build build-asan
 	@scripts/api-test.sh
 
-test: unit-test api-test
+# libFuzzer drivers (tests/fuzz), a short bounded run; FUZZ_SECONDS=60 for a real session
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} scripts/fuzz.sh
+
+test: unit-test fuzz api-test
 
 bench: build
 	@bench/run-all.sh

@@ -277,6 +277,7 @@ describe('a call', () => {
       '{"type":"say"}',                   // say without text
       '{"type":"say","text":42}',         // text not a string
       '{"type":"say","text":"   "}',      // blank
+      '{"type":"say","text":"\\u0000hello"}', // an escaped NUL: would be stored as an empty turn
       JSON.stringify({ type: 'start', ticket: s.call.connectionTicket }), // start again
     ];
     for (const text of cases) {
