@@ -254,7 +254,9 @@ static void pg_close(struct store *base)
   struct pg_store *s = pg_store(base);
   for (size_t i = 0; i < PG_POOL_SIZE; i++)
     conn_drop(&s->conns[i]);
+  conn_drop(&s->liveness);
   free(s->url);
+  pthread_mutex_destroy(&s->live_mu);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);
@@ -272,6 +274,16 @@ static int pg_open(const char *url, struct store **out, char *err, size_t errlen
   s->url = strdup(url);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  pthread_mutex_init(&s->live_mu, NULL);
+  uint32_t node = 0;
+  while (node == 0) {
+    if (crypto_random(&node, sizeof node) != 0) {
+      pg_close(&s->base);
+      return STORE_ERROR;
+    }
+    node &= 0x7fffffffu; /* the second int4 key of pg_advisory_lock */
+  }
+  s->node = (int32_t)node;
   for (size_t i = 0; i < PG_POOL_SIZE; i++)
     s->free_idx[s->nfree++] = i;
   if (s->url == NULL) {
@@ -285,6 +297,30 @@ static int pg_open(const char *url, struct store **out, char *err, size_t errlen
   }
   *out = &s->base;
   return STORE_OK;
+}
+
+int pg_liveness_ensure(struct store *base, int64_t *node)
+{
+  struct pg_store *s = pg_store(base);
+  char err[512], sql[96];
+  int rc = STORE_OK;
+  pthread_mutex_lock(&s->live_mu);
+  *node = s->node;
+  /* PQconsumeInput notices a connection the server closed (a restart, a
+   * terminated backend): the lock went with it and is taken again. */
+  if (s->liveness.conn != NULL && PQconsumeInput(s->liveness.conn) == 1 &&
+      PQstatus(s->liveness.conn) == CONNECTION_OK)
+    goto out;
+  if ((rc = conn_open(s, &s->liveness, err, sizeof err)) != STORE_OK) {
+    log_warn("postgres: %s", err);
+    goto out;
+  }
+  snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(" PG_LOCK_NODE_NS ", %ld)", (long)s->node);
+  if ((rc = pg_simple(&s->liveness, sql)) != STORE_OK)
+    conn_drop(&s->liveness);
+out:
+  pthread_mutex_unlock(&s->live_mu);
+  return rc;
 }
 
 /* Nothing runs in the background for PostgreSQL (the server checkpoints). */

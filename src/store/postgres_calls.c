@@ -243,15 +243,20 @@ out:
 
 int pg_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
 {
-  static const char SQL[] = "UPDATE calls SET status = 'live', started_at = $1, updated_at = $1"
-                            " WHERE id = $2 AND status = 'created'";
+  static const char SQL[] = "UPDATE calls SET status = 'live', started_at = $1, updated_at = $1,"
+                            " live_node = $3 WHERE id = $2 AND status = 'created'";
+  int64_t node = 0;
+  int rc = pg_liveness_ensure(s, &node);
+  if (rc != STORE_OK)
+    return rc;
   struct pg_conn *c;
   int changes = 0;
-  int rc = pg_acquire(s, &c);
+  rc = pg_acquire(s, &c);
   if (rc == STORE_OK) {
     struct pg_params p = {0};
     pg_p_i64(&p, started_at);
     pg_p_i64(&p, call_id);
+    pg_p_i64(&p, node);
     rc = pg_exec_cmd(c, SQL, &p, &changes);
     if (rc == STORE_OK && changes != 1)
       rc = STORE_CONFLICT;
@@ -306,14 +311,20 @@ int pg_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t dura
 int pg_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
 {
   /* The end time of an orphan is its last acknowledged turn (or its
-   * start): the moment the call was last known to be alive. */
+   * start): the moment the call was last known to be alive. In a cluster
+   * a live call is an orphan only if the node that runs it no longer holds
+   * its liveness lock (the process died): a node starting up must not end
+   * the calls its peers are running. */
   static const char SQL[] =
       "UPDATE calls SET status = 'ended', end_reason = 'disconnect', updated_at = $1,"
       " ended_at = coalesce(started_at, created_at) + greatest(0, coalesce((SELECT max(at_ms)"
       "   FROM call_turns t WHERE t.call_id = calls.id), 0)),"
       " duration_sec = coalesce((SELECT max(at_ms) FROM call_turns t"
       "   WHERE t.call_id = calls.id), 0) / 1000"
-      " WHERE status = 'live'";
+      " WHERE status = 'live' AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+      "   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+      "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      "   AND l.classid = " PG_LOCK_NODE_NS " AND l.objid::bigint = calls.live_node)";
   struct pg_conn *c;
   int changes = 0;
   *n = 0;

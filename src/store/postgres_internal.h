@@ -31,6 +31,11 @@ struct pg_store {
   struct pg_conn conns[PG_POOL_SIZE];
   size_t free_idx[PG_POOL_SIZE]; /* stack of free connection indexes */
   size_t nfree;
+  /* Cluster liveness (pg_liveness_ensure): this process's node id and the
+   * connection holding its session advisory lock, behind live_mu. */
+  pthread_mutex_t live_mu;
+  int32_t node;
+  struct pg_conn liveness;
 };
 
 /* Text parameters for one statement. Values are borrowed (they must
@@ -45,6 +50,13 @@ struct pg_params {
  * *out is still set and must be released. */
 int pg_acquire(struct store *s, struct pg_conn **out);
 void pg_release(struct store *s, struct pg_conn *c);
+/* Makes sure this process holds its node's liveness lock (a session-level
+ * pg_advisory_lock(PG_LOCK_NODE_NS, node) on a connection of its own,
+ * reopened if it broke) and gives the node id. Live calls are marked with
+ * it; the lock disappears with the process, which is how another node
+ * tells an orphaned live call from one that is still running. */
+int pg_liveness_ensure(struct store *s, int64_t *node);
+#define PG_LOCK_NODE_NS "4242"
 
 void pg_p_text(struct pg_params *p, const char *v);         /* NULL → SQL NULL */
 void pg_p_text_or_null(struct pg_params *p, const char *v); /* "" → SQL NULL too */

@@ -110,8 +110,7 @@ int pg_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
       "  ORDER BY e.next_attempt_at, e.id LIMIT $3 FOR UPDATE OF e SKIP LOCKED)"
       " UPDATE webhook_events w SET lease_until = $2 FROM picked"
       " WHERE w.id = picked.id"
-      " RETURNING w.id, w.tenant_id, w.msg_id, w.payload, w.attempts, picked.webhook_url,"
-      " w.next_attempt_at";
+      " RETURNING w.id, w.tenant_id, w.msg_id, w.payload, w.attempts, picked.webhook_url";
   *n = 0;
   if (max == 0)
     return STORE_OK;

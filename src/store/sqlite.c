@@ -266,7 +266,7 @@ static void *checkpoint_main(void *arg)
 static int sqlite_start_background(struct store *base)
 {
   struct sq_store *s = sq_store(base);
-  char err[256];
+  char err[1400]; /* room for the path in open_conn's messages */
   struct sq_conn ck = {0};
   if (s->ckpt_running)
     return STORE_OK;

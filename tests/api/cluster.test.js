@@ -108,7 +108,8 @@ describe('a two-node cluster on one PostgreSQL database', { skip: !h.isPostgres 
 
   test('nodes started together migrate once and share one signing key', () => {
     assert.equal(h.signingKeys(A.dbPath).length, 1);
-    assert.equal(h.sqlite(A.dbPath, 'SELECT count(*) FROM schema_migrations;').trim(), '1');
+    const applied = `${A.logs()}${B.logs()}`.match(/migration 1 \(initial\) applied/g) || [];
+    assert.equal(applied.length, 1, 'migration 1 ran on both nodes');
   });
 
   test('a token minted on node A redeems on node B; the ticket starts the call on node A', { timeout: 30_000 }, async () => {
@@ -181,5 +182,41 @@ describe('a two-node cluster on one PostgreSQL database', { skip: !h.isPostgres 
     const b = await listAll(B, T.apiKey);
     assert.equal(a.length, 31);
     assert.deepEqual(b, a);
+  });
+
+  test('a node starting up leaves the live calls of running nodes alone; a dead node\'s are ended', { timeout: 60_000 }, async () => {
+    const start = async (node, url) => {
+      const { token } = await h.mintToken(node, T.apiKey, { externalUserId: 'rep_live' });
+      const call = await h.redeem(node, token);
+      const c = connect(url.replace(/^http/, 'ws') + LIVE_PATH);
+      await c.opened;
+      c.send({ type: 'start', ticket: call.connectionTicket });
+      assert.equal((await c.next()).type, 'ready');
+      assert.equal((await c.next()).type, 'say');
+      return { call, c };
+    };
+    const status = (id) => JSON.parse(h.sqlite(A.dbPath, `.mode json\nSELECT status, end_reason FROM calls WHERE public_id = '${id}';`))[0];
+    const C = await h.startServer({ dbPath: A.dbPath });
+    const onA = await start(A, A.url);
+    const onC = await start(C, C.url);
+    await C.kill9(); // onC's node is gone: its call is an orphan
+    const D = await h.startServer({ dbPath: A.dbPath }); // ends orphans at start-up
+    try {
+      await h.eventually(() => {
+        const st = status(onC.call.callId);
+        assert.equal(st.end_reason, 'disconnect');
+        assert.ok(['ended', 'scoring', 'scored'].includes(st.status), JSON.stringify(st));
+      }, 5000);
+      assert.equal(status(onA.call.callId).status, 'live', 'a starting node ended a running node\'s call');
+      onA.c.send({ type: 'say', text: 'Hi, this is Sam with Acme Benefits.' });
+      assert.equal((await onA.c.next()).type, 'say');
+      onA.c.send({ type: 'end' });
+      const ended = await onA.c.next();
+      assert.equal(ended.type, 'ended', JSON.stringify(ended));
+      assert.equal(ended.reason, 'rep_hangup');
+    } finally {
+      onA.c.ws.close();
+      await D.stop();
+    }
   });
 });
