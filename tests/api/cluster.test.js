@@ -95,7 +95,9 @@ describe('a two-node cluster on one PostgreSQL database', { skip: !h.isPostgres 
     const db = h.newPgDatabase();
     // both nodes start at once on the fresh database: migrations and the
     // first signing key race, and must happen once
-    [A, B] = await Promise.all([h.startServer({ dbPath: db }), h.startServer({ dbPath: db })]);
+    // (several scoring workers per node: more claims race for the same rows)
+    const env = { ATHOS_SCORING_WORKERS: '4' };
+    [A, B] = await Promise.all([h.startServer({ dbPath: db, env }), h.startServer({ dbPath: db, env })]);
     T = h.createTenant(A, { name: 'Cluster tenant', webhookUrl: rx.url });
   });
 
@@ -175,6 +177,9 @@ describe('a two-node cluster on one PostgreSQL database', { skip: !h.isPostgres 
     const rows = JSON.parse(h.sqlite(A.dbPath, ".mode json\nSELECT e.status, e.attempts, count(a.id) AS n FROM webhook_events e JOIN calls c ON c.id = e.call_id LEFT JOIN webhook_attempts a ON a.event_id = e.id WHERE c.public_id LIKE 'athos_call_%' GROUP BY e.id, e.status, e.attempts;"));
     for (const r of rows) assert.deepEqual(r, { status: 'delivered', attempts: 1, n: 1 });
     assert.equal(rows.length, 31);
+    const scored = (s) => (s.logs().match(/call athos_call_\S+ scored/g) || []).length;
+    assert.equal(scored(A) + scored(B), 31, 'a call was scored twice');
+    console.log(`# scored by node A: ${scored(A)}, by node B: ${scored(B)}`);
   });
 
   test('GET /calls on either node sees the same rows', async () => {
