@@ -11,6 +11,7 @@
  * key). Transactions run at READ COMMITTED: each atomic step is either one
  * statement or guarded by a unique key or a row lock, which is enough.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,7 @@ void pg_rollback(struct pg_conn *c)
 
 void pg_p_text(struct pg_params *p, const char *v)
 {
+  assert(p->n < PG_PARAMS_MAX);
   if (p->n < PG_PARAMS_MAX)
     p->v[p->n++] = v;
 }
@@ -147,6 +149,7 @@ void pg_p_text_or_null(struct pg_params *p, const char *v)
 
 void pg_p_i64(struct pg_params *p, int64_t v)
 {
+  assert(p->n < PG_PARAMS_MAX);
   if (p->n >= PG_PARAMS_MAX)
     return;
   snprintf(p->buf[p->n], sizeof p->buf[p->n], "%lld", (long long)v);

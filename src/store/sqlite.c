@@ -2,7 +2,8 @@
  * sqlite.c — the SQLite backend: connection pool, migrations, and the
  * tenant, API key, webhook secret and signing key tables. Call tables are
  * in sqlite_calls.c, the live loop's writes in sqlite_live.c, scoring and
- * the webhook outbox in sqlite_outbox.c.
+ * the webhook outbox in sqlite_outbox.c. Every operation is registered in
+ * sqlite_backend (the end of this file), which store.c dispatches to.
  *
  * WAL mode lets readers run beside the one writer; every write that must
  * be atomic runs in BEGIN IMMEDIATE so two writers never deadlock on a
@@ -21,9 +22,9 @@
 #include "util/timefmt.h"
 
 #define POOL_SIZE 8
+#define BUSY_TIMEOUT_MS 5000
 
 static int sqlite_signing_key_ensure(struct store *s);
-#define BUSY_TIMEOUT_MS 5000
 
 /* ------------------------------------------------------------- plumbing */
 
