@@ -1,13 +1,14 @@
 # The two commands a newcomer runs (see README.md):
 #   make run   install what is missing, build, start the server with a demo tenant
 #   make test  install what is missing, build (release + sanitizers), run every test
+#              (the black-box suites on SQLite, then on PostgreSQL)
 # Everything else here is a step of those two.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test unit-test api-test fuzz bench clean
+.PHONY: all deps build build-asan run test unit-test api-test pg-test fuzz bench clean
 
 all: build
 
@@ -32,11 +33,16 @@ unit-test: build-asan
 api-test: build build-asan
 	@scripts/api-test.sh
 
+# The same black-box suites (plus the two-node cluster test) on a throwaway
+# PostgreSQL 15 cluster started and stopped by the script.
+pg-test: build
+	@scripts/pg-test.sh
+
 # libFuzzer drivers (tests/fuzz), a short bounded run; FUZZ_SECONDS=60 for a real session
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} scripts/fuzz.sh
 
-test: unit-test fuzz api-test
+test: unit-test fuzz pg-test api-test
 
 bench: build
 	@bench/run-all.sh

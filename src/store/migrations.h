@@ -1,5 +1,6 @@
-/* migrations.h — the versioned schema, shared by the SQLite and (later)
- * PostgreSQL backends: portable SQL only (BIGINT ms times, TEXT hashes). */
+/* migrations.h — the versioned schema, shared by the SQLite and
+ * PostgreSQL backends: portable SQL (BIGINT ms times, TEXT hashes), with a
+ * PostgreSQL variant of a version where the dialects differ. */
 #ifndef ATHOS_MIGRATIONS_H
 #define ATHOS_MIGRATIONS_H
 
@@ -8,7 +9,8 @@
 struct migration {
   int version;
   const char *name;
-  const char *sql; /* one or more statements */
+  const char *sql;          /* one or more statements (SQLite) */
+  const char *sql_postgres; /* the same for PostgreSQL; NULL = sql */
 };
 
 extern const struct migration store_migrations[];

@@ -2,7 +2,8 @@
  * sqlite.c — the SQLite backend: connection pool, migrations, and the
  * tenant, API key, webhook secret and signing key tables. Call tables are
  * in sqlite_calls.c, the live loop's writes in sqlite_live.c, scoring and
- * the webhook outbox in sqlite_outbox.c.
+ * the webhook outbox in sqlite_outbox.c. Every operation is registered in
+ * sqlite_backend (the end of this file), which store.c dispatches to.
  *
  * WAL mode lets readers run beside the one writer; every write that must
  * be atomic runs in BEGIN IMMEDIATE so two writers never deadlock on a
@@ -22,6 +23,8 @@
 
 #define POOL_SIZE 8
 #define BUSY_TIMEOUT_MS 5000
+
+static int sqlite_signing_key_ensure(struct store *s);
 
 /* ------------------------------------------------------------- plumbing */
 
@@ -76,8 +79,9 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, const char *sql)
   return NULL;
 }
 
-struct sq_conn *sq_acquire(struct store *s)
+struct sq_conn *sq_acquire(struct store *base)
 {
+  struct sq_store *s = sq_store(base);
   pthread_mutex_lock(&s->mu);
   while (s->nfree == 0)
     pthread_cond_wait(&s->cv, &s->mu);
@@ -86,8 +90,9 @@ struct sq_conn *sq_acquire(struct store *s)
   return c;
 }
 
-void sq_release(struct store *s, struct sq_conn *c)
+void sq_release(struct store *base, struct sq_conn *c)
 {
+  struct sq_store *s = sq_store(base);
   pthread_mutex_lock(&s->mu);
   s->free_idx[s->nfree++] = (size_t)(c - s->conns);
   pthread_cond_signal(&s->cv);
@@ -175,7 +180,7 @@ void sq_read_call_row(sqlite3_stmt *st, struct call_row *out)
 
 /* ----------------------------------------------------------- open/close */
 
-static int open_conn(struct store *s, struct sq_conn *c, char *err, size_t errlen)
+static int open_conn(struct sq_store *s, struct sq_conn *c, char *err, size_t errlen)
 {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
@@ -194,23 +199,20 @@ static int open_conn(struct store *s, struct sq_conn *c, char *err, size_t errle
   return STORE_OK;
 }
 
-int store_open(const char *url, struct store **out, char *err, size_t errlen)
+static void sqlite_close(struct store *base);
+
+/* path: the file (the part after "sqlite:"). */
+static int sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
   *out = NULL;
-  const char *path = url;
-  if (strncmp(url, "sqlite:", 7) == 0)
-    path = url + 7;
-  else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-    snprintf(err, errlen, "PostgreSQL is not supported by this build yet; use sqlite:PATH");
-    return STORE_ERROR;
-  }
-  if (path[0] == '\0' || strlen(path) >= sizeof((struct store *)0)->path) {
+  if (path[0] == '\0' || strlen(path) >= sizeof((struct sq_store *)0)->path) {
     snprintf(err, errlen, "invalid database path");
     return STORE_ERROR;
   }
-  struct store *s = calloc(1, sizeof *s);
+  struct sq_store *s = calloc(1, sizeof *s);
   if (s == NULL)
     return STORE_ERROR;
+  s->base.backend = &sqlite_backend;
   snprintf(s->path, sizeof s->path, "%s", path);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
@@ -227,10 +229,10 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
     s->free_idx[s->nfree++] = i;
   }
   s->nconns = POOL_SIZE;
-  *out = s;
+  *out = &s->base;
   return STORE_OK;
 fail:
-  store_close(s);
+  sqlite_close(&s->base);
   return STORE_UNAVAILABLE;
 }
 
@@ -240,7 +242,7 @@ fail:
 
 static void *checkpoint_main(void *arg)
 {
-  struct store *s = arg;
+  struct sq_store *s = arg;
   pthread_mutex_lock(&s->mu);
   while (!s->ckpt_stop) {
     struct timespec until;
@@ -262,9 +264,10 @@ static void *checkpoint_main(void *arg)
   return NULL;
 }
 
-int store_start_background(struct store *s)
+static int sqlite_start_background(struct store *base)
 {
-  char err[256];
+  struct sq_store *s = sq_store(base);
+  char err[1400]; /* room for the path in open_conn's messages */
   struct sq_conn ck = {0};
   if (s->ckpt_running)
     return STORE_OK;
@@ -288,7 +291,7 @@ int store_start_background(struct store *s)
   return STORE_OK;
 }
 
-static void checkpoint_stop(struct store *s)
+static void checkpoint_stop(struct sq_store *s)
 {
   if (!s->ckpt_running)
     return;
@@ -303,10 +306,9 @@ static void checkpoint_stop(struct store *s)
   s->ckpt_running = false;
 }
 
-void store_close(struct store *s)
+static void sqlite_close(struct store *base)
 {
-  if (s == NULL)
-    return;
+  struct sq_store *s = sq_store(base);
   checkpoint_stop(s);
   for (size_t i = 0; i < s->nconns; i++) {
     for (size_t k = 0; k < SQ_STMT_CACHE; k++)
@@ -323,7 +325,7 @@ void store_close(struct store *s)
 
 /* ----------------------------------------------------------- migrations */
 
-int store_migrate(struct store *s)
+static int sqlite_migrate(struct store *s)
 {
   struct sq_conn *c = sq_acquire(s);
   int rc = exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -367,11 +369,11 @@ int store_migrate(struct store *s)
 out:
   sq_release(s, c);
   if (rc == STORE_OK)
-    rc = store_signing_key_ensure(s);
+    rc = sqlite_signing_key_ensure(s);
   return rc;
 }
 
-int store_ping(struct store *s)
+static int sqlite_ping(struct store *s)
 {
   static const char SQL[] = "SELECT count(*) FROM schema_migrations";
   struct sq_conn *c = sq_acquire(s);
@@ -436,7 +438,7 @@ static int insert_secret(struct sq_conn *c, int64_t tenant_id, const char *secre
   return sq_exec_step(c, st, NULL);
 }
 
-int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
+static int sqlite_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
                         const char *webhook_secret)
 {
   static const char SQL[] =
@@ -477,7 +479,7 @@ out:
   return rc;
 }
 
-int store_tenant_get(struct store *s, const char *public_id, struct tenant *out)
+static int sqlite_tenant_get(struct store *s, const char *public_id, struct tenant *out)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants WHERE public_id = ?";
   struct sq_conn *c = sq_acquire(s);
@@ -498,7 +500,7 @@ int store_tenant_get(struct store *s, const char *public_id, struct tenant *out)
   return rc;
 }
 
-int store_tenant_update(struct store *s, const struct tenant *t)
+static int sqlite_tenant_update(struct store *s, const struct tenant *t)
 {
   static const char SQL[] =
       "UPDATE tenants SET name = ?, active = ?, webhook_url = ?, webhook_enabled = ?,"
@@ -523,7 +525,7 @@ int store_tenant_update(struct store *s, const struct tenant *t)
   return rc;
 }
 
-int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg)
+static int sqlite_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY id";
   struct sq_conn *c = sq_acquire(s);
@@ -545,7 +547,7 @@ int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *
 
 /* ---------------------------------------------------------------- keys */
 
-int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key)
+static int sqlite_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key)
 {
   struct sq_conn *c = sq_acquire(s);
   int rc = insert_key(c, tenant_id, key);
@@ -553,7 +555,7 @@ int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_ne
   return rc;
 }
 
-int store_key_revoke(struct store *s, const char *key_public_id, int64_t now)
+static int sqlite_key_revoke(struct store *s, const char *key_public_id, int64_t now)
 {
   static const char SQL[] =
       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE public_id = ?";
@@ -571,7 +573,7 @@ int store_key_revoke(struct store *s, const char *key_public_id, int64_t now)
   return rc;
 }
 
-int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
+static int sqlite_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
                            bool *revoked)
 {
   static const char SQL[] = "SELECT k.key_hash, k.revoked_at IS NOT NULL, t.id, t.public_id, t.name,"
@@ -608,7 +610,7 @@ int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant 
 
 /* ------------------------------------------------------ webhook secrets */
 
-int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
+static int sqlite_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
                                 int64_t now, int64_t old_expires_at)
 {
   static const char SQL[] = "UPDATE webhook_secrets SET expires_at = ?"
@@ -638,7 +640,7 @@ out:
   return rc;
 }
 
-int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
+static int sqlite_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
                           char secrets[][SECRET_MAX], size_t *n)
 {
   static const char SQL[] = "SELECT secret FROM webhook_secrets WHERE tenant_id = ?"
@@ -663,7 +665,7 @@ int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
 
 /* --------------------------------------------------------- signing keys */
 
-int store_signing_key_ensure(struct store *s)
+static int sqlite_signing_key_ensure(struct store *s)
 {
   static const char SQL[] = "INSERT INTO signing_keys(kid, secret_hex, created_at)"
                             " SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)";
@@ -687,7 +689,7 @@ int store_signing_key_ensure(struct store *s)
   return rc;
 }
 
-int store_signing_keys(struct store *s, struct signing_key *out, size_t *n)
+static int sqlite_signing_keys(struct store *s, struct signing_key *out, size_t *n)
 {
   static const char SQL[] = "SELECT kid, secret_hex, created_at FROM signing_keys"
                             " ORDER BY created_at DESC, kid";
@@ -719,3 +721,40 @@ int store_signing_keys(struct store *s, struct signing_key *out, size_t *n)
   sq_release(s, c);
   return rc;
 }
+
+/* --------------------------------------------------------------- backend */
+
+const struct store_backend sqlite_backend = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .migrate = sqlite_migrate,
+    .start_background = sqlite_start_background,
+    .ping = sqlite_ping,
+    .tenant_create = sqlite_tenant_create,
+    .tenant_get = sqlite_tenant_get,
+    .tenant_update = sqlite_tenant_update,
+    .tenant_list = sqlite_tenant_list,
+    .key_create = sqlite_key_create,
+    .key_revoke = sqlite_key_revoke,
+    .key_authenticate = sqlite_key_authenticate,
+    .webhook_secret_rotate = sqlite_webhook_secret_rotate,
+    .webhook_secrets = sqlite_webhook_secrets,
+    .signing_key_ensure = sqlite_signing_key_ensure,
+    .signing_keys = sqlite_signing_keys,
+    .call_create = sqlite_call_create,
+    .calls_created_since = sqlite_calls_created_since,
+    .call_get_scored = sqlite_call_get_scored,
+    .call_turns = sqlite_call_turns,
+    .calls_list = sqlite_calls_list,
+    .ticket_consume = sqlite_ticket_consume,
+    .call_mark_live = sqlite_call_mark_live,
+    .call_append_turn = sqlite_call_append_turn,
+    .call_end = sqlite_call_end,
+    .calls_end_orphaned = sqlite_calls_end_orphaned,
+    .scoring_claim = sqlite_scoring_claim,
+    .scoring_complete = sqlite_scoring_complete,
+    .outbox_claim = sqlite_outbox_claim,
+    .outbox_record_many = sqlite_outbox_record_many,
+    .outbox_replay = sqlite_outbox_replay,
+};

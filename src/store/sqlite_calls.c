@@ -8,7 +8,7 @@
 
 #include "store/sqlite_internal.h"
 
-int store_call_create(struct store *s, const struct call_new *n)
+int sqlite_call_create(struct store *s, const struct call_new *n)
 {
   static const char SPEND[] =
       "INSERT INTO spent_tokens(jti, tenant_id, expires_at, spent_at) VALUES (?,?,?,?)";
@@ -67,7 +67,7 @@ out:
   return rc;
 }
 
-int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count)
+int sqlite_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count)
 {
   static const char SQL[] = "SELECT count(*) FROM calls WHERE tenant_id = ? AND created_at >= ?";
   struct sq_conn *c = sq_acquire(s);
@@ -89,7 +89,7 @@ int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since,
   return rc;
 }
 
-int store_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id,
+int sqlite_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id,
                           struct call_row *out, char **score_json)
 {
   static const char SQL[] = "SELECT " SQ_CALL_COLUMNS ", c.score_json FROM calls c"
@@ -116,7 +116,7 @@ int store_call_get_scored(struct store *s, int64_t tenant_id, const char *public
   return rc;
 }
 
-int store_call_turns(struct store *s, int64_t call_id,
+int sqlite_call_turns(struct store *s, int64_t call_id,
                      int (*cb)(const struct call_turn *t, void *arg), void *arg)
 {
   static const char SQL[] =
@@ -148,7 +148,7 @@ int store_call_turns(struct store *s, int64_t call_id,
   return rc;
 }
 
-int store_calls_list(struct store *s, const struct call_filter *f,
+int sqlite_calls_list(struct store *s, const struct call_filter *f,
                      int (*cb)(const struct call_row *c, void *arg), void *arg)
 {
   /* Optional filters are written as "(? IS NULL OR col = ?)" so one

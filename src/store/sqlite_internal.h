@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store_backend.h"
 
 #define SQ_STMT_CACHE 64
 
@@ -20,7 +20,8 @@ struct sq_conn {
   sqlite3_stmt *stmts[SQ_STMT_CACHE];
 };
 
-struct store {
+struct sq_store {
+  struct store base; /* first: a struct store * is a struct sq_store * */
   char path[1024];
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -34,6 +35,8 @@ struct store {
   bool ckpt_running, ckpt_stop;
   sqlite3 *ckpt_db;
 };
+
+static inline struct sq_store *sq_store(struct store *s) { return (struct sq_store *)s; }
 
 /* Borrows a connection; blocks while all are in use. */
 struct sq_conn *sq_acquire(struct store *s);
@@ -66,5 +69,33 @@ void sq_read_call_row(sqlite3_stmt *st, struct call_row *out);
   "c.status, c.end_reason, c.created_at, c.started_at, c.ended_at, c.scored_at, c.updated_at, " \
   "c.duration_sec"
 #define SQ_CALL_NCOLUMNS 20
+
+/* The backend's operations that live outside sqlite.c (registered in
+ * sqlite_backend there; each is the store_* function of the same suffix). */
+int sqlite_call_create(struct store *s, const struct call_new *n);
+int sqlite_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);
+int sqlite_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id,
+                           struct call_row *out, char **score_json);
+int sqlite_call_turns(struct store *s, int64_t call_id,
+                      int (*cb)(const struct call_turn *t, void *arg), void *arg);
+int sqlite_calls_list(struct store *s, const struct call_filter *f,
+                      int (*cb)(const struct call_row *c, void *arg), void *arg);
+int sqlite_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
+                          struct call_row *out);
+int sqlite_call_mark_live(struct store *s, int64_t call_id, int64_t started_at);
+int sqlite_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
+                            const char *content, int64_t at_ms);
+int sqlite_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
+                    const char *reason);
+int sqlite_calls_end_orphaned(struct store *s, int64_t now, int64_t *n);
+int sqlite_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out);
+int sqlite_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
+                            const char *score_json, int64_t scored_at,
+                            const struct webhook_event_new *ev);
+int sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
+                        struct webhook_event *out, size_t max, size_t *n);
+int sqlite_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n);
+int sqlite_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now,
+                         int64_t *n);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "store/sqlite_internal.h"
 
-int store_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
+int sqlite_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
                          struct call_row *out)
 {
   /* One UPDATE decides atomically: of two connections racing with the
@@ -52,7 +52,7 @@ out:
   return rc;
 }
 
-int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
+int sqlite_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
 {
   static const char SQL[] = "UPDATE calls SET status = 'live', started_at = ?1, updated_at = ?1"
                             " WHERE id = ?2 AND status = 'created'";
@@ -70,7 +70,7 @@ int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
   return rc;
 }
 
-int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
+int sqlite_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
                            const char *content, int64_t at_ms)
 {
   static const char SQL[] =
@@ -90,7 +90,7 @@ int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char
   return rc;
 }
 
-int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
+int sqlite_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
                    const char *reason)
 {
   static const char SQL[] =
@@ -112,7 +112,7 @@ int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t d
   return rc;
 }
 
-int store_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
+int sqlite_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
 {
   /* The end time of an orphan is its last acknowledged turn (or its
    * start): the moment the call was last known to be alive. */

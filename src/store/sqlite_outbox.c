@@ -15,7 +15,7 @@
 
 /* --------------------------------------------------------------- scoring */
 
-int store_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out)
+int sqlite_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out)
 {
   /* Oldest ended call first; a `scoring` call whose lease ran out is a
    * crashed worker's and is taken over. */
@@ -79,7 +79,7 @@ out:
 }
 
 /* lease_until 0: any claim in force; otherwise only the claim that wrote it. */
-static int scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
+int sqlite_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
                             const char *score_json, int64_t scored_at,
                             const struct webhook_event_new *ev)
 {
@@ -141,30 +141,9 @@ out:
   return rc;
 }
 
-int store_scoring_complete(struct store *s, int64_t call_id, const char *score_json,
-                           int64_t scored_at, const struct webhook_event_new *ev)
-{
-  return scoring_complete(s, call_id, 0, score_json, scored_at, ev);
-}
-
-int store_scoring_complete_leased(struct store *s, int64_t call_id, int64_t lease_until,
-                                  const char *score_json, int64_t scored_at,
-                                  const struct webhook_event_new *ev)
-{
-  return scoring_complete(s, call_id, lease_until, score_json, scored_at, ev);
-}
-
 /* ---------------------------------------------------------------- outbox */
 
-void webhook_event_clear(struct webhook_event *e)
-{
-  if (e == NULL)
-    return;
-  free(e->payload);
-  e->payload = NULL;
-}
-
-int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
+int sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
                        struct webhook_event *out, size_t max, size_t *n)
 {
   /* The URL is read now, not when the event was made: an endpoint the
@@ -301,7 +280,7 @@ static int record_one(struct sq_conn *c, const struct webhook_attempt *a)
   return rc;
 }
 
-int store_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
+int sqlite_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
 {
   struct sq_conn *c = sq_acquire(s);
   int rc = sq_begin(c);
@@ -319,12 +298,7 @@ out:
   return rc;
 }
 
-int store_outbox_record(struct store *s, const struct webhook_attempt *a)
-{
-  return store_outbox_record_many(s, a, 1);
-}
-
-int store_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
+int sqlite_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
 {
   /* The same msg id goes out again: to the receiver a replay is a
    * redelivery it can deduplicate. attempts restarts so the event gets a

@@ -1,8 +1,9 @@
 /*
  * store.h — the one door to the database. Nothing outside src/store/
- * writes SQL. The embedded default is SQLite (sqlite*.c); the functions
- * and the SQL behind them stay portable so a PostgreSQL backend can
- * implement the same interface.
+ * writes SQL. Two backends implement it behind an ops table
+ * (store_backend.h; the wrappers are in store.c): SQLite (sqlite*.c), the
+ * embedded default, and PostgreSQL (postgres*.c), on which several
+ * `athos serve` processes form a cluster (docs/internals/store.md).
  *
  * Every function is thread-safe (a pool of connections behind a mutex)
  * and every query on tenant data is scoped by the tenant's internal id,
@@ -31,16 +32,17 @@ enum store_rc {
 
 struct store;
 
-/* url: "sqlite:PATH" (or a bare path). Owned result; close with
- * store_close(). */
+/* url: "sqlite:PATH" (or a bare path), or "postgres://…" /
+ * "postgresql://…" (a libpq URL). Owned result; close with store_close().
+ * err never contains the URL (it may hold a password). */
 int store_open(const char *url, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s); /* accepts NULL */
 /* Applies pending versioned migrations; idempotent. */
 int store_migrate(struct store *s);
 /* Starts background maintenance for a long-running server (SQLite: WAL
  * checkpoints move to their own thread and connection, so no request or
- * live call ever waits on the checkpoint's fsyncs). Stopped by
- * store_close(). The CLI does not call it. */
+ * live call ever waits on the checkpoint's fsyncs; PostgreSQL: nothing).
+ * Stopped by store_close(). The CLI does not call it. */
 int store_start_background(struct store *s);
 /* A cheap round trip (readiness). */
 int store_ping(struct store *s);

@@ -364,7 +364,7 @@ describe('the contract pages, curl by curl', () => {
 });
 
 describe('database unavailable', () => {
-  test('a database locked by another process gives 503 SERVICE_UNAVAILABLE, and the server recovers', { timeout: 60_000 }, async () => {
+  test('a database locked by another process gives 503 SERVICE_UNAVAILABLE, and the server recovers', { timeout: 60_000, skip: h.isPostgres && 'SQLite-file specific (see the PostgreSQL variant)' }, async () => {
     const { spawn } = require('node:child_process');
     const s = await h.startServer();
     try {
@@ -391,6 +391,42 @@ describe('database unavailable', () => {
       // the failed redeem did not spend the token
       const ok = await h.api(s, 'POST', '/roleplay/session', { token, body: { drillKey: 'ma-full-sale' } });
       assert.equal(ok.status, 200, `redeem after the lock: ${ok.status} ${ok.text.slice(0, 300)}`);
+      assert.equal((await h.api(s, 'GET', '//readyz')).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('database unavailable (PostgreSQL)', () => {
+  // The PostgreSQL counterpart of the lock above: the server's database
+  // stops accepting connections and its sessions are terminated (what a
+  // stopped or restarting PostgreSQL looks like to the server), then comes back.
+  test('a database that drops and refuses connections gives 503 SERVICE_UNAVAILABLE, and the server recovers', { timeout: 60_000, skip: !h.isPostgres && 'runs under scripts/pg-test.sh' }, async () => {
+    const s = await h.startServer();
+    const db = new URL(s.dbPath).pathname.slice(1);
+    try {
+      const X = h.createTenant(s, { name: 'Stopped tenant' });
+      const { token } = await h.mintToken(s, X.apiKey);
+      h.pgAdmin(`ALTER DATABASE ${db} ALLOW_CONNECTIONS false;`);
+      h.pgAdmin(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${db}';`);
+      try {
+        const t0 = Date.now();
+        for (let i = 0; i < 3; i++) { // the first use of each dropped connection, then reconnects
+          const r = await h.api(s, 'POST', '/roleplay/session', { token, body: { drillKey: 'ma-full-sale' }, timeout: 30_000 });
+          h.assertError(r, 503, 'SERVICE_UNAVAILABLE');
+          assert.ok(!/postgres|sqlite|connect|\.c:|errno|password/i.test(r.body.error.message), `internals in the message: ${r.body.error.message}`);
+        }
+        assert.ok(Date.now() - t0 < 15_000, 'the 503s took too long');
+        assert.notEqual((await h.api(s, 'GET', '//readyz', { timeout: 30_000 })).status, 200, 'readyz while the database is away');
+        const live = await h.api(s, 'GET', '//healthz', { timeout: 30_000 });
+        assert.equal(live.status, 200, 'healthz must not depend on the database');
+      } finally {
+        h.pgAdmin(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true;`);
+      }
+      // the failed redeems did not spend the token; the pool reconnected
+      const ok = await h.api(s, 'POST', '/roleplay/session', { token, body: { drillKey: 'ma-full-sale' } });
+      assert.equal(ok.status, 200, `redeem after the outage: ${ok.status} ${ok.text.slice(0, 300)}`);
       assert.equal((await h.api(s, 'GET', '//readyz')).status, 200);
     } finally {
       await s.stop();

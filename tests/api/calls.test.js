@@ -156,9 +156,12 @@ describe('GET /calls/{callId}', () => {
     // a redeemed call (status created)
     const { token } = await h.mintToken(server, A.apiKey);
     const red = await h.redeem(server, token);
-    // seeded calls that are ended or scoring, not scored
-    const ended = h.seedScoredCall(server.dbPath, A.tenantId, { status: 'ended', score: null, scoredAt: null });
-    const scoring = h.seedScoredCall(server.dbPath, A.tenantId, { status: 'scoring', score: null, scoredAt: null });
+    // seeded calls that are ended or scoring, not scored; their drill has no
+    // rubric, so the server's scorer claims them but never scores them (else
+    // they would turn up, scored, in the listings the later tests compare)
+    const unscorable = { score: null, scoredAt: null, drillKey: 'no-such-drill' };
+    const ended = h.seedScoredCall(server.dbPath, A.tenantId, { status: 'ended', ...unscorable });
+    const scoring = h.seedScoredCall(server.dbPath, A.tenantId, { status: 'scoring', ...unscorable });
     const ids = [
       'athos_call_AAAAAAAAAAAAAAAAAAAAA', // well-formed, unknown
       rowsB[0].id, // another tenant's

@@ -5,13 +5,19 @@
  * on a temp SQLite database and a free loopback port, runs the admin CLI
  * against the same database, and talks HTTP with global fetch.
  *
+ * PostgreSQL: when ATHOS_TEST_DATABASE_URL is a postgres:// URL (see
+ * scripts/pg-test.sh), every server gets a fresh database of its own on
+ * that cluster instead of a SQLite file; `dbPath` is then that database's
+ * URL, and the seeding/inspection helpers run the same SQL through psql
+ * (".mode json" and ".mode tabs" are emulated). Databases are dropped at exit.
+ *
  *   const h = require('./harness');
  *
  *   h.REPO, h.ATHOS_BIN, h.CONTRACT          paths (ATHOS_BIN env overrides the binary)
  *   await h.startServer({env, dbPath, port})  -> server:
  *       server.url       'http://127.0.0.1:PORT'
  *       server.baseUrl   url + '/api/external/v1'
- *       server.dbPath    the SQLite file; server.dir its temp directory
+ *       server.dbPath    the SQLite file (or the postgres:// URL); server.dir its temp directory
  *       server.proc      the ChildProcess; server.logs() its stderr so far
  *       await server.stop()     SIGTERM, waits for exit, returns {code, signal}
  *       await server.kill9()    SIGKILL, waits for exit
@@ -38,6 +44,10 @@
  *       (ms or ISO string), durationSec.
  *   h.seedScoredCalls(dbPath, tenantId, [opts…]) -> [row…]  (one transaction)
  *   h.signingKeys(dbPath) -> [{kid, secret: Buffer}]  the JWT keys, read from the db
+ *   h.sqlite(dbPath, sql)  runs SQL with the sqlite3 CLI, or psql for a postgres:// dbPath
+ *   h.isPostgres, h.PG_URL  whether the suites run on PostgreSQL, and its URL
+ *   h.pgAdmin(sql)          runs SQL on PG_URL's database as the cluster's superuser
+ *   h.newPgDatabase()       a fresh database on that cluster (dropped at exit); its URL
  *   h.signJwt(header, payload, secret, alg='HS256') -> compact JWT (crafted tokens)
  *   h.decodeJwt(token) -> {header, payload}
  *   h.loadSchemas() -> {ajv, validate(name, data) -> [error strings],
@@ -63,7 +73,13 @@ const API_PREFIX = '/api/external/v1';
 const REQUEST_ID_RE = /^req_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CALL_ID_RE = /^athos_call_[A-Za-z0-9_-]{21}$/;
 
+const PG_URL = /^postgres(ql)?:\/\//.test(process.env.ATHOS_TEST_DATABASE_URL || '')
+  ? process.env.ATHOS_TEST_DATABASE_URL
+  : null;
+const isPg = (db) => typeof db === 'string' && /^postgres(ql)?:\/\//.test(db);
+
 const live = new Set(); // servers to kill at exit
+const pgDatabases = new Set(); // databases to drop at exit
 const tempDirs = new Set(); // temp directories to remove at exit
 
 process.on('exit', () => {
@@ -71,6 +87,11 @@ process.on('exit', () => {
     try { s.proc.kill('SIGKILL'); } catch { /* gone */ }
   }
   if (!process.env.ATHOS_KEEP_TMP) {
+    if (pgDatabases.size > 0) {
+      const args = [];
+      for (const d of pgDatabases) args.push('-c', `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+      try { execFileSync('psql', ['-X', '-q', ...args, PG_URL], { stdio: 'ignore', timeout: 60_000 }); } catch { /* cluster gone */ }
+    }
     for (const d of tempDirs) {
       try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* busy */ }
     }
@@ -94,7 +115,8 @@ function freePort() {
 }
 
 function baseEnv(dbPath, extra) {
-  const env = { ...process.env, ATHOS_DATABASE_URL: `sqlite:${dbPath}`, ...(extra || {}) };
+  const url = isPg(dbPath) ? dbPath : `sqlite:${dbPath}`;
+  const env = { ...process.env, ATHOS_DATABASE_URL: url, ...(extra || {}) };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }
@@ -151,15 +173,17 @@ async function spawnServe(s, env) {
 
 /* Starts `athos serve` on a temp database (or opts.dbPath) and a free port. */
 async function startServer(opts = {}) {
-  const ownDir = !opts.dbPath;
-  const dir = opts.dbPath ? path.dirname(opts.dbPath) : fs.mkdtempSync(path.join(os.tmpdir(), 'athos-test-'));
+  const sqliteFile = opts.dbPath && !isPg(opts.dbPath);
+  const ownDir = !sqliteFile;
+  const dir = sqliteFile ? path.dirname(opts.dbPath) : fs.mkdtempSync(path.join(os.tmpdir(), 'athos-test-'));
   if (ownDir) tempDirs.add(dir);
+  const dbPath = opts.dbPath || (PG_URL ? newPgDatabase() : path.join(dir, 'athos.db'));
   const port = opts.port || (await freePort());
   const s = {
     dir,
     ownDir,
     port,
-    dbPath: opts.dbPath || path.join(dir, 'athos.db'),
+    dbPath,
     url: `http://127.0.0.1:${port}`,
     baseUrl: `http://127.0.0.1:${port}${API_PREFIX}`,
     env: opts.env || {},
@@ -286,7 +310,59 @@ function randomId(n) {
   return s;
 }
 
+/* ---------------------------------------------------- PostgreSQL */
+
+function psql(url, sql, args = []) {
+  return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...args, url], {
+    input: sql,
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/* A fresh database on the cluster of ATHOS_TEST_DATABASE_URL; its URL. */
+function newPgDatabase() {
+  const name = `athos_t_${crypto.randomBytes(6).toString('hex')}`;
+  psql(PG_URL, `CREATE DATABASE ${name};`);
+  pgDatabases.add(name);
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function pgAdmin(sql) {
+  if (!PG_URL) throw new Error('pgAdmin: ATHOS_TEST_DATABASE_URL is not a postgres:// URL');
+  return psql(PG_URL, sql, ['-A', '-t']);
+}
+
+/* The sqlite3 CLI's input as psql runs it: dot-commands are dropped except
+ * ".mode json" (rows as one JSON array, nothing for no rows, as sqlite3
+ * prints) and ".mode tabs"; BEGIN IMMEDIATE is BEGIN. */
+function pgSql(url, text) {
+  let mode = 'list';
+  const lines = [];
+  for (const line of text.split('\n')) {
+    const m = /^\.(\w+)\s*(.*)$/.exec(line.trim());
+    if (m) {
+      if (m[1] === 'mode') mode = m[2].trim();
+      continue;
+    }
+    lines.push(line);
+  }
+  let sql = lines.join('\n').trim().replace(/\bBEGIN IMMEDIATE\b/g, 'BEGIN');
+  if (mode === 'json') {
+    sql = sql.replace(/;\s*$/, '');
+    const out = psql(url, `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql}) t;`, ['-A', '-t']).trim();
+    return out === '[]' ? '' : `${out}\n`;
+  }
+  return psql(url, sql, ['-A', '-t', '-F', mode === 'tabs' ? '\t' : '|']);
+}
+
+/* Runs SQL on the test database: the sqlite3 CLI on a file, psql on a
+ * postgres:// URL. */
 function sqlite(dbPath, sql) {
+  if (isPg(dbPath)) return pgSql(dbPath, sql);
   return execFileSync('sqlite3', ['-batch', dbPath], {
     input: `.timeout 10000\n${sql}\n`,
     encoding: 'utf8',
@@ -497,4 +573,8 @@ module.exports = {
   sleep,
   freePort,
   sqlite,
+  isPostgres: PG_URL !== null,
+  PG_URL,
+  pgAdmin,
+  newPgDatabase,
 };
