@@ -30,8 +30,8 @@ static int parse_one(const char *s, size_t n, struct cidr *out)
   if (slash != NULL) {
     *slash = '\0';
     char *end = NULL;
-    if (slash[1] == '\0')
-      return -1;
+    if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+      return -1; /* digits only: no sign, no blanks */
     prefix = strtol(slash + 1, &end, 10);
     if (*end != '\0' || prefix < 0)
       return -1;

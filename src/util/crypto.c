@@ -89,13 +89,16 @@ static int b64_value(const char *alpha, char c)
   return p != NULL && c != '\0' ? (int)(p - alpha) : -1;
 }
 
-static long decode(const char *alpha, const char *in, size_t n, void *out, size_t cap)
+/* Strict: one spelling per value. Padding, where allowed, is complete
+ * ("Zm8=" but not "Zm8" plus stray "="s); the URL-safe form takes none. */
+static long decode(const char *alpha, bool padded, const char *in, size_t n, void *out, size_t cap)
 {
   uint8_t *d = out;
-  size_t o = 0;
+  size_t o = 0, full = n;
   while (n > 0 && in[n - 1] == '=')
     n--;
-  if (n % 4 == 1)
+  size_t pads = full - n;
+  if (n % 4 == 1 || (pads > 0 && (!padded || pads > 2 || full % 4 != 0)))
     return -1;
   uint32_t acc = 0;
   int bits = 0;
@@ -120,10 +123,10 @@ static long decode(const char *alpha, const char *in, size_t n, void *out, size_
 
 long b64_decode(const char *in, size_t n, void *out, size_t cap)
 {
-  return decode(B64STD, in, n, out, cap);
+  return decode(B64STD, true, in, n, out, cap);
 }
 
 long b64url_decode(const char *in, size_t n, void *out, size_t cap)
 {
-  return decode(B64URL, in, n, out, cap);
+  return decode(B64URL, false, in, n, out, cap);
 }

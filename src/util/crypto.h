@@ -28,8 +28,10 @@ size_t b64_encoded_size(size_t n);
 size_t b64_encode(const void *in, size_t n, char *out, size_t cap);
 /* URL-safe alphabet, no padding. */
 size_t b64url_encode(const void *in, size_t n, char *out, size_t cap);
-/* Decoders: strict (rejects foreign characters); padding optional for
- * both. Return the decoded length, or -1. */
+/* Decoders: strict (foreign characters, non-zero leftover bits and
+ * partial padding are refused; the URL-safe form takes no padding, the
+ * standard form's is optional but complete). Return the decoded length,
+ * or -1. */
 long b64_decode(const char *in, size_t n, void *out, size_t cap);
 long b64url_decode(const char *in, size_t n, void *out, size_t cap);
 

@@ -56,6 +56,12 @@ static void test_base64(void **state)
   assert_int_equal(b64url_decode("Zm8", 3, back, 1), -1); /* too small */
   assert_int_equal(b64url_decode("Zm8", 3, back, 2), 2);
   assert_int_equal(b64url_decode("Zm-", 3, back, sizeof back), -1); /* non-canonical bits */
+  /* one spelling per value: no stray or partial padding */
+  assert_int_equal(b64_decode("Zm8", 3, back, sizeof back), 2);
+  assert_int_equal(b64_decode("Zm8==", 5, back, sizeof back), -1);
+  assert_int_equal(b64_decode("Zg==", 4, back, sizeof back), 1);
+  assert_int_equal(b64_decode("Zg===", 5, back, sizeof back), -1);
+  assert_int_equal(b64url_decode("Zm8=", 4, back, sizeof back), -1);
 }
 
 static void test_time(void **state)
@@ -147,6 +153,9 @@ static void test_cidr(void **state)
   assert_false(cidr_list_valid("10.0.0.0/"));
   assert_false(cidr_list_valid("example.com"));
   assert_false(cidr_list_valid("10.0.0.0/8,"));
+  assert_false(cidr_list_valid("10.0.0.0/+8"));
+  assert_false(cidr_list_valid("10.0.0.0/ 8"));
+  assert_false(cidr_list_valid("10.0.0.0/0008"));
 }
 
 static void test_session_token(void **state)
