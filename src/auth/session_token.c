@@ -6,6 +6,7 @@
 #include "auth/session_token.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,6 +74,14 @@ static json_t *segment_json(const char *seg, size_t len)
   return j;
 }
 
+/* True if v is exactly the string s: an escaped NUL ("HS256\u0000x")
+ * does not compare equal to a prefix. */
+static bool json_str_is(json_t *v, const char *s)
+{
+  return json_is_string(v) && json_string_length(v) == strlen(s) &&
+         memcmp(json_string_value(v), s, json_string_length(v)) == 0;
+}
+
 static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int required)
 {
   json_t *v = json_object_get(pl, name);
@@ -80,7 +89,8 @@ static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int r
     out[0] = '\0';
     return required ? -1 : 0;
   }
-  if (!json_is_string(v) || json_string_length(v) >= cap)
+  if (!json_is_string(v) || json_string_length(v) >= cap ||
+      strlen(json_string_value(v)) != json_string_length(v))
     return -1;
   memcpy(out, json_string_value(v), json_string_length(v) + 1);
   return 0;
@@ -105,11 +115,11 @@ enum token_verdict session_token_verify(const struct token_keys *keys, const cha
     goto out;
   json_t *alg = json_object_get(hdr, "alg");
   json_t *kid = json_object_get(hdr, "kid");
-  if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") != 0 || !json_is_string(kid))
+  if (!json_str_is(alg, "HS256") || !json_is_string(kid))
     goto out;
   const struct signing_key *k = NULL;
   for (size_t i = 0; i < keys->n; i++)
-    if (strcmp(keys->keys[i].kid, json_string_value(kid)) == 0)
+    if (json_str_is(kid, keys->keys[i].kid))
       k = &keys->keys[i];
   if (k == NULL)
     goto out;
@@ -127,8 +137,7 @@ enum token_verdict session_token_verify(const struct token_keys *keys, const cha
     goto out;
   json_t *aud = json_object_get(pl, "aud"), *iss = json_object_get(pl, "iss");
   json_t *exp = json_object_get(pl, "exp"), *iat = json_object_get(pl, "iat");
-  if (!json_is_string(aud) || strcmp(json_string_value(aud), TOKEN_AUDIENCE) != 0 ||
-      !json_is_string(iss) || strcmp(json_string_value(iss), TOKEN_ISSUER) != 0 ||
+  if (!json_str_is(aud, TOKEN_AUDIENCE) || !json_str_is(iss, TOKEN_ISSUER) ||
       !json_is_integer(exp) || !json_is_integer(iat))
     goto out;
   if (copy_claim(pl, "tenant", c->tenant, sizeof c->tenant, 1) ||

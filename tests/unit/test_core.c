@@ -189,6 +189,17 @@ static void test_session_token(void **state)
   const char *dot2 = strchr(dot + 1, '.');
   snprintf(body, sizeof body, "%s%.*s.", hdr, (int)(dot2 - dot), dot);
   assert_int_equal(session_token_verify(&keys, body, 1100, &out), TOKEN_INVALID);
+  /* an alg with an escaped NUL is not HS256 */
+  const char *nul = "{\"alg\":\"HS256\\u0000x\",\"typ\":\"JWT\",\"kid\":\"sk_new\"}";
+  b64url_encode(nul, strlen(nul), hdr, sizeof hdr);
+  char signing[TOKEN_MAX];
+  snprintf(signing, sizeof signing, "%s%.*s", hdr, (int)(dot2 - dot), dot);
+  uint8_t mac[SHA256_LEN];
+  crypto_hmac_sha256(keys.keys[0].secret, SIGNING_KEY_LEN, signing, strlen(signing), mac);
+  char sig[64], whole[TOKEN_MAX + 80];
+  b64url_encode(mac, sizeof mac, sig, sizeof sig);
+  snprintf(whole, sizeof whole, "%s.%s", signing, sig);
+  assert_int_equal(session_token_verify(&keys, whole, 1100, &out), TOKEN_INVALID);
   /* a key that is not ours */
   struct token_keys other = {.n = 1};
   snprintf(other.keys[0].kid, sizeof other.keys[0].kid, "sk_new");
