@@ -278,6 +278,13 @@ int pg_write(struct store *s, const char *sql, const struct pg_params *p, int *c
   return rc;
 }
 
+int pg_update_row(struct store *s, const char *sql, const struct pg_params *p, int none_rc)
+{
+  int changes = 0;
+  int rc = pg_write(s, sql, p, &changes);
+  return rc == STORE_OK && changes != 1 ? none_rc : rc;
+}
+
 int pg_fetch(struct store *s, const char *sql, const struct pg_params *p, PGresult **res)
 {
   struct pg_conn *c;
@@ -461,6 +468,22 @@ static void read_tenant(const PGresult *r, int row, int col, struct tenant *t)
   t->created_at = pg_col_i64(r, row, col + 8);
 }
 
+/* The six settings an operator sets, in the order both the INSERT and the
+ * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
+ * monthly_call_quota (NULL when unlimited). */
+static void tenant_settings(struct pg_params *p, const struct tenant *t)
+{
+  pg_p_text(p, t->name);
+  pg_p_i64(p, t->active);
+  pg_p_text_or_null(p, t->webhook_url);
+  pg_p_i64(p, t->webhook_enabled);
+  pg_p_text_or_null(p, t->ip_allow);
+  if (t->monthly_call_quota >= 0)
+    pg_p_i64(p, t->monthly_call_quota);
+  else
+    pg_p_null(p);
+}
+
 static int row_tenant(const PGresult *r, void *out)
 {
   read_tenant(r, 0, 0, out);
@@ -507,15 +530,7 @@ static int tenant_create_tx(struct pg_conn *c, void *arg)
   t->created_at = time_now_ms();
   struct pg_params p = {0};
   pg_p_text(&p, t->public_id);
-  pg_p_text(&p, t->name);
-  pg_p_i64(&p, t->active);
-  pg_p_text_or_null(&p, t->webhook_url);
-  pg_p_i64(&p, t->webhook_enabled);
-  pg_p_text_or_null(&p, t->ip_allow);
-  if (t->monthly_call_quota >= 0)
-    pg_p_i64(&p, t->monthly_call_quota);
-  else
-    pg_p_null(&p);
+  tenant_settings(&p, t);
   pg_p_i64(&p, t->created_at);
   PGresult *r = NULL;
   int rc = pg_exec(c, SQL, &p, &r);
@@ -550,19 +565,9 @@ static int pg_tenant_update(struct store *s, const struct tenant *t)
       "UPDATE tenants SET name = $1, active = $2, webhook_url = $3, webhook_enabled = $4,"
       " ip_allow = $5, monthly_call_quota = $6 WHERE public_id = $7";
   struct pg_params p = {0};
-  pg_p_text(&p, t->name);
-  pg_p_i64(&p, t->active);
-  pg_p_text_or_null(&p, t->webhook_url);
-  pg_p_i64(&p, t->webhook_enabled);
-  pg_p_text_or_null(&p, t->ip_allow);
-  if (t->monthly_call_quota >= 0)
-    pg_p_i64(&p, t->monthly_call_quota);
-  else
-    pg_p_null(&p);
+  tenant_settings(&p, t);
   pg_p_text(&p, t->public_id);
-  int changes = 0;
-  int rc = pg_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+  return pg_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
 static int pg_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg),
@@ -601,9 +606,7 @@ static int pg_key_revoke(struct store *s, const char *key_public_id, int64_t now
   struct pg_params p = {0};
   pg_p_i64(&p, now);
   pg_p_text(&p, key_public_id);
-  int changes = 0;
-  int rc = pg_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+  return pg_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
 struct key_auth {

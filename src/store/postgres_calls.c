@@ -235,9 +235,7 @@ int pg_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
   pg_p_i64(&p, started_at);
   pg_p_i64(&p, call_id);
   pg_p_i64(&p, node);
-  int changes = 0;
-  rc = pg_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes != 1 ? STORE_CONFLICT : rc;
+  return pg_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int pg_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
@@ -265,9 +263,7 @@ int pg_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t dura
   pg_p_i64(&p, duration_sec);
   pg_p_text(&p, reason);
   pg_p_i64(&p, call_id);
-  int changes = 0;
-  int rc = pg_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes != 1 ? STORE_CONFLICT : rc;
+  return pg_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int pg_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)

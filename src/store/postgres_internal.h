@@ -85,6 +85,10 @@ void pg_rollback(struct pg_conn *c);
  * STORE_NOT_FOUND when there are no rows. */
 int pg_write(struct store *s, const char *sql, const struct pg_params *p, int *changes);
 int pg_fetch(struct store *s, const char *sql, const struct pg_params *p, PGresult **res);
+/* pg_write of an UPDATE that names one row by a unique key: STORE_OK when
+ * it changed that row, none_rc when it changed nothing (no such row, or
+ * the row's guard said no: STORE_NOT_FOUND, STORE_CONFLICT). */
+int pg_update_row(struct store *s, const char *sql, const struct pg_params *p, int none_rc);
 int pg_get(struct store *s, const char *sql, const struct pg_params *p,
            int (*read)(const PGresult *r, void *arg), void *arg);
 /* Runs body(c, arg) on a pooled connection inside BEGIN … COMMIT when it

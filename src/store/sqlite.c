@@ -255,6 +255,13 @@ int sq_write(struct store *s, const char *sql, const struct sq_params *p, int *c
   return rc;
 }
 
+int sq_update_row(struct store *s, const char *sql, const struct sq_params *p, int none_rc)
+{
+  int changes = 0;
+  int rc = sq_write(s, sql, p, &changes);
+  return rc == STORE_OK && changes != 1 ? none_rc : rc;
+}
+
 int sq_get(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *read,
            void *arg)
 {
@@ -523,6 +530,22 @@ static void read_tenant(sqlite3_stmt *st, int col, struct tenant *t)
   t->created_at = sqlite3_column_int64(st, col + 8);
 }
 
+/* The six settings an operator sets, in the order both the INSERT and the
+ * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
+ * monthly_call_quota (NULL when unlimited). */
+static void tenant_settings(struct sq_params *p, const struct tenant *t)
+{
+  sq_p_text(p, t->name);
+  sq_p_i64(p, t->active);
+  sq_p_text_or_null(p, t->webhook_url);
+  sq_p_i64(p, t->webhook_enabled);
+  sq_p_text_or_null(p, t->ip_allow);
+  if (t->monthly_call_quota >= 0)
+    sq_p_i64(p, t->monthly_call_quota);
+  else
+    sq_p_null(p);
+}
+
 static int row_tenant(sqlite3_stmt *st, void *out)
 {
   read_tenant(st, 0, out);
@@ -569,15 +592,7 @@ static int tenant_create_tx(struct sq_conn *c, void *arg)
   t->created_at = time_now_ms();
   struct sq_params p = {0};
   sq_p_text(&p, t->public_id);
-  sq_p_text(&p, t->name);
-  sq_p_i64(&p, t->active);
-  sq_p_text_or_null(&p, t->webhook_url);
-  sq_p_i64(&p, t->webhook_enabled);
-  sq_p_text_or_null(&p, t->ip_allow);
-  if (t->monthly_call_quota >= 0)
-    sq_p_i64(&p, t->monthly_call_quota);
-  else
-    sq_p_null(&p);
+  tenant_settings(&p, t);
   sq_p_i64(&p, t->created_at);
   int rc = sq_exec(c, SQL, &p, NULL);
   if (rc != STORE_OK)
@@ -609,19 +624,9 @@ static int sqlite_tenant_update(struct store *s, const struct tenant *t)
       "UPDATE tenants SET name = ?, active = ?, webhook_url = ?, webhook_enabled = ?,"
       " ip_allow = ?, monthly_call_quota = ? WHERE public_id = ?";
   struct sq_params p = {0};
-  sq_p_text(&p, t->name);
-  sq_p_i64(&p, t->active);
-  sq_p_text_or_null(&p, t->webhook_url);
-  sq_p_i64(&p, t->webhook_enabled);
-  sq_p_text_or_null(&p, t->ip_allow);
-  if (t->monthly_call_quota >= 0)
-    sq_p_i64(&p, t->monthly_call_quota);
-  else
-    sq_p_null(&p);
+  tenant_settings(&p, t);
   sq_p_text(&p, t->public_id);
-  int changes = 0;
-  int rc = sq_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+  return sq_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
 struct tenant_list {
@@ -663,9 +668,7 @@ static int sqlite_key_revoke(struct store *s, const char *key_public_id, int64_t
   struct sq_params p = {0};
   sq_p_i64(&p, now);
   sq_p_text(&p, key_public_id);
-  int changes = 0;
-  int rc = sq_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+  return sq_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
 struct key_auth {

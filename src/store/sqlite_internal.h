@@ -55,9 +55,11 @@ void sq_rollback(struct sq_conn *c);
 void sq_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
 /* Column i as int64, 0 for NULL. */
 int64_t sq_col_i64(sqlite3_stmt *st, int i);
-/* Parameters for one statement, bound in order from ?1 (or ?N when the
- * SQL numbers them). Text is borrowed: it must outlive the sq_* call that
- * runs the statement. Lives on the caller's stack: nothing is allocated. */
+/* Parameters for one statement: the k-th one added binds ?k (a bare `?`
+ * counts up from 1 the same way). Text is borrowed: it must outlive the
+ * sq_* call that runs the statement. Lives on the caller's stack, so a
+ * query allocates nothing for its parameters (the PostgreSQL backend's
+ * pg_params, for the same reason). */
 #define SQ_PARAMS_MAX 16
 enum sq_type { SQ_NULL, SQ_INT, SQ_TEXT };
 struct sq_params {
@@ -93,6 +95,10 @@ int sq_query_one(struct sq_conn *c, const char *sql, const struct sq_params *p, 
 /* The same, each on a connection borrowed from the pool for the one
  * statement (no transaction: the statement is atomic on its own). */
 int sq_write(struct store *s, const char *sql, const struct sq_params *p, int *changes);
+/* sq_write of an UPDATE that names one row by a unique key: STORE_OK when
+ * it changed that row, none_rc when it changed nothing (no such row, or
+ * the row's guard said no: STORE_NOT_FOUND, STORE_CONFLICT). */
+int sq_update_row(struct store *s, const char *sql, const struct sq_params *p, int none_rc);
 int sq_each(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *row,
             void *arg);
 int sq_get(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *read,

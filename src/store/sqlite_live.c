@@ -59,9 +59,7 @@ int sqlite_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
   struct sq_params p = {0};
   sq_p_i64(&p, started_at);
   sq_p_i64(&p, call_id);
-  int changes = 0;
-  int rc = sq_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes != 1 ? STORE_CONFLICT : rc;
+  return sq_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int sqlite_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
@@ -89,9 +87,7 @@ int sqlite_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t 
   sq_p_i64(&p, duration_sec);
   sq_p_text(&p, reason);
   sq_p_i64(&p, call_id);
-  int changes = 0;
-  int rc = sq_write(s, SQL, &p, &changes);
-  return rc == STORE_OK && changes != 1 ? STORE_CONFLICT : rc;
+  return sq_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int sqlite_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
