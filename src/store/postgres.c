@@ -250,6 +250,69 @@ void pg_read_call_row(const PGresult *r, int row, int col, struct call_row *out)
   out->duration_sec = pg_col_i64(r, row, col + 19);
 }
 
+int pg_tx(struct store *s, int (*body)(struct pg_conn *c, void *arg), void *arg)
+{
+  struct pg_conn *c;
+  int rc = pg_acquire(s, &c);
+  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
+    goto out;
+  if ((rc = body(c, arg)) != STORE_OK)
+    goto fail;
+  if ((rc = pg_commit(c)) != STORE_OK)
+    goto fail; /* pg_rollback is a no-op if COMMIT ended the transaction */
+  goto out;
+fail:
+  pg_rollback(c);
+out:
+  pg_release(s, c);
+  return rc;
+}
+
+int pg_write(struct store *s, const char *sql, const struct pg_params *p, int *changes)
+{
+  struct pg_conn *c;
+  int rc = pg_acquire(s, &c);
+  if (rc == STORE_OK)
+    rc = pg_exec_cmd(c, sql, p, changes);
+  pg_release(s, c);
+  return rc;
+}
+
+int pg_update_row(struct store *s, const char *sql, const struct pg_params *p, int none_rc)
+{
+  int changes = 0;
+  int rc = pg_write(s, sql, p, &changes);
+  return rc == STORE_OK && changes != 1 ? none_rc : rc;
+}
+
+int pg_fetch(struct store *s, const char *sql, const struct pg_params *p, PGresult **res)
+{
+  struct pg_conn *c;
+  *res = NULL;
+  int rc = pg_acquire(s, &c);
+  if (rc == STORE_OK)
+    rc = pg_exec(c, sql, p, res);
+  pg_release(s, c);
+  return rc;
+}
+
+int pg_get(struct store *s, const char *sql, const struct pg_params *p,
+           int (*read)(const PGresult *r, void *arg), void *arg)
+{
+  PGresult *r = NULL;
+  int rc = pg_fetch(s, sql, p, &r);
+  if (rc == STORE_OK)
+    rc = PQntuples(r) > 0 ? read(r, arg) : STORE_NOT_FOUND;
+  PQclear(r);
+  return rc;
+}
+
+int pg_row_call(const PGresult *r, void *out)
+{
+  pg_read_call_row(r, 0, 0, out);
+  return STORE_OK;
+}
+
 /* ----------------------------------------------------------- open/close */
 
 static void pg_close(struct store *base)
@@ -332,64 +395,54 @@ static int pg_start_background(struct store *s) { return STORE_OK; }
 static int pg_ping(struct store *s)
 {
   static const char SQL[] = "SELECT 1";
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK)
-    rc = pg_exec_cmd(c, SQL, NULL, NULL);
-  pg_release(s, c);
-  return rc == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
+  return pg_write(s, SQL, NULL, NULL) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 /* ----------------------------------------------------------- migrations */
 
 static int pg_signing_key_ensure(struct store *s);
 
-/* All pending versions in one transaction under an advisory lock: two
- * nodes starting together apply each version once (the second waits,
- * then finds it recorded). PostgreSQL DDL is transactional. */
-static int pg_migrate(struct store *s)
+static int migrate_tx(struct pg_conn *c, void *arg)
 {
   static const char APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
   static const char RECORD[] =
       "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)";
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
+  int rc = pg_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")");
   if (rc != STORE_OK)
-    goto out;
-  if ((rc = pg_begin(c)) != STORE_OK)
-    goto out;
-  if ((rc = pg_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")")) != STORE_OK)
-    goto fail;
+    return rc;
   if ((rc = pg_simple(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY"
                          " KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")) != STORE_OK)
-    goto fail;
+    return rc;
   for (size_t i = 0; i < store_migrations_count; i++) {
     const struct migration *m = &store_migrations[i];
     struct pg_params p = {0};
     pg_p_i64(&p, m->version);
     PGresult *r = NULL;
     if ((rc = pg_exec(c, APPLIED, &p, &r)) != STORE_OK)
-      goto fail;
+      return rc;
     int applied = PQntuples(r) > 0;
     PQclear(r);
     if (applied)
       continue;
     if ((rc = pg_simple(c, m->sql_postgres != NULL ? m->sql_postgres : m->sql)) != STORE_OK)
-      goto fail;
+      return rc;
     p = (struct pg_params){0};
     pg_p_i64(&p, m->version);
     pg_p_text(&p, m->name);
     pg_p_i64(&p, time_now_ms());
     if ((rc = pg_exec_cmd(c, RECORD, &p, NULL)) != STORE_OK)
-      goto fail;
+      return rc;
     log_info("migration %d (%s) applied", m->version, m->name);
   }
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
+  return STORE_OK;
+}
+
+/* All pending versions in one transaction under an advisory lock: two
+ * nodes starting together apply each version once (the second waits,
+ * then finds it recorded). PostgreSQL DDL is transactional. */
+static int pg_migrate(struct store *s)
+{
+  int rc = pg_tx(s, migrate_tx, NULL);
   if (rc == STORE_OK)
     rc = pg_signing_key_ensure(s);
   return rc;
@@ -413,6 +466,28 @@ static void read_tenant(const PGresult *r, int row, int col, struct tenant *t)
   pg_col_text(r, row, col + 6, t->ip_allow, sizeof t->ip_allow);
   t->monthly_call_quota = pg_col_i64(r, row, col + 7);
   t->created_at = pg_col_i64(r, row, col + 8);
+}
+
+/* The six settings an operator sets, in the order both the INSERT and the
+ * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
+ * monthly_call_quota (NULL when unlimited). */
+static void tenant_settings(struct pg_params *p, const struct tenant *t)
+{
+  pg_p_text(p, t->name);
+  pg_p_i64(p, t->active);
+  pg_p_text_or_null(p, t->webhook_url);
+  pg_p_i64(p, t->webhook_enabled);
+  pg_p_text_or_null(p, t->ip_allow);
+  if (t->monthly_call_quota >= 0)
+    pg_p_i64(p, t->monthly_call_quota);
+  else
+    pg_p_null(p);
+}
+
+static int row_tenant(const PGresult *r, void *out)
+{
+  read_tenant(r, 0, 0, out);
+  return STORE_OK;
 }
 
 static int insert_key(struct pg_conn *c, int64_t tenant_id, const struct api_key_new *key)
@@ -439,66 +514,49 @@ static int insert_secret(struct pg_conn *c, int64_t tenant_id, const char *secre
   return pg_exec_cmd(c, SQL, &p, NULL);
 }
 
-static int pg_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
-                            const char *webhook_secret)
+struct tenant_create {
+  struct tenant *t;
+  const struct api_key_new *key;
+  const char *webhook_secret;
+};
+
+static int tenant_create_tx(struct pg_conn *c, void *arg)
 {
   static const char SQL[] =
       "INSERT INTO tenants(public_id, name, active, webhook_url, webhook_enabled, ip_allow,"
       " monthly_call_quota, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
+  struct tenant_create *a = arg;
+  struct tenant *t = a->t;
   t->created_at = time_now_ms();
   struct pg_params p = {0};
   pg_p_text(&p, t->public_id);
-  pg_p_text(&p, t->name);
-  pg_p_i64(&p, t->active);
-  pg_p_text_or_null(&p, t->webhook_url);
-  pg_p_i64(&p, t->webhook_enabled);
-  pg_p_text_or_null(&p, t->ip_allow);
-  if (t->monthly_call_quota >= 0)
-    pg_p_i64(&p, t->monthly_call_quota);
-  else
-    pg_p_null(&p);
+  tenant_settings(&p, t);
   pg_p_i64(&p, t->created_at);
-  if ((rc = pg_exec(c, SQL, &p, &r)) != STORE_OK)
-    goto fail;
-  t->id = pg_col_i64(r, 0, 0);
-  if ((rc = insert_key(c, t->id, key)) != STORE_OK)
-    goto fail;
-  if ((rc = insert_secret(c, t->id, webhook_secret, t->created_at)) != STORE_OK)
-    goto fail;
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
+  PGresult *r = NULL;
+  int rc = pg_exec(c, SQL, &p, &r);
+  if (rc == STORE_OK)
+    t->id = pg_col_i64(r, 0, 0);
   PQclear(r);
-  pg_release(s, c);
-  return rc;
+  if (rc != STORE_OK)
+    return rc;
+  if ((rc = insert_key(c, t->id, a->key)) != STORE_OK)
+    return rc;
+  return insert_secret(c, t->id, a->webhook_secret, t->created_at);
+}
+
+static int pg_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
+                            const char *webhook_secret)
+{
+  struct tenant_create a = {.t = t, .key = key, .webhook_secret = webhook_secret};
+  return pg_tx(s, tenant_create_tx, &a);
 }
 
 static int pg_tenant_get(struct store *s, const char *public_id, struct tenant *out)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants WHERE public_id = $1";
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_text(&p, public_id);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK) {
-      if (PQntuples(r) > 0)
-        read_tenant(r, 0, 0, out);
-      else
-        rc = STORE_NOT_FOUND;
-    }
-  }
-  PQclear(r);
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_text(&p, public_id);
+  return pg_get(s, SQL, &p, row_tenant, out);
 }
 
 static int pg_tenant_update(struct store *s, const struct tenant *t)
@@ -506,37 +564,19 @@ static int pg_tenant_update(struct store *s, const struct tenant *t)
   static const char SQL[] =
       "UPDATE tenants SET name = $1, active = $2, webhook_url = $3, webhook_enabled = $4,"
       " ip_allow = $5, monthly_call_quota = $6 WHERE public_id = $7";
-  struct pg_conn *c;
-  int changes = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_text(&p, t->name);
-    pg_p_i64(&p, t->active);
-    pg_p_text_or_null(&p, t->webhook_url);
-    pg_p_i64(&p, t->webhook_enabled);
-    pg_p_text_or_null(&p, t->ip_allow);
-    if (t->monthly_call_quota >= 0)
-      pg_p_i64(&p, t->monthly_call_quota);
-    else
-      pg_p_null(&p);
-    pg_p_text(&p, t->public_id);
-    rc = pg_exec_cmd(c, SQL, &p, &changes);
-    if (rc == STORE_OK && changes == 0)
-      rc = STORE_NOT_FOUND;
-  }
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  tenant_settings(&p, t);
+  pg_p_text(&p, t->public_id);
+  return pg_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
 static int pg_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg),
                           void *arg)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY id";
-  struct pg_conn *c;
   PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK && (rc = pg_exec(c, SQL, NULL, &r)) == STORE_OK) {
+  int rc = pg_fetch(s, SQL, NULL, &r);
+  if (rc == STORE_OK) {
     struct tenant t;
     for (int i = 0; i < PQntuples(r); i++) {
       read_tenant(r, i, 0, &t);
@@ -544,7 +584,6 @@ static int pg_tenant_list(struct store *s, void (*cb)(const struct tenant *t, vo
     }
   }
   PQclear(r);
-  pg_release(s, c);
   return rc;
 }
 
@@ -564,19 +603,28 @@ static int pg_key_revoke(struct store *s, const char *key_public_id, int64_t now
 {
   static const char SQL[] =
       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE public_id = $2";
-  struct pg_conn *c;
-  int changes = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, now);
-    pg_p_text(&p, key_public_id);
-    rc = pg_exec_cmd(c, SQL, &p, &changes);
-    if (rc == STORE_OK && changes == 0)
-      rc = STORE_NOT_FOUND;
-  }
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, now);
+  pg_p_text(&p, key_public_id);
+  return pg_update_row(s, SQL, &p, STORE_NOT_FOUND);
+}
+
+struct key_auth {
+  const char *hash_hex;
+  struct tenant *tenant;
+  bool *revoked;
+};
+
+static int row_key_auth(const PGresult *r, void *arg)
+{
+  struct key_auth *a = arg;
+  const char *stored = PQgetvalue(r, 0, 0);
+  /* The index found the row; compare again in constant time. */
+  if (strlen(stored) != 64 || strlen(a->hash_hex) != 64 || !crypto_equal(stored, a->hash_hex, 64))
+    return STORE_NOT_FOUND;
+  *a->revoked = pg_col_i64(r, 0, 1) != 0;
+  read_tenant(r, 0, 2, a->tenant);
+  return STORE_OK;
 }
 
 static int pg_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
@@ -587,54 +635,40 @@ static int pg_key_authenticate(struct store *s, const char *hash_hex, struct ten
       " t.active, coalesce(t.webhook_url,''), t.webhook_enabled,"
       " coalesce(t.ip_allow,''), coalesce(t.monthly_call_quota,-1), t.created_at"
       " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1";
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_text(&p, hash_hex);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK) {
-      const char *stored = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : NULL;
-      /* The index found the row; compare again in constant time. */
-      if (stored != NULL && strlen(stored) == 64 && strlen(hash_hex) == 64 &&
-          crypto_equal(stored, hash_hex, 64)) {
-        *revoked = pg_col_i64(r, 0, 1) != 0;
-        read_tenant(r, 0, 2, tenant);
-      } else {
-        rc = STORE_NOT_FOUND;
-      }
-    }
-  }
-  PQclear(r);
-  pg_release(s, c);
-  return rc;
+  struct key_auth a = {.hash_hex = hash_hex, .tenant = tenant, .revoked = revoked};
+  struct pg_params p = {0};
+  pg_p_text(&p, hash_hex);
+  return pg_get(s, SQL, &p, row_key_auth, &a);
 }
 
 /* ------------------------------------------------------ webhook secrets */
 
-static int pg_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
-                                    int64_t now, int64_t old_expires_at)
+struct secret_rotate {
+  int64_t tenant_id;
+  const char *secret;
+  int64_t now, old_expires_at;
+};
+
+static int secret_rotate_tx(struct pg_conn *c, void *arg)
 {
   static const char SQL[] = "UPDATE webhook_secrets SET expires_at = $1"
                             " WHERE tenant_id = $2 AND (expires_at IS NULL OR expires_at > $1)";
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
+  struct secret_rotate *a = arg;
   struct pg_params p = {0};
-  pg_p_i64(&p, old_expires_at);
-  pg_p_i64(&p, tenant_id);
-  if ((rc = pg_exec_cmd(c, SQL, &p, NULL)) != STORE_OK)
-    goto fail;
-  if ((rc = insert_secret(c, tenant_id, secret, now)) != STORE_OK)
-    goto fail;
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
-  return rc;
+  pg_p_i64(&p, a->old_expires_at);
+  pg_p_i64(&p, a->tenant_id);
+  int rc = pg_exec_cmd(c, SQL, &p, NULL);
+  if (rc != STORE_OK)
+    return rc;
+  return insert_secret(c, a->tenant_id, a->secret, a->now);
+}
+
+static int pg_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
+                                    int64_t now, int64_t old_expires_at)
+{
+  struct secret_rotate a = {
+      .tenant_id = tenant_id, .secret = secret, .now = now, .old_expires_at = old_expires_at};
+  return pg_tx(s, secret_rotate_tx, &a);
 }
 
 static int pg_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
@@ -644,31 +678,44 @@ static int pg_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
                             " AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
   size_t cap = *n;
   *n = 0;
-  struct pg_conn *c;
+  struct pg_params p = {0};
+  pg_p_i64(&p, tenant_id);
+  pg_p_i64(&p, now);
   PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, tenant_id);
-    pg_p_i64(&p, now);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK)
-      for (int i = 0; i < PQntuples(r) && *n < cap; i++)
-        pg_col_text(r, i, 0, secrets[(*n)++], SECRET_MAX);
-  }
+  int rc = pg_fetch(s, SQL, &p, &r);
+  if (rc == STORE_OK)
+    for (int i = 0; i < PQntuples(r) && *n < cap; i++)
+      pg_col_text(r, i, 0, secrets[(*n)++], SECRET_MAX);
   PQclear(r);
-  pg_release(s, c);
   return rc;
 }
 
 /* --------------------------------------------------------- signing keys */
 
-/* Under an advisory lock, so two nodes migrating a fresh database at the
- * same moment create one key, not two. */
-static int pg_signing_key_ensure(struct store *s)
+struct signing_key_new {
+  const char *kid, *secret_hex;
+};
+
+static int signing_key_ensure_tx(struct pg_conn *c, void *arg)
 {
   static const char SQL[] =
       "INSERT INTO signing_keys(kid, secret_hex, created_at)"
       " SELECT $1::text, $2::text, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM signing_keys)";
+  const struct signing_key_new *k = arg;
+  int rc = pg_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_SIGNING_KEY ")");
+  if (rc != STORE_OK)
+    return rc;
+  struct pg_params p = {0};
+  pg_p_text(&p, k->kid);
+  pg_p_text(&p, k->secret_hex);
+  pg_p_i64(&p, time_now_ms());
+  return pg_exec_cmd(c, SQL, &p, NULL);
+}
+
+/* Under an advisory lock, so two nodes migrating a fresh database at the
+ * same moment create one key, not two. */
+static int pg_signing_key_ensure(struct store *s)
+{
   uint8_t secret[SIGNING_KEY_LEN];
   char secret_hex[2 * SIGNING_KEY_LEN + 1];
   char kid[32];
@@ -676,25 +723,8 @@ static int pg_signing_key_ensure(struct store *s)
     return STORE_ERROR;
   hex_encode(secret, sizeof secret, secret_hex);
   id_new("sk_", 16, kid, sizeof kid);
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
-  if ((rc = pg_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_SIGNING_KEY ")")) != STORE_OK)
-    goto fail;
-  struct pg_params p = {0};
-  pg_p_text(&p, kid);
-  pg_p_text(&p, secret_hex);
-  pg_p_i64(&p, time_now_ms());
-  if ((rc = pg_exec_cmd(c, SQL, &p, NULL)) != STORE_OK)
-    goto fail;
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
-  return rc;
+  struct signing_key_new k = {.kid = kid, .secret_hex = secret_hex};
+  return pg_tx(s, signing_key_ensure_tx, &k);
 }
 
 static int pg_signing_keys(struct store *s, struct signing_key *out, size_t *n)
@@ -703,10 +733,9 @@ static int pg_signing_keys(struct store *s, struct signing_key *out, size_t *n)
                             " ORDER BY created_at DESC, kid";
   size_t cap = *n;
   *n = 0;
-  struct pg_conn *c;
   PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK && (rc = pg_exec(c, SQL, NULL, &r)) == STORE_OK) {
+  int rc = pg_fetch(s, SQL, NULL, &r);
+  if (rc == STORE_OK) {
     for (int i = 0; i < PQntuples(r) && *n < cap; i++) {
       struct signing_key *k = &out[*n];
       pg_col_text(r, i, 0, k->kid, sizeof k->kid);
@@ -721,7 +750,6 @@ static int pg_signing_keys(struct store *s, struct signing_key *out, size_t *n)
     }
   }
   PQclear(r);
-  pg_release(s, c);
   return rc;
 }
 

@@ -11,7 +11,7 @@
 
 /* ------------------------------------------------------------------ calls */
 
-int pg_call_create(struct store *s, const struct call_new *n)
+static int call_create_tx(struct pg_conn *c, void *arg)
 {
   static const char SPEND[] =
       "INSERT INTO spent_tokens(jti, tenant_id, expires_at, spent_at) VALUES ($1, $2, $3, $4)";
@@ -21,10 +21,7 @@ int pg_call_create(struct store *s, const struct call_new *n)
       " ticket_hash, ticket_expires_at, created_at, updated_at)"
       " VALUES ($1, $2, $3, 'roleplay', $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13,"
       " $13)";
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
+  const struct call_new *n = arg;
   struct pg_params p = {0};
   pg_p_text(&p, n->jti);
   pg_p_i64(&p, n->tenant_id);
@@ -32,9 +29,10 @@ int pg_call_create(struct store *s, const struct call_new *n)
   pg_p_i64(&p, n->created_at);
   /* Of two nodes redeeming one token concurrently, the second insert
    * waits for the first transaction and then fails with 23505:
-   * STORE_CONFLICT. */
-  if ((rc = pg_exec_cmd(c, SPEND, &p, NULL)) != STORE_OK)
-    goto fail;
+   * STORE_CONFLICT, the client's (a spent token). */
+  int rc = pg_exec_cmd(c, SPEND, &p, NULL);
+  if (rc != STORE_OK)
+    return rc;
   p = (struct pg_params){0};
   pg_p_text(&p, n->public_id);
   pg_p_text(&p, n->session_id);
@@ -49,37 +47,46 @@ int pg_call_create(struct store *s, const struct call_new *n)
   pg_p_text(&p, n->ticket_hash_hex);
   pg_p_i64(&p, n->ticket_expires_at);
   pg_p_i64(&p, n->created_at);
-  if ((rc = pg_exec_cmd(c, INSERT, &p, NULL)) != STORE_OK) {
-    if (rc == STORE_CONFLICT) /* a random id collided: ours, not the client's */
-      rc = STORE_ERROR;
-    goto fail;
-  }
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
+  rc = pg_exec_cmd(c, INSERT, &p, NULL);
+  if (rc == STORE_CONFLICT) /* a random id collided: ours, not the client's */
+    rc = STORE_ERROR;
   return rc;
+}
+
+int pg_call_create(struct store *s, const struct call_new *n)
+{
+  /* The body only reads n: the cast drops const for pg_tx's void *. */
+  return pg_tx(s, call_create_tx, (void *)n);
+}
+
+static int row_count(const PGresult *r, void *count)
+{
+  *(int64_t *)count = pg_col_i64(r, 0, 0);
+  return STORE_OK;
 }
 
 int pg_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count)
 {
   static const char SQL[] =
       "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2";
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, tenant_id);
-    pg_p_i64(&p, since);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK)
-      *count = pg_col_i64(r, 0, 0);
-  }
-  PQclear(r);
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, tenant_id);
+  pg_p_i64(&p, since);
+  return pg_get(s, SQL, &p, row_count, count); /* count(*) always has its one row */
+}
+
+struct scored {
+  struct call_row *out;
+  char **score_json; /* owned by the caller once set */
+};
+
+static int row_scored(const PGresult *r, void *arg)
+{
+  struct scored *a = arg;
+  pg_read_call_row(r, 0, 0, a->out);
+  *a->score_json = strdup(PQgetisnull(r, 0, PG_CALL_NCOLUMNS) ? "null"
+                                                               : PQgetvalue(r, 0, PG_CALL_NCOLUMNS));
+  return *a->score_json != NULL ? STORE_OK : STORE_ERROR;
 }
 
 int pg_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id,
@@ -88,28 +95,11 @@ int pg_call_get_scored(struct store *s, int64_t tenant_id, const char *public_id
   static const char SQL[] = "SELECT " PG_CALL_COLUMNS ", c.score_json FROM calls c"
                             " WHERE c.tenant_id = $1 AND c.public_id = $2 AND c.status = 'scored'";
   *score_json = NULL;
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, tenant_id);
-    pg_p_text(&p, public_id);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK) {
-      if (PQntuples(r) > 0) {
-        pg_read_call_row(r, 0, 0, out);
-        *score_json = strdup(PQgetisnull(r, 0, PG_CALL_NCOLUMNS)
-                                 ? "null"
-                                 : PQgetvalue(r, 0, PG_CALL_NCOLUMNS));
-        rc = *score_json != NULL ? STORE_OK : STORE_ERROR;
-      } else {
-        rc = STORE_NOT_FOUND;
-      }
-    }
-  }
-  PQclear(r);
-  pg_release(s, c);
-  return rc;
+  struct scored a = {.out = out, .score_json = score_json};
+  struct pg_params p = {0};
+  pg_p_i64(&p, tenant_id);
+  pg_p_text(&p, public_id);
+  return pg_get(s, SQL, &p, row_scored, &a);
 }
 
 int pg_call_turns(struct store *s, int64_t call_id,
@@ -117,17 +107,12 @@ int pg_call_turns(struct store *s, int64_t call_id,
 {
   static const char SQL[] =
       "SELECT idx, role, content, at_ms FROM call_turns WHERE call_id = $1 ORDER BY idx";
-  struct pg_conn *c;
+  struct pg_params p = {0};
+  pg_p_i64(&p, call_id);
   PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, call_id);
-    rc = pg_exec(c, SQL, &p, &r);
-  }
-  /* The connection goes back before the callbacks run: they may be slow
-   * and never need it. */
-  pg_release(s, c);
+  /* pg_fetch gives the connection back before the callbacks run: they may
+   * be slow and never need it. */
+  int rc = pg_fetch(s, SQL, &p, &r);
   if (rc == STORE_OK) {
     for (int i = 0; i < PQntuples(r); i++) {
       struct call_turn t = {
@@ -161,23 +146,18 @@ int pg_calls_list(struct store *s, const struct call_filter *f,
       " AND ($7::text IS NULL OR c.ended_at < $8::bigint"
       "      OR (c.ended_at = $8::bigint AND c.public_id < $7::text))"
       " ORDER BY c.ended_at DESC, c.public_id DESC LIMIT $9";
-  struct pg_conn *c;
+  struct pg_params p = {0};
+  pg_p_i64(&p, f->tenant_id);
+  pg_p_i64(&p, f->from_ms);
+  pg_p_i64(&p, f->to_ms);
+  pg_p_text(&p, f->source);
+  pg_p_text(&p, f->external_user_id);
+  pg_p_text(&p, f->external_agency_id);
+  pg_p_text(&p, f->after_public_id);
+  pg_p_i64(&p, f->after_ended_at);
+  pg_p_i64(&p, f->limit);
   PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, f->tenant_id);
-    pg_p_i64(&p, f->from_ms);
-    pg_p_i64(&p, f->to_ms);
-    pg_p_text(&p, f->source);
-    pg_p_text(&p, f->external_user_id);
-    pg_p_text(&p, f->external_agency_id);
-    pg_p_text(&p, f->after_public_id);
-    pg_p_i64(&p, f->after_ended_at);
-    pg_p_i64(&p, f->limit);
-    rc = pg_exec(c, SQL, &p, &r);
-  }
-  pg_release(s, c);
+  int rc = pg_fetch(s, SQL, &p, &r);
   if (rc == STORE_OK) {
     struct call_row row;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -193,6 +173,16 @@ int pg_calls_list(struct store *s, const struct call_filter *f,
 }
 
 /* ------------------------------------------------------------ live calls */
+
+/* Maps the ticket's row to why the UPDATE that tried to spend it refused. */
+static int row_ticket_refused(const PGresult *r, void *out)
+{
+  struct call_row *row = out;
+  pg_read_call_row(r, 0, 0, row);
+  if (strcmp(PQgetvalue(r, 0, PG_CALL_NCOLUMNS), "t") == 0 || strcmp(row->status, "created") != 0)
+    return STORE_CONFLICT;
+  return STORE_EXPIRED;
+}
 
 int pg_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
                       struct call_row *out)
@@ -226,15 +216,7 @@ int pg_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t now,
   pg_p_text(&p, ticket_hash_hex);
   if ((rc = pg_exec(c, READ, &p, &r)) != STORE_OK)
     goto out;
-  if (PQntuples(r) == 0) {
-    rc = STORE_NOT_FOUND;
-    goto out;
-  }
-  pg_read_call_row(r, 0, 0, out);
-  if (strcmp(PQgetvalue(r, 0, PG_CALL_NCOLUMNS), "t") == 0 || strcmp(out->status, "created") != 0)
-    rc = STORE_CONFLICT;
-  else
-    rc = STORE_EXPIRED;
+  rc = PQntuples(r) > 0 ? row_ticket_refused(r, out) : STORE_NOT_FOUND;
 out:
   PQclear(r);
   pg_release(s, c);
@@ -249,20 +231,11 @@ int pg_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
   int rc = pg_liveness_ensure(s, &node);
   if (rc != STORE_OK)
     return rc;
-  struct pg_conn *c;
-  int changes = 0;
-  rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, started_at);
-    pg_p_i64(&p, call_id);
-    pg_p_i64(&p, node);
-    rc = pg_exec_cmd(c, SQL, &p, &changes);
-    if (rc == STORE_OK && changes != 1)
-      rc = STORE_CONFLICT;
-  }
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, started_at);
+  pg_p_i64(&p, call_id);
+  pg_p_i64(&p, node);
+  return pg_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int pg_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
@@ -270,19 +243,13 @@ int pg_call_append_turn(struct store *s, int64_t call_id, int idx, const char *r
 {
   static const char SQL[] =
       "INSERT INTO call_turns(call_id, idx, role, content, at_ms) VALUES ($1, $2, $3, $4, $5)";
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, call_id);
-    pg_p_i64(&p, idx);
-    pg_p_text(&p, role);
-    pg_p_text(&p, content);
-    pg_p_i64(&p, at_ms);
-    rc = pg_exec_cmd(c, SQL, &p, NULL);
-  }
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, call_id);
+  pg_p_i64(&p, idx);
+  pg_p_text(&p, role);
+  pg_p_text(&p, content);
+  pg_p_i64(&p, at_ms);
+  return pg_write(s, SQL, &p, NULL);
 }
 
 int pg_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
@@ -291,21 +258,12 @@ int pg_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t dura
   static const char SQL[] =
       "UPDATE calls SET status = 'ended', ended_at = $1, updated_at = $1, duration_sec = $2,"
       " end_reason = $3 WHERE id = $4 AND status IN ('created', 'live')";
-  struct pg_conn *c;
-  int changes = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, ended_at);
-    pg_p_i64(&p, duration_sec);
-    pg_p_text(&p, reason);
-    pg_p_i64(&p, call_id);
-    rc = pg_exec_cmd(c, SQL, &p, &changes);
-    if (rc == STORE_OK && changes != 1)
-      rc = STORE_CONFLICT;
-  }
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, ended_at);
+  pg_p_i64(&p, duration_sec);
+  pg_p_text(&p, reason);
+  pg_p_i64(&p, call_id);
+  return pg_update_row(s, SQL, &p, STORE_CONFLICT);
 }
 
 int pg_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
@@ -325,16 +283,10 @@ int pg_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
       "   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
       "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
       "   AND l.classid = " PG_LOCK_NODE_NS " AND l.objid::bigint = calls.live_node)";
-  struct pg_conn *c;
+  struct pg_params p = {0};
+  pg_p_i64(&p, now);
   int changes = 0;
-  *n = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, now);
-    rc = pg_exec_cmd(c, SQL, &p, &changes);
-    *n = changes;
-  }
-  pg_release(s, c);
+  int rc = pg_write(s, SQL, &p, &changes);
+  *n = changes;
   return rc;
 }

@@ -76,12 +76,35 @@ int pg_begin(struct pg_conn *c);
 int pg_commit(struct pg_conn *c);
 void pg_rollback(struct pg_conn *c);
 
+/* A pooled connection for one statement (no transaction: the statement
+ * is atomic on its own); sql is a string with static storage.
+ * pg_write: pg_exec_cmd. pg_fetch: pg_exec; the connection is back in the
+ * pool before the caller reads *res (the caller PQclear()s it, also on
+ * failure: it is NULL then). pg_get: calls read on a result with at
+ * least one row (read looks at row 0) and returns its rc;
+ * STORE_NOT_FOUND when there are no rows. */
+int pg_write(struct store *s, const char *sql, const struct pg_params *p, int *changes);
+int pg_fetch(struct store *s, const char *sql, const struct pg_params *p, PGresult **res);
+/* pg_write of an UPDATE that names one row by a unique key: STORE_OK when
+ * it changed that row, none_rc when it changed nothing (no such row, or
+ * the row's guard said no: STORE_NOT_FOUND, STORE_CONFLICT). */
+int pg_update_row(struct store *s, const char *sql, const struct pg_params *p, int none_rc);
+int pg_get(struct store *s, const char *sql, const struct pg_params *p,
+           int (*read)(const PGresult *r, void *arg), void *arg);
+/* Runs body(c, arg) on a pooled connection inside BEGIN … COMMIT when it
+ * returns STORE_OK, ROLLBACK otherwise (also when COMMIT fails). Returns
+ * body's rc, or the acquire's, BEGIN's or COMMIT's failure. */
+int pg_tx(struct store *s, int (*body)(struct pg_conn *c, void *arg), void *arg);
+
 /* Column values of row `row`: text copied into out ("" for NULL), int64
  * (0 for NULL). */
 void pg_col_text(const PGresult *r, int row, int col, char *out, size_t cap);
 int64_t pg_col_i64(const PGresult *r, int row, int col);
 /* Fills a call_row from PG_CALL_COLUMNS starting at column col. */
 void pg_read_call_row(const PGresult *r, int row, int col, struct call_row *out);
+/* pg_read_call_row of row 0 from column 0, as a pg_get reader (out: a
+ * struct call_row). */
+int pg_row_call(const PGresult *r, void *out);
 
 #define PG_CALL_COLUMNS                                                                         \
   "c.id, c.tenant_id, c.public_id, c.session_id, c.source, c.external_user_id, "                \

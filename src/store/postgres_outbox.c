@@ -22,28 +22,19 @@ int pg_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct c
       "   OR (status = 'scoring' AND (lease_until IS NULL OR lease_until < $1))"
       "   ORDER BY ended_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
       " RETURNING " PG_CALL_COLUMNS;
-  struct pg_conn *c;
-  PGresult *r = NULL;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, now);
-    pg_p_i64(&p, lease_until);
-    if ((rc = pg_exec(c, SQL, &p, &r)) == STORE_OK) {
-      if (PQntuples(r) == 1)
-        pg_read_call_row(r, 0, 0, out);
-      else
-        rc = STORE_NOT_FOUND;
-    }
-  }
-  PQclear(r);
-  pg_release(s, c);
-  return rc;
+  struct pg_params p = {0};
+  pg_p_i64(&p, now);
+  pg_p_i64(&p, lease_until);
+  return pg_get(s, SQL, &p, pg_row_call, out); /* STORE_NOT_FOUND: nothing to score */
 }
 
-int pg_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
-                        const char *score_json, int64_t scored_at,
-                        const struct webhook_event_new *ev)
+struct scoring_complete {
+  int64_t call_id, lease_until, scored_at;
+  const char *score_json;
+  const struct webhook_event_new *ev;
+};
+
+static int scoring_complete_tx(struct pg_conn *c, void *arg)
 {
   static const char SCORE[] =
       "UPDATE calls SET status = 'scored', score_json = $1, scored_at = $2, updated_at = $2,"
@@ -56,42 +47,41 @@ int pg_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
       " SELECT $1::text, t.id, c.id, $2::text, 'pending', 0, $3::bigint, $4::bigint FROM calls c"
       " JOIN tenants t ON t.id = c.tenant_id"
       " WHERE c.id = $5 AND coalesce(t.webhook_url, '') <> ''";
-  struct pg_conn *c;
+  struct scoring_complete *a = arg;
   int changes = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
   struct pg_params p = {0};
-  pg_p_text(&p, score_json);
-  pg_p_i64(&p, scored_at);
-  pg_p_i64(&p, call_id);
-  pg_p_i64(&p, lease_until);
-  if ((rc = pg_exec_cmd(c, SCORE, &p, &changes)) != STORE_OK)
-    goto fail;
-  if (changes == 0) {
-    rc = STORE_CONFLICT; /* scored already, or our lease was taken over */
-    goto fail;
-  }
-  if (ev != NULL) {
-    p = (struct pg_params){0};
-    pg_p_text(&p, ev->msg_id);
-    pg_p_text(&p, ev->payload);
-    pg_p_i64(&p, ev->next_attempt_at);
-    pg_p_i64(&p, scored_at);
-    pg_p_i64(&p, call_id);
-    if ((rc = pg_exec_cmd(c, EVENT, &p, NULL)) != STORE_OK) {
-      if (rc == STORE_CONFLICT) /* a random msg id collided: ours */
-        rc = STORE_ERROR;
-      goto fail;
-    }
-  }
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
-  return rc;
+  pg_p_text(&p, a->score_json);
+  pg_p_i64(&p, a->scored_at);
+  pg_p_i64(&p, a->call_id);
+  pg_p_i64(&p, a->lease_until);
+  int rc = pg_exec_cmd(c, SCORE, &p, &changes);
+  if (rc != STORE_OK)
+    return rc;
+  if (changes == 0)
+    return STORE_CONFLICT; /* scored already, or our lease was taken over */
+  if (a->ev == NULL)
+    return STORE_OK;
+  p = (struct pg_params){0};
+  pg_p_text(&p, a->ev->msg_id);
+  pg_p_text(&p, a->ev->payload);
+  pg_p_i64(&p, a->ev->next_attempt_at);
+  pg_p_i64(&p, a->scored_at);
+  pg_p_i64(&p, a->call_id);
+  rc = pg_exec_cmd(c, EVENT, &p, NULL);
+  return rc == STORE_CONFLICT ? STORE_ERROR : rc; /* a random msg id collided: ours */
+}
+
+/* lease_until 0: any claim in force; otherwise only the claim that wrote it. */
+int pg_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
+                        const char *score_json, int64_t scored_at,
+                        const struct webhook_event_new *ev)
+{
+  struct scoring_complete a = {.call_id = call_id,
+                               .lease_until = lease_until,
+                               .scored_at = scored_at,
+                               .score_json = score_json,
+                               .ev = ev};
+  return pg_tx(s, scoring_complete_tx, &a);
 }
 
 /* ---------------------------------------------------------------- outbox */
@@ -114,18 +104,13 @@ int pg_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
   *n = 0;
   if (max == 0)
     return STORE_OK;
-  struct pg_conn *c;
+  struct pg_params p = {0};
+  pg_p_i64(&p, now);
+  pg_p_i64(&p, lease_until);
+  pg_p_i64(&p, (int64_t)max);
   PGresult *r = NULL;
   size_t got = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc == STORE_OK) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, now);
-    pg_p_i64(&p, lease_until);
-    pg_p_i64(&p, (int64_t)max);
-    rc = pg_exec(c, SQL, &p, &r);
-  }
-  pg_release(s, c);
+  int rc = pg_fetch(s, SQL, &p, &r);
   if (rc != STORE_OK)
     goto out;
   for (int i = 0; i < PQntuples(r) && got < max; i++) {
@@ -210,25 +195,34 @@ static int record_one(struct pg_conn *c, const struct webhook_attempt *a)
   return rc;
 }
 
-int pg_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
+struct attempts {
+  const struct webhook_attempt *a;
+  size_t n;
+};
+
+static int record_many_tx(struct pg_conn *c, void *arg)
 {
-  struct pg_conn *c;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
-  for (size_t i = 0; i < n; i++)
-    if ((rc = record_one(c, &a[i])) != STORE_OK)
-      goto fail;
-  rc = pg_commit(c);
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
-  return rc;
+  const struct attempts *r = arg;
+  for (size_t i = 0; i < r->n; i++) {
+    int rc = record_one(c, &r->a[i]);
+    if (rc != STORE_OK)
+      return rc;
+  }
+  return STORE_OK;
 }
 
-int pg_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
+int pg_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
+{
+  struct attempts r = {.a = a, .n = n};
+  return pg_tx(s, record_many_tx, &r);
+}
+
+struct replay {
+  int64_t tenant_id, since, now;
+  int changes;
+};
+
+static int replay_tx(struct pg_conn *c, void *arg)
 {
   /* The same msg id goes out again: to the receiver a replay is a
    * redelivery it can deduplicate. */
@@ -236,29 +230,25 @@ int pg_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t 
       "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1,"
       " lease_until = NULL, delivered_at = NULL WHERE tenant_id = $2 AND created_at >= $3";
   static const char ENABLE[] = "UPDATE tenants SET webhook_enabled = 1 WHERE id = $1";
-  struct pg_conn *c;
-  int changes = 0;
-  *n = 0;
-  int rc = pg_acquire(s, &c);
-  if (rc != STORE_OK || (rc = pg_begin(c)) != STORE_OK)
-    goto out;
+  struct replay *a = arg;
   struct pg_params p = {0};
-  pg_p_i64(&p, now);
-  pg_p_i64(&p, tenant_id);
-  pg_p_i64(&p, since);
-  if ((rc = pg_exec_cmd(c, REQUEUE, &p, &changes)) != STORE_OK)
-    goto fail;
+  pg_p_i64(&p, a->now);
+  pg_p_i64(&p, a->tenant_id);
+  pg_p_i64(&p, a->since);
+  int rc = pg_exec_cmd(c, REQUEUE, &p, &a->changes);
+  if (rc != STORE_OK)
+    return rc;
   p = (struct pg_params){0};
-  pg_p_i64(&p, tenant_id);
-  if ((rc = pg_exec_cmd(c, ENABLE, &p, NULL)) != STORE_OK)
-    goto fail;
-  if ((rc = pg_commit(c)) != STORE_OK)
-    goto fail;
-  *n = changes;
-  goto out;
-fail:
-  pg_rollback(c);
-out:
-  pg_release(s, c);
+  pg_p_i64(&p, a->tenant_id);
+  return pg_exec_cmd(c, ENABLE, &p, NULL);
+}
+
+int pg_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
+{
+  struct replay a = {.tenant_id = tenant_id, .since = since, .now = now};
+  *n = 0;
+  int rc = pg_tx(s, replay_tx, &a);
+  if (rc == STORE_OK)
+    *n = a.changes;
   return rc;
 }

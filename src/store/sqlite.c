@@ -9,6 +9,7 @@
  * be atomic runs in BEGIN IMMEDIATE so two writers never deadlock on a
  * lock upgrade, and busy_timeout turns contention into a short wait.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,13 +120,6 @@ void sq_rollback(struct sq_conn *c)
     sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v, int empty_is_null)
-{
-  if (v == NULL || (empty_is_null && v[0] == '\0'))
-    return sqlite3_bind_null(st, i);
-  return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 void sq_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
   const unsigned char *v = sqlite3_column_text(st, i);
@@ -135,22 +129,6 @@ void sq_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 int64_t sq_col_i64(sqlite3_stmt *st, int i)
 {
   return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
-}
-
-int sq_exec_step(struct sq_conn *c, sqlite3_stmt *st, int *changes)
-{
-  if (st == NULL)
-    return STORE_ERROR;
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    int r = sq_rc(c, rc);
-    sqlite3_reset(st);
-    return r;
-  }
-  if (changes != NULL)
-    *changes = sqlite3_changes(c->db);
-  sqlite3_reset(st);
-  return STORE_OK;
 }
 
 void sq_read_call_row(sqlite3_stmt *st, struct call_row *out)
@@ -176,6 +154,156 @@ void sq_read_call_row(sqlite3_stmt *st, struct call_row *out)
   out->scored_at = sq_col_i64(st, 17);
   out->updated_at = sq_col_i64(st, 18);
   out->duration_sec = sq_col_i64(st, 19);
+}
+
+/* ------------------------------------------------ statements and transactions */
+
+void sq_p_text(struct sq_params *p, const char *v)
+{
+  assert(p->n < SQ_PARAMS_MAX);
+  if (p->n >= SQ_PARAMS_MAX)
+    return;
+  p->v[p->n].type = v != NULL ? SQ_TEXT : SQ_NULL;
+  p->v[p->n].t = v;
+  p->n++;
+}
+
+void sq_p_text_or_null(struct sq_params *p, const char *v)
+{
+  sq_p_text(p, v != NULL && v[0] != '\0' ? v : NULL);
+}
+
+void sq_p_i64(struct sq_params *p, int64_t v)
+{
+  assert(p->n < SQ_PARAMS_MAX);
+  if (p->n >= SQ_PARAMS_MAX)
+    return;
+  p->v[p->n].type = SQ_INT;
+  p->v[p->n].i = v;
+  p->n++;
+}
+
+void sq_p_null(struct sq_params *p) { sq_p_text(p, NULL); }
+
+/* The cached statement for sql with p bound from ?1 on (a cached
+ * statement's bindings start cleared, so an SQ_NULL needs no call). NULL on
+ * a prepare error (logged). */
+static sqlite3_stmt *stmt_bound(struct sq_conn *c, const char *sql, const struct sq_params *p)
+{
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  if (st == NULL || p == NULL)
+    return st;
+  for (int i = 0; i < p->n; i++) {
+    if (p->v[i].type == SQ_INT)
+      sqlite3_bind_int64(st, i + 1, p->v[i].i);
+    else if (p->v[i].type == SQ_TEXT)
+      sqlite3_bind_text(st, i + 1, p->v[i].t, -1, SQLITE_STATIC);
+  }
+  return st;
+}
+
+int sq_exec(struct sq_conn *c, const char *sql, const struct sq_params *p, int *changes)
+{
+  sqlite3_stmt *st = stmt_bound(c, sql, p);
+  if (st == NULL)
+    return STORE_ERROR;
+  int step = sqlite3_step(st);
+  int rc = step == SQLITE_DONE || step == SQLITE_ROW ? STORE_OK : sq_rc(c, step);
+  if (rc == STORE_OK && changes != NULL)
+    *changes = sqlite3_changes(c->db);
+  sqlite3_reset(st);
+  return rc;
+}
+
+int sq_query(struct sq_conn *c, const char *sql, const struct sq_params *p, sq_row_fn *row,
+             void *arg)
+{
+  sqlite3_stmt *st = stmt_bound(c, sql, p);
+  if (st == NULL)
+    return STORE_ERROR;
+  int rc = STORE_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    if ((rc = row(st, arg)) != STORE_OK)
+      break;
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    rc = sq_rc(c, step);
+  else if (rc == SQ_STOP)
+    rc = STORE_OK;
+  sqlite3_reset(st);
+  return rc;
+}
+
+int sq_query_one(struct sq_conn *c, const char *sql, const struct sq_params *p, sq_row_fn *read,
+                 void *arg)
+{
+  sqlite3_stmt *st = stmt_bound(c, sql, p);
+  if (st == NULL)
+    return STORE_ERROR;
+  int step = sqlite3_step(st);
+  int rc = step == SQLITE_ROW    ? read(st, arg)
+           : step == SQLITE_DONE ? STORE_NOT_FOUND
+                                 : sq_rc(c, step);
+  sqlite3_reset(st);
+  return rc;
+}
+
+int sq_write(struct store *s, const char *sql, const struct sq_params *p, int *changes)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_exec(c, sql, p, changes);
+  sq_release(s, c);
+  return rc;
+}
+
+int sq_update_row(struct store *s, const char *sql, const struct sq_params *p, int none_rc)
+{
+  int changes = 0;
+  int rc = sq_write(s, sql, p, &changes);
+  return rc == STORE_OK && changes != 1 ? none_rc : rc;
+}
+
+int sq_get(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *read,
+           void *arg)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_query_one(c, sql, p, read, arg);
+  sq_release(s, c);
+  return rc;
+}
+
+int sq_each(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *row,
+            void *arg)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_query(c, sql, p, row, arg);
+  sq_release(s, c);
+  return rc;
+}
+
+int sq_tx(struct store *s, int (*body)(struct sq_conn *c, void *arg), void *arg)
+{
+  struct sq_conn *c = sq_acquire(s);
+  int rc = sq_begin(c);
+  if (rc != STORE_OK)
+    goto out;
+  if ((rc = body(c, arg)) != STORE_OK)
+    goto fail;
+  /* A COMMIT that failed (SQLITE_BUSY) leaves the transaction open: it
+   * is rolled back so the connection goes back to the pool clean. */
+  if ((rc = sq_commit(c)) != STORE_OK)
+    goto fail;
+  goto out;
+fail:
+  sq_rollback(c);
+out:
+  sq_release(s, c);
+  return rc;
+}
+
+int sq_row_call(sqlite3_stmt *st, void *out)
+{
+  sq_read_call_row(st, out);
+  return STORE_OK;
 }
 
 /* ----------------------------------------------------------- open/close */
@@ -373,21 +501,13 @@ out:
   return rc;
 }
 
+static int row_exists(sqlite3_stmt *st, void *arg) { return STORE_OK; }
+
 static int sqlite_ping(struct store *s)
 {
   static const char SQL[] = "SELECT count(*) FROM schema_migrations";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_UNAVAILABLE;
-  if (st != NULL) {
-    int step = sqlite3_step(st);
-    rc = step == SQLITE_ROW ? STORE_OK : sq_rc(c, step);
-    if (rc == STORE_ERROR)
-      rc = STORE_UNAVAILABLE;
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  int rc = sq_get(s, SQL, NULL, row_exists, NULL);
+  return rc == STORE_ERROR ? STORE_UNAVAILABLE : rc;
 }
 
 /* -------------------------------------------------------------- tenants */
@@ -410,94 +530,92 @@ static void read_tenant(sqlite3_stmt *st, int col, struct tenant *t)
   t->created_at = sqlite3_column_int64(st, col + 8);
 }
 
+/* The six settings an operator sets, in the order both the INSERT and the
+ * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
+ * monthly_call_quota (NULL when unlimited). */
+static void tenant_settings(struct sq_params *p, const struct tenant *t)
+{
+  sq_p_text(p, t->name);
+  sq_p_i64(p, t->active);
+  sq_p_text_or_null(p, t->webhook_url);
+  sq_p_i64(p, t->webhook_enabled);
+  sq_p_text_or_null(p, t->ip_allow);
+  if (t->monthly_call_quota >= 0)
+    sq_p_i64(p, t->monthly_call_quota);
+  else
+    sq_p_null(p);
+}
+
+static int row_tenant(sqlite3_stmt *st, void *out)
+{
+  read_tenant(st, 0, out);
+  return STORE_OK;
+}
+
 static int insert_key(struct sq_conn *c, int64_t tenant_id, const struct api_key_new *key)
 {
   static const char SQL[] =
       "INSERT INTO api_keys(public_id, tenant_id, prefix, key_hash, created_at) VALUES (?,?,?,?,?)";
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  if (st == NULL)
-    return STORE_ERROR;
-  sqlite3_bind_text(st, 1, key->public_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, tenant_id);
-  sqlite3_bind_text(st, 3, key->prefix, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, key->hash_hex, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, time_now_ms());
-  return sq_exec_step(c, st, NULL);
+  struct sq_params p = {0};
+  sq_p_text(&p, key->public_id);
+  sq_p_i64(&p, tenant_id);
+  sq_p_text(&p, key->prefix);
+  sq_p_text(&p, key->hash_hex);
+  sq_p_i64(&p, time_now_ms());
+  return sq_exec(c, SQL, &p, NULL);
 }
 
 static int insert_secret(struct sq_conn *c, int64_t tenant_id, const char *secret, int64_t now)
 {
   static const char SQL[] =
       "INSERT INTO webhook_secrets(tenant_id, secret, created_at) VALUES (?,?,?)";
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  if (st == NULL)
-    return STORE_ERROR;
-  sqlite3_bind_int64(st, 1, tenant_id);
-  sqlite3_bind_text(st, 2, secret, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, now);
-  return sq_exec_step(c, st, NULL);
+  struct sq_params p = {0};
+  sq_p_i64(&p, tenant_id);
+  sq_p_text(&p, secret);
+  sq_p_i64(&p, now);
+  return sq_exec(c, SQL, &p, NULL);
 }
 
-static int sqlite_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
-                        const char *webhook_secret)
+struct tenant_create {
+  struct tenant *t;
+  const struct api_key_new *key;
+  const char *webhook_secret;
+};
+
+static int tenant_create_tx(struct sq_conn *c, void *arg)
 {
   static const char SQL[] =
       "INSERT INTO tenants(public_id, name, active, webhook_url, webhook_enabled, ip_allow,"
       " monthly_call_quota, created_at) VALUES (?,?,?,?,?,?,?,?)";
-  struct sq_conn *c = sq_acquire(s);
-  int rc = sq_begin(c);
-  if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
+  struct tenant_create *a = arg;
+  struct tenant *t = a->t;
   t->created_at = time_now_ms();
-  sqlite3_bind_text(st, 1, t->public_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, t->name, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 3, t->active);
-  sq_bind_text(st, 4, t->webhook_url, 1);
-  sqlite3_bind_int(st, 5, t->webhook_enabled);
-  sq_bind_text(st, 6, t->ip_allow, 1);
-  if (t->monthly_call_quota >= 0)
-    sqlite3_bind_int64(st, 7, t->monthly_call_quota);
-  sqlite3_bind_int64(st, 8, t->created_at);
-  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
-    goto fail;
+  struct sq_params p = {0};
+  sq_p_text(&p, t->public_id);
+  tenant_settings(&p, t);
+  sq_p_i64(&p, t->created_at);
+  int rc = sq_exec(c, SQL, &p, NULL);
+  if (rc != STORE_OK)
+    return rc;
   t->id = sqlite3_last_insert_rowid(c->db);
-  if ((rc = insert_key(c, t->id, key)) != STORE_OK)
-    goto fail;
-  if ((rc = insert_secret(c, t->id, webhook_secret, t->created_at)) != STORE_OK)
-    goto fail;
-  rc = sq_commit(c);
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
-  return rc;
+  if ((rc = insert_key(c, t->id, a->key)) != STORE_OK)
+    return rc;
+  return insert_secret(c, t->id, a->webhook_secret, t->created_at);
+}
+
+static int sqlite_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
+                                const char *webhook_secret)
+{
+  struct tenant_create a = {.t = t, .key = key, .webhook_secret = webhook_secret};
+  return sq_tx(s, tenant_create_tx, &a);
 }
 
 static int sqlite_tenant_get(struct store *s, const char *public_id, struct tenant *out)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants WHERE public_id = ?";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-      read_tenant(st, 0, out);
-      rc = STORE_OK;
-    } else {
-      rc = step == SQLITE_DONE ? STORE_NOT_FOUND : sq_rc(c, step);
-    }
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  struct sq_params p = {0};
+  sq_p_text(&p, public_id);
+  return sq_get(s, SQL, &p, row_tenant, out);
 }
 
 static int sqlite_tenant_update(struct store *s, const struct tenant *t)
@@ -505,44 +623,32 @@ static int sqlite_tenant_update(struct store *s, const struct tenant *t)
   static const char SQL[] =
       "UPDATE tenants SET name = ?, active = ?, webhook_url = ?, webhook_enabled = ?,"
       " ip_allow = ?, monthly_call_quota = ? WHERE public_id = ?";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR, changes = 0;
-  if (st != NULL) {
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, t->active);
-    sq_bind_text(st, 3, t->webhook_url, 1);
-    sqlite3_bind_int(st, 4, t->webhook_enabled);
-    sq_bind_text(st, 5, t->ip_allow, 1);
-    if (t->monthly_call_quota >= 0)
-      sqlite3_bind_int64(st, 6, t->monthly_call_quota);
-    sqlite3_bind_text(st, 7, t->public_id, -1, SQLITE_STATIC);
-    rc = sq_exec_step(c, st, &changes);
-    if (rc == STORE_OK && changes == 0)
-      rc = STORE_NOT_FOUND;
-  }
-  sq_release(s, c);
-  return rc;
+  struct sq_params p = {0};
+  tenant_settings(&p, t);
+  sq_p_text(&p, t->public_id);
+  return sq_update_row(s, SQL, &p, STORE_NOT_FOUND);
 }
 
-static int sqlite_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg)
+struct tenant_list {
+  void (*cb)(const struct tenant *t, void *arg);
+  void *arg;
+};
+
+static int row_tenant_list(sqlite3_stmt *st, void *arg)
+{
+  struct tenant_list *l = arg;
+  struct tenant t;
+  read_tenant(st, 0, &t);
+  l->cb(&t, l->arg);
+  return STORE_OK;
+}
+
+static int sqlite_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg),
+                              void *arg)
 {
   static const char SQL[] = "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY id";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    int step;
-    struct tenant t;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-      read_tenant(st, 0, &t);
-      cb(&t, arg);
-    }
-    rc = step == SQLITE_DONE ? STORE_OK : sq_rc(c, step);
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  struct tenant_list l = {.cb = cb, .arg = arg};
+  return sq_each(s, SQL, NULL, row_tenant_list, &l);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -559,108 +665,102 @@ static int sqlite_key_revoke(struct store *s, const char *key_public_id, int64_t
 {
   static const char SQL[] =
       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE public_id = ?";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR, changes = 0;
-  if (st != NULL) {
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_text(st, 2, key_public_id, -1, SQLITE_STATIC);
-    rc = sq_exec_step(c, st, &changes);
-    if (rc == STORE_OK && changes == 0)
-      rc = STORE_NOT_FOUND;
-  }
-  sq_release(s, c);
-  return rc;
+  struct sq_params p = {0};
+  sq_p_i64(&p, now);
+  sq_p_text(&p, key_public_id);
+  return sq_update_row(s, SQL, &p, STORE_NOT_FOUND);
+}
+
+struct key_auth {
+  const char *hash_hex;
+  struct tenant *tenant;
+  bool *revoked;
+};
+
+static int row_key_auth(sqlite3_stmt *st, void *arg)
+{
+  struct key_auth *a = arg;
+  const unsigned char *stored = sqlite3_column_text(st, 0);
+  /* The index found the row; compare again in constant time so the
+   * decision never depends on a short-circuiting comparison. */
+  if (stored == NULL || strlen((const char *)stored) != 64 ||
+      !crypto_equal(stored, a->hash_hex, 64))
+    return STORE_NOT_FOUND;
+  *a->revoked = sqlite3_column_int(st, 1) != 0;
+  read_tenant(st, 2, a->tenant);
+  return STORE_OK;
 }
 
 static int sqlite_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
-                           bool *revoked)
+                                   bool *revoked)
 {
   static const char SQL[] = "SELECT k.key_hash, k.revoked_at IS NOT NULL, t.id, t.public_id, t.name,"
                             " t.active, coalesce(t.webhook_url,''), t.webhook_enabled,"
                             " coalesce(t.ip_allow,''), coalesce(t.monthly_call_quota,-1), t.created_at"
                             " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
                             " WHERE k.key_hash = ?";
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    sqlite3_bind_text(st, 1, hash_hex, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-      const unsigned char *stored = sqlite3_column_text(st, 0);
-      /* The index found the row; compare again in constant time so the
-       * decision never depends on a short-circuiting comparison. */
-      if (stored != NULL && strlen((const char *)stored) == 64 &&
-          crypto_equal(stored, hash_hex, 64)) {
-        *revoked = sqlite3_column_int(st, 1) != 0;
-        read_tenant(st, 2, tenant);
-        rc = STORE_OK;
-      } else {
-        rc = STORE_NOT_FOUND;
-      }
-    } else {
-      rc = step == SQLITE_DONE ? STORE_NOT_FOUND : sq_rc(c, step);
-    }
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  struct key_auth a = {.hash_hex = hash_hex, .tenant = tenant, .revoked = revoked};
+  struct sq_params p = {0};
+  sq_p_text(&p, hash_hex);
+  return sq_get(s, SQL, &p, row_key_auth, &a);
 }
 
 /* ------------------------------------------------------ webhook secrets */
 
-static int sqlite_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
-                                int64_t now, int64_t old_expires_at)
+struct secret_rotate {
+  int64_t tenant_id;
+  const char *secret;
+  int64_t now, old_expires_at;
+};
+
+static int secret_rotate_tx(struct sq_conn *c, void *arg)
 {
   static const char SQL[] = "UPDATE webhook_secrets SET expires_at = ?"
                             " WHERE tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)";
-  struct sq_conn *c = sq_acquire(s);
-  int rc = sq_begin(c);
+  struct secret_rotate *a = arg;
+  struct sq_params p = {0};
+  sq_p_i64(&p, a->old_expires_at);
+  sq_p_i64(&p, a->tenant_id);
+  sq_p_i64(&p, a->old_expires_at);
+  int rc = sq_exec(c, SQL, &p, NULL);
   if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, old_expires_at);
-  sqlite3_bind_int64(st, 2, tenant_id);
-  sqlite3_bind_int64(st, 3, old_expires_at);
-  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
-    goto fail;
-  if ((rc = insert_secret(c, tenant_id, secret, now)) != STORE_OK)
-    goto fail;
-  rc = sq_commit(c);
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
-  return rc;
+    return rc;
+  return insert_secret(c, a->tenant_id, a->secret, a->now);
+}
+
+static int sqlite_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
+                                        int64_t now, int64_t old_expires_at)
+{
+  struct secret_rotate a = {
+      .tenant_id = tenant_id, .secret = secret, .now = now, .old_expires_at = old_expires_at};
+  return sq_tx(s, secret_rotate_tx, &a);
+}
+
+struct secret_list {
+  char (*secrets)[SECRET_MAX];
+  size_t cap, *n;
+};
+
+static int row_secret(sqlite3_stmt *st, void *arg)
+{
+  struct secret_list *l = arg;
+  if (*l->n >= l->cap)
+    return SQ_STOP;
+  sq_col_text(st, 0, l->secrets[(*l->n)++], SECRET_MAX);
+  return STORE_OK;
 }
 
 static int sqlite_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
-                          char secrets[][SECRET_MAX], size_t *n)
+                                  char secrets[][SECRET_MAX], size_t *n)
 {
   static const char SQL[] = "SELECT secret FROM webhook_secrets WHERE tenant_id = ?"
                             " AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC";
-  size_t cap = *n;
+  struct secret_list l = {.secrets = secrets, .cap = *n, .n = n};
   *n = 0;
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    sqlite3_bind_int64(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, now);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < cap)
-      sq_col_text(st, 0, secrets[(*n)++], SECRET_MAX);
-    rc = step == SQLITE_DONE || step == SQLITE_ROW ? STORE_OK : sq_rc(c, step);
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  struct sq_params p = {0};
+  sq_p_i64(&p, tenant_id);
+  sq_p_i64(&p, now);
+  return sq_each(s, SQL, &p, row_secret, &l);
 }
 
 /* --------------------------------------------------------- signing keys */
@@ -676,50 +776,43 @@ static int sqlite_signing_key_ensure(struct store *s)
     return STORE_ERROR;
   hex_encode(secret, sizeof secret, secret_hex);
   id_new("sk_", 16, kid, sizeof kid);
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, secret_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, time_now_ms());
-    rc = sq_exec_step(c, st, NULL);
+  struct sq_params p = {0};
+  sq_p_text(&p, kid);
+  sq_p_text(&p, secret_hex);
+  sq_p_i64(&p, time_now_ms());
+  return sq_write(s, SQL, &p, NULL);
+}
+
+struct key_list {
+  struct signing_key *out;
+  size_t cap, *n;
+};
+
+static int row_signing_key(sqlite3_stmt *st, void *arg)
+{
+  struct key_list *l = arg;
+  if (*l->n >= l->cap)
+    return SQ_STOP;
+  struct signing_key *k = &l->out[*l->n];
+  sq_col_text(st, 0, k->kid, sizeof k->kid);
+  const unsigned char *hex = sqlite3_column_text(st, 1);
+  if (hex == NULL || strlen((const char *)hex) != 2 * SIGNING_KEY_LEN ||
+      hex_decode((const char *)hex, k->secret, SIGNING_KEY_LEN) != 0) {
+    log_error("signing key %s is corrupt", k->kid);
+    return STORE_ERROR;
   }
-  sq_release(s, c);
-  return rc;
+  k->created_at = sqlite3_column_int64(st, 2);
+  (*l->n)++;
+  return STORE_OK;
 }
 
 static int sqlite_signing_keys(struct store *s, struct signing_key *out, size_t *n)
 {
   static const char SQL[] = "SELECT kid, secret_hex, created_at FROM signing_keys"
                             " ORDER BY created_at DESC, kid";
-  size_t cap = *n;
+  struct key_list l = {.out = out, .cap = *n, .n = n};
   *n = 0;
-  struct sq_conn *c = sq_acquire(s);
-  sqlite3_stmt *st = sq_stmt(c, SQL);
-  int rc = STORE_ERROR;
-  if (st != NULL) {
-    int step;
-    rc = STORE_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
-      struct signing_key *k = &out[*n];
-      sq_col_text(st, 0, k->kid, sizeof k->kid);
-      const unsigned char *hex = sqlite3_column_text(st, 1);
-      if (hex == NULL || strlen((const char *)hex) != 2 * SIGNING_KEY_LEN ||
-          hex_decode((const char *)hex, k->secret, SIGNING_KEY_LEN) != 0) {
-        log_error("signing key %s is corrupt", k->kid);
-        rc = STORE_ERROR;
-        break;
-      }
-      k->created_at = sqlite3_column_int64(st, 2);
-      (*n)++;
-    }
-    if (rc == STORE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-      rc = sq_rc(c, step);
-    sqlite3_reset(st);
-  }
-  sq_release(s, c);
-  return rc;
+  return sq_each(s, SQL, NULL, row_signing_key, &l);
 }
 
 /* --------------------------------------------------------------- backend */

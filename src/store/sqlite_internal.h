@@ -51,17 +51,67 @@ int sq_rc(struct sq_conn *c, int rc);
 int sq_begin(struct sq_conn *c);
 int sq_commit(struct sq_conn *c);
 void sq_rollback(struct sq_conn *c);
-/* Binds text, or NULL for an empty string when empty_is_null. */
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v, int empty_is_null);
 /* Copies column i as text into out (cap bytes, "" for NULL). */
 void sq_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
 /* Column i as int64, 0 for NULL. */
 int64_t sq_col_i64(sqlite3_stmt *st, int i);
-/* Runs a statement expected to change rows; returns STORE_OK, with the
- * number of changed rows in *changes when not NULL. */
-int sq_exec_step(struct sq_conn *c, sqlite3_stmt *st, int *changes);
+/* Parameters for one statement: the k-th one added binds ?k (a bare `?`
+ * counts up from 1 the same way). Text is borrowed: it must outlive the
+ * sq_* call that runs the statement. Lives on the caller's stack, so a
+ * query allocates nothing for its parameters (the PostgreSQL backend's
+ * pg_params, for the same reason). */
+#define SQ_PARAMS_MAX 16
+enum sq_type { SQ_NULL, SQ_INT, SQ_TEXT };
+struct sq_params {
+  int n;
+  struct {
+    enum sq_type type;
+    int64_t i;
+    const char *t;
+  } v[SQ_PARAMS_MAX];
+};
+void sq_p_text(struct sq_params *p, const char *v);         /* NULL → SQL NULL */
+void sq_p_text_or_null(struct sq_params *p, const char *v); /* "" → SQL NULL too */
+void sq_p_i64(struct sq_params *p, int64_t v);
+void sq_p_null(struct sq_params *p);
+
+/* Reads the current row of st into arg. Returns STORE_OK to go on to the
+ * next row, SQ_STOP to stop with STORE_OK (enough rows), or another
+ * store_rc to stop with it. */
+typedef int sq_row_fn(sqlite3_stmt *st, void *arg);
+#define SQ_STOP 100
+
+/* On a borrowed connection (inside sq_tx, or between acquire/release);
+ * sql is a string with static storage (the statement cache's key).
+ * sq_exec: runs a statement whose rows are not wanted; *changes (if not
+ * NULL) receives the changed row count.
+ * sq_query: calls row for each row; STORE_OK at the end of the rows.
+ * sq_query_one: calls read for the first row; STORE_NOT_FOUND if none. */
+int sq_exec(struct sq_conn *c, const char *sql, const struct sq_params *p, int *changes);
+int sq_query(struct sq_conn *c, const char *sql, const struct sq_params *p, sq_row_fn *row,
+             void *arg);
+int sq_query_one(struct sq_conn *c, const char *sql, const struct sq_params *p, sq_row_fn *read,
+                 void *arg);
+/* The same, each on a connection borrowed from the pool for the one
+ * statement (no transaction: the statement is atomic on its own). */
+int sq_write(struct store *s, const char *sql, const struct sq_params *p, int *changes);
+/* sq_write of an UPDATE that names one row by a unique key: STORE_OK when
+ * it changed that row, none_rc when it changed nothing (no such row, or
+ * the row's guard said no: STORE_NOT_FOUND, STORE_CONFLICT). */
+int sq_update_row(struct store *s, const char *sql, const struct sq_params *p, int none_rc);
+int sq_each(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *row,
+            void *arg);
+int sq_get(struct store *s, const char *sql, const struct sq_params *p, sq_row_fn *read,
+           void *arg);
+/* Runs body(c, arg) on a pooled connection inside BEGIN IMMEDIATE: COMMIT
+ * when it returns STORE_OK, ROLLBACK otherwise (also when COMMIT fails).
+ * Returns body's rc, or BEGIN's or COMMIT's failure. */
+int sq_tx(struct store *s, int (*body)(struct sq_conn *c, void *arg), void *arg);
+
 /* Fills a call_row from a SELECT of SQ_CALL_COLUMNS starting at column 0. */
 void sq_read_call_row(sqlite3_stmt *st, struct call_row *out);
+/* sq_read_call_row as an sq_row_fn (out: a struct call_row). */
+int sq_row_call(sqlite3_stmt *st, void *out);
 
 #define SQ_CALL_COLUMNS                                                                         \
   "c.id, c.tenant_id, c.public_id, c.session_id, c.source, c.external_user_id, "                \

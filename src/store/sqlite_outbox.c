@@ -15,7 +15,18 @@
 
 /* --------------------------------------------------------------- scoring */
 
-int sqlite_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out)
+struct scoring_claim {
+  int64_t now, lease_until;
+  struct call_row *out;
+};
+
+static int row_id(sqlite3_stmt *st, void *id)
+{
+  *(int64_t *)id = sqlite3_column_int64(st, 0);
+  return STORE_OK;
+}
+
+static int scoring_claim_tx(struct sq_conn *c, void *arg)
 {
   /* Oldest ended call first; a `scoring` call whose lease ran out is a
    * crashed worker's and is taken over. */
@@ -26,62 +37,38 @@ int sqlite_scoring_claim(struct store *s, int64_t now, int64_t lease_until, stru
   static const char LEASE[] = "UPDATE calls SET status = 'scoring', lease_until = ?1,"
                               " updated_at = ?2 WHERE id = ?3";
   static const char READ[] = "SELECT " SQ_CALL_COLUMNS " FROM calls c WHERE c.id = ?";
-  struct sq_conn *c = sq_acquire(s);
-  int rc = sq_begin(c);
+  struct scoring_claim *a = arg;
+  int64_t id = 0;
+  struct sq_params p = {0};
+  sq_p_i64(&p, a->now);
+  int rc = sq_query_one(c, PICK, &p, row_id, &id);
   if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, PICK);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, now);
-  int step = sqlite3_step(st);
-  if (step != SQLITE_ROW) {
-    rc = step == SQLITE_DONE ? STORE_NOT_FOUND : sq_rc(c, step);
-    sqlite3_reset(st);
-    goto fail;
-  }
-  int64_t id = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-
-  st = sq_stmt(c, LEASE);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, lease_until);
-  sqlite3_bind_int64(st, 2, now);
-  sqlite3_bind_int64(st, 3, id);
-  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
-    goto fail;
-
-  st = sq_stmt(c, READ);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, id);
-  step = sqlite3_step(st);
-  if (step == SQLITE_ROW)
-    sq_read_call_row(st, out);
-  rc = step == SQLITE_ROW ? STORE_OK : step == SQLITE_DONE ? STORE_ERROR : sq_rc(c, step);
-  sqlite3_reset(st);
-  if (rc != STORE_OK)
-    goto fail;
-  rc = sq_commit(c);
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
-  return rc;
+    return rc; /* STORE_NOT_FOUND: nothing to score */
+  p = (struct sq_params){0};
+  sq_p_i64(&p, a->lease_until);
+  sq_p_i64(&p, a->now);
+  sq_p_i64(&p, id);
+  if ((rc = sq_exec(c, LEASE, &p, NULL)) != STORE_OK)
+    return rc;
+  p = (struct sq_params){0};
+  sq_p_i64(&p, id);
+  rc = sq_query_one(c, READ, &p, sq_row_call, a->out);
+  return rc == STORE_NOT_FOUND ? STORE_ERROR : rc; /* we just leased it: it is there */
 }
 
-/* lease_until 0: any claim in force; otherwise only the claim that wrote it. */
-int sqlite_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
-                            const char *score_json, int64_t scored_at,
-                            const struct webhook_event_new *ev)
+int sqlite_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out)
+{
+  struct scoring_claim a = {.now = now, .lease_until = lease_until, .out = out};
+  return sq_tx(s, scoring_claim_tx, &a);
+}
+
+struct scoring_complete {
+  int64_t call_id, lease_until, scored_at;
+  const char *score_json;
+  const struct webhook_event_new *ev;
+};
+
+static int scoring_complete_tx(struct sq_conn *c, void *arg)
 {
   static const char SCORE[] =
       "UPDATE calls SET status = 'scored', score_json = ?1, scored_at = ?2, updated_at = ?2,"
@@ -95,56 +82,69 @@ int sqlite_scoring_complete(struct store *s, int64_t call_id, int64_t lease_unti
       " SELECT ?1, t.id, c.id, ?2, 'pending', 0, ?3, ?4 FROM calls c"
       " JOIN tenants t ON t.id = c.tenant_id"
       " WHERE c.id = ?5 AND coalesce(t.webhook_url, '') <> ''";
-  struct sq_conn *c = sq_acquire(s);
+  struct scoring_complete *a = arg;
   int changes = 0;
-  int rc = sq_begin(c);
+  struct sq_params p = {0};
+  sq_p_text(&p, a->score_json);
+  sq_p_i64(&p, a->scored_at);
+  sq_p_i64(&p, a->call_id);
+  sq_p_i64(&p, a->lease_until);
+  int rc = sq_exec(c, SCORE, &p, &changes);
   if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, SCORE);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_text(st, 1, score_json, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, scored_at);
-  sqlite3_bind_int64(st, 3, call_id);
-  sqlite3_bind_int64(st, 4, lease_until);
-  if ((rc = sq_exec_step(c, st, &changes)) != STORE_OK)
-    goto fail;
-  if (changes == 0) {
-    rc = STORE_CONFLICT; /* scored already, or our lease was taken over */
-    goto fail;
-  }
-  if (ev != NULL) {
-    st = sq_stmt(c, EVENT);
-    if (st == NULL) {
-      rc = STORE_ERROR;
-      goto fail;
-    }
-    sqlite3_bind_text(st, 1, ev->msg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->payload, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ev->next_attempt_at);
-    sqlite3_bind_int64(st, 4, scored_at);
-    sqlite3_bind_int64(st, 5, call_id);
-    if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK) {
-      if (rc == STORE_CONFLICT) /* a random msg id collided: ours */
-        rc = STORE_ERROR;
-      goto fail;
-    }
-  }
-  rc = sq_commit(c);
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
-  return rc;
+    return rc;
+  if (changes == 0)
+    return STORE_CONFLICT; /* scored already, or our lease was taken over */
+  if (a->ev == NULL)
+    return STORE_OK;
+  p = (struct sq_params){0};
+  sq_p_text(&p, a->ev->msg_id);
+  sq_p_text(&p, a->ev->payload);
+  sq_p_i64(&p, a->ev->next_attempt_at);
+  sq_p_i64(&p, a->scored_at);
+  sq_p_i64(&p, a->call_id);
+  rc = sq_exec(c, EVENT, &p, NULL);
+  return rc == STORE_CONFLICT ? STORE_ERROR : rc; /* a random msg id collided: ours */
+}
+
+/* lease_until 0: any claim in force; otherwise only the claim that wrote it. */
+int sqlite_scoring_complete(struct store *s, int64_t call_id, int64_t lease_until,
+                            const char *score_json, int64_t scored_at,
+                            const struct webhook_event_new *ev)
+{
+  struct scoring_complete a = {.call_id = call_id,
+                               .lease_until = lease_until,
+                               .scored_at = scored_at,
+                               .score_json = score_json,
+                               .ev = ev};
+  return sq_tx(s, scoring_complete_tx, &a);
 }
 
 /* ---------------------------------------------------------------- outbox */
 
-int sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
-                       struct webhook_event *out, size_t max, size_t *n)
+struct outbox_claim {
+  int64_t now, lease_until;
+  struct webhook_event *out;
+  size_t max, got; /* out[0..got) are filled, and owned by the caller on success */
+};
+
+static int row_event(sqlite3_stmt *st, void *arg)
+{
+  struct outbox_claim *a = arg;
+  if (a->got >= a->max)
+    return SQ_STOP;
+  struct webhook_event *e = &a->out[a->got++];
+  memset(e, 0, sizeof *e);
+  e->id = sqlite3_column_int64(st, 0);
+  e->tenant_id = sqlite3_column_int64(st, 1);
+  sq_col_text(st, 2, e->msg_id, sizeof e->msg_id);
+  const unsigned char *p = sqlite3_column_text(st, 3);
+  e->payload = strdup(p != NULL ? (const char *)p : "");
+  e->attempts = sqlite3_column_int(st, 4);
+  sq_col_text(st, 5, e->url, sizeof e->url);
+  return e->payload != NULL ? STORE_OK : STORE_ERROR;
+}
+
+static int outbox_claim_tx(struct sq_conn *c, void *arg)
 {
   /* The URL is read now, not when the event was made: an endpoint the
    * tenant moved receives its backlog at the new address. */
@@ -156,67 +156,36 @@ int sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
       " AND t.webhook_enabled = 1 AND coalesce(t.webhook_url, '') <> ''"
       " ORDER BY e.next_attempt_at, e.id LIMIT ?2";
   static const char LEASE[] = "UPDATE webhook_events SET lease_until = ?1 WHERE id = ?2";
+  struct outbox_claim *a = arg;
+  struct sq_params p = {0};
+  sq_p_i64(&p, a->now);
+  sq_p_i64(&p, (int64_t)a->max);
+  int rc = sq_query(c, PICK, &p, row_event, a);
+  for (size_t i = 0; rc == STORE_OK && i < a->got; i++) {
+    p = (struct sq_params){0};
+    sq_p_i64(&p, a->lease_until);
+    sq_p_i64(&p, a->out[i].id);
+    rc = sq_exec(c, LEASE, &p, NULL);
+  }
+  return rc;
+}
+
+int sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
+                        struct webhook_event *out, size_t max, size_t *n)
+{
   *n = 0;
   if (max == 0)
     return STORE_OK;
-  struct sq_conn *c = sq_acquire(s);
-  size_t got = 0;
-  int rc = sq_begin(c);
-  if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, PICK);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
+  struct outbox_claim a = {.now = now, .lease_until = lease_until, .out = out, .max = max};
+  int rc = sq_tx(s, outbox_claim_tx, &a);
+  if (rc != STORE_OK) {
+    /* Rolled back: no lease was written, the events stay pending. */
+    for (size_t i = 0; i < a.got; i++)
+      webhook_event_clear(&out[i]);
+    return rc;
   }
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_bind_int64(st, 2, (int64_t)max);
-  int step = SQLITE_DONE;
-  while (got < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-    struct webhook_event *e = &out[got];
-    memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(st, 0);
-    e->tenant_id = sqlite3_column_int64(st, 1);
-    sq_col_text(st, 2, e->msg_id, sizeof e->msg_id);
-    const unsigned char *p = sqlite3_column_text(st, 3);
-    e->payload = strdup(p != NULL ? (const char *)p : "");
-    e->attempts = sqlite3_column_int(st, 4);
-    sq_col_text(st, 5, e->url, sizeof e->url);
-    got++;
-    if (e->payload == NULL) {
-      rc = STORE_ERROR;
-      sqlite3_reset(st);
-      goto fail;
-    }
-  }
-  if (got < max && step != SQLITE_DONE) {
-    rc = sq_rc(c, step);
-    sqlite3_reset(st);
-    goto fail;
-  }
-  sqlite3_reset(st);
-  for (size_t i = 0; i < got; i++) {
-    st = sq_stmt(c, LEASE);
-    if (st == NULL) {
-      rc = STORE_ERROR;
-      goto fail;
-    }
-    sqlite3_bind_int64(st, 1, lease_until);
-    sqlite3_bind_int64(st, 2, out[i].id);
-    if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
-      goto fail;
-  }
-  if ((rc = sq_commit(c)) != STORE_OK)
-    goto fail;
-  *n = got;
-  goto out;
-fail:
-  sq_rollback(c);
-  for (size_t i = 0; i < got; i++)
-    webhook_event_clear(&out[i]);
-out:
-  sq_release(s, c);
-  return rc;
+  *n = a.got;
+  return STORE_OK;
 }
 
 static int record_one(struct sq_conn *c, const struct webhook_attempt *a)
@@ -236,16 +205,16 @@ static int record_one(struct sq_conn *c, const struct webhook_attempt *a)
   static const char GONE[] =
       "UPDATE tenants SET webhook_enabled = 0"
       " WHERE id = (SELECT tenant_id FROM webhook_events WHERE id = ?)";
-  sqlite3_stmt *st = sq_stmt(c, ATTEMPT);
-  if (st == NULL)
-    return STORE_ERROR;
-  sqlite3_bind_int64(st, 1, a->event_id);
-  sqlite3_bind_int64(st, 2, a->attempted_at);
+  struct sq_params p = {0};
+  sq_p_i64(&p, a->event_id);
+  sq_p_i64(&p, a->attempted_at);
   if (a->http_status > 0)
-    sqlite3_bind_int(st, 3, a->http_status);
-  sqlite3_bind_int64(st, 4, a->latency_ms);
-  sq_bind_text(st, 5, a->error, 1);
-  int rc = sq_exec_step(c, st, NULL);
+    sq_p_i64(&p, a->http_status);
+  else
+    sq_p_null(&p);
+  sq_p_i64(&p, a->latency_ms);
+  sq_p_text_or_null(&p, a->error);
+  int rc = sq_exec(c, ATTEMPT, &p, NULL);
   if (rc != STORE_OK)
     return rc;
 
@@ -265,40 +234,49 @@ static int record_one(struct sq_conn *c, const struct webhook_attempt *a)
     sql = FAILED;
     break;
   }
-  if (sql == NULL || (st = sq_stmt(c, sql)) == NULL)
+  if (sql == NULL)
     return STORE_ERROR;
-  sqlite3_bind_int64(st, 1, v);
-  sqlite3_bind_int64(st, 2, a->event_id);
-  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
+  p = (struct sq_params){0};
+  sq_p_i64(&p, v);
+  sq_p_i64(&p, a->event_id);
+  if ((rc = sq_exec(c, sql, &p, NULL)) != STORE_OK)
     return rc;
   if (a->outcome == WEBHOOK_ENDPOINT_GONE) {
-    if ((st = sq_stmt(c, GONE)) == NULL)
-      return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, a->event_id);
-    rc = sq_exec_step(c, st, NULL);
+    p = (struct sq_params){0};
+    sq_p_i64(&p, a->event_id);
+    rc = sq_exec(c, GONE, &p, NULL);
   }
   return rc;
 }
 
-int sqlite_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
+struct attempts {
+  const struct webhook_attempt *a;
+  size_t n;
+};
+
+static int record_many_tx(struct sq_conn *c, void *arg)
 {
-  struct sq_conn *c = sq_acquire(s);
-  int rc = sq_begin(c);
-  if (rc != STORE_OK)
-    goto out;
-  for (size_t i = 0; i < n; i++)
-    if ((rc = record_one(c, &a[i])) != STORE_OK)
-      goto fail;
-  rc = sq_commit(c);
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
-  return rc;
+  const struct attempts *r = arg;
+  for (size_t i = 0; i < r->n; i++) {
+    int rc = record_one(c, &r->a[i]);
+    if (rc != STORE_OK)
+      return rc;
+  }
+  return STORE_OK;
 }
 
-int sqlite_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
+int sqlite_outbox_record_many(struct store *s, const struct webhook_attempt *a, size_t n)
+{
+  struct attempts r = {.a = a, .n = n};
+  return sq_tx(s, record_many_tx, &r);
+}
+
+struct replay {
+  int64_t tenant_id, since, now;
+  int changes;
+};
+
+static int replay_tx(struct sq_conn *c, void *arg)
 {
   /* The same msg id goes out again: to the receiver a replay is a
    * redelivery it can deduplicate. attempts restarts so the event gets a
@@ -307,36 +285,25 @@ int sqlite_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int6
       "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = ?1,"
       " lease_until = NULL, delivered_at = NULL WHERE tenant_id = ?2 AND created_at >= ?3";
   static const char ENABLE[] = "UPDATE tenants SET webhook_enabled = 1 WHERE id = ?";
-  struct sq_conn *c = sq_acquire(s);
-  int changes = 0;
-  *n = 0;
-  int rc = sq_begin(c);
+  struct replay *a = arg;
+  struct sq_params p = {0};
+  sq_p_i64(&p, a->now);
+  sq_p_i64(&p, a->tenant_id);
+  sq_p_i64(&p, a->since);
+  int rc = sq_exec(c, REQUEUE, &p, &a->changes);
   if (rc != STORE_OK)
-    goto out;
-  sqlite3_stmt *st = sq_stmt(c, REQUEUE);
-  if (st == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_bind_int64(st, 2, tenant_id);
-  sqlite3_bind_int64(st, 3, since);
-  if ((rc = sq_exec_step(c, st, &changes)) != STORE_OK)
-    goto fail;
-  if ((st = sq_stmt(c, ENABLE)) == NULL) {
-    rc = STORE_ERROR;
-    goto fail;
-  }
-  sqlite3_bind_int64(st, 1, tenant_id);
-  if ((rc = sq_exec_step(c, st, NULL)) != STORE_OK)
-    goto fail;
-  if ((rc = sq_commit(c)) != STORE_OK)
-    goto fail;
-  *n = changes;
-  goto out;
-fail:
-  sq_rollback(c);
-out:
-  sq_release(s, c);
+    return rc;
+  p = (struct sq_params){0};
+  sq_p_i64(&p, a->tenant_id);
+  return sq_exec(c, ENABLE, &p, NULL);
+}
+
+int sqlite_outbox_replay(struct store *s, int64_t tenant_id, int64_t since, int64_t now, int64_t *n)
+{
+  struct replay a = {.tenant_id = tenant_id, .since = since, .now = now};
+  *n = 0;
+  int rc = sq_tx(s, replay_tx, &a);
+  if (rc == STORE_OK)
+    *n = a.changes;
   return rc;
 }
