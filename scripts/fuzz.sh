@@ -50,7 +50,7 @@ DRV_CFLAGS="$BASE $SAN -fsanitize=fuzzer -Wall -Wextra -Werror -Wshadow -Wstrict
 LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
-PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c"
+PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c util/fileio.c"
 SCORING_SRC="scoring/analyse.c scoring/rubric.c scoring/score.c scoring/summary.c scoring/text.c"
 TARGETS=(
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
@@ -61,7 +61,7 @@ TARGETS=(
   "base64|util/crypto.c||-max_len=2048"
   "persona|$PERSONA_SRC||-max_len=16384"
   "drill|$PERSONA_SRC||-max_len=65536"
-  "scorer|$SCORING_SRC||-max_len=16384"
+  "scorer|$SCORING_SRC util/fileio.c||-max_len=16384"
   "rubric|$SCORING_SRC||-max_len=65536"
   "live_message|live/message.c live/ws_util.c util/crypto.c||-max_len=16386"
   "ws_frames|live/message.c live/ws_util.c util/crypto.c|-lwslay|-max_len=40000"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "scoring/scorer.h"
+#include "util/fileio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -34,21 +35,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct rubric *g_rubric;
 
+/* The whole file (at most 8 MiB), or NULL: util/fileio's bounded read. */
 static char *slurp(const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
   char *buf = NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n > 0 && n < (8 << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-      *len = fread(buf, 1, (size_t)n, f);
-      buf[*len] = '\0';
-    }
-  }
-  fclose(f);
-  return buf;
+  return file_read_all(path, 8u << 20, &buf, len) == 0 ? buf : NULL;
 }
 
 static char *load_rubric_file(const char *argv0, size_t *len)
