@@ -21,7 +21,23 @@ static void add_common_headers(struct api_request *r, struct MHD_Response *resp)
   }
 }
 
-/* Queues body (malloc'd, taken) with status. */
+/* Queues resp (destroyed here) with status and its Content-Type. */
+static enum api_result queue_response(struct api_request *r, unsigned status,
+                                      struct MHD_Response *resp, const char *content_type,
+                                      const char *allow)
+{
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  if (allow != NULL)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  add_common_headers(r, resp);
+  enum MHD_Result ok = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  r->replied = true;
+  r->status = status;
+  return ok == MHD_YES ? API_OK : API_FAIL;
+}
+
+/* Queues body (malloc'd, taken) with status, as JSON. */
 static enum api_result queue_body(struct api_request *r, unsigned status, char *body, size_t len,
                                   const char *allow)
 {
@@ -31,15 +47,17 @@ static enum api_result queue_body(struct api_request *r, unsigned status, char *
     free(body);
     return API_FAIL;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  if (allow != NULL)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-  add_common_headers(r, resp);
-  enum MHD_Result ok = MHD_queue_response(r->conn, status, resp);
-  MHD_destroy_response(resp);
-  r->replied = true;
-  r->status = status;
-  return ok == MHD_YES ? API_OK : API_FAIL;
+  return queue_response(r, status, resp, "application/json", allow);
+}
+
+enum api_result http_reply_static(struct api_request *r, unsigned status,
+                                  const char *content_type, const void *body, size_t len)
+{
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL)
+    return API_FAIL;
+  return queue_response(r, status, resp, content_type, NULL);
 }
 
 enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, char *body,
