@@ -15,6 +15,7 @@
 static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *user)
 {
+  (void)flags;
   struct ws *w = user;
   if (w->prefix != NULL) {
     size_t n = w->prefix_len - w->prefix_off;
@@ -49,6 +50,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user)
 {
+  (void)flags; /* WSLAY_MSG_MORE: see above */
   struct ws *w = user;
   for (;;) {
     ssize_t r = send(w->fd, data, len, MSG_NOSIGNAL);
@@ -67,6 +69,7 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 /* Client frames are masked with a fresh random key each (RFC 6455 §5.3). */
 static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
 {
+  (void)user;
   if (crypto_random(buf, len) != 0) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
