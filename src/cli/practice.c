@@ -101,18 +101,25 @@ static int64_t mono_ms(void)
 /* ------------------------------------------------------------ the call */
 
 /* What an end reason means, for the rep; "" for one this version does
- * not know. */
-static const char *reason_text(const char *reason)
+ * not know. A switch, so a reason added to protocol.h warns here. */
+static const char *reason_text(const char *name)
 {
-  static const char *const TEXT[LIVE_END_REASON_COUNT] = {
-      [LIVE_END_REP_HANGUP] = "you hung up",
-      [LIVE_END_PERSONA_HANGUP] = "the prospect hung up",
-      [LIVE_END_MAX_DURATION] = "the call reached its maximum duration",
-      [LIVE_END_IDLE] = "nothing was said for too long",
-      [LIVE_END_DISCONNECT] = "the connection dropped",
-  };
   enum live_end_reason r;
-  return live_end_reason_parse(reason, &r) ? TEXT[r] : "";
+  if (!live_end_reason_parse(name, &r))
+    return "";
+  switch (r) {
+  case LIVE_END_REP_HANGUP:
+    return "you hung up";
+  case LIVE_END_PERSONA_HANGUP:
+    return "the prospect hung up";
+  case LIVE_END_MAX_DURATION:
+    return "the call reached its maximum duration";
+  case LIVE_END_IDLE:
+    return "nothing was said for too long";
+  case LIVE_END_DISCONNECT:
+    return "the connection dropped";
+  }
+  return "";
 }
 
 /* Queues one JSON message (stolen). Returns 0 or -1. */

@@ -1,28 +1,31 @@
-/* protocol.c — the end reasons' wire names, the one table both the
- * server and the CLI read (see protocol.h). */
+/* protocol.c — the end reasons' wire names, the one mapping both the
+ * server and the CLI read (see protocol.h). A switch, so a reason added
+ * to the enum without a name is a compiler warning. */
 #include "live/protocol.h"
 
 #include <string.h>
 
-static const char *const END_REASONS[LIVE_END_REASON_COUNT] = {
-    [LIVE_END_REP_HANGUP] = "rep_hangup",
-    [LIVE_END_PERSONA_HANGUP] = "persona_hangup",
-    [LIVE_END_MAX_DURATION] = "max_duration",
-    [LIVE_END_IDLE] = "idle",
-    [LIVE_END_DISCONNECT] = "disconnect",
-};
-
 const char *live_end_reason_name(enum live_end_reason r)
 {
-  if ((unsigned)r >= LIVE_END_REASON_COUNT)
-    return "";
-  return END_REASONS[r];
+  switch (r) {
+  case LIVE_END_REP_HANGUP:
+    return "rep_hangup";
+  case LIVE_END_PERSONA_HANGUP:
+    return "persona_hangup";
+  case LIVE_END_MAX_DURATION:
+    return "max_duration";
+  case LIVE_END_IDLE:
+    return "idle";
+  case LIVE_END_DISCONNECT:
+    return "disconnect";
+  }
+  return "";
 }
 
 bool live_end_reason_parse(const char *name, enum live_end_reason *out)
 {
-  for (unsigned i = 0; name != NULL && i < LIVE_END_REASON_COUNT; i++) {
-    if (strcmp(name, END_REASONS[i]) == 0) {
+  for (int i = 0; name != NULL && i < LIVE_END_REASON_COUNT; i++) {
+    if (strcmp(name, live_end_reason_name((enum live_end_reason)i)) == 0) {
       *out = (enum live_end_reason)i;
       return true;
     }
