@@ -19,11 +19,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
 
 #include "util/crypto.h"
+#include "util/timefmt.h"
 #include "ws/ws.h"
 #include "ws/ws_util.h"
 
@@ -47,9 +47,7 @@ struct ws_client {
 
 static int64_t mono_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)(time_mono_us() / 1000);
 }
 
 /* Waits until fd has events or the deadline passes. Returns 1 ready,
