@@ -40,7 +40,7 @@
 
 /* A stdin line, in bytes: 2,000 characters of UTF-8 fit with room to
  * spare; a longer line is discarded up to its newline. */
-#define LINE_MAX_BYTES 16383
+#define LINE_MAX_BYTES 16382
 #define CONNECT_TIMEOUT_MS 10000
 /* How long to wait for ready, for the persona's answer to a line, and
  * for `ended` after our `end`. */

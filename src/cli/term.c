@@ -1,6 +1,7 @@
 /* term.c — stdin lines and clean terminal output for `athos practice`
- * (see term.h). The buffer is a dynbuf: its ceiling is the longest line,
- * so an endless line costs max_line bytes and no more. */
+ * (see term.h). The buffer is a dynbuf whose ceiling is the longest line
+ * and its newline, so an endless line costs max_line + 1 bytes and no
+ * more: once the buffer is full without a newline, the line is dropped. */
 #include "cli/term.h"
 
 #include <errno.h>
@@ -9,7 +10,7 @@
 
 void term_input_init(struct term_input *t, size_t max_line)
 {
-  dynbuf_init(&t->buf, max_line);
+  dynbuf_init(&t->buf, max_line + 1); /* the line and its newline */
   t->eof = false;
   t->discarding = false;
 }
@@ -24,6 +25,8 @@ int term_input_read(struct term_input *t, int fd)
   char chunk[4096];
   int rc = 0;
   size_t room = dynbuf_room(&t->buf);
+  if (room == 0 && memchr(dynbuf_ptr(&t->buf), '\n', dynbuf_len(&t->buf)) != NULL)
+    return 0; /* full of whole lines: take them first */
   if (room == 0) {
     /* A line longer than the buffer: drop it up to its newline. */
     rc = t->discarding ? 0 : 1;

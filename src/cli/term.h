@@ -17,7 +17,7 @@
 /* Lines typed but not yet taken; owned by the caller, on its stack or
  * inside its state. */
 struct term_input {
-  struct dynbuf buf; /* bytes read, not yet taken; ceiling: max_line */
+  struct dynbuf buf; /* bytes read, not yet taken; ceiling: max_line + 1 */
   bool eof;          /* the input ended (or failed): nothing more will come */
   bool discarding;   /* dropping an over-long line up to its newline */
 };
@@ -28,7 +28,8 @@ void term_input_init(struct term_input *t, size_t max_line);
 /* Frees t's buffer. Accepts a freed t. */
 void term_input_free(struct term_input *t);
 
-/* Reads what fd has, once (call when poll() says it is readable).
+/* Reads what fd has, once (call when poll() says it is readable); reads
+ * nothing while the buffer is full of complete lines not yet taken.
  * Returns 0; 1 when a line over max_line has just begun to be dropped
  * (the caller says so to the user, once per line); -1 on a read error,
  * after which t->eof is set. EOF sets t->eof. */
