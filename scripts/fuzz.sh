@@ -63,8 +63,8 @@ TARGETS=(
   "drill|$PERSONA_SRC||-max_len=65536"
   "scorer|$SCORING_SRC util/fileio.c||-max_len=16384"
   "rubric|$SCORING_SRC||-max_len=65536"
-  "live_message|live/message.c live/ws_util.c util/crypto.c||-max_len=16386"
-  "ws_frames|live/message.c live/ws_util.c util/crypto.c|-lwslay|-max_len=40000"
+  "live_message|live/message.c ws/ws_util.c util/crypto.c||-max_len=16386"
+  "ws_frames|live/message.c ws/ws.c ws/ws_util.c util/crypto.c|-lwslay|-max_len=40000"
 )
 
 field() { local IFS='|'; read -r -a f <<<"$1"; echo "${f[$2]:-}"; }

@@ -14,6 +14,7 @@
 #include "api/validate.h"
 #include "auth/session_token.h"
 #include "http/server.h"
+#include "live/protocol.h"
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/ids.h"
@@ -81,7 +82,7 @@ static void connection_url(const char *public_url, char *out, size_t cap)
   } else if (strncmp(public_url, "http://", 7) == 0) {
     rest = public_url + 7;
   }
-  snprintf(out, cap, "%s://%s" "/api/external/v1/roleplay/live", scheme, rest);
+  snprintf(out, cap, "%s://%s" LIVE_PATH, scheme, rest);
 }
 
 enum api_result api_roleplay_redeem(struct api_request *r)
@@ -132,7 +133,7 @@ enum api_result api_roleplay_redeem(struct api_request *r)
 
   int64_t now = time_now_ms();
   char ticket[64];
-  id_new("tkt_", TICKET_RANDOM_CHARS, ticket, sizeof ticket);
+  id_new(LIVE_TICKET_PREFIX, TICKET_RANDOM_CHARS, ticket, sizeof ticket);
   sha256_hex(ticket, n.ticket_hash_hex);
   n.tenant_id = t.id;
   snprintf(n.jti, sizeof n.jti, "%s", claims.jti);

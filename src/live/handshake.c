@@ -10,7 +10,7 @@
 #include "http/server.h"
 #include "live/live.h"
 #include "live/live_internal.h"
-#include "live/ws_util.h"
+#include "ws/ws_util.h"
 
 /* Runs on MHD's thread once the 101 is out; must not block. cls is the
  * loop, which may already be stopping: live_loop_adopt() checks. */

@@ -18,17 +18,17 @@
 #include <wslay/wslay.h>
 
 #include "http/errors.h"
+#include "live/protocol.h"
 #include "util/ids.h"
+#include "ws/ws.h"
 
 struct server;
 struct live_loop;
 struct persona_call;
 
-/* Limits, each named once (STYLE habit 3). */
-#define LIVE_FRAME_MAX (16 * 1024)      /* a received message; over → close 1009 */
-#define LIVE_UTTERANCE_MAX_CHARS 2000   /* a rep's say; over → error, call goes on */
+/* The server's own limits, each named once (STYLE habit 3); the ones the
+ * client must know too (frame, utterance, ticket) are in protocol.h. */
 #define LIVE_OUTBOUND_MAX (64 * 1024)   /* bytes queued for a client that does not read */
-#define LIVE_TICKET_MAX 256             /* longer is not one of ours */
 #define LIVE_START_TIMEOUT_MS 10000     /* connect → start */
 #define LIVE_CLOSE_TIMEOUT_MS 3000      /* close frame sent → the peer's close / EOF */
 #define LIVE_TICK_MS 250                /* timer resolution for timeouts and pings */
@@ -40,14 +40,6 @@ enum live_state {
   LIVE_DRAINING,    /* wslay done; FIN sent, reading to EOF before closing */
 };
 
-enum live_end_reason {
-  LIVE_END_REP_HANGUP,
-  LIVE_END_PERSONA_HANGUP,
-  LIVE_END_MAX_DURATION,
-  LIVE_END_IDLE,
-  LIVE_END_DISCONNECT,
-};
-
 /* One upgraded connection and, once started, its call. Owned by the loop
  * (its list of open connections); freed only by the loop thread. Kept
  * small: a server holds ten thousand. */
@@ -55,17 +47,15 @@ struct live_conn {
   struct live_conn *prev, *next; /* the loop's open list, or its graveyard */
   struct live_loop *loop;
   struct MHD_UpgradeResponseHandle *urh;
-  int fd;                   /* borrowed from MHD: never close()d here */
+  /* the framing; ws.fd is borrowed from MHD (never close()d here), and
+   * ws.prefix holds the bytes that arrived with the handshake (extra_in) */
+  struct ws ws;
   uint32_t events;          /* registered with epoll; 0 = not yet */
-  wslay_event_context_ptr ws;
   enum live_state state;
   bool dead;                /* unlinked; freed at the end of the epoll batch */
   bool failed;              /* a hard error: tear down without a close handshake */
   bool close_pending;       /* close once the frames queued before it are out */
   uint16_t close_code;
-  /* bytes that arrived with the handshake (extra_in), fed to wslay first */
-  uint8_t *extra;
-  uint32_t extra_len, extra_off;
   /* timers, monotonic ms */
   int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
   int64_t due_mono; /* no timer can fire before this; 0 = check at the next tick */

@@ -1,10 +1,12 @@
 /*
- * ws_util.h — small pure helpers of the live transport (the WebSocket
- * handshake key, header tokens, UTF-8 character counts), kept apart from
- * the loop so unit tests can reach them without a socket.
+ * ws_util.h — small pure helpers of the WebSocket transport (the opening
+ * handshake's key and accept value, header tokens, UTF-8 character
+ * counts), used by the server's handshake (live/handshake.c), the CLI's
+ * client (cli/ws_client.c) and the live protocol's checks; kept apart
+ * from ws.c so unit tests and fuzzers reach them without a socket.
  */
-#ifndef ATHOS_LIVE_WS_UTIL_H
-#define ATHOS_LIVE_WS_UTIL_H
+#ifndef ATHOS_WS_UTIL_H
+#define ATHOS_WS_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_live_ws_util.c — the live transport's pure helpers: the RFC 6455
+/* test_ws_util.c — the WebSocket transport's pure helpers: the RFC 6455
  * accept key, handshake header tokens and UTF-8 character counting. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "live/ws_util.h"
+#include "ws/ws_util.h"
 
 static void test_accept_key_rfc_example(void **state)
 {

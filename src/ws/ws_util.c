@@ -1,6 +1,6 @@
-/* ws_util.c — the live transport's pure helpers: handshake key, header
+/* ws_util.c — the WebSocket transport's pure helpers: handshake key, header
  * tokens and UTF-8 character counting. */
-#include "live/ws_util.h"
+#include "ws/ws_util.h"
 
 #include <openssl/sha.h>
 #include <string.h>
