@@ -96,18 +96,18 @@ static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int r
   return 0;
 }
 
-enum token_verdict session_token_verify(const struct token_keys *keys, const char *token,
-                                        int64_t now, struct session_claims *c)
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
+                                      int64_t now, struct session_claims *c)
 {
-  enum token_verdict v = TOKEN_INVALID;
+  enum athos_error v = ERR_INVALID_TOKEN;
   json_t *hdr = NULL, *pl = NULL;
   size_t len = strnlen(token, TOKEN_MAX + 1);
   if (len > TOKEN_MAX)
-    return TOKEN_INVALID;
+    return ERR_INVALID_TOKEN;
   const char *dot1 = memchr(token, '.', len);
   const char *dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
   if (dot1 == NULL || dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
-    return TOKEN_INVALID;
+    return ERR_INVALID_TOKEN;
 
   /* 1. The header: alg pinned to HS256, kid must be one of ours. */
   hdr = segment_json(token, (size_t)(dot1 - token));
@@ -147,7 +147,7 @@ enum token_verdict session_token_verify(const struct token_keys *keys, const cha
     goto out;
   c->iat = json_integer_value(iat);
   c->exp = json_integer_value(exp);
-  v = now >= c->exp ? TOKEN_EXPIRED_ : TOKEN_OK;
+  v = now >= c->exp ? ERR_TOKEN_EXPIRED : ERR_NONE;
 out:
   json_decref(hdr);
   json_decref(pl);
