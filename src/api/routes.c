@@ -25,6 +25,8 @@ static const struct route ROUTES[] = {
     {"GET", API_PREFIX "/roleplay/live", api_roleplay_live, AUTH_NONE, 0, false, "roleplay.live"},
     {"GET", API_PREFIX "/calls", api_calls_list, AUTH_API_KEY, 0, false, "calls.list"},
     {"GET", API_PREFIX "/calls/{callId}", api_calls_get, AUTH_API_KEY, 0, false, "calls.get"},
+    {"GET", API_PREFIX "/openapi.json", api_openapi_json, AUTH_NONE, 0, false, "openapi.json"},
+    {"GET", API_PREFIX "/openapi.yaml", api_openapi_yaml, AUTH_NONE, 0, false, "openapi.yaml"},
 };
 
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])

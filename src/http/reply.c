@@ -34,7 +34,20 @@ static enum api_result queue(struct api_request *r, unsigned status, struct MHD_
   return ok == MHD_YES ? API_OK : API_FAIL;
 }
 
-/* Queues body (malloc'd, taken) with status. */
+/* Queues resp (destroyed here) with status, its Content-Type and the
+ * common headers. */
+static enum api_result queue_typed(struct api_request *r, unsigned status,
+                                   struct MHD_Response *resp, const char *content_type,
+                                   const char *allow)
+{
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  if (allow != NULL)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  add_common_headers(r, resp);
+  return queue(r, status, resp);
+}
+
+/* Queues body (malloc'd, taken) with status, as JSON. */
 static enum api_result queue_body(struct api_request *r, unsigned status, char *body, size_t len,
                                   const char *allow)
 {
@@ -44,11 +57,17 @@ static enum api_result queue_body(struct api_request *r, unsigned status, char *
     free(body);
     return API_FAIL;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  if (allow != NULL)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-  add_common_headers(r, resp);
-  return queue(r, status, resp);
+  return queue_typed(r, status, resp, "application/json", allow);
+}
+
+enum api_result http_reply_static(struct api_request *r, unsigned status,
+                                  const char *content_type, const void *body, size_t len)
+{
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL)
+    return API_FAIL;
+  return queue_typed(r, status, resp, content_type, NULL);
 }
 
 enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, char *body,

@@ -69,6 +69,10 @@ enum api_result http_reply_json(struct api_request *r, unsigned status, json_t *
 /* Queues an already-rendered JSON body (body is malloc'd and taken). */
 enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, char *body,
                                       size_t len);
+/* Queues a body that outlives the response (static data, borrowed) with
+ * its Content-Type, e.g. a document embedded in the binary. */
+enum api_result http_reply_static(struct api_request *r, unsigned status,
+                                  const char *content_type, const void *body, size_t len);
 /* Queues the error envelope; msg is a human-readable sentence. Returns
  * API_REPLIED for 4xx, API_FAIL for 5xx (already answered either way). */
 enum api_result http_reply_error(struct api_request *r, enum athos_error e, const char *msg);

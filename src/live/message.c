@@ -1,8 +1,7 @@
 /*
  * message.c — classifying one client message of the live protocol without
- * touching the connection (see message.h). Messages and error codes are
- * the ones call.c sends, so wiring this in changes nothing on the wire,
- * with one deliberate exception noted at the "say" text check.
+ * touching the connection (see message.h). The refusal sentences and
+ * error codes made here are the ones call.c sends on the wire.
  */
 #include "live/message.h"
 
@@ -43,8 +42,7 @@ static enum live_msg_type parse_say(struct live_message *m)
   size_t len = json_string_length(jtext);
   /* JSON allows "\u0000"; the rest of the call (transcript, persona) reads
    * the text as a C string, so "\u0000hello" would commit an empty turn
-   * past the non-empty check below. Refused here — the one check call.c
-   * does not make today. */
+   * past the non-empty check below. */
   if (memchr(text, '\0', len) != NULL)
     return refuse(m, ERR_INVALID_REQUEST, "say \"text\" must not contain NUL characters.");
   if (strspn(text, " \t\r\n") == len)

@@ -3,12 +3,10 @@
  * handling: one WebSocket message's bytes in, a classified message (or the
  * client-facing reason it is refused) out. No socket, no database, no
  * call state, so the fuzzer (tests/fuzz/fuzz_live_message.c) and the unit
- * tests can reach it; call.c keeps the stateful part (before/after start,
- * spending the ticket, driving the persona).
- *
- * The checks mirror live_call_on_message()/on_start()/on_say() in call.c
- * exactly, message for message, so call.c can switch to this function
- * without a visible change on the wire.
+ * tests can reach it. live_call_on_message() in call.c parses every client
+ * message with live_message_parse() and keeps only the stateful part: what
+ * a refusal costs before and after start, spending the ticket, driving the
+ * persona. The client-facing sentences and error codes are made here.
  */
 #ifndef ATHOS_LIVE_MESSAGE_H
 #define ATHOS_LIVE_MESSAGE_H
@@ -30,8 +28,8 @@ enum live_msg_type {
 /* A parsed client message. `type` is what the message says it is; `ok`
  * says whether its content passed. The caller decides by its state what a
  * refusal costs (before start: close 1008; in a call: an error frame) —
- * e.g. a bad "say" before start is answered "the first message must be
- * start", exactly as call.c does today. String pointers borrow from root
+ * e.g. call.c answers a "say" before start with "the first message must
+ * be start", whatever its content. String pointers borrow from root
  * and stay valid until live_message_clear(). */
 struct live_message {
   enum live_msg_type type;

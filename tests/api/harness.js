@@ -68,7 +68,7 @@ const assert = require('node:assert/strict');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const ATHOS_BIN = process.env.ATHOS_BIN || path.join(REPO, 'build', 'athos');
-const CONTRACT = path.resolve(REPO, '..', 'shared', 'contract', 'openapi.yaml');
+const CONTRACT = path.join(REPO, 'docs', 'contract', 'openapi.yaml');
 const API_PREFIX = '/api/external/v1';
 const REQUEST_ID_RE = /^req_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CALL_ID_RE = /^athos_call_[A-Za-z0-9_-]{21}$/;
