@@ -129,6 +129,7 @@ static int parse_int(const char *name, const char *v, int64_t min, int64_t max, 
 static int apply(struct athos_config *c, const struct setting *s, const char *name, const char *v,
                  char *err, size_t errlen)
 {
+  assert(s->kind != K_STRING || s->size > 0);
   char *field = (char *)c + s->offset;
   int64_t n = 0;
   switch (s->kind) {
@@ -214,6 +215,7 @@ int config_from_env(struct athos_config *c, char *err, size_t errlen)
 int config_set_flag(struct athos_config *c, const char *flag, const char *value, char *err,
                     size_t errlen)
 {
+  assert(flag != NULL && value != NULL);
   for (size_t i = 0; i < NSETTINGS; i++)
     if (SETTINGS[i].flag != NULL && strcmp(SETTINGS[i].flag, flag) == 0)
       return apply(c, &SETTINGS[i], flag, value, err, errlen);

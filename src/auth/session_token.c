@@ -5,6 +5,7 @@
  */
 #include "auth/session_token.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ static int b64url_json(json_t *j, char *out, size_t cap)
 int session_token_mint(const struct token_keys *keys, const struct session_claims *c, char *out,
                        size_t cap)
 {
+  assert(keys != NULL && c != NULL && out != NULL && cap > 0);
   if (keys->n == 0)
     return -1;
   const struct signing_key *k = &keys->keys[0];
@@ -99,6 +101,7 @@ static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int r
 enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
                                       int64_t now, struct session_claims *c)
 {
+  assert(keys != NULL && token != NULL && c != NULL);
   enum athos_error v = ERR_INVALID_TOKEN;
   json_t *hdr = NULL, *pl = NULL;
   size_t len = strnlen(token, TOKEN_MAX + 1);
