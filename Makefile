@@ -8,7 +8,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test unit-test api-test pg-test fuzz bench clean
+.PHONY: all deps build build-asan run test lint unit-test api-test pg-test fuzz bench clean
 
 all: build
 
@@ -27,6 +27,11 @@ build-asan: deps
 run: build
 	@scripts/run-demo.sh $(BUILD)/athos
 
+# The house rules a compiler does not check (banned calls, include
+# directions, SQL only in store/); see the top of scripts/lint.sh.
+lint:
+	@scripts/lint.sh
+
 unit-test: build-asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure
 
@@ -42,7 +47,7 @@ pg-test: build
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} scripts/fuzz.sh
 
-test: unit-test fuzz pg-test api-test
+test: lint unit-test fuzz pg-test api-test
 
 bench: build
 	@bench/run-all.sh

@@ -1,6 +1,7 @@
 /*
  * config.h — the server's settings: environment variables (DESIGN.md's
- * table) overridden by `athos serve` flags. Durations are configurable so
+ * table) overridden by `athos serve` flags, both checked by one parser per
+ * setting (config.c). Durations are configurable so
  * tests can shorten them.
  */
 #ifndef ATHOS_CONFIG_H
@@ -35,10 +36,11 @@ struct athos_config {
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */
 int config_from_env(struct athos_config *c, char *err, size_t errlen);
-/* Parses "host:port" into c. */
-int config_set_listen(struct athos_config *c, const char *listen, char *err, size_t errlen);
-/* Parses "0,5,300,…". */
-int config_set_retry_schedule(struct athos_config *c, const char *list, char *err, size_t errlen);
+/* Applies one `serve` flag ("--threads", "8") with the parser of its
+ * environment variable. Returns 0, or -1 with err set (an unknown flag,
+ * or a value its variable would refuse). */
+int config_set_flag(struct athos_config *c, const char *flag, const char *value, char *err,
+                    size_t errlen);
 /* Derives public_url from listen when ATHOS_PUBLIC_URL is unset. */
 void config_finish(struct athos_config *c);
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errors.h"
 #include "store/store.h"
 
 #define TOKEN_AUDIENCE "athos:roleplay"
@@ -31,14 +32,13 @@ struct session_claims {
   int64_t iat, exp; /* unix seconds */
 };
 
-enum token_verdict { TOKEN_OK, TOKEN_INVALID, TOKEN_EXPIRED_ };
-
 /* Signs claims with keys->keys[0] into out. Returns 0 or -1. */
 int session_token_mint(const struct token_keys *keys, const struct session_claims *c, char *out,
                        size_t cap);
 /* Verifies alg, kid, signature, aud, iss and exp (against now, unix
- * seconds) and fills claims. */
-enum token_verdict session_token_verify(const struct token_keys *keys, const char *token,
-                                        int64_t now, struct session_claims *c);
+ * seconds) and fills claims. The decision: ERR_NONE, ERR_INVALID_TOKEN, or
+ * ERR_TOKEN_EXPIRED (a genuine token past exp: claims are filled). */
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
+                                      int64_t now, struct session_claims *c);
 
 #endif

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "drills/catalog.h"
-#include "http/errors.h"
-#include "http/server.h"
+#include "app.h"
+#include "errors.h"
 #include "live/live_internal.h"
 #include "live/message.h"
 #include "live/protocol.h"
@@ -25,7 +25,7 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
-static struct server *conn_server(const struct live_conn *c) { return live_loop_server(c->loop); }
+static struct app *conn_app(const struct live_conn *c) { return live_loop_app(c->loop); }
 
 void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message)
 {
@@ -43,9 +43,9 @@ static void fail_conn(struct live_conn *c, enum athos_error e, const char *messa
 
 static void kick_scoring(struct live_conn *c)
 {
-  struct server *srv = conn_server(c);
-  if (srv->scoring != NULL)
-    scoring_worker_kick(srv->scoring);
+  struct app *app = conn_app(c);
+  if (app->scoring != NULL)
+    scoring_worker_kick(app->scoring);
 }
 
 void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_ended)
@@ -53,11 +53,11 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
   if (!c->call_open)
     return;
   c->call_open = false;
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t ended = time_now_ms();
   int64_t duration_sec = ended > c->started_wall ? (ended - c->started_wall) / 1000 : 0;
   const char *why = live_end_reason_name(reason);
-  int rc = store_call_end(srv->store, c->call_id, ended, duration_sec, why);
+  int rc = store_call_end(app->store, c->call_id, ended, duration_sec, why);
   if (rc != STORE_OK)
     log_error("live: call %s: cannot record its end (%s): store rc %d; the start-up sweep "
               "will end it",
@@ -98,10 +98,10 @@ static void fail_store(struct live_conn *c, int rc, const char *what)
  * connection is then closing). */
 static int commit_turn(struct live_conn *c, const char *role, const char *text)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t at_ms = time_now_ms() - c->started_wall;
   int idx = c->next_turn;
-  int rc = store_call_append_turn(srv->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
+  int rc = store_call_append_turn(app->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
   if (rc != STORE_OK) {
     fail_store(c, rc, "appending a turn");
     return -1;
@@ -124,10 +124,10 @@ static int persona_says(struct live_conn *c, const char *text)
  * the database failed): end it so it is not left `created` forever. */
 static void abandon_call(struct live_conn *c, const struct call_row *row)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t now = time_now_ms();
   const char *why = live_end_reason_name(LIVE_END_DISCONNECT);
-  if (store_call_end(srv->store, row->id, now, 0, why) == STORE_OK)
+  if (store_call_end(app->store, row->id, now, 0, why) == STORE_OK)
     kick_scoring(c);
 }
 
@@ -135,13 +135,13 @@ static void abandon_call(struct live_conn *c, const struct call_row *row)
  * open the call. */
 static void on_start(struct live_conn *c, const char *ticket)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   struct call_row row;
   char hex[65];
   enum persona_difficulty diff;
   sha256_hex(ticket, hex);
   memset(&row, 0, sizeof row);
-  int rc = store_ticket_consume(srv->store, hex, time_now_ms(), &row);
+  int rc = store_ticket_consume(app->store, hex, time_now_ms(), &row);
   switch (rc) {
   case STORE_OK:
     break;
@@ -162,7 +162,7 @@ static void on_start(struct live_conn *c, const char *ticket)
     return;
   }
 
-  const struct drill_entry *entry = drill_catalog_find(srv->drills, row.drill_key);
+  const struct drill_entry *entry = drill_catalog_find(app->drills, row.drill_key);
   if (entry == NULL || persona_difficulty_parse(row.difficulty, &diff) != 0 ||
       row.persona_index < 0 || (size_t)row.persona_index >= drill_persona_count(entry->drill)) {
     log_error("live: call %s: drill %s / difficulty %s / persona %d is not playable",
@@ -180,7 +180,7 @@ static void on_start(struct live_conn *c, const char *ticket)
     return;
   }
   c->started_wall = time_now_ms();
-  rc = store_call_mark_live(srv->store, row.id, c->started_wall);
+  rc = store_call_mark_live(app->store, row.id, c->started_wall);
   if (rc != STORE_OK) {
     log_error("live: call %s: cannot mark it live: store rc %d", row.public_id, rc);
     abandon_call(c, &row);
@@ -272,7 +272,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
 
 void live_call_tick(struct live_conn *c, int64_t now_mono)
 {
-  const struct athos_config *cfg = conn_server(c)->cfg;
+  const struct athos_config *cfg = conn_app(c)->cfg;
   if (c->state == LIVE_AWAIT_START) {
     if (now_mono - c->opened_mono >= LIVE_START_TIMEOUT_MS)
       fail_conn(c, ERR_INVALID_REQUEST, "No start message arrived in time.",

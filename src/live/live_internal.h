@@ -17,12 +17,12 @@
 #include <stdint.h>
 #include <wslay/wslay.h>
 
-#include "http/errors.h"
+#include "errors.h"
 #include "live/protocol.h"
 #include "util/ids.h"
 #include "ws/ws.h"
 
-struct server;
+struct app;
 struct live_loop;
 struct persona_call;
 
@@ -77,8 +77,15 @@ struct live_conn {
 void live_loop_adopt(struct live_loop *l, MHD_socket sock,
                      struct MHD_UpgradeResponseHandle *urh, const char *extra_in,
                      size_t extra_in_size);
-/* The server the loop serves (borrowed). */
-struct server *live_loop_server(const struct live_loop *l);
+/* The upgrade callback handshake.c gives http_reply_upgrade(): cls is the
+ * loop. */
+static inline void live_loop_upgraded(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,
+                                      const char *extra, size_t extra_len)
+{
+  live_loop_adopt(cls, sock, urh, extra, extra_len);
+}
+/* The application the loop serves (borrowed). */
+struct app *live_loop_app(const struct live_loop *l);
 /* Monotonic ms of the current loop iteration (cheap). */
 int64_t live_loop_now(const struct live_loop *l);
 

@@ -23,7 +23,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "http/server.h"
+#include "app.h"
 #include "live/live_internal.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -32,7 +32,7 @@
 
 struct live_loop {
   struct live_loop *next_registered; /* g_loops; guarded by g_lock */
-  struct server *srv;
+  struct app *app;
   int epfd, wakefd, timerfd;
   pthread_t thread;
   bool thread_started;
@@ -56,7 +56,7 @@ static struct live_loop *g_loops;
 
 static int64_t mono_ms(void) { return (int64_t)(time_mono_us() / 1000); }
 
-struct server *live_loop_server(const struct live_loop *l) { return l->srv; }
+struct app *live_loop_app(const struct live_loop *l) { return l->app; }
 
 static uint64_t next_random(struct live_loop *l)
 {
@@ -244,7 +244,7 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
   c->opened_mono = c->last_rx_mono = l->now_mono;
   /* Connections arrive in bursts; a random phase keeps their pings from
    * all landing in the same tick (10,000 sends at once stall the loop). */
-  const struct athos_config *cfg = l->srv->cfg;
+  const struct athos_config *cfg = l->app->cfg;
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   c->last_ping_mono = l->now_mono - (ping_ms > 0 ? (int64_t)(next_random(l) % (uint64_t)ping_ms) / 2 : 0);
   /* Replies are small and latency-bound; the setsockopt is best effort
@@ -319,7 +319,7 @@ static struct live_conn *take_pending(struct live_loop *l, bool *stopping)
  * while the state is unchanged; a state change resets due_mono to 0). */
 static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
 {
-  const struct athos_config *cfg = c->loop->srv->cfg;
+  const struct athos_config *cfg = c->loop->app->cfg;
   int64_t due = INT64_MAX;
 #define LIVE_DUE_MIN(t) do { if ((t) < due) due = (t); } while (0)
   switch (c->state) {
@@ -346,7 +346,7 @@ static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
 
 static void on_tick(struct live_loop *l)
 {
-  const struct athos_config *cfg = l->srv->cfg;
+  const struct athos_config *cfg = l->app->cfg;
   int64_t now = l->now_mono;
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   struct live_conn *next;
@@ -451,12 +451,12 @@ static void *loop_main(void *arg)
   return NULL;
 }
 
-struct live_loop *live_loop_start(struct server *srv)
+struct live_loop *live_loop_start(struct app *app)
 {
   struct live_loop *l = calloc(1, sizeof *l);
   if (l == NULL)
     return NULL;
-  l->srv = srv;
+  l->app = app;
   l->wakefd = l->timerfd = -1;
   l->epfd = epoll_create1(EPOLL_CLOEXEC);
   l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
