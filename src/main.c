@@ -86,7 +86,7 @@ static int serve(const struct athos_config *cfg, struct store *s)
     goto stop;
   struct server_config http = {.host = cfg->listen_host, .port = cfg->listen_port,
                                .threads = cfg->threads, .max_connections = cfg->max_connections,
-                               .max_body = routes_max_body(), .dispatch = api_dispatch,
+                               .body_limit = routes_body_limit, .dispatch = api_dispatch,
                                .app = &app};
   if (server_start(&srv, &http) != 0)
     goto stop;

@@ -1,8 +1,8 @@
 /*
  * server.h — the HTTP server: a libmicrohttpd daemon (epoll, internal
- * thread pool) that gives every request an id, reads its body up to a
- * ceiling, hands it to one dispatch function and writes the access log.
- * It knows no route, no handler and no application state: the layer above
+ * thread pool) that gives every request an id, reads its body up to the
+ * ceiling the layer above sets per route, hands it to one dispatch
+ * function and writes the access log. It knows no route, no handler and no application state: the layer above
  * (src/api/routes.c) supplies the dispatcher, and `app` is passed through
  * to every request untouched.
  */
@@ -18,13 +18,17 @@ struct MHD_Daemon;
 
 /* Routes, authenticates and answers one request (its body complete). */
 typedef enum api_result (*http_dispatch_fn)(struct api_request *r);
+/* The most body bytes the layer above takes for (method, url): the
+ * ceiling of the request's body buffer, fixed when the request starts.
+ * 0 = no body at all. */
+typedef size_t (*http_body_limit_fn)(const char *method, const char *url);
 
 struct server_config {
   const char *host;       /* listen address (borrowed while the server runs) */
   uint16_t port;          /* 0 = any */
   unsigned threads;       /* internal thread pool; 0/1 = one epoll thread */
   size_t max_connections;
-  size_t max_body;        /* bytes read before routing; more marks body_too_large */
+  http_body_limit_fn body_limit; /* more than it marks body_too_large */
   http_dispatch_fn dispatch;
   struct app *app;        /* given to every request as r->app */
 };
