@@ -37,10 +37,26 @@ enum api_result http_reply_error(struct api_request *r, enum athos_error e, cons
   return API_REPLIED;
 }
 
+/* Stub of the query-string lookup: the fuzzed body's string members play
+ * the query's arguments. */
+static const json_t *g_query;
+
+const char *http_query(struct api_request *r, const char *name)
+{
+  (void)r;
+  return json_string_value(json_object_get(g_query, name)); /* NULL unless a string */
+}
+
 /* A refusal: names a field of the spec, and the message starts with it. */
 static void check_refusal(const struct json_spec *spec, const struct json_spec_error *err)
 {
-  if (err->field == NULL || strncmp(err->msg, err->field, strlen(err->field)) != 0)
+  if (err->field == NULL)
+    abort();
+  /* The message starts with the name (cut at the buffer, for a long one). */
+  size_t nl = strlen(err->field);
+  if (nl > sizeof err->msg - 1)
+    nl = sizeof err->msg - 1;
+  if (strncmp(err->msg, err->field, nl) != 0)
     abort();
   for (const struct json_spec *s = spec; s->name != NULL; s++)
     if (s->name == err->field)
@@ -146,6 +162,44 @@ static void check_every_kind(const json_t *obj, const char *name)
     abort();
 }
 
+/* The list's query spec (src/api/calls.c's shape) through validate_query():
+ * an accepted integer is the argument's exact decimal text. */
+static void check_query(struct api_request *r, const json_t *obj)
+{
+  int64_t limit = -1;
+  char user[257] = "";
+  struct json_spec spec[] = {
+      json_spec_optional(json_spec_int64("limit", &limit, 1, INT64_MAX)),
+      json_spec_optional(json_spec_string("externalUserId", user, sizeof user, 1, 256)),
+      JSON_SPEC_END,
+  };
+  g_query = obj;
+  int before = g_replies;
+  r->replied = false;
+  enum api_result res = validate_query(r, spec);
+  g_query = NULL;
+  if (res == API_REPLIED) {
+    if (g_replies != before + 1)
+      abort();
+    return;
+  }
+  if (res != API_OK || g_replies != before)
+    abort();
+  const char *text = json_string_value(json_object_get(obj, "limit"));
+  if (text != NULL) {
+    /* digits only (leading zeros are fine), and exactly that number */
+    if (limit < 1 || text[0] == '\0' || strspn(text, "0123456789") != strlen(text) ||
+        strtoll(text, NULL, 10) != limit)
+      abort();
+  } else if (limit != -1) {
+    abort();
+  }
+  if (json_is_string(json_object_get(obj, "externalUserId")))
+    check_string(obj, "externalUserId", user, 256);
+  else if (user[0] != '\0')
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct api_request r;
@@ -160,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (obj == NULL || !json_is_object(obj) || g_replies != 0)
       abort();
     check_handler_fields(obj);
+    check_query(&r, obj);
     const char *key;
     json_t *val;
     size_t seen = 0;
