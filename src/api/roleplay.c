@@ -119,10 +119,10 @@ enum api_result api_roleplay_redeem(struct api_request *r)
   id_new("ext_", 21, n.session_id, sizeof n.session_id);
   snprintf(n.external_user_id, sizeof n.external_user_id, "%s", claims.external_user_id);
   snprintf(n.external_agency_id, sizeof n.external_agency_id, "%s", claims.external_agency_id);
-  snprintf(n.difficulty, sizeof n.difficulty, "%s", persona_difficulty_name((enum persona_difficulty)diff));
+  enum persona_difficulty level = (enum persona_difficulty)diff;
+  snprintf(n.difficulty, sizeof n.difficulty, "%s", persona_difficulty_name(level));
   n.seed = crypto_random_u64() >> 1; /* fits a signed BIGINT */
-  size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL,
-                                   (enum persona_difficulty)diff, n.seed);
+  size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL, level, n.seed);
   n.persona_index = (int)pidx;
   snprintf(n.persona_name, sizeof n.persona_name, "%s", drill_persona_name(d->drill, pidx));
   n.ticket_expires_at = now + r->app->cfg->ticket_ttl_sec * 1000;

@@ -32,7 +32,8 @@ enum api_result validate_json_body(struct api_request *r, json_t **out)
   return API_OK;
 }
 
-enum api_result validate_fields(struct api_request *r, const json_t *obj, struct json_spec *spec)
+enum api_result validate_fields(struct api_request *r, const json_t *obj,
+                                const struct json_spec *spec)
 {
   struct json_spec_error err;
   if (json_spec_parse(obj, spec, &err) != 0)
@@ -57,7 +58,7 @@ static json_t *query_value(const struct json_spec *s, const char *text)
   return json_string(text);
 }
 
-enum api_result validate_query(struct api_request *r, struct json_spec *spec)
+enum api_result validate_query(struct api_request *r, const struct json_spec *spec)
 {
   json_t *args = json_object();
   if (args == NULL)

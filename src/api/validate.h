@@ -17,12 +17,13 @@
 /* Parses r's body as a JSON object (new reference in *out). */
 enum api_result validate_json_body(struct api_request *r, json_t **out);
 /* Reads obj's members into spec's destinations (json_spec_parse()). */
-enum api_result validate_fields(struct api_request *r, const json_t *obj, struct json_spec *spec);
+enum api_result validate_fields(struct api_request *r, const json_t *obj,
+                                const struct json_spec *spec);
 /* Reads the query-string arguments spec names, as JSON strings (an
  * integer kind takes the argument's decimal text, e.g. "?limit=20").
  * String destinations must be copies (json_spec_string): the values only
  * live for the call. */
-enum api_result validate_query(struct api_request *r, struct json_spec *spec);
+enum api_result validate_query(struct api_request *r, const struct json_spec *spec);
 /* True if s (NUL-terminated) has no C0 control characters. */
 bool validate_printable(const char *s);
 

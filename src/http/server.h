@@ -2,9 +2,10 @@
  * server.h — the HTTP server: a libmicrohttpd daemon (epoll, internal
  * thread pool) that gives every request an id, reads its body up to the
  * ceiling the layer above sets per route, hands it to one dispatch
- * function and writes the access log. It knows no route, no handler and no application state: the layer above
- * (src/api/routes.c) supplies the dispatcher, and `app` is passed through
- * to every request untouched.
+ * function and writes the access log. It knows no route, no handler and
+ * no application state: the layer above (src/api/routes.c) supplies the
+ * dispatcher and the body limits, and `app` is passed through to every
+ * request untouched.
  */
 #ifndef ATHOS_SERVER_H
 #define ATHOS_SERVER_H

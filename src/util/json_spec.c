@@ -18,50 +18,54 @@ static struct json_spec field(const char *name, enum json_spec_kind kind, void *
   return (struct json_spec){.name = name, .kind = kind, .dst = dst};
 }
 
-struct json_spec json_spec_string(const char *name, char *dst, size_t cap, size_t min, size_t max)
+/* A string kind of min..max bytes. */
+static struct json_spec text_field(const char *name, enum json_spec_kind kind, void *dst,
+                                   size_t min, size_t max)
 {
-  assert(max < cap && min <= max);
-  struct json_spec s = field(name, JSON_SPEC_KIND_STRING, dst);
-  s.cap = cap;
+  assert(min <= max);
+  struct json_spec s = field(name, kind, dst);
   s.min_len = min;
   s.max_len = max;
+  return s;
+}
+
+/* An integer kind in [min, max]. */
+static struct json_spec int_field(const char *name, enum json_spec_kind kind, void *dst,
+                                  int64_t min, int64_t max)
+{
+  assert(min <= max);
+  struct json_spec s = field(name, kind, dst);
+  s.min = min;
+  s.max = max;
+  return s;
+}
+
+struct json_spec json_spec_string(const char *name, char *dst, size_t cap, size_t min, size_t max)
+{
+  assert(max < cap);
+  struct json_spec s = text_field(name, JSON_SPEC_KIND_STRING, dst, min, max);
+  s.cap = cap;
   return s;
 }
 
 struct json_spec json_spec_string_ref(const char *name, const char **dst, size_t min, size_t max)
 {
-  assert(min <= max);
-  struct json_spec s = field(name, JSON_SPEC_KIND_STRING_REF, (void *)dst);
-  s.min_len = min;
-  s.max_len = max;
-  return s;
+  return text_field(name, JSON_SPEC_KIND_STRING_REF, (void *)dst, min, max);
 }
 
 struct json_spec json_spec_string_dup(const char *name, char **dst, size_t min, size_t max)
 {
-  assert(min <= max);
-  struct json_spec s = field(name, JSON_SPEC_KIND_STRING_DUP, dst);
-  s.min_len = min;
-  s.max_len = max;
-  return s;
+  return text_field(name, JSON_SPEC_KIND_STRING_DUP, dst, min, max);
 }
 
 struct json_spec json_spec_int64(const char *name, int64_t *dst, int64_t min, int64_t max)
 {
-  assert(min <= max);
-  struct json_spec s = field(name, JSON_SPEC_KIND_INT64, dst);
-  s.min = min;
-  s.max = max;
-  return s;
+  return int_field(name, JSON_SPEC_KIND_INT64, dst, min, max);
 }
 
 struct json_spec json_spec_int(const char *name, int *dst, int min, int max)
 {
-  assert(min <= max);
-  struct json_spec s = field(name, JSON_SPEC_KIND_INT, dst);
-  s.min = min;
-  s.max = max;
-  return s;
+  return int_field(name, JSON_SPEC_KIND_INT, dst, min, max);
 }
 
 struct json_spec json_spec_number(const char *name, double *dst, double min, double max)
@@ -319,19 +323,17 @@ static const json_t *member(const json_t *obj, const struct json_spec *s)
   return v;
 }
 
-/* Frees the _dup destinations of spec[0..n) that this parse of obj set. */
-static void undo_dups(const json_t *obj, struct json_spec *spec, size_t n)
+/* Frees a _dup field's string; other kinds own nothing. */
+static void free_dup(const struct json_spec *s)
 {
-  for (size_t i = 0; i < n; i++) {
-    if (spec[i].kind != JSON_SPEC_KIND_STRING_DUP || member(obj, &spec[i]) == NULL)
-      continue;
-    char **dst = spec[i].dst;
-    free(*dst);
-    *dst = NULL;
-  }
+  if (s->kind != JSON_SPEC_KIND_STRING_DUP)
+    return;
+  char **dst = s->dst;
+  free(*dst);
+  *dst = NULL;
 }
 
-int json_spec_parse(const json_t *obj, struct json_spec *spec, struct json_spec_error *err)
+int json_spec_parse(const json_t *obj, const struct json_spec *spec, struct json_spec_error *err)
 {
   assert(spec != NULL && err != NULL);
   err->field = NULL;
@@ -350,20 +352,18 @@ int json_spec_parse(const json_t *obj, struct json_spec *spec, struct json_spec_
       rc = s->expect != NULL ? fail(err, s, "is required (%s)", s->expect)
                              : fail(err, s, "is required");
     if (rc != 0) {
-      undo_dups(obj, spec, i);
+      /* Free what this parse copied: the _dup members before the bad one. */
+      for (size_t j = 0; j < i; j++)
+        if (member(obj, &spec[j]) != NULL)
+          free_dup(&spec[j]);
       return -1;
     }
   }
   return 0;
 }
 
-void json_spec_free(struct json_spec *spec)
+void json_spec_free(const struct json_spec *spec)
 {
-  for (size_t i = 0; spec != NULL && spec[i].name != NULL; i++) {
-    if (spec[i].kind != JSON_SPEC_KIND_STRING_DUP)
-      continue;
-    char **dst = spec[i].dst;
-    free(*dst);
-    *dst = NULL;
-  }
+  for (size_t i = 0; spec != NULL && spec[i].name != NULL; i++)
+    free_dup(&spec[i]);
 }

@@ -132,11 +132,11 @@ struct json_spec json_spec_expect(struct json_spec s, const char *expect);
 /* Reads obj's members into the spec's destinations. Returns 0, or -1 with
  * the first bad member in *err (see the rules above). obj that is not an
  * object is an error with err->field NULL. */
-int json_spec_parse(const json_t *obj, struct json_spec *spec, struct json_spec_error *err);
+int json_spec_parse(const json_t *obj, const struct json_spec *spec, struct json_spec_error *err);
 
 /* Frees what the spec's _dup fields hold and sets them to NULL; the other
  * fields are untouched. For a caller that does not keep the strings. */
-void json_spec_free(struct json_spec *spec);
+void json_spec_free(const struct json_spec *spec);
 
 /* True if the len bytes at s hold no NUL and no control character (C0 or
  * DEL): text safe to log and to show. */
