@@ -24,7 +24,7 @@ enum api_result validate_fields(struct api_request *r, const json_t *obj,
  * String destinations must be copies (json_spec_string): the values only
  * live for the call. */
 enum api_result validate_query(struct api_request *r, const struct json_spec *spec);
-/* True if s (NUL-terminated) has no C0 control characters. */
+/* True if s (NUL-terminated) has no control character (C0 or DEL). */
 bool validate_printable(const char *s);
 
 #endif

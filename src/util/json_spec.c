@@ -163,8 +163,10 @@ static int fail_enum(struct json_spec_error *err, const struct json_spec *s)
   list[0] = '\0';
   for (size_t i = 0; s->choices[i] != NULL; i++) {
     int n = snprintf(list + used, sizeof list - used, "%s%s", i > 0 ? ", " : "", s->choices[i]);
-    if (n < 0 || used + (size_t)n >= sizeof list)
+    if (n < 0 || used + (size_t)n >= sizeof list) {
+      list[used] = '\0'; /* whole names only */
       break;
+    }
     used += (size_t)n;
   }
   return fail(err, s, "must be one of %s", list);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,26 @@ static void test_enum(void **state)
   expect_refusal("{\"difficulty\":\"Elite\\u0000x\"}", spec, "difficulty", msg);
   expect_refusal("{\"difficulty\":2}", spec, "difficulty", msg);
   assert_int_equal(v, 0);
+
+  /* a list too long for the message keeps whole names only */
+  char names[12][24];
+  const char *many[13];
+  for (int i = 0; i < 12; i++) {
+    snprintf(names[i], sizeof names[i], "choice_number_%02d", i);
+    many[i] = names[i];
+  }
+  many[12] = NULL;
+  struct json_spec lots[] = {json_spec_enum("k", &v, many), JSON_SPEC_END};
+  json_t *o = load("{\"k\":\"x\"}");
+  struct json_spec_error err;
+  assert_int_equal(json_spec_parse(o, lots, &err), -1);
+  json_decref(o);
+  /* 8 names fill 142 of the list's 160 bytes; the 9th would not fit whole */
+  size_t len = strlen(err.msg);
+  assert_true(len > 16);
+  assert_string_equal(err.msg + len - 16, "choice_number_07");
+  assert_null(strstr(err.msg, "choice_number_08"));
+  assert_int_equal(strncmp(err.msg, "k must be one of choice_number_00, ", 35), 0);
 
   struct json_spec said[] = {json_spec_expect(json_spec_enum("source", &v, LEVELS), "roleplay"),
                              JSON_SPEC_END};
