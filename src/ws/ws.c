@@ -76,7 +76,7 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
   }
 }
 
-/* Counts the frames of each data message: a message in more than
+/* Counts the frames of each data message: one that needs more than
  * WS_FRAGMENTS_MAX frames is refused as too big, as wslay refuses one
  * over max_msg bytes (close 1009, reading stops). */
 static void frame_start_cb(wslay_event_context_ptr ctx,
@@ -85,7 +85,10 @@ static void frame_start_cb(wslay_event_context_ptr ctx,
   struct ws *w = user;
   if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) {
     w->fragments = 1;
-  } else if (arg->opcode == WSLAY_CONTINUATION_FRAME && ++w->fragments > WS_FRAGMENTS_MAX) {
+  } else if (arg->opcode == WSLAY_CONTINUATION_FRAME && ++w->fragments >= WS_FRAGMENTS_MAX &&
+             !arg->fin) {
+    /* the message needs more frames than allowed: refused before any of
+     * it is delivered */
     wslay_event_queue_close(ctx, WSLAY_CODE_MESSAGE_TOO_BIG, NULL, 0);
     wslay_event_shutdown_read(ctx);
     w->fragments = WS_FRAGMENTS_MAX;
@@ -168,7 +171,8 @@ size_t ws_queued_cost(const struct ws *w)
 
 int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max)
 {
-  if (len > queue_max || ws_queued_cost(w) > queue_max - len)
+  size_t cost = len + WS_QUEUED_MSG_OVERHEAD;
+  if (len > queue_max || cost > queue_max || ws_queued_cost(w) > queue_max - cost)
     return WS_QUEUE_FULL;
   struct wslay_event_msg m = {
       .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg, .msg_length = len};

@@ -99,8 +99,8 @@ size_t ws_queued_cost(const struct ws *w);
 #define WS_QUEUE_FULL (-2)
 
 /* Queues one text message (copied). Returns 0; WS_QUEUE_FULL if the
- * queue's cost (ws_queued_cost) plus len would pass queue_max (a peer
- * that does not read); -1 if the connection no longer takes messages or
+ * queue's cost (ws_queued_cost) with this message would pass queue_max (a
+ * peer that does not read); -1 if the connection no longer takes messages or
  * memory ran out. */
 int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max);
 
