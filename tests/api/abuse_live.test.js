@@ -202,7 +202,7 @@ async function healthyCall(server, tenant, running) {
 
 /* Floods empty pings on r without reading for up to 5 s, with a healthy call
  * on the same server; checks the three bounds of issue 9 item 1. */
-async function pingFloodBounds(server, tenant, r) {
+async function pingFloodBounds(t, server, tenant, r) {
   const pings = Buffer.concat(Array.from({ length: 8192 }, () => frame(PING)));
   r.sock.pause(); // never read the pongs: the worst case for the server's queue
   const rss0 = rssOf(server);
@@ -220,6 +220,8 @@ async function pingFloodBounds(server, tenant, r) {
     flooding = false;
     const worst = await healthy;
     peak = Math.max(peak, rssOf(server));
+    t.diagnostic(`closed after ${closedIn} ms, RSS +${((peak - rss0) / MB).toFixed(1)} MB, ` +
+      `slowest healthy reply ${worst} ms`);
     assert.ok(peak - rss0 < 50 * MB, `RSS grew by ${((peak - rss0) / MB).toFixed(1)} MB`);
     assert.ok(closedIn <= 5000, `the flooding connection was not closed within 5 s (${closedIn} ms)`);
     assert.ok(worst < 1000, `a healthy call waited ${worst} ms for a reply`);
@@ -258,17 +260,17 @@ after(async () => {
 /* ---------------------------------------------------------- ping flood */
 
 describe('ping flood', () => {
-  test('without a ticket: closed within 5 s, RSS growth under 50 MB, a healthy call answered within 1 s', { timeout: 30_000 }, async () => {
+  test('without a ticket: closed within 5 s, RSS growth under 50 MB, a healthy call answered within 1 s', { timeout: 30_000 }, async (t) => {
     const r = await rawSocket(server);
-    await pingFloodBounds(server, T, r);
+    await pingFloodBounds(t, server, T, r);
   });
 
-  test('with a started call: the same bounds, and the call ends as a disconnect', { timeout: 30_000 }, async () => {
+  test('with a started call: the same bounds, and the call ends as a disconnect', { timeout: 30_000 }, async (t) => {
     const call = await newCall(server, T);
     const r = await rawSocket(server);
     r.sock.write(frame(TEXT, Buffer.from(JSON.stringify({ type: 'start', ticket: call.connectionTicket }))));
     await h.eventually(() => assert.match(r.received.toString('latin1'), /"type":"ready"/), 3000);
-    await pingFloodBounds(server, T, r);
+    await pingFloodBounds(t, server, T, r);
     await h.eventually(() => {
       const row = callRow(server, call.callId);
       assert.ok(['ended', 'scoring', 'scored'].includes(row.status), JSON.stringify(row));
