@@ -27,6 +27,9 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/* A latency for the table: "none" when the healthy call got no reply. */
+const ms = (x) => (Number.isFinite(x) ? String(x) : 'none');
+
 const pings = (n) => Buffer.concat(Array.from({ length: n }, () => kit.frame(kit.PING)));
 
 /* One attacking connection each; resolves with the ms it lived. */
@@ -101,7 +104,7 @@ async function main() {
     `athos live abuse bench ${new Date().toISOString()}: a healthy call's reply latency, ${PHASE_MS / 1000} s a phase`,
     '| phase | replies | p50 ms | p99 ms | max ms | server RSS growth | attacking connections | longest one lived |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.name} | ${r.replies} | ${r.p50} | ${r.p99} | ${r.max} | ${r.rssMb.toFixed(1)} MB | ` +
+    ...rows.map((r) => `| ${r.name} | ${r.replies} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.rssMb.toFixed(1)} MB | ` +
       `${r.name === 'alone' ? '-' : r.closes} | ${r.lifeMs === null ? '-' : `${r.lifeMs} ms`} |`),
   ];
   const text = lines.join('\n') + '\n';
