@@ -92,6 +92,20 @@ static void pool_give(struct db *d, struct db_conn *c)
   pthread_mutex_unlock(&d->mu);
 }
 
+int db_stmt_slot(const char *const *keys, size_t n, const char *sql, bool *hit)
+{
+  size_t h = ((uintptr_t)sql >> 3) % n;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = (h + i) % n;
+    if (keys[k] == sql || keys[k] == NULL) {
+      *hit = keys[k] == sql;
+      return (int)k;
+    }
+  }
+  *hit = false;
+  return -1;
+}
+
 /* ---------------------------------------------------------------- runner */
 
 static int64_t mono_ms(void)

@@ -145,6 +145,12 @@ extern const struct db_driver db_postgres_driver;
 void db_pool_init(struct db *d, const struct db_driver *drv, struct db_conn **conns, size_t n);
 void db_pool_destroy(struct db *d);
 
+/* The statement cache's slot for sql in keys[0..n): open addressing on
+ * the SQL string's address (each call site passes a static string, so the
+ * pointer is a stable key). Returns the slot holding sql (*hit = true),
+ * else the free slot to prepare it in (*hit = false), or -1 when full. */
+int db_stmt_slot(const char *const *keys, size_t n, const char *sql, bool *hit);
+
 static inline enum db_dialect db_dialect(const struct db *d) { return d->drv->dialect; }
 /* The text for this database's dialect (each a string with static storage). */
 static inline const char *db_sql(const struct db *d, const char *sqlite, const char *postgres)

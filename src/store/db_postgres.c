@@ -128,25 +128,21 @@ static int pg_script(struct db_conn *c, const char *sql)
 /* The name of sql's prepared statement on c, preparing it on first use. */
 static int stmt_name(struct db_conn *c, const char *sql, char *name, size_t cap)
 {
-  /* Open addressing on the SQL string's address: each call site passes a
-   * static string, so the pointer is a stable key. */
-  size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
-  for (size_t i = 0; i < STMT_CACHE; i++) {
-    size_t k = (h + i) % STMT_CACHE;
-    if (c->keys[k] != sql && c->keys[k] != NULL)
-      continue;
-    snprintf(name, cap, "athos_%zu", k);
-    if (c->keys[k] == sql)
-      return DB_OK;
-    PGresult *r = PQprepare(c->conn, name, sql, 0, NULL);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? DB_OK : pg_fail(c, r);
-    PQclear(r);
-    if (rc == DB_OK)
-      c->keys[k] = sql;
-    return rc;
+  bool hit = false;
+  int k = db_stmt_slot(c->keys, STMT_CACHE, sql, &hit);
+  if (k < 0) {
+    log_error("postgres statement cache full");
+    return DB_ERROR;
   }
-  log_error("postgres statement cache full");
-  return DB_ERROR;
+  snprintf(name, cap, "athos_%d", k);
+  if (hit)
+    return DB_OK;
+  PGresult *r = PQprepare(c->conn, name, sql, 0, NULL);
+  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? DB_OK : pg_fail(c, r);
+  PQclear(r);
+  if (rc == DB_OK)
+    c->keys[k] = sql;
+  return rc;
 }
 
 static int pg_query(struct db_conn *c, const char *sql, const struct db_params *p, db_row_fn *row,

@@ -103,34 +103,30 @@ static bool rewrite_params(const char *sql, char *out, size_t cap)
  * with bindings cleared. NULL on a prepare error (logged). */
 static sqlite3_stmt *stmt_get(struct db_conn *c, const char *sql)
 {
-  /* Open addressing on the SQL string's address: each call site passes a
-   * static string, so the pointer is a stable key. */
-  size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
-  for (size_t i = 0; i < STMT_CACHE; i++) {
-    size_t k = (h + i) % STMT_CACHE;
-    if (c->keys[k] == sql) {
-      sqlite3_reset(c->stmts[k]);
-      sqlite3_clear_bindings(c->stmts[k]);
-      return c->stmts[k];
-    }
-    if (c->keys[k] == NULL) {
-      char text[SQL_MAX];
-      sqlite3_stmt *st = NULL;
-      if (!rewrite_params(sql, text, sizeof text)) {
-        log_error("sqlite statement too long");
-        return NULL;
-      }
-      if (sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        log_error("sqlite prepare failed: %s", sqlite3_errmsg(c->db));
-        return NULL;
-      }
-      c->keys[k] = sql;
-      c->stmts[k] = st;
-      return st;
-    }
+  bool hit = false;
+  int k = db_stmt_slot(c->keys, STMT_CACHE, sql, &hit);
+  if (k < 0) {
+    log_error("sqlite statement cache full");
+    return NULL;
   }
-  log_error("sqlite statement cache full");
-  return NULL;
+  if (hit) {
+    sqlite3_reset(c->stmts[k]);
+    sqlite3_clear_bindings(c->stmts[k]);
+    return c->stmts[k];
+  }
+  char text[SQL_MAX];
+  sqlite3_stmt *st = NULL;
+  if (!rewrite_params(sql, text, sizeof text)) {
+    log_error("sqlite statement too long");
+    return NULL;
+  }
+  if (sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    log_error("sqlite prepare failed: %s", sqlite3_errmsg(c->db));
+    return NULL;
+  }
+  c->keys[k] = sql;
+  c->stmts[k] = st;
+  return st;
 }
 
 /* Binds p from ?1 on (a cached statement's bindings start cleared, so a
