@@ -218,6 +218,7 @@ int db_query_one(struct db_tx *tx, const char *sql, const struct db_params *p, d
 }
 
 int db_xact_lock(struct db_tx *tx, int64_t key) { return tx->db->drv->xact_lock(tx->conn, key); }
+int db_script(struct db_tx *tx, const char *sql) { return tx->db->drv->script(tx->conn, sql); }
 
 /* ------------------------------------------------ one statement, pooled */
 

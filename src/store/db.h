@@ -193,6 +193,8 @@ int db_query(struct db_tx *tx, const char *sql, const struct db_params *p, db_ro
 int db_query_one(struct db_tx *tx, const char *sql, const struct db_params *p, db_row_fn *read,
                  void *arg);
 int db_xact_lock(struct db_tx *tx, int64_t key);
+/* Unprepared SQL, one or more statements without parameters (migrations). */
+int db_script(struct db_tx *tx, const char *sql);
 
 /* One statement, run by db_run in autocommit (atomic on its own).
  * db_update_row: an UPDATE naming one row by a unique key; STORE_OK when

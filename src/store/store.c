@@ -86,7 +86,7 @@ static int migration_apply(struct db_tx *tx, const struct migration *m)
     return rc;
   const char *sql = db_dialect(tx->db) == DB_POSTGRES && m->sql_postgres != NULL ? m->sql_postgres
                                                                                  : m->sql;
-  if ((rc = tx->db->drv->script(tx->conn, sql)) != STORE_OK)
+  if ((rc = db_script(tx, sql)) != STORE_OK)
     return rc;
   p = (struct db_params){0};
   db_p_i64(&p, m->version);
@@ -102,9 +102,8 @@ static int migrate_tx(struct db_tx *tx, void *arg)
   int rc = db_xact_lock(tx, LOCK_MIGRATE);
   if (rc != STORE_OK)
     return rc;
-  rc = tx->db->drv->script(tx->conn, "CREATE TABLE IF NOT EXISTS schema_migrations (version"
-                                     " INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at"
-                                     " BIGINT NOT NULL)");
+  rc = db_script(tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                     " name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
   for (size_t i = 0; rc == STORE_OK && i < store_migrations_count; i++)
     rc = migration_apply(tx, &store_migrations[i]);
   return rc;
