@@ -186,14 +186,24 @@ static void new_call(int64_t tenant_id, struct call_new *c)
   c->ticket_expires_at = c->created_at + 60000;
 }
 
-/* Creates a call and takes it to `ended` at ended_at; returns its row. */
-static void ended_call(struct store *s, int64_t tenant_id, int64_t ended_at, struct call_new *c,
-                       struct call_row *row)
+/* Creates a call, spends its ticket and marks it live at `now`, with two
+ * turns: the persona's at 0 and the user's at user_ms; returns its row. */
+static void live_call(struct store *s, int64_t tenant_id, int64_t now, int64_t user_ms,
+                      struct call_new *c, struct call_row *row)
 {
   new_call(tenant_id, c);
   assert_int_equal(store_call_create(s, c), STORE_OK);
-  assert_int_equal(store_ticket_consume(s, c->ticket_hash_hex, c->created_at, row), STORE_OK);
-  assert_int_equal(store_call_mark_live(s, row->id, c->created_at), STORE_OK);
+  assert_int_equal(store_ticket_consume(s, c->ticket_hash_hex, now, row), STORE_OK);
+  assert_int_equal(store_call_mark_live(s, row->id, now), STORE_OK);
+  assert_int_equal(store_call_append_turn(s, row->id, 0, "persona", "Hello?", 0), STORE_OK);
+  assert_int_equal(store_call_append_turn(s, row->id, 1, "user", "Hi", user_ms), STORE_OK);
+}
+
+/* live_call, then `ended` at ended_at. */
+static void ended_call(struct store *s, int64_t tenant_id, int64_t ended_at, struct call_new *c,
+                       struct call_row *row)
+{
+  live_call(s, tenant_id, time_now_ms(), 900, c, row);
   assert_int_equal(store_call_end(s, row->id, ended_at, 3, "completed"), STORE_OK);
 }
 
@@ -500,12 +510,7 @@ static void test_scoring_leases(void **state)
   make_tenant(s, "Beta", "", &b, NULL);
   int64_t now = time_now_ms();
   assert_int_equal(store_scoring_claim(s, now, now + 1000, &claimed), STORE_NOT_FOUND);
-  new_call(a.id, &c);
-  assert_int_equal(store_call_create(s, &c), STORE_OK);
-  assert_int_equal(store_ticket_consume(s, c.ticket_hash_hex, now, &row), STORE_OK);
-  assert_int_equal(store_call_mark_live(s, row.id, now), STORE_OK);
-  assert_int_equal(store_call_append_turn(s, row.id, 0, "persona", "Hello?", 0), STORE_OK);
-  assert_int_equal(store_call_append_turn(s, row.id, 1, "user", "Hi", 900), STORE_OK);
+  live_call(s, a.id, now, 900, &c, &row);
   assert_int_equal(store_call_end(s, row.id, now + 2000, 2, "completed"), STORE_OK);
   assert_int_equal(store_call_get_scored(s, a.id, c.public_id, &got, &score), STORE_NOT_FOUND);
   assert_null(score);
@@ -724,12 +729,7 @@ static void test_end_orphaned(void **state)
   int64_t n = -1;
   make_tenant(s, "Acme", "", &a, NULL);
   int64_t now = time_now_ms();
-  new_call(a.id, &c);
-  assert_int_equal(store_call_create(s, &c), STORE_OK);
-  assert_int_equal(store_ticket_consume(s, c.ticket_hash_hex, now, &row), STORE_OK);
-  assert_int_equal(store_call_mark_live(s, row.id, now), STORE_OK);
-  assert_int_equal(store_call_append_turn(s, row.id, 0, "persona", "Hello?", 0), STORE_OK);
-  assert_int_equal(store_call_append_turn(s, row.id, 1, "user", "Hi", 4200), STORE_OK);
+  live_call(s, a.id, now, 4200, &c, &row);
 
   /* A second process on the same database starts up. */
   struct store *peer = NULL;
