@@ -1,16 +1,18 @@
 /*
  * store.h — the one door to the database. Nothing outside src/store/
- * writes SQL. Two backends implement it behind an ops table
- * (store_backend.h; the wrappers are in store.c): SQLite (sqlite*.c), the
- * embedded default, and PostgreSQL (postgres*.c), on which several
- * `athos serve` processes form a cluster (docs/internals/store.md).
+ * writes SQL. Each operation is written once (tenants.c, calls.c, live.c,
+ * outbox.c) over a narrow driver interface (db.h) with two drivers:
+ * SQLite (db_sqlite.c), the embedded default, and PostgreSQL
+ * (db_postgres.c), on which several `athos serve` processes form a
+ * cluster (docs/internals/store.md).
  *
  * Every function is thread-safe (a pool of connections behind a mutex)
  * and every query on tenant data is scoped by the tenant's internal id,
  * which never leaves the process. Times are unix milliseconds.
  *
- * Return codes: STORE_OK, or one of the negative/positive codes below;
- * STORE_UNAVAILABLE means the database cannot be reached (HTTP 503).
+ * Return codes: an enum store_rc as int: STORE_OK (0), a refusal
+ * (positive), or an error (negative); STORE_UNAVAILABLE means the database
+ * cannot be reached, or stayed busy through the runner's retries (503).
  */
 #ifndef ATHOS_STORE_H
 #define ATHOS_STORE_H
