@@ -14,7 +14,7 @@ const h = require('./harness');
 
 const {
   MB, PING, TEXT, CONTINUATION, rssOf, frame, rawSocket, closeCodeIn, flood, newCall, startCall,
-  healthyCall,
+  healthyCall, stopClean,
 } = require('./abuse_live_kit');
 
 function sqlJson(server, sql) {
@@ -77,12 +77,6 @@ before(async () => {
   capped = await h.startServer({ env: { ATHOS_MAX_TURNS: '5', ATHOS_MAX_TRANSCRIPT_BYTES: '16384' } });
   C = h.createTenant(capped, { name: 'Capped live tenant' });
 });
-
-async function stopClean(s) {
-  const exit = await s.stop();
-  assert.doesNotMatch(s.logs(), /AddressSanitizer|LeakSanitizer|runtime error:/);
-  assert.equal(exit.code, 0, `athos serve exited ${JSON.stringify(exit)}:\n${s.logs().slice(-3000)}`);
-}
 
 after(async () => {
   if (server) await stopClean(server);

@@ -13,6 +13,9 @@
  *   connect(url) -> c             await startCall(server, tenant) -> {call, c}
  *   await newCall(server, tenant) -> the redeem's body
  *   await healthyCall(server, tenant, running) -> [reply latency ms]
+ *   await stopClean(server)       stops it; asserts no sanitizer report, exit 0
+ *
+ * tests/api/live.test.js takes connect() and stopClean() from here too.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -105,19 +108,23 @@ async function flood(r, chunk, ms, stop = () => false) {
 }
 
 /* A ws connection with an awaitable message queue and close. */
-function connect(url) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+function connect(url, opts = {}) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, ...opts });
   const queue = [];
   const waiters = [];
   let closeInfo = null;
   const closeWaiters = [];
   const c = {
     ws,
+    pings: 0,
     opened: new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     }),
-    send(obj) { ws.send(JSON.stringify(obj)); },
+    send(obj) {
+      ws.send(typeof obj === 'string' || Buffer.isBuffer(obj) ? obj : JSON.stringify(obj));
+    },
+    /* The next message (parsed), failing on timeout or close. */
     next(ms = 5000) {
       if (queue.length) return Promise.resolve(queue.shift());
       if (closeInfo) return Promise.reject(new Error(`closed ${closeInfo.code} before a message`));
@@ -133,6 +140,7 @@ function connect(url) {
         waiters.push(w);
       });
     },
+    /* Resolves {code, reason} when the socket closes. */
     closed(ms = 5000) {
       if (closeInfo) return Promise.resolve(closeInfo);
       return new Promise((resolve, reject) => {
@@ -140,16 +148,20 @@ function connect(url) {
         closeWaiters.push((ci) => { clearTimeout(t); resolve(ci); });
       });
     },
+    pending() { return queue.slice(); },
+    /* Takes every message received and not yet taken. */
     all() { return queue.splice(0); },
   };
-  ws.on('message', (data) => {
-    const m = JSON.parse(data.toString('utf8'));
+  ws.on('message', (data, isBinary) => {
+    let m;
+    try { m = JSON.parse(data.toString('utf8')); } catch { m = { unparsable: data.toString('utf8'), isBinary }; }
     if (waiters.length) waiters.shift().resolve(m);
     else queue.push(m);
   });
+  ws.on('ping', () => { c.pings++; });
   ws.on('error', () => { /* reported through close */ });
-  ws.on('close', (code) => {
-    closeInfo = { code };
+  ws.on('close', (code, reason) => {
+    closeInfo = { code, reason: reason.toString() };
     while (waiters.length) waiters.shift().reject(new Error(`closed ${code} before a message`));
     for (const f of closeWaiters) f(closeInfo);
   });
@@ -192,7 +204,15 @@ async function healthyCall(server, tenant, running) {
   return latencies;
 }
 
+/* A clean exit: no sanitizer report, no leak (LeakSanitizer exits non-zero). */
+async function stopClean(s) {
+  const exit = await s.stop();
+  assert.doesNotMatch(s.logs(), /AddressSanitizer|LeakSanitizer|runtime error:/);
+  assert.equal(exit.code, 0, `athos serve exited ${JSON.stringify(exit)}:\n${s.logs().slice(-3000)}`);
+}
+
+
 module.exports = {
   LIVE_PATH, MB, PING, TEXT, CONTINUATION,
-  rssOf, frame, rawSocket, closeCodeIn, flood, connect, newCall, startCall, healthyCall,
+  rssOf, frame, rawSocket, closeCodeIn, flood, connect, newCall, startCall, healthyCall, stopClean,
 };

@@ -55,6 +55,24 @@ static int pump(struct ws *w)
   return 0;
 }
 
+/* A server (srv_max, srv_cb) and a client endpoint on the two ends of a
+ * fresh socketpair sv; endpoints_free() undoes it. */
+static void endpoints(int sv[2], struct peer *srv, size_t srv_max,
+                      wslay_event_on_msg_recv_callback srv_cb, struct peer *cli)
+{
+  pair(sv);
+  assert_int_equal(ws_init(&srv->ws, WS_SERVER, sv[0], srv_max, srv_cb), 0);
+  assert_int_equal(ws_init(&cli->ws, WS_CLIENT, sv[1], 1024, on_msg), 0);
+}
+
+static void endpoints_free(int sv[2], struct peer *srv, struct peer *cli)
+{
+  ws_free(&cli->ws);
+  ws_free(&srv->ws);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static void test_client_server_roundtrip(void **state)
 {
   (void)state;
@@ -142,9 +160,7 @@ static void test_message_ceiling(void **state)
   struct peer srv = {0}, cli = {0};
   char big[200];
   memset(big, 'x', sizeof big);
-  pair(sv);
-  assert_int_equal(ws_init(&srv.ws, WS_SERVER, sv[0], 100, on_msg), 0);
-  assert_int_equal(ws_init(&cli.ws, WS_CLIENT, sv[1], 1024, on_msg), 0);
+  endpoints(sv, &srv, 100, on_msg, &cli);
   assert_int_equal(ws_queue_text(&cli.ws, big, 101, 4096), 0);
   assert_int_equal(pump(&cli.ws), 0);
   pump(&srv.ws); /* reads the header, refuses, queues and sends the close */
@@ -153,10 +169,7 @@ static void test_message_ceiling(void **state)
   pump(&cli.ws);
   assert_true(wslay_event_get_close_received(cli.ws.ctx));
   assert_int_equal(wslay_event_get_status_code_received(cli.ws.ctx), 1009);
-  ws_free(&cli.ws);
-  ws_free(&srv.ws);
-  close(sv[0]);
-  close(sv[1]);
+  endpoints_free(sv, &srv, &cli);
 }
 
 /* The queue's cost is its payload plus WS_QUEUED_MSG_OVERHEAD a message. */
@@ -193,9 +206,7 @@ static void test_pongs_count(void **state)
   (void)state;
   int sv[2];
   struct peer srv = {0}, cli = {0};
-  pair(sv);
-  assert_int_equal(ws_init(&srv.ws, WS_SERVER, sv[0], 1024, on_msg), 0);
-  assert_int_equal(ws_init(&cli.ws, WS_CLIENT, sv[1], 1024, on_msg), 0);
+  endpoints(sv, &srv, 1024, on_msg, &cli);
   struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
   for (int i = 0; i < 3; i++)
     assert_int_equal(wslay_event_queue_msg(cli.ws.ctx, &ping), 0);
@@ -203,10 +214,7 @@ static void test_pongs_count(void **state)
   assert_int_equal(ws_recv(&srv.ws, 4096), 0);
   assert_int_equal(ws_queued_cost(&srv.ws), 3 * WS_QUEUED_MSG_OVERHEAD);
   assert_int_equal(ws_queue_text(&srv.ws, "x", 1, 4 * WS_QUEUED_MSG_OVERHEAD), WS_QUEUE_FULL);
-  ws_free(&cli.ws);
-  ws_free(&srv.ws);
-  close(sv[0]);
-  close(sv[1]);
+  endpoints_free(sv, &srv, &cli);
 }
 
 static int g_stop_after; /* on_msg_stopping: ws_recv_stop() after this many */
@@ -230,9 +238,7 @@ static void test_recv_budget(void **state)
   struct peer srv = {0}, cli = {0};
   char line[1000];
   memset(line, 'y', sizeof line);
-  pair(sv);
-  assert_int_equal(ws_init(&srv.ws, WS_SERVER, sv[0], 1024, on_msg_stopping), 0);
-  assert_int_equal(ws_init(&cli.ws, WS_CLIENT, sv[1], 1024, on_msg), 0);
+  endpoints(sv, &srv, 1024, on_msg_stopping, &cli);
   for (int i = 0; i < 10; i++) /* 1,008 bytes each on the wire: 2 + 2 + 4 (mask) + 1,000 */
     assert_int_equal(ws_queue_text(&cli.ws, line, sizeof line, 1 << 20), 0);
   assert_int_equal(pump(&cli.ws), 0);
@@ -247,10 +253,7 @@ static void test_recv_budget(void **state)
   g_stop_after = -1;
   assert_int_equal(ws_recv(&srv.ws, 1 << 20), 0);
   assert_int_equal(srv.messages, 10);
-  ws_free(&cli.ws);
-  ws_free(&srv.ws);
-  close(sv[0]);
-  close(sv[1]);
+  endpoints_free(sv, &srv, &cli);
 }
 
 /* Writes a masked (key 0) client frame with payload p. */
