@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "live/protocol.h"
+
 enum kind {
   K_STRING, /* char[size], refused when it does not fit */
   K_I64,    /* int64_t in [min, max] */
@@ -51,6 +53,8 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_MAX_CALL_SEC", NULL, NUM(K_I64, max_call_sec, 1, 86400)},
     {"ATHOS_IDLE_SEC", NULL, NUM(K_I64, idle_sec, 1, 86400)},
     {"ATHOS_WS_PING_SEC", NULL, NUM(K_I64, ws_ping_sec, 1, 3600)},
+    {"ATHOS_MAX_TURNS", NULL, NUM(K_I64, max_turns, 3, 100000)},
+    {"ATHOS_MAX_TRANSCRIPT_BYTES", NULL, NUM(K_SIZE, max_transcript_bytes, 16384, 1 << 30)},
     {"ATHOS_WEBHOOK_TIMEOUT_MS", NULL, NUM(K_I64, webhook_timeout_ms, 100, 120000)},
     {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
     {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
@@ -185,6 +189,8 @@ static void set_defaults(struct athos_config *c)
   c->max_call_sec = 1800;
   c->idle_sec = 120;
   c->ws_ping_sec = 20;
+  c->max_turns = LIVE_MAX_TURNS;
+  c->max_transcript_bytes = LIVE_TRANSCRIPT_MAX;
   c->webhook_timeout_ms = 15000;
   c->scoring_workers = 1;
   c->max_connections = 16384;

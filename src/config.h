@@ -25,6 +25,8 @@ struct athos_config {
   int64_t max_call_sec;          /* live call cap (1800) */
   int64_t idle_sec;              /* no rep utterance (120) */
   int64_t ws_ping_sec;           /* WebSocket keepalive ping interval (20) */
+  int64_t max_turns;             /* turns stored per live call (LIVE_MAX_TURNS) */
+  size_t max_transcript_bytes;   /* transcript bytes per live call (LIVE_TRANSCRIPT_MAX) */
   int64_t retry_schedule[RETRY_SCHEDULE_MAX]; /* seconds before each webhook attempt */
   size_t retry_count;
   bool allow_private_webhooks;
