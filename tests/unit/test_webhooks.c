@@ -142,6 +142,46 @@ static void test_address_classes(void **state)
       {"::127.0.0.1", ADDR_LOOPBACK},          /* v4-compatible */
       {"64:ff9b::a9fe:a9fe", ADDR_LINK_LOCAL}, /* NAT64 of 169.254.169.254 */
       {"2002:c0a8:0101::1", ADDR_PRIVATE},     /* 6to4 of 192.168.1.1 */
+      /* IANA special-purpose IPv4 blocks and their edges */
+      {"192.0.2.1", ADDR_RESERVED},   /* TEST-NET-1 */
+      {"198.51.100.7", ADDR_RESERVED}, /* TEST-NET-2 */
+      {"203.0.113.255", ADDR_RESERVED}, /* TEST-NET-3 */
+      {"203.0.112.255", ADDR_PUBLIC},
+      {"203.0.114.0", ADDR_PUBLIC},
+      {"192.88.99.1", ADDR_RESERVED}, /* 6to4 relay anycast */
+      {"192.0.1.255", ADDR_PUBLIC},
+      {"198.17.255.255", ADDR_PUBLIC},
+      /* IPv4-translated (SIIT), ::ffff:0:0:0/96: judged by the IPv4 address */
+      {"::ffff:0:127.0.0.1", ADDR_LOOPBACK},
+      {"::ffff:0:7f00:1", ADDR_LOOPBACK},
+      {"::ffff:0:a9fe:a9fe", ADDR_LINK_LOCAL},
+      {"::ffff:0:10.0.0.1", ADDR_PRIVATE},
+      {"::ffff:0:8.8.8.8", ADDR_PUBLIC},
+      {"::ffff:1:8.8.8.8", ADDR_PUBLIC}, /* outside both /96s: an ordinary address */
+      /* NAT64 with a private embedded IPv4, and the local-use prefix */
+      {"64:ff9b::10.1.2.3", ADDR_PRIVATE},
+      {"64:ff9b::127.0.0.1", ADDR_LOOPBACK},
+      {"64:ff9b::100.64.0.1", ADDR_CGNAT},
+      {"64:ff9b::198.18.0.1", ADDR_RESERVED},
+      {"64:ff9b::8.8.8.8", ADDR_PUBLIC},
+      {"64:ff9b:1::8.8.8.8", ADDR_PRIVATE},
+      {"::ffff:100.64.0.1", ADDR_CGNAT},
+      {"::ffff:198.18.0.1", ADDR_RESERVED},
+      {"2002:6440:0001::1", ADDR_CGNAT}, /* 6to4 of 100.64.0.1 */
+      /* IANA special-purpose IPv6 blocks */
+      {"100::1", ADDR_RESERVED},        /* discard-only */
+      {"100:0:0:1::1", ADDR_RESERVED},  /* dummy prefix */
+      {"100:0:0:2::1", ADDR_PUBLIC},
+      {"2001::1", ADDR_RESERVED},       /* Teredo */
+      {"2001:2::1", ADDR_RESERVED},     /* benchmarking */
+      {"2001:10::1", ADDR_RESERVED},    /* ORCHID */
+      {"2001:1ff:ffff::1", ADDR_RESERVED},
+      {"2001:200::1", ADDR_PUBLIC},     /* just past 2001::/23 */
+      {"2001:db8::1", ADDR_RESERVED},   /* documentation */
+      {"2001:db9::1", ADDR_PUBLIC},
+      {"3fff:fff::1", ADDR_RESERVED},   /* documentation (RFC 9637) */
+      {"3fff:1000::1", ADDR_PUBLIC},
+      {"5f00::1", ADDR_RESERVED},       /* SRv6 SIDs */
       {"2001:4860:4860::8888", ADDR_PUBLIC},
       {"2606:4700::1111", ADDR_PUBLIC},
       {"not-an-ip", ADDR_RESERVED},
