@@ -49,18 +49,21 @@
 #define HOST_INFLIGHT_MAX 32    /* = curl's per-host connection cap: nothing queues in curl */
 #define HOST_KEY_MAX 256        /* "host:port" of a target URL, as a grouping key */
 #define PARK_MAX 1024           /* claimed events waiting for their tenant or host */
-#define PARK_MS 10000           /* how long one may wait; added to the lease */
-#define STALL_MS 1000           /* at its cap with no new start this long: stalled */
+#define PARK_MS 5000            /* how long one may wait: half the lease margin */
+#define STALL_MS 2000           /* at its cap with no new start this long: stalled */
 #define CLAIM_BATCH 64          /* events claimed per query */
 #define POLL_MS 1000            /* finds events committed by other processes */
 #define PARKED_POLL_MS 100      /* re-checks parked events this often */
-#define LEASE_MARGIN_MS 10000   /* lease = park wait + timeout + margin */
+#define LEASE_MARGIN_MS 10000   /* lease = timeout + margin */
 #define DROP_LOG_MS 10000       /* "let go" summary at most this often */
 #define TARGET_CACHE 16         /* URLs whose check is remembered… */
 #define TARGET_CACHE_MS 30000   /* …this long (bounds blocking DNS lookups) */
 #define RESPONSE_BODY_CAP 4096  /* read and discard at most this much */
 #define STOP_DRAIN_MS 5000      /* how long stop waits for transfers in flight */
 #define SIGNATURE_MAX (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
+_Static_assert(PARK_MAX <= 65536, "park indices are uint16_t");
+_Static_assert(PARK_MS < LEASE_MARGIN_MS, "a parked event must finish inside its lease");
+_Static_assert(TENANT_INFLIGHT_MAX < MAX_INFLIGHT, "one tenant must not take every slot");
 
 struct delivery {
   struct webhook_deliverer *d;
@@ -122,8 +125,11 @@ struct webhook_deliverer {
   atomic_bool kicked;
   struct delivery slots[MAX_INFLIGHT];
   size_t inflight;
-  struct parked_event park[PARK_MAX]; /* claim order */
+  struct parked_event park[PARK_MAX]; /* storage; never moved */
+  uint16_t park_order[PARK_MAX];      /* indices of the parked events, in claim order */
   size_t nparked;
+  uint16_t park_free[PARK_MAX];       /* indices not in use */
+  size_t nfree;
   struct loads loads;                 /* rebuilt at the start of each pass */
   uint64_t dropped;                   /* events let go since the last summary */
   int64_t dropped_logged_at;
@@ -576,7 +582,7 @@ static void let_go(struct webhook_deliverer *d, struct webhook_event *ev, int64_
 }
 
 /* Starts, keeps or lets go each parked event, in claim order; compacts
- * the queue. */
+ * the order (small indices: the events themselves never move). */
 static void run_parked(struct webhook_deliverer *d, int64_t now)
 {
   if (d->nparked == 0)
@@ -584,14 +590,18 @@ static void run_parked(struct webhook_deliverer *d, int64_t now)
   loads_build(d);
   size_t kept = 0;
   for (size_t i = 0; i < d->nparked; i++) {
-    struct parked_event *p = &d->park[i];
+    uint16_t idx = d->park_order[i];
+    struct parked_event *p = &d->park[idx];
     enum admission a = now >= p->until ? ADMIT_STALLED : admit(d, p->ev.tenant_id, p->host, now);
+    if (a == ADMIT_WAIT) {
+      d->park_order[kept++] = idx;
+      continue;
+    }
     if (a == ADMIT_GO)
       start_counted(d, &p->ev, p->host, now);
-    else if (a == ADMIT_STALLED)
+    else
       let_go(d, &p->ev, now);
-    else if (kept++ != i)
-      d->park[kept - 1] = *p;
+    d->park_free[d->nfree++] = idx;
   }
   d->nparked = kept;
 }
@@ -604,8 +614,10 @@ static void place_claimed(struct webhook_deliverer *d, struct webhook_event *ev,
   enum admission a = admit(d, ev->tenant_id, host, now);
   if (a == ADMIT_GO) {
     start_counted(d, ev, host, now);
-  } else if (a == ADMIT_WAIT && d->nparked < PARK_MAX) {
-    struct parked_event *p = &d->park[d->nparked++];
+  } else if (a == ADMIT_WAIT && d->nfree > 0) {
+    uint16_t idx = d->park_free[--d->nfree];
+    d->park_order[d->nparked++] = idx;
+    struct parked_event *p = &d->park[idx];
     p->ev = *ev;
     memset(ev, 0, sizeof *ev);
     snprintf(p->host, sizeof p->host, "%s", host);
@@ -638,9 +650,9 @@ static void claim_and_start(struct webhook_deliverer *d, bool *more)
   *more = false;
   int64_t now = time_now_ms();
   int64_t timeout = d->cfg->webhook_timeout_ms > 0 ? d->cfg->webhook_timeout_ms : 15000;
-  /* A parked event starts within PARK_MS of its claim, so its transfer
-   * ends inside this lease. */
-  int64_t lease_until = now + PARK_MS + timeout + LEASE_MARGIN_MS;
+  /* A parked event starts within PARK_MS of its claim, so even its
+   * transfer ends LEASE_MARGIN_MS - PARK_MS inside this lease. */
+  int64_t lease_until = now + timeout + LEASE_MARGIN_MS;
   if (store_outbox_claim(d->store, now, lease_until, evs, want, &n) != STORE_OK)
     return;
   loads_build(d);
@@ -708,7 +720,7 @@ static void *deliverer_main(void *arg)
   }
   d->inflight = 0;
   for (size_t i = 0; i < d->nparked; i++)
-    webhook_event_clear(&d->park[i].ev);
+    webhook_event_clear(&d->park[d->park_order[i]].ev);
   d->nparked = 0;
   flush_records(d);
   return NULL;
@@ -723,6 +735,8 @@ struct webhook_deliverer *webhook_deliverer_start(const struct athos_config *cfg
     return NULL;
   d->cfg = cfg;
   d->store = s;
+  for (size_t i = 0; i < PARK_MAX; i++)
+    d->park_free[d->nfree++] = (uint16_t)(PARK_MAX - 1 - i);
   atomic_init(&d->stopping, false);
   atomic_init(&d->kicked, true); /* look at the outbox at once: a restart has a backlog */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -1,0 +1,295 @@
+'use strict';
+// The server under abuse, black-box (issue 9): each test sets up one attack
+// and asserts a bound that the server used to miss.
+//
+//  - a tenant whose webhook receiver hangs, with 500 events queued, does
+//    not delay another tenant's webhooks (end -> webhook p99 < 1 s);
+//  - external ids at their limit made of '"', '\' or multi-byte UTF-8 are
+//    minted, redeemed and come back intact (they used to overflow the
+//    token buffer after JSON escaping: 500);
+//  - every line the server logs is one JSON object, whatever the request
+//    line held (4 KiB URLs, invalid UTF-8, control characters, quotes).
+//
+// Queued webhook events are written straight into the database (TEST-ONLY
+// seeding with the sqlite3 CLI or psql, as bench/webhooks.js does); the
+// healthy tenant's webhooks come from real live calls over the WebSocket.
+const { test, describe, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const net = require('node:net');
+const WebSocket = require('ws');
+const h = require('./harness');
+
+const servers = [];
+const closers = [];
+after(async () => {
+  for (const s of servers) {
+    try { await s.stop(); } catch { /* already gone */ }
+  }
+  for (const c of closers) await c();
+});
+
+async function serve(env = {}) {
+  const s = await h.startServer({ env: { ATHOS_ALLOW_PRIVATE_WEBHOOKS: '1', ...env } });
+  servers.push(s);
+  return s;
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/* A webhook receiver. hang: accept every request and never answer.
+ * Otherwise answer 204 and note when each call's webhook arrived. */
+async function startReceiver({ hang = false } = {}) {
+  const rx = { requests: 0, arrivals: new Map(), waiters: [], open: new Set() };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      rx.requests++;
+      if (hang) return; // never answer
+      let callId = null;
+      try { callId = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.callId; } catch { /* not ours */ }
+      if (callId && !rx.arrivals.has(callId)) rx.arrivals.set(callId, Date.now());
+      res.writeHead(204);
+      res.end();
+      for (const w of rx.waiters.splice(0)) w();
+    });
+  });
+  server.on('connection', (sock) => {
+    rx.open.add(sock);
+    sock.on('close', () => rx.open.delete(sock));
+    sock.on('error', () => {});
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  rx.url = `http://127.0.0.1:${server.address().port}/hooks/athos`;
+  rx.waitArrival = (callId, ms) => new Promise((resolve, reject) => {
+    const deadline = Date.now() + ms;
+    const check = () => {
+      if (rx.arrivals.has(callId)) return resolve(rx.arrivals.get(callId));
+      if (Date.now() > deadline) return reject(new Error(`no webhook for ${callId} within ${ms} ms`));
+      rx.waiters.push(check);
+      setTimeout(check, 50);
+    };
+    check();
+  });
+  closers.push(() => new Promise((resolve) => {
+    for (const s of rx.open) s.destroy();
+    server.close(() => resolve());
+  }));
+  return rx;
+}
+
+/* TEST ONLY: n pending call.scored events for a tenant, due now. */
+function seedPendingEvents(server, tenantId, n, tag) {
+  const body = JSON.stringify({
+    type: 'call.scored',
+    timestamp: new Date().toISOString(),
+    data: { callId: 'athos_call_SEEDEDSEEDEDSEEDED0000', source: 'roleplay', externalUserId: 'rep_seed', externalAgencyId: null, drillKey: 'ma-full-sale', scoredAt: new Date().toISOString() },
+  }).replace(/'/g, "''");
+  h.sqlite(server.dbPath, `BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${n})
+INSERT INTO webhook_events(msg_id, tenant_id, payload, status, attempts, next_attempt_at, created_at)
+SELECT 'msg_${tag}' || i, (SELECT id FROM tenants WHERE public_id = '${tenantId}'), '${body}', 'pending', 0, 0, 0 FROM seq;
+COMMIT;`);
+}
+
+/* One short live call over the WebSocket; returns {callId, tEnd}, tEnd
+ * being when {"type":"end"} was sent. */
+async function liveCall(server, apiKey, mintBody = { externalUserId: 'rep_abuse' }) {
+  const { token } = await h.mintToken(server, apiKey, mintBody);
+  const red = await h.redeem(server, token);
+  const ws = new WebSocket(red.connectionUrl, { perMessageDeflate: false });
+  const inbox = [];
+  let wake = () => {};
+  ws.on('message', (d) => { inbox.push(JSON.parse(d.toString())); wake(); });
+  const next = async (type) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const i = inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return inbox.splice(i, 1)[0];
+      const e = inbox.find((m) => m.type === 'error');
+      if (e) throw new Error(`live error: ${JSON.stringify(e)}`);
+      if (Date.now() > deadline) throw new Error(`no ${type} frame`);
+      await new Promise((r) => { wake = r; setTimeout(r, 100); });
+    }
+  };
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send(JSON.stringify({ type: 'start', ticket: red.connectionTicket }));
+  await next('ready');
+  await next('say');
+  ws.send(JSON.stringify({ type: 'say', text: 'Hi, this is Sam from Acme Benefits, this call may be recorded. How are you today?' }));
+  await next('say');
+  const closed = new Promise((r) => ws.once('close', r));
+  const tEnd = Date.now();
+  ws.send(JSON.stringify({ type: 'end' }));
+  await closed;
+  return { callId: red.callId, tEnd };
+}
+
+/* ------------------------------------------------------------- item 5 */
+
+describe('webhook fairness: a hanging receiver', () => {
+  test("one tenant's hanging receiver with 500 queued events does not delay another tenant (p99 < 1 s)", async (t) => {
+    const stuck = await startReceiver({ hang: true });
+    const healthy = await startReceiver();
+    // a 4 s timeout (not 15) so the run below also covers A's transfers
+    // timing out, being retried and hanging again
+    const server = await serve({ ATHOS_WEBHOOK_TIMEOUT_MS: '4000' });
+    const A = h.createTenant(server, { name: 'hanging receiver', webhookUrl: stuck.url });
+    const B = h.createTenant(server, { name: 'healthy receiver', webhookUrl: healthy.url });
+
+    seedPendingEvents(server, A.tenantId, 500, 'hang');
+    // the deliverer finds them within its 1 s poll and the receiver hangs
+    await h.eventually(() => assert.ok(stuck.requests >= 16, `${stuck.requests} request(s) at the hanging receiver`), 5000);
+
+    // B's calls, one after another, across three of A's timeouts
+    const lat = [];
+    const until = Date.now() + 12_000;
+    while (Date.now() < until || lat.length < 20) {
+      const { callId, tEnd } = await liveCall(server, B.apiKey);
+      const at = await healthy.waitArrival(callId, 30_000);
+      lat.push(at - tEnd);
+      await h.sleep(100);
+    }
+    lat.sort((a, b) => a - b);
+    const p50 = pct(lat, 50);
+    const p99 = pct(lat, 99);
+    t.diagnostic(`B's end -> webhook over ${lat.length} calls: p50 ${p50} ms, p99 ${p99} ms; ${stuck.requests} request(s) reached the hanging receiver`);
+    // A's receiver is held to its share: it never had more than the
+    // per-tenant cap in flight (32), whatever its backlog
+    assert.ok(stuck.open.size <= 32, `${stuck.open.size} connections open at the hanging receiver`);
+    assert.ok(p99 < 1000, `B's end -> webhook over ${lat.length} calls: p50 ${p50} ms, p99 ${p99} ms (${lat.join(',')})`);
+  });
+});
+
+/* ------------------------------------------------------------- item 8 */
+
+describe('external ids at their limits', () => {
+  // The documented limit is 256 bytes (EXTERNAL_ID_MAX); JSON escaping
+  // doubles '"' and '\', so the token must be sized for the escaped form.
+  const cases = [
+    ['256 x "', '"'.repeat(256), '"'.repeat(256)],
+    ['256 x \\', '\\'.repeat(256), '\\'.repeat(256)],
+    ['mixed quotes and backslashes', '\\"'.repeat(128), '"\\'.repeat(128)],
+    ['2-byte UTF-8 to 256 bytes', 'é'.repeat(128), 'ß'.repeat(128)],
+    ['3-byte UTF-8 to 255 bytes', '€'.repeat(85), '語'.repeat(85)],
+    ['4-byte UTF-8 to 256 bytes', '😀'.repeat(64), '𝄞'.repeat(64)],
+  ];
+  let server;
+  let T;
+
+  test('setup', async () => {
+    server = await serve();
+    T = h.createTenant(server, { name: 'limits' });
+  });
+
+  for (const [name, user, agency] of cases) {
+    test(`mint, redeem and read back: ${name}`, async () => {
+      assert.ok(Buffer.byteLength(user) <= 256 && Buffer.byteLength(agency) <= 256);
+      const r = await h.api(server, 'POST', '/session', { apiKey: T.apiKey, body: { externalUserId: user, externalAgencyId: agency } });
+      assert.equal(r.status, 200, `mint: ${r.status} ${r.text.slice(0, 300)}`);
+      const { payload } = h.decodeJwt(r.body.token);
+      assert.equal(payload.externalUserId, user);
+      assert.equal(payload.externalAgencyId, agency);
+      // the token is accepted back and the call carries the ids intact
+      const red = await h.api(server, 'POST', '/roleplay/session', { token: r.body.token, body: { drillKey: 'ma-full-sale' } });
+      assert.equal(red.status, 200, `redeem: ${red.status} ${red.text.slice(0, 300)}`);
+      const rows = h.sqlite(server.dbPath, `.mode json\nSELECT external_user_id AS u, external_agency_id AS a FROM calls WHERE public_id = '${red.body.callId}';`);
+      assert.deepEqual(JSON.parse(rows), [{ u: user, a: agency }]);
+    });
+  }
+
+  test('a scored call returns both ids intact over REST', async () => {
+    const user = '"\\'.repeat(128);
+    const agency = '😀'.repeat(64);
+    const { callId } = await liveCall(server, T.apiKey, { externalUserId: user, externalAgencyId: agency });
+    const r = await h.eventually(async () => {
+      const x = await h.api(server, 'GET', `/calls/${callId}`, { apiKey: T.apiKey });
+      assert.equal(x.status, 200, x.text);
+      return x;
+    }, 10_000);
+    assert.equal(r.body.externalUserId, user);
+    assert.equal(r.body.externalAgencyId, agency);
+  });
+
+  test('one byte over the limit is a 400, never a 500', async () => {
+    for (const body of [
+      { externalUserId: '"'.repeat(257) },
+      { externalUserId: 'rep', externalAgencyId: '\\'.repeat(257) },
+      { externalUserId: 'é'.repeat(128) + 'x' },
+    ]) {
+      const r = await h.api(server, 'POST', '/session', { apiKey: T.apiKey, body });
+      h.assertError(r, 400, 'INVALID_REQUEST');
+    }
+  });
+});
+
+/* ------------------------------------------------------------- item 9 */
+
+/* Sends raw bytes as one HTTP/1.1 request; resolves when the server has
+ * answered (or closed). */
+function rawRequest(port, head) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let got = '';
+    const done = () => { sock.destroy(); resolve(got); };
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+      if (/\r\n\r\n/.test(got)) setTimeout(done, 50);
+    });
+    sock.on('error', done);
+    sock.on('close', done);
+    sock.setTimeout(5000, done);
+    sock.write(Buffer.concat([head, Buffer.from('\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', 'latin1')]));
+  });
+}
+
+describe('log lines', () => {
+  test('every line the server writes is one valid JSON object, whatever the request held', async () => {
+    const server = await serve({ ATHOS_LOG_LEVEL: 'debug' });
+    // the raw bytes, not node's decoding of them (which would hide invalid UTF-8)
+    const raw = [];
+    server.proc.stderr.on('data', (c) => raw.push(c));
+    const path4k = `/api/external/v1/${'a'.repeat(4096)}`;
+    const targets = [
+      Buffer.from(`GET ${path4k} HTTP/1.1`, 'latin1'),
+      Buffer.from(`GET /${'%22%5C'.repeat(700)} HTTP/1.1`, 'latin1'),
+      Buffer.concat([Buffer.from('GET /bad-utf8-', 'latin1'), Buffer.from([0xff, 0xfe, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xe2, 0x82]), Buffer.from('-end HTTP/1.1', 'latin1')]),
+      Buffer.concat([Buffer.from('GET /ctl-', 'latin1'), Buffer.from([0x01, 0x1b, 0x7f, 0x08]), Buffer.from('"q"\\ HTTP/1.1', 'latin1')]),
+      Buffer.concat([Buffer.from(`GET /${'€'.repeat(1500)}`, 'utf8'), Buffer.from(' HTTP/1.1', 'latin1')]),
+      Buffer.from(`POST /api/external/v1/session?x=${'"'.repeat(3000)} HTTP/1.1`, 'latin1'),
+      Buffer.from('G"ET\\ /x HTTP/1.1', 'latin1'),
+    ];
+    for (const t of targets) await rawRequest(server.port, t);
+    // and an ordinary request after them still logs on its own line
+    assert.equal((await h.api(server, 'GET', '//healthz')).status, 200);
+    await h.sleep(200);
+    await server.stop();
+
+    const all = Buffer.concat(raw);
+    assert.equal(all[all.length - 1], 0x0a, 'the log does not end with a newline');
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    const lines = [];
+    const bad = [];
+    for (let at = 0; at < all.length;) {
+      const nl = all.indexOf(0x0a, at);
+      const line = all.subarray(at, nl);
+      at = nl + 1;
+      try {
+        const j = JSON.parse(utf8.decode(line)); // throws on invalid UTF-8, then on invalid JSON
+        assert.ok(j !== null && typeof j === 'object' && !Array.isArray(j));
+        lines.push(j);
+      } catch {
+        bad.push(line.toString('latin1').slice(0, 200));
+      }
+    }
+    assert.deepEqual(bad, [], `${bad.length} log line(s) are not valid JSON objects`);
+    assert.ok(lines.length >= targets.length, `only ${lines.length} line(s) logged for ${targets.length} requests`);
+    // the long requests are each on one line of their own
+    const access = lines.filter((j) => j.requestId !== undefined);
+    assert.ok(access.some((j) => j.route.startsWith('/api/external/v1/aaaa')), 'the 4 KiB URL was not logged');
+    assert.ok(access.some((j) => j.route === 'healthz' && j.status === 200), 'the /healthz request was not logged on its own line');
+  });
+});
