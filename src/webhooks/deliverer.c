@@ -46,7 +46,9 @@
 
 #define MAX_INFLIGHT 256        /* transfers in flight at once, all receivers */
 #define TENANT_INFLIGHT_MAX 32  /* one tenant's share: a hanging receiver holds no more */
-#define HOST_INFLIGHT_MAX 32    /* = curl's per-host connection cap: nothing queues in curl */
+#define HOST_INFLIGHT_MAX 64    /* = curl's per-host connection cap: nothing queues in curl;
+                                   twice a tenant's share, so tenants sharing a receiver
+                                   host (a webhook gateway) are not all held by one */
 #define HOST_KEY_MAX 256        /* "host:port" of a target URL, as a grouping key */
 #define PARK_MAX 1024           /* claimed events waiting for their tenant or host */
 #define PARK_MS 5000            /* how long one may wait: half the lease margin */
@@ -63,7 +65,8 @@
 #define SIGNATURE_MAX (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
 _Static_assert(PARK_MAX <= 65536, "park indices are uint16_t");
 _Static_assert(PARK_MS < LEASE_MARGIN_MS, "a parked event must finish inside its lease");
-_Static_assert(TENANT_INFLIGHT_MAX < MAX_INFLIGHT, "one tenant must not take every slot");
+_Static_assert(TENANT_INFLIGHT_MAX < HOST_INFLIGHT_MAX && HOST_INFLIGHT_MAX < MAX_INFLIGHT,
+               "one tenant must not take a whole host, nor one host every slot");
 
 struct delivery {
   struct webhook_deliverer *d;
@@ -510,6 +513,8 @@ static struct group_load *load_of_host(struct loads *l, const char *host, bool a
 
 static void load_count(struct group_load *g, int64_t started_at)
 {
+  if (g == NULL) /* cannot happen: there are never more groups than transfers */
+    return;
   g->n++;
   if (started_at > g->newest)
     g->newest = started_at;
