@@ -32,7 +32,8 @@ async function webhookLatency(server, apiKey, rx, n) {
     lat.push((await rx.waitArrival(callId, 60_000)) - tEnd);
   }
   lat.sort((a, b) => a - b);
-  return `p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms, max ${lat[lat.length - 1]} ms (${n} calls)`;
+  const f = (v) => v.toFixed(1);
+  return `p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, max ${f(lat[lat.length - 1])} ms (${n} calls)`;
 }
 
 async function webhookScenario() {

@@ -12,10 +12,15 @@
  *       written straight into the database (sqlite3 CLI or psql)
  *   await liveCall(server, apiKey, mintBody) -> {callId, tEnd}: mint, redeem,
  *       start, one `say`, `end` over the WebSocket; tEnd is when `end` was sent
+ *   now()   wall-clock ms, sub-ms resolution (tEnd and arrivals use it)
  */
 const http = require('node:http');
+const { performance } = require('node:perf_hooks');
 const WebSocket = require('ws');
 const h = require('./harness');
+
+/* Wall-clock ms with sub-ms resolution, comparable across processes. */
+const now = () => performance.timeOrigin + performance.now();
 
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -33,7 +38,7 @@ async function startReceiver({ hang = false } = {}) {
       if (hang) return; // never answer
       let callId = null;
       try { callId = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.callId; } catch { /* not ours */ }
-      if (callId && !rx.arrivals.has(callId)) rx.arrivals.set(callId, Date.now());
+      if (callId && !rx.arrivals.has(callId)) rx.arrivals.set(callId, now());
       res.writeHead(204);
       res.end();
       for (const w of rx.waiters.splice(0)) w();
@@ -104,10 +109,10 @@ async function liveCall(server, apiKey, mintBody = { externalUserId: 'rep_abuse'
   ws.send(JSON.stringify({ type: 'say', text: 'Hi, this is Sam from Acme Benefits, this call may be recorded. How are you today?' }));
   await next('say');
   const closed = new Promise((r) => ws.once('close', r));
-  const tEnd = Date.now();
+  const tEnd = now();
   ws.send(JSON.stringify({ type: 'end' }));
   await closed;
   return { callId: red.callId, tEnd };
 }
 
-module.exports = { pct, startReceiver, seedPendingEvents, liveCall };
+module.exports = { now, pct, startReceiver, seedPendingEvents, liveCall };

@@ -51,6 +51,16 @@ static char *capture_end(struct capture *c, size_t *len)
   return buf;
 }
 
+#define LINES_MAX 8
+
+/* What a test wrote to stderr: the raw bytes and each line, parsed. */
+struct captured {
+  char *out;
+  size_t len;
+  json_t *lines[LINES_MAX];
+  size_t n;
+};
+
 /* Splits out into lines; each must end in '\n' and parse as a JSON object.
  * Returns them in lines[] (caller decrefs); the count in *n. */
 static void parse_lines(const char *out, size_t len, json_t **lines, size_t max, size_t *n)
@@ -80,6 +90,20 @@ static const char *str_field(json_t *o, const char *name)
   return json_string_value(v);
 }
 
+/* Restores stderr and parses every line written since capture_begin. */
+static void capture_lines(struct capture *c, struct captured *got)
+{
+  got->out = capture_end(c, &got->len);
+  parse_lines(got->out, got->len, got->lines, LINES_MAX, &got->n);
+}
+
+static void captured_free(struct captured *got)
+{
+  for (size_t i = 0; i < got->n; i++)
+    json_decref(got->lines[i]);
+  free(got->out);
+}
+
 /* --------------------------------------------------------------- tests */
 
 static void test_access_line_long_route_is_cut_and_closed(void **state)
@@ -97,13 +121,10 @@ static void test_access_line_long_route_is_cut_and_closed(void **state)
   capture_begin(&c);
   log_request("req_1", "GET", route, 404, 12);
   log_request("req_2", "GET", "/next", 200, 3);
-  size_t len;
-  char *out = capture_end(&c, &len);
-
-  json_t *lines[4];
-  size_t n;
-  parse_lines(out, len, lines, 4, &n);
-  assert_int_equal(n, 2); /* the next request is not glued to the long one */
+  struct captured got;
+  capture_lines(&c, &got);
+  json_t **lines = got.lines;
+  assert_int_equal(got.n, 2); /* the next request is not glued to the long one */
   const char *r = str_field(lines[0], "route");
   assert_true(strlen(r) > 1000 && strlen(r) < big);
   assert_int_equal(strncmp(r, "/aaa", 4), 0);
@@ -112,9 +133,7 @@ static void test_access_line_long_route_is_cut_and_closed(void **state)
   assert_int_equal(json_integer_value(json_object_get(lines[0], "us")), 12);
   assert_string_equal(str_field(lines[1], "route"), "/next");
   assert_string_equal(str_field(lines[1], "requestId"), "req_2");
-  for (size_t i = 0; i < n; i++)
-    json_decref(lines[i]);
-  free(out);
+  captured_free(&got);
   free(route);
 }
 
@@ -131,23 +150,19 @@ static void test_access_line_hostile_bytes(void **state)
   struct capture c;
   capture_begin(&c);
   log_request("req_3", method, route, 400, 1);
-  size_t len;
-  char *out = capture_end(&c, &len);
-
-  json_t *lines[2];
-  size_t n;
-  parse_lines(out, len, lines, 2, &n);
-  assert_int_equal(n, 1);
+  struct captured got;
+  capture_lines(&c, &got);
+  json_t **lines = got.lines;
+  assert_int_equal(got.n, 1);
   assert_string_equal(str_field(lines[0], "route"),
                       "/x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
                       "z\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"q\"\\\x01\x1b[31m\x7f\n\r"
                       "\té😀");
   assert_string_equal(str_field(lines[0], "method"), "G\"E\xef\xbf\xbdT");
   /* no raw control byte reaches the file: they are all escaped */
-  for (size_t i = 0; i < len - 1; i++)
-    assert_true((unsigned char)out[i] >= 0x20 && out[i] != 0x7f);
-  json_decref(lines[0]);
-  free(out);
+  for (size_t i = 0; i + 1 < got.len; i++)
+    assert_true((unsigned char)got.out[i] >= 0x20 && got.out[i] != 0x7f);
+  captured_free(&got);
 }
 
 static void test_message_lines(void **state)
@@ -171,13 +186,10 @@ static void test_message_lines(void **state)
   log_error("straddle: %s", straddle);
   log_info("bad \xff\xfe and \"quoted\" %s", "\x01\\");
   log_debug("not written at info");
-  size_t len;
-  char *out = capture_end(&c, &len);
-
-  json_t *lines[4];
-  size_t n;
-  parse_lines(out, len, lines, 4, &n);
-  assert_int_equal(n, 3);
+  struct captured got;
+  capture_lines(&c, &got);
+  json_t **lines = got.lines;
+  assert_int_equal(got.n, 3);
   assert_string_equal(str_field(lines[0], "level"), "warn");
   assert_true(strlen(str_field(lines[0], "msg")) > 1000);
   assert_string_equal(str_field(lines[1], "level"), "error");
@@ -185,11 +197,9 @@ static void test_message_lines(void **state)
   assert_string_equal(m + strlen(m) - 5, "\xc3\xa9\xef\xbf\xbd");
   assert_string_equal(str_field(lines[2], "msg"),
                       "bad \xef\xbf\xbd\xef\xbf\xbd and \"quoted\" \x01\\");
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < got.n; i++)
     assert_non_null(json_object_get(lines[i], "ts"));
-    json_decref(lines[i]);
-  }
-  free(out);
+  captured_free(&got);
 }
 
 int main(void)
