@@ -22,7 +22,8 @@
  * and '\' become 2), so the longest claims JSON is its fixed part (names,
  * iss, aud, two integers: under 256 bytes) plus 6 bytes per byte of each
  * string claim. Base64url turns n bytes into ceil(4n/3); the signature is
- * 43 characters. */
+ * 43 characters. A buffer of TOKEN_MAX holds the token of any claims within
+ * their limits, so session_token_mint never runs out of room in one. */
 #define TOKEN_JSON_ESCAPE_MAX 6
 #define TOKEN_HEADER_JSON_MAX (64 + TOKEN_JSON_ESCAPE_MAX * 32) /* kid[32] */
 #define TOKEN_CLAIMS_JSON_MAX \
@@ -47,8 +48,7 @@ struct session_claims {
 
 enum token_verdict { TOKEN_OK, TOKEN_INVALID, TOKEN_EXPIRED_ };
 
-/* Signs claims with keys->keys[0] into out (cap >= TOKEN_MAX holds any
- * claims within their limits). Returns 0 or -1. */
+/* Signs claims with keys->keys[0] into out. Returns 0 or -1. */
 int session_token_mint(const struct token_keys *keys, const struct session_claims *c, char *out,
                        size_t cap);
 /* Verifies alg, kid, signature, aud, iss and exp (against now, unix
