@@ -48,7 +48,9 @@ static const char *level_name(enum log_level lvl)
 /* Every line is built in one fixed buffer. Strings from outside (a URL, a
  * message that quotes client input) are escaped, checked as UTF-8 and cut
  * to leave LOG_TAIL_RESERVE bytes for the line's closing fields, so a line
- * is always one complete, valid JSON object ending in a newline. */
+ * is always one complete, valid JSON object ending in a newline. A line is
+ * shorter than LOG_LINE_MAX = PIPE_BUF (4096 on Linux), so its one write(2)
+ * to a pipe is atomic too. */
 #define LOG_LINE_MAX 4096
 #define LOG_TAIL_RESERVE 96
 #define LOG_MSG_MAX 2048
