@@ -97,7 +97,9 @@ static size_t utf8_seq_len(const unsigned char *s)
 
 static void line_raw(struct log_line *l, const char *s, size_t n)
 {
-  assert(l->pos + n < sizeof l->buf);
+  assert(l->pos + n < sizeof l->buf); /* callers keep to their limits */
+  if (n >= sizeof l->buf - l->pos)
+    n = sizeof l->buf - l->pos - 1;
   memcpy(l->buf + l->pos, s, n);
   l->pos += n;
 }
