@@ -40,6 +40,7 @@
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "webhooks/fair.h"
 #include "webhooks/retry.h"
 #include "webhooks/signer.h"
 #include "webhooks/target.h"
@@ -49,7 +50,6 @@
 #define HOST_INFLIGHT_MAX 64    /* = curl's per-host connection cap: nothing queues in curl;
                                    twice a tenant's share, so tenants sharing a receiver
                                    host (a webhook gateway) are not all held by one */
-#define HOST_KEY_MAX 256        /* "host:port" of a target URL, as a grouping key */
 #define PARK_MAX 1024           /* claimed events waiting for their tenant or host */
 #define PARK_MS 5000            /* how long one may wait: half the lease margin */
 #define STALL_MS 2000           /* at its cap with no new start this long: stalled */
@@ -67,13 +67,14 @@ _Static_assert(PARK_MAX <= 65536, "park indices are uint16_t");
 _Static_assert(PARK_MS < LEASE_MARGIN_MS, "a parked event must finish inside its lease");
 _Static_assert(TENANT_INFLIGHT_MAX < HOST_INFLIGHT_MAX && HOST_INFLIGHT_MAX < MAX_INFLIGHT,
                "one tenant must not take a whole host, nor one host every slot");
+_Static_assert(MAX_INFLIGHT <= FAIR_GROUPS_MAX, "every transfer's groups are counted");
 
 struct delivery {
   struct webhook_deliverer *d;
   CURL *easy;                  /* kept across deliveries: reset, not recreated */
   bool busy;
   struct webhook_event ev;
-  char host[HOST_KEY_MAX];     /* the target's "host:port", for the per-host cap */
+  char host[FAIR_HOST_KEY_MAX]; /* the target's "host:port", for the per-host cap */
   struct curl_slist *headers;
   struct curl_slist *resolve;
   int64_t attempted_at;        /* unix ms */
@@ -96,21 +97,8 @@ struct target_cache_entry {
 /* A claimed event waiting for room under its tenant's and host's caps. */
 struct parked_event {
   struct webhook_event ev;
-  char host[HOST_KEY_MAX];
+  char host[FAIR_HOST_KEY_MAX];
   int64_t until; /* unix ms: started by then, or let go (the lease covers it) */
-};
-
-/* The transfers in flight of one tenant or one host. */
-struct group_load {
-  int64_t tenant_id;           /* tenant groups */
-  char host[HOST_KEY_MAX];     /* host groups */
-  size_t n;
-  int64_t newest;              /* unix ms: the latest start among them */
-};
-
-struct loads {
-  struct group_load tenants[MAX_INFLIGHT], hosts[MAX_INFLIGHT];
-  size_t ntenants, nhosts;
 };
 
 struct pending_record {
@@ -133,7 +121,7 @@ struct webhook_deliverer {
   size_t nparked;
   uint16_t park_free[PARK_MAX];       /* indices not in use */
   size_t nfree;
-  struct loads loads;                 /* rebuilt at the start of each pass */
+  struct fair fair;                   /* in-flight counts, rebuilt at each pass */
   uint64_t dropped;                   /* events let go since the last summary */
   int64_t dropped_logged_at;
   struct pending_record records[MAX_INFLIGHT + CLAIM_BATCH]; /* flushed when full */
@@ -465,110 +453,24 @@ static void finish_delivery(struct webhook_deliverer *d, CURL *e, CURLcode resul
 
 /* -------------------------------------------------------------- fairness */
 
-/* The "host:port" part of url, lowercased, without user info: the key
- * curl groups connections by (near enough: two spellings of one host are
- * two keys, and curl then caps them together, which only makes us wait). */
-static void url_host_key(const char *url, char *out, size_t cap)
-{
-  const char *p = strstr(url, "://");
-  p = p != NULL ? p + 3 : url;
-  size_t n = strcspn(p, "/?#");
-  const char *at = memchr(p, '@', n);
-  if (at != NULL) {
-    n -= (size_t)(at + 1 - p);
-    p = at + 1;
-  }
-  if (n >= cap)
-    n = cap - 1;
-  for (size_t i = 0; i < n; i++)
-    out[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] - 'A' + 'a' : p[i]);
-  out[n] = '\0';
-}
-
-static struct group_load *load_of_tenant(struct loads *l, int64_t tenant_id, bool add)
-{
-  for (size_t i = 0; i < l->ntenants; i++)
-    if (l->tenants[i].tenant_id == tenant_id)
-      return &l->tenants[i];
-  if (!add || l->ntenants == MAX_INFLIGHT)
-    return NULL;
-  struct group_load *g = &l->tenants[l->ntenants++];
-  memset(g, 0, sizeof *g);
-  g->tenant_id = tenant_id;
-  return g;
-}
-
-static struct group_load *load_of_host(struct loads *l, const char *host, bool add)
-{
-  for (size_t i = 0; i < l->nhosts; i++)
-    if (strcmp(l->hosts[i].host, host) == 0)
-      return &l->hosts[i];
-  if (!add || l->nhosts == MAX_INFLIGHT)
-    return NULL;
-  struct group_load *g = &l->hosts[l->nhosts++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->host, sizeof g->host, "%s", host);
-  return g;
-}
-
-static void load_count(struct group_load *g, int64_t started_at)
-{
-  if (g == NULL) /* cannot happen: there are never more groups than transfers */
-    return;
-  g->n++;
-  if (started_at > g->newest)
-    g->newest = started_at;
-}
-
 /* Counts the transfers in flight per tenant and per host. */
-static void loads_build(struct webhook_deliverer *d)
+static void fair_build(struct webhook_deliverer *d)
 {
-  struct loads *l = &d->loads;
-  l->ntenants = l->nhosts = 0;
+  fair_reset(&d->fair);
   for (size_t i = 0; i < MAX_INFLIGHT; i++) {
     const struct delivery *x = &d->slots[i];
-    if (!x->busy)
-      continue;
-    load_count(load_of_tenant(l, x->ev.tenant_id, true), x->attempted_at);
-    load_count(load_of_host(l, x->host, true), x->attempted_at);
+    if (x->busy)
+      fair_count(&d->fair, x->ev.tenant_id, x->host, x->attempted_at);
   }
 }
 
-enum admission { ADMIT_GO, ADMIT_WAIT, ADMIT_STALLED };
-
-static bool group_full(const struct group_load *g, size_t cap)
-{
-  return g != NULL && g->n >= cap;
-}
-
-static bool group_stalled(const struct group_load *g, size_t cap, int64_t now)
-{
-  return group_full(g, cap) && now - g->newest >= STALL_MS;
-}
-
-/* May an event of tenant_id to host start now? */
-static enum admission admit(struct webhook_deliverer *d, int64_t tenant_id, const char *host,
-                            int64_t now)
-{
-  const struct group_load *t = load_of_tenant(&d->loads, tenant_id, false);
-  const struct group_load *h = load_of_host(&d->loads, host, false);
-  if (group_stalled(t, TENANT_INFLIGHT_MAX, now) || group_stalled(h, HOST_INFLIGHT_MAX, now))
-    return ADMIT_STALLED;
-  if (d->inflight >= MAX_INFLIGHT || group_full(t, TENANT_INFLIGHT_MAX) ||
-      group_full(h, HOST_INFLIGHT_MAX))
-    return ADMIT_WAIT;
-  return ADMIT_GO;
-}
-
-/* Starts ev and counts it in the loads (they stay right within a pass). */
+/* Starts ev and counts it (the counts stay right within a pass). */
 static void start_counted(struct webhook_deliverer *d, struct webhook_event *ev,
                           const char *host, int64_t now)
 {
   int64_t tenant_id = ev->tenant_id;
-  if (!start_delivery(d, ev, host))
-    return;
-  load_count(load_of_tenant(&d->loads, tenant_id, true), now);
-  load_count(load_of_host(&d->loads, host, true), now);
+  if (start_delivery(d, ev, host))
+    fair_count(&d->fair, tenant_id, host, now);
 }
 
 /* Lets a claimed event go unsent. Its lease stays, so the next claims
@@ -592,17 +494,18 @@ static void run_parked(struct webhook_deliverer *d, int64_t now)
 {
   if (d->nparked == 0)
     return;
-  loads_build(d);
+  fair_build(d);
   size_t kept = 0;
   for (size_t i = 0; i < d->nparked; i++) {
     uint16_t idx = d->park_order[i];
     struct parked_event *p = &d->park[idx];
-    enum admission a = now >= p->until ? ADMIT_STALLED : admit(d, p->ev.tenant_id, p->host, now);
-    if (a == ADMIT_WAIT) {
+    enum fair_verdict a =
+        now >= p->until ? FAIR_STALLED : fair_admit(&d->fair, p->ev.tenant_id, p->host, now);
+    if (a == FAIR_WAIT) {
       d->park_order[kept++] = idx;
       continue;
     }
-    if (a == ADMIT_GO)
+    if (a == FAIR_GO)
       start_counted(d, &p->ev, p->host, now);
     else
       let_go(d, &p->ev, now);
@@ -614,12 +517,12 @@ static void run_parked(struct webhook_deliverer *d, int64_t now)
 /* Starts a just-claimed event, parks it, or lets it go. */
 static void place_claimed(struct webhook_deliverer *d, struct webhook_event *ev, int64_t now)
 {
-  char host[HOST_KEY_MAX];
-  url_host_key(ev->url, host, sizeof host);
-  enum admission a = admit(d, ev->tenant_id, host, now);
-  if (a == ADMIT_GO) {
+  char host[FAIR_HOST_KEY_MAX];
+  webhook_host_key(ev->url, host, sizeof host);
+  enum fair_verdict a = fair_admit(&d->fair, ev->tenant_id, host, now);
+  if (a == FAIR_GO) {
     start_counted(d, ev, host, now);
-  } else if (a == ADMIT_WAIT && d->nfree > 0) {
+  } else if (a == FAIR_WAIT && d->nfree > 0) {
     uint16_t idx = d->park_free[--d->nfree];
     d->park_order[d->nparked++] = idx;
     struct parked_event *p = &d->park[idx];
@@ -660,7 +563,7 @@ static void claim_and_start(struct webhook_deliverer *d, bool *more)
   int64_t lease_until = now + timeout + LEASE_MARGIN_MS;
   if (store_outbox_claim(d->store, now, lease_until, evs, want, &n) != STORE_OK)
     return;
-  loads_build(d);
+  fair_build(d);
   for (size_t i = 0; i < n; i++)
     place_claimed(d, &evs[i], now);
   *more = n == want; /* a full batch: look again without waiting */
@@ -742,6 +645,10 @@ struct webhook_deliverer *webhook_deliverer_start(const struct athos_config *cfg
   d->store = s;
   for (size_t i = 0; i < PARK_MAX; i++)
     d->park_free[d->nfree++] = (uint16_t)(PARK_MAX - 1 - i);
+  d->fair.lim = (struct fair_limits){.per_tenant = TENANT_INFLIGHT_MAX,
+                                     .per_host = HOST_INFLIGHT_MAX,
+                                     .total = MAX_INFLIGHT,
+                                     .stall_ms = STALL_MS};
   atomic_init(&d->stopping, false);
   atomic_init(&d->kicked, true); /* look at the outbox at once: a restart has a backlog */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
