@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/abuse.sh — a healthy client's figures alone and under each attack,
-# in one run (issue 9). Today: a healthy tenant's end -> webhook latency
-# p50/p99 alone and while another tenant's receiver hangs with 500 events
-# queued. A benchmark, not a test: it prints figures and exits 0 unless
+# in one run (issue 9): a healthy tenant's end -> webhook latency p50/p99
+# alone and while another tenant's receiver hangs with 500 events queued
+# (bench/abuse.js), then a healthy live call's reply latency alone and under
+# each WebSocket attack: ping floods, a frame flood before start, a say flood
+# (bench/abuse_live.js; BENCH_PHASE_SEC sets each phase's length). A benchmark, not a test: it prints figures and exits 0 unless
 # something could not run.
 #
 #   bench/abuse.sh                     builds build/athos (Release) and runs
@@ -35,6 +37,8 @@ fi
 [[ -x $ATHOS_BIN ]] || { echo "bench: no binary at $ATHOS_BIN" >&2; exit 1; }
 
 OUT=$REPO/bench/results/abuse-$(date -u +%Y%m%dT%H%M%SZ).txt
-ATHOS_BIN=$(cd "$(dirname "$ATHOS_BIN")" && pwd)/$(basename "$ATHOS_BIN") \
-  BENCH_OUT=$OUT node "$REPO/bench/abuse.js"
+ATHOS_BIN=$(cd "$(dirname "$ATHOS_BIN")" && pwd)/$(basename "$ATHOS_BIN")
+export ATHOS_BIN BENCH_OUT=$OUT
+node "$REPO/bench/abuse.js"
+node "$REPO/bench/abuse_live.js"
 echo "bench: results in $OUT" >&2
