@@ -13,6 +13,7 @@
 //    and a server started on the copy has the calls and keys.
 const { test, describe, after } = require('node:test');
 const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -116,6 +117,55 @@ function freshDb() {
   return h.isPostgres ? h.newPgDatabase() : path.join(fs.mkdtempSync(path.join(tmp, 'db-')), 'athos.db');
 }
 
+/* Runs a command without blocking the event loop (the load goes on). */
+function run(file, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}${stdout}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/* Backs up a live database (a server under load, sealed secrets, a seeded
+ * call) with await takeBackup(dbPath) -> the restored database while the
+ * load keeps calling (a failed request fails the test), then starts a
+ * server on that: the call, the API key and the signing key are there. */
+async function backupWhileServing(takeBackup) {
+  const env = { ATHOS_MASTER_KEY_FILE: keyFile('hex') };
+  const dbPath = freshDb();
+  const server = await serve(dbPath, env);
+  const T = h.cli(['tenant', 'create', '--name', 'backed-up'], { dbPath, env });
+  const seeded = seedEndedCall(dbPath, T.tenantId);
+  let stop = false;
+  let served = 0;
+  const load = (async () => {
+    while (!stop) {
+      await tokenWorks(server, T.apiKey);
+      served++;
+    }
+  })();
+  try {
+    await h.eventually(() => assert.ok(served > 0));
+    const restoredDb = await takeBackup(dbPath);
+    const during = served;
+    await h.eventually(() => assert.ok(served > during)); // it kept serving
+    stop = true;
+    await load;
+
+    const restored = await serve(restoredDb, env);
+    const r = await h.api(restored, 'GET', `/calls/${seeded.id}`, { apiKey: T.apiKey });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.id, seeded.id);
+    const calls = Number(h.sqlite(restoredDb, 'SELECT count(*) FROM calls;').trim());
+    assert.ok(calls >= 2, `${calls} calls in the copy`); // the seeded one and redeemed ones
+    await tokenWorks(restored, T.apiKey);
+  } finally {
+    stop = true;
+    await load.catch(() => {});
+  }
+}
+
 /* -------------------------------------------------------------- cases */
 
 describe('secrets at rest', () => {
@@ -214,47 +264,27 @@ describe('SQLite files and backup', { skip: h.isPostgres && 'SQLite only (Postgr
   });
 
   test('athos backup copies a live database while it serves; a server on the copy has the calls and keys', async () => {
-    const k = keyFile('hex');
-    const env = { ATHOS_MASTER_KEY_FILE: k };
-    const dbPath = freshDb();
-    const server = await serve(dbPath, env);
-    const T = h.cli(['tenant', 'create', '--name', 'backed-up'], { dbPath, env });
-    const seeded = seedEndedCall(dbPath, T.tenantId);
-    // keep the server busy while the backup runs
-    let stop = false;
-    let served = 0;
-    const load = (async () => {
-      while (!stop) {
-        await tokenWorks(server, T.apiKey);
-        served++;
-      }
-    })();
-    await h.sleep(200);
-    const copy = path.join(path.dirname(dbPath), 'copy.db');
-    const out = h.cli(['backup', copy], { dbPath });
-    await h.sleep(200);
-    stop = true;
-    await load;
-    assert.deepEqual(out, { backup: copy });
-    assert.ok(served > 0);
-    assert.equal(fs.statSync(copy).mode & 0o777, 0o600);
-    // an existing file is never overwritten
-    assert.throws(() => h.cli(['backup', copy], { dbPath }), /File exists/);
-
-    const restored = await serve(copy, env);
-    const r = await h.api(restored, 'GET', `/calls/${seeded.id}`, { apiKey: T.apiKey });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.id, seeded.id);
-    const calls = Number(h.sqlite(copy, 'SELECT count(*) FROM calls;').trim());
-    assert.ok(calls >= 2, `${calls} calls in the copy`); // the seeded one and redeemed ones
-    await tokenWorks(restored, T.apiKey);
+    await backupWhileServing(async (dbPath) => {
+      const copy = path.join(path.dirname(dbPath), 'copy.db');
+      const out = await run(h.ATHOS_BIN, ['backup', copy], { ATHOS_DATABASE_URL: `sqlite:${dbPath}` });
+      assert.deepEqual(JSON.parse(out), { backup: copy });
+      assert.equal(fs.statSync(copy).mode & 0o777, 0o600);
+      // an existing file is never overwritten
+      assert.throws(() => h.cli(['backup', copy], { dbPath }), /File exists/);
+      return copy;
+    });
   });
 });
 
 describe('backup on PostgreSQL', { skip: !h.isPostgres && 'PostgreSQL only' }, () => {
-  test('athos backup points at pg_dump', () => {
-    const dbPath = freshDb();
-    h.cli(['migrate'], { dbPath });
-    assert.throws(() => h.cli(['backup', path.join(tmp, 'x.db')], { dbPath }), /pg_dump/);
+  test('athos backup points at pg_dump; pg_dump of a live database restores into a working server', async () => {
+    await backupWhileServing(async (dbPath) => {
+      assert.throws(() => h.cli(['backup', path.join(tmp, 'x.db')], { dbPath }), /pg_dump/);
+      const dump = path.join(tmp, 'athos.dump');
+      await run('pg_dump', ['--format=custom', `--file=${dump}`, dbPath]);
+      const restored = h.newPgDatabase();
+      await run('pg_restore', ['--no-owner', `--dbname=${restored}`, dump]);
+      return restored;
+    });
   });
 });
