@@ -42,6 +42,7 @@ struct setting {
 
 static const struct setting SETTINGS[] = {
     {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
+    {"ATHOS_MASTER_KEY_FILE", NULL, STR(master_key_file)},
     {"ATHOS_DRILLS_DIR", "--drills-dir", STR(drills_dir)},
     {"ATHOS_LISTEN", "--listen", OTHER(K_LISTEN)},
     {"ATHOS_PUBLIC_URL", "--public-url", STR(public_url)},

@@ -15,6 +15,7 @@
 
 struct athos_config {
   char database_url[1024];
+  char master_key_file[1024];    /* the key sealing secrets at rest ("" = none) */
   char listen_host[256];
   uint16_t listen_port;
   char public_url[512];          /* http(s)://host[:port], no trailing slash */
