@@ -198,7 +198,8 @@ static void put(char *out, size_t cap, bool cond, const char *label)
 static void scorer_labels(const struct rubric *r, const char *text, char *out, size_t cap)
 {
   struct score_turn turns[2] = {{"assistant", "Hello?", 0}, {"user", text, 2000}};
-  struct score_input in = {turns, 2, 1780000000000LL, 20, "Pat Doe", "Beginner",
+  /* 2026-11-02: the CY2027 TPMO rule, the one in force from 1 Oct 2026 */
+  struct score_input in = {turns, 2, 1793577600000LL, 20, "Pat Doe", "Beginner",
                            "rep_hangup"};
   char err[256];
   out[0] = '\0';

@@ -23,6 +23,7 @@
 
 #define WINDOW_WORDS 24 /* long sentences are scored in windows of this many */
 #define WINDOW_STRIDE 12
+#define CLAUSE_MIN 6 /* tokens of a clause of a long sentence */
 
 uint32_t nlu_hash(const void *p, size_t n, uint32_t seed)
 {
@@ -200,14 +201,28 @@ void nlu_classify_doc_multi(const struct nlu_model *const *models, size_t nm,
     size_t e = b;
     while (e < d->n && d->tok[e].sent == s)
       e++;
-    if (e - b <= WINDOW_WORDS + WINDOW_STRIDE) {
+    if (e - b <= WINDOW_WORDS) {
       fold(models, nm, d, b, e, s, out);
-    } else { /* a long sentence (speech without punctuation): overlapping windows */
-      for (size_t w = b; w < e; w += WINDOW_STRIDE) {
-        size_t we = w + WINDOW_WORDS < e ? w + WINDOW_WORDS : e;
-        fold(models, nm, d, w, we, s, out);
-        if (we == e)
-          break;
+    } else {
+      /* a long sentence: clause by clause (cut at commas, clauses of at
+       * least CLAUSE_MIN tokens), long clauses (speech without punctuation)
+       * in overlapping windows */
+      size_t cb = b;
+      while (cb < e) {
+        size_t ce = cb;
+        while (ce < e && (ce - cb < CLAUSE_MIN || !nlu_tok_is(d, ce, ",")))
+          ce++;
+        if (ce < e)
+          ce++; /* the comma */
+        if (e - ce < CLAUSE_MIN)
+          ce = e; /* a short tail joins the last clause */
+        for (size_t w = cb; w < ce; w += WINDOW_STRIDE) {
+          size_t we = w + WINDOW_WORDS < ce ? w + WINDOW_WORDS : ce;
+          fold(models, nm, d, w, we, s, out);
+          if (we == ce)
+            break;
+        }
+        cb = ce;
       }
     }
     b = e;

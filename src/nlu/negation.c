@@ -46,9 +46,14 @@ static bool is_pseudo(const struct nlu_doc *d, size_t i)
   return false;
 }
 
-static bool ends_scope(const struct nlu_doc *d, size_t i)
+/* Subject pronouns start a new clause ("if you don't act now you'll lose
+ * it": the negation stops before "you'll"). */
+static const char *const subjects[] = {"i", "you", "we", "they", "he", "she"};
+
+static bool ends_scope(const struct nlu_doc *d, size_t i, size_t scope_words)
 {
-  return !(d->tok[i].flags & NLU_TF_WORD) || in_list(d, i, terminators, COUNT(terminators));
+  return !(d->tok[i].flags & NLU_TF_WORD) || in_list(d, i, terminators, COUNT(terminators)) ||
+         (scope_words > 0 && in_list(d, i, subjects, COUNT(subjects)));
 }
 
 /* Length of a post-negation trigger starting at token i, or 0:
@@ -81,7 +86,7 @@ void nlu_negation_mark(struct nlu_doc *d)
         d->tok[i + k].flags |= NLU_TF_NEG_TRIGGER;
       for (size_t k = i, w = 0; k > 0 && w < NLU_NEG_SCOPE; w++) {
         k--;
-        if (ends_scope(d, k))
+        if (ends_scope(d, k, 0))
           break;
         d->tok[k].flags |= NLU_TF_NEGATED;
       }
@@ -92,7 +97,7 @@ void nlu_negation_mark(struct nlu_doc *d)
       continue;
     d->tok[i].flags |= NLU_TF_NEG_TRIGGER;
     for (size_t k = i + 1, w = 0; k < d->n && w < NLU_NEG_SCOPE; k++, w++) {
-      if (ends_scope(d, k))
+      if (ends_scope(d, k, w))
         break;
       d->tok[k].flags |= NLU_TF_NEGATED;
     }

@@ -124,8 +124,8 @@ bool nlu_tok_is(const struct nlu_doc *d, size_t i, const char *w);
  * triggers ("not", "never", "no", "without", "nobody", "nothing", "neither",
  * "nor", "none", "cannot") negate the following words up to a scope
  * terminator ("but", "however", "although", "though", "except", "yet",
- * "because", "so", "unless", "while", "and then", any punctuation) or at
- * most NLU_NEG_SCOPE words; post-negation triggers ("is not true", "is
+ * "because", "so", "unless", "while", any punctuation, a subject pronoun
+ * starting a new clause) or at most NLU_NEG_SCOPE words; post-negation triggers ("is not true", "is
  * false", "not the case", "no way") negate the words before them in the
  * same clause. Pseudo-triggers ("not only", "no doubt", "no matter") negate
  * nothing. Called by nlu_doc_parse(). */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SC_OFF_TOPIC_MIN_P 0.5f /* stricter than the label's own threshold */
+
 struct sc_meaning {
   struct nlu_doc doc;
   struct nlu_result res[SC_NLU_MAX_MODELS];
@@ -61,7 +63,9 @@ static int scan_chunk(const struct rubric *r, struct sc_meaning *m, uint32_t t, 
   nlu_classify_doc_multi(r->nlu_models, r->n_nlu_models, d, m->res);
   for (size_t k = 0; k < r->n_nlu_models; k++) {
     uint64_t mask = m->res[k].mask;
-    if (role == SC_ROLE_REP && k == r->off_topic_model && (mask >> r->off_topic_label) & 1)
+    /* off-topic only when the classifier is sure: its questions stop counting */
+    if (role == SC_ROLE_REP && k == r->off_topic_model &&
+        m->res[k].p[r->off_topic_label] >= SC_OFF_TOPIC_MIN_P)
       ti->off_topic = true;
     if (role == SC_ROLE_REP && k == r->substantive_model && (mask & r->substantive_mask))
       ti->substantive = true;

@@ -686,7 +686,7 @@ static int parse_templates(struct pctx *c) {
     if (!json_is_object(sec)) return fail(c, "missing \"%s\" object", tmpl_names[i].section);
     /* the too-short sentences exist only in rubrics with an "assessable" rule */
     bool required = (i != SC_T_TOO_SHORT && i != SC_T_FB_TOO_SHORT) ||
-                    r->min_rep_turns > 0 || r->substantive_model != SC_NLU_NONE;
+                    r->substantive_model != SC_NLU_NONE;
     if (get_str(c, sec, tmpl_names[i].name, required, &r->tmpl[i], tmpl_names[i].section) ||
         (r->tmpl[i] && check_template(c, r->tmpl[i], w)))
       return -1;
@@ -750,9 +750,9 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
   return 0;
 }
 
-/* Optional "assessable": {"minRepTurns": 4, "substantive": ["model:label", ...]}:
- * a call with fewer rep turns, or with no rep turn carrying one of the
- * labels (all of one model), is reported as too short to judge. */
+/* Optional "assessable": {"minSubstantiveTurns": 2, "substantive": ["model:label", ...]}:
+ * a call with fewer rep turns carrying one of the labels (all of one
+ * model) is reported as too short to judge (score.c, assessable()). */
 static int parse_assessable(struct pctx *c, json_t *o) {
   struct rubric *r = c->r;
   const char *w = "assessable";
@@ -760,10 +760,9 @@ static int parse_assessable(struct pctx *c, json_t *o) {
   r->substantive_model = SC_NLU_NONE;
   if (!o) return 0;
   if (!json_is_object(o)) return fail(c, "%s: expected an object", w);
-  if (get_num(c, o, "minRepTurns", 0, 0, 1000, &mint, w)) return -1;
-  r->min_rep_turns = (uint32_t)mint;
+  if (get_num(c, o, "minSubstantiveTurns", 1, 1, 1000, &mint, w)) return -1;
+  r->min_substantive_turns = (uint32_t)mint;
   json_t *sub = json_object_get(o, "substantive");
-  if (!sub) return 0;
   if (!json_is_array(sub) || json_array_size(sub) == 0)
     return fail(c, "%s.substantive: expected a non-empty array of \"model:label\"", w);
   size_t i;

@@ -489,13 +489,14 @@ static void eval_dimensions(const struct rubric *r, struct sc_result *res) {
   res->overall = wsum > 0 ? acc / wsum : 0;
 }
 
-/* The too-short rule (rubric "assessable"): fewer rep turns than
- * minRepTurns, or no rep turn the classifier gives a substantive label,
- * and the call cannot be judged. Rubrics without the rule judge every call. */
-static bool assessable(const struct rubric *r, const struct sc_analysis *a) {
-  if (a->rep_turns < r->min_rep_turns) return false;
-  if (r->substantive_model != SC_NLU_NONE && a->substantive_turns == 0) return false;
-  return true;
+/* The too-short rule (rubric "assessable"): a call with fewer than
+ * minSubstantiveTurns rep turns that the classifier gives a substantive
+ * label (an introduction, a disclosure, a discovery question, a plan...)
+ * cannot be judged — unless the rep made a prohibited claim, which stands
+ * however short the call. Rubrics without the rule judge every call. */
+static bool assessable(const struct rubric *r, const struct sc_result *res) {
+  if (res->nviol > 0 || r->substantive_model == SC_NLU_NONE) return true;
+  return res->a.substantive_turns >= r->min_substantive_turns;
 }
 
 /* A missed required statement takes points off and caps the total. */
@@ -721,11 +722,7 @@ json_t *scorer_score(const struct rubric *r, const struct score_input *in, char 
   }
   eval_dimensions(r, &res);
   apply_penalties(r, &res);
-  res.assessable = assessable(r, a);
-  if (!res.assessable)
-    for (int k = 0; k < SC_C__N; k++)
-      snprintf(res.comp_detail[k], sizeof res.comp_detail[k],
-               "Not assessed: the call was too short to judge.");
+  res.assessable = assessable(r, &res);
   if (sc_write_text(r, &res, &summary, &feedback) != 0) {
     snprintf(err, errlen, "out of memory");
     goto cleanup;

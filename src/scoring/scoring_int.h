@@ -274,10 +274,10 @@ struct rubric {
   uint32_t nlu_role_mask;
   /* rep turns with this label are off-topic (SC_NLU_NONE = no such rule) */
   uint8_t off_topic_model, off_topic_label;
-  /* the too-short rule: fewer rep turns than this, or no rep turn with a
-   * substantive label (substantive_mask of substantive_model), cannot be
-   * judged */
-  uint32_t min_rep_turns;
+  /* the too-short rule: a call with fewer rep turns than this carrying a
+   * substantive label (substantive_mask of substantive_model) cannot be
+   * judged; SC_NLU_NONE = every call is judged */
+  uint32_t min_substantive_turns;
   uint8_t substantive_model;
   uint64_t substantive_mask;
 
