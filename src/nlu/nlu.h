@@ -224,6 +224,7 @@ struct nlu_model {
   const char *const *labels;
   const float *bias;       /* per label */
   const float *threshold;  /* per label, a probability */
+  const float *threshold_logit; /* the same as a logit: the hot path compares logits */
   uint32_t slot_mask;         /* nslots - 1, nslots a power of two */
   const struct nlu_slot *slots; /* open addressing by feature hash */
   const int8_t *weights;      /* dense rows of row_stride weights (nlabels used, the
