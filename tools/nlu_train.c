@@ -603,7 +603,9 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
         wmax = fabsf(w[id * L + l]);
   }
   float scale = wmax > 0 ? wmax / 127.0f : 1.0f;
-  size_t stride = L <= NLU_ROW_NARROW ? NLU_ROW_NARROW : NLU_MAX_LABELS;
+  size_t stride = L <= NLU_ROW_NARROW / 2 ? NLU_ROW_NARROW / 2
+                  : L <= NLU_ROW_NARROW   ? NLU_ROW_NARROW
+                                          : NLU_MAX_LABELS;
   fprintf(o, "};\nstatic const struct nlu_slot m%zu_slots[] = {", mi);
   uint32_t row = 0;
   for (size_t s = 0; s < cap; s++) {

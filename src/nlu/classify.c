@@ -136,7 +136,10 @@ static void score_features(const struct nlu_model *m, const uint32_t *feat, size
       if (sl->hash != h)
         continue;
       const int8_t *row = m->weights + (size_t)sl->row * m->row_stride;
-      if (m->row_stride == NLU_ROW_NARROW)
+      if (m->row_stride == NLU_ROW_NARROW / 2)
+        for (uint32_t k = 0; k < NLU_ROW_NARROW / 2; k++)
+          acc16[k] = (int16_t)(acc16[k] + row[k]);
+      else if (m->row_stride == NLU_ROW_NARROW)
         for (uint32_t k = 0; k < NLU_ROW_NARROW; k++)
           acc16[k] = (int16_t)(acc16[k] + row[k]);
       else

@@ -231,7 +231,8 @@ struct nlu_model {
                                  rest 0), one per kept feature, quantised: weight =
                                  q * scale. Dense int8 rows keep the model in cache
                                  and the inner loop vectorised. */
-  uint32_t row_stride;        /* NLU_ROW_NARROW when nlabels <= 32, else NLU_MAX_LABELS */
+  uint32_t row_stride;        /* 16 (NLU_ROW_NARROW / 2) when nlabels <= 16, NLU_ROW_NARROW
+                                 when nlabels <= 32, else NLU_MAX_LABELS */
   float scale;
 };
 #define NLU_ROW_NARROW 32
