@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SC_OFF_TOPIC_MIN_P 0.5f /* stricter than the label's own threshold */
+#define SC_OFF_TOPIC_MIN_P 0.75f /* stricter than the label's own threshold: only clear chatter */
 
 struct sc_meaning {
   struct nlu_doc doc;
