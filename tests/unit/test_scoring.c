@@ -955,6 +955,52 @@ static void test_text_cut_at_word_boundary(void **state) {
   sc_buf_release(&b);
 }
 
+/* Issue 7: a compliant rep who speaks naturally (paraphrases, text-speak)
+ * passes every compliance rule (the keyword scorer missed the TPMO
+ * disclaimer and the scope of appointment, and capped the call). */
+static void test_natural_compliant_call(void **state) {
+  (void)state;
+  const struct call_line call[] = {
+      PERSONA("Hello?", 0),
+      REP("Hey, is this Dorothy? It's Sam from Bright Path, I'm a licenced agent and just so you "
+          "know we're on a recorded line. I don't work for Medicare or the government.", 2000),
+      PERSONA("Yes, this is Dorothy.", 12000),
+      REP("Quick thing I have to mention: we don't offer all the plans out there in your area. "
+          "Right now I work with 8 companies that have 42 plans where you live, and for all your "
+          "options you can always check medicare dot gov or call one eight hundred Medicare.",
+          15000),
+      PERSONA("Okay.", 35000),
+      REP("I'd like to go over Medicare Advantage and Part D drug plans with you today. You're "
+          "not signing up for anything by talking to me. That alright?", 38000),
+      PERSONA("Sure, that's fine.", 50000),
+      REP("Great. So wat plan r u on now, and what do you like or not like about it?", 53000),
+      PERSONA("Original Medicare with a supplement. The premium keeps going up.", 60000),
+      REP("Got it. who r ur docs, any specialists?", 70000),
+      PERSONA("Dr. Patel, and a cardiologist, Dr. Kim.", 76000),
+      REP("wat meds r u on, and which pharmacy do u use?", 82000),
+      PERSONA("Eliquis and metformin, at the Walgreens on Main.", 88000),
+      REP("I found a plan with a $0 premium, both your doctors in network, and Eliquis at a $47 "
+          "copay. Would you like to go ahead and enroll today?", 95000),
+      PERSONA("Yes, let's do it.", 110000),
+  };
+  struct call c = {call, N_LINES(call), DATE_CY2027, "Dorothy Miller", "Beginner",
+                   "rep_hangup", NULL, 0};
+  json_t *s = score_call(&c);
+  const char *keys[] = {"recordingDisclosure", "tpmoDisclaimer", "scopeOfAppointment",
+                        "noProhibitedClaims"};
+  for (size_t i = 0; i < 4; i++)
+    if (!passed(comp(s, keys[i]))) fail_msg("%s failed: %s", keys[i], str(comp(s, keys[i]), "detail"));
+  assert_true(passed(crit(s, "opening", "notGovernment")));
+  assert_true(passed(crit(s, "discovery", "currentCoverage")));
+  assert_true(passed(crit(s, "discovery", "doctors")));
+  assert_true(passed(crit(s, "discovery", "prescriptions")));
+  assert_true(passed(crit(s, "closing", "asksForEnrollment")));
+  /* no compliance penalty or cap: what is left is the discovery it skipped */
+  assert_int_equal(json_integer_value(json_object_get(dim(s, "compliance"), "score")), 100);
+  assert_true(overall(s) >= 50);
+  json_decref(s);
+}
+
 static void test_rubric_parse_rejects_malformed(void **state) {
   (void)state;
   char err[256];
@@ -1005,6 +1051,7 @@ int main(void) {
       cmocka_unit_test(test_too_short_to_judge),
       cmocka_unit_test(test_off_topic_does_not_raise_skills),
       cmocka_unit_test(test_text_cut_at_word_boundary),
+      cmocka_unit_test(test_natural_compliant_call),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
