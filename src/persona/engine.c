@@ -811,8 +811,11 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     done = true;
   }
 
+  /* "Do you wear glasses or hearing aids?" names plan benefits, but it is a
+   * question about the persona, not a pitch. */
+  bool pitch = (m & I(PLAN_PRESENTATION)) && !(h.question && h.topics != 0);
   bool raise_after_plan = false;
-  if (!done && !accepted && (m & I(PLAN_PRESENTATION))) {
+  if (!done && !accepted && pitch) {
     pc->flags |= CF_PRESENTED;
     add_kind(pc, &c, R_PLAN_REACTION, NULL);
     raise_after_plan = true;

@@ -21,6 +21,25 @@ static bool addresses_you(const struct nlu_doc *doc, size_t b, size_t e)
   return false;
 }
 
+/* A question none of whose labels reaches its threshold still goes to its
+ * most likely label when that is a topic this likely: a prospect answers
+ * the question it heard, not only the ones it is sure of. */
+#define BEST_GUESS_FLOOR 0.25f
+
+/* The most likely label of p when it is a topic or recap at or above the
+ * floor, as a one-bit mask; else 0. */
+static uint64_t best_guess(const struct drill *d, const float *p)
+{
+  size_t n = nlu_model_nlabels(d->topic_model), best = 0;
+  for (size_t l = 1; l < n; l++)
+    if (p[l] > p[best])
+      best = l;
+  if (n == 0 || best >= sizeof d->label_topic || p[best] < BEST_GUESS_FLOOR ||
+      d->label_topic[best] == -1)
+    return 0;
+  return 1ull << best;
+}
+
 /* Adds the topics (and recap) of one span's labels to out. */
 static void take_labels(const struct drill *d, uint64_t labels, struct persona_heard *out)
 {
@@ -35,6 +54,11 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
   }
 }
 
+/* Utterances up to this many tokens are classified as one span: short
+ * turns are often one question cut by a stray period ("see Dr. Reyes,
+ * correct?"). Longer ones are read question by question. */
+#define ONE_SPAN_TOKENS 48
+
 void persona_hear(const struct drill *d, const char *rep_text, struct persona_heard *out)
 {
   /* About 20 KiB: on the stack, so a call holds nothing between turns. */
@@ -43,22 +67,25 @@ void persona_hear(const struct drill *d, const char *rep_text, struct persona_he
   if (rep_text == NULL || rep_text[0] == '\0')
     return;
   nlu_doc_parse(&doc, rep_text, strlen(rep_text), nlu_lexicon_default());
+  out->question = nlu_doc_question(&doc) != NLU_Q_NONE;
+  out->about_persona = addresses_you(&doc, 0, doc.n);
+  if (d->topic_model == NULL)
+    return;
   float p[NLU_MAX_LABELS];
-  /* The topics of the question sentences when there are any ("Great. And
-   * do you travel?"), else of the whole utterance: a statement about the
-   * plan's dental benefits is not a question about the persona's teeth,
-   * but "Tell me about your doctors" is. */
+  if (doc.n <= ONE_SPAN_TOKENS || !out->question) {
+    uint64_t labels = nlu_classify_span(d->topic_model, &doc, 0, doc.n, p);
+    take_labels(d, labels, out);
+    if (out->question && out->topics == 0 && !out->recap)
+      take_labels(d, best_guess(d, p), out);
+    return;
+  }
+  /* A long turn: the topics of its questions only ("Our plan has dental.
+   * ... And do you travel?" asks about travel, not teeth). */
   for (size_t s = 0; s < doc.nsent; s++) {
     if (nlu_sentence_question(&doc, s) == NLU_Q_NONE)
       continue;
     size_t b, e;
     nlu_sentence_range(&doc, s, &b, &e);
-    out->question = true;
-    if (addresses_you(&doc, b, e))
-      out->about_persona = true;
-    if (d->topic_model != NULL)
-      take_labels(d, nlu_classify_span(d->topic_model, &doc, b, e, p), out);
+    take_labels(d, nlu_classify_span(d->topic_model, &doc, b, e, p), out);
   }
-  if (!out->question && d->topic_model != NULL)
-    take_labels(d, nlu_classify_doc(d->topic_model, &doc, p), out);
 }

@@ -1217,7 +1217,7 @@ static void test_decision_helper_blocks_enrolling_alone(void **state)
       assert_false(info(pc).objection_open);
       static const char *const asks[] = {"So can we go ahead and get you enrolled now?",
                                          "Great, let's sign you up today then.",
-                                         "wanna enroll?"};
+                                         "Are you ready to enroll?"};
       for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
         const char *t = say_ok(pc, asks[i]);
         assert_false(info(pc).enrolled);
