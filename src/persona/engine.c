@@ -791,7 +791,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       if (pc->patience < r->patience) /* a real answer restores some goodwill */
         pc->patience++;
       accepted = true;
-    } else if (topics == 0) {
+    } else if (topics == 0 && !recap) { /* a question or a recap is answered first */
       /* Ignored or brushed off: the persona comes back to it. Pushing on
        * to the plan or the close past it, again and again, wears patience
        * down; small talk and "mm-hmm" only get the question again. */
@@ -800,6 +800,10 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
         if (pc->patience <= 0)
           return hang_up(pc, R_HANGUP_PATIENCE, out);
       }
+      /* A plain question it cannot answer is acknowledged before the
+       * persona comes back to its worry. */
+      if (h.question && h.about_persona && (m & ~I(OFF_TOPIC)) == 0)
+        add_kind(pc, &c, R_QUESTION_UNKNOWN, NULL);
       add_list(pc, &c, &o->press);
       done = true;
     }
