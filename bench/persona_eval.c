@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "persona/persona.h"
+#include "../tests/unit/reply_literal.h"
 
 #define MAX_QUESTIONS 1024
 #define MAX_TOPICS 64
@@ -85,38 +86,12 @@ static size_t load_questions(const char *path, struct question *qs, size_t cap)
   return n;
 }
 
-/* Whether reply carries template tmpl: its longest literal run between
- * placeholders (4+ bytes) occurs in reply. */
-static bool carries_template(const char *reply, const char *tmpl)
-{
-  char best[640] = "";
-  const char *p = tmpl;
-  while (*p != '\0') {
-    size_t n = strcspn(p, "{");
-    if (n > strlen(best) && n < sizeof best) {
-      memcpy(best, p, n);
-      best[n] = '\0';
-    }
-    p += n;
-    if (*p == '{')
-      p += strcspn(p, "}") + (strchr(p, '}') ? 1 : 0);
-  }
-  /* Trim the spaces and punctuation a template puts around placeholders. */
-  char *b = best;
-  while (*b == ' ' || *b == ',' || *b == '.')
-    b++;
-  size_t bl = strlen(b);
-  while (bl > 0 && (b[bl - 1] == ' ' || b[bl - 1] == ','))
-    b[--bl] = '\0';
-  return bl >= 4 && strstr(reply, b) != NULL;
-}
-
 static bool carries_list(const char *reply, const json_t *list)
 {
   size_t i;
   const json_t *v;
   json_array_foreach(list, i, v)
-    if (json_is_string(v) && carries_template(reply, json_string_value(v)))
+    if (json_is_string(v) && reply_carries_template(reply, json_string_value(v)))
       return true;
   return false;
 }

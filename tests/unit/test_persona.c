@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "persona/persona.h"
+#include "reply_literal.h"
 
 struct fixture {
   char *text; /* the drill file */
@@ -1011,8 +1012,7 @@ static void test_drill_parse_rejects_bad_data(void **state)
 /* ---- questions, recaps and constraints (issue 7) ---------------------- */
 
 /* Whether text is one of the drill's lines of reply kind `kind` (any tier,
- * or the persona's own), with placeholders matching anything: compares the
- * longest literal run of each template. */
+ * or the persona's own), by reply_carries_template(). */
 static bool is_kind(size_t p, const char *text, const char *kind)
 {
   const json_t *lists[5];
@@ -1025,28 +1025,9 @@ static bool is_kind(size_t p, const char *text, const char *kind)
   }
   lists[4] = json_object_get(json_object_get(persona_json(p), "lines"), kind);
   for (int l = 0; l < 5; l++) {
-    for (size_t i = 0; i < json_array_size(lists[l]); i++) {
-      const char *tmpl = json_string_value(json_array_get(lists[l], i));
-      char best[600] = "";
-      for (const char *s = tmpl; *s != '\0';) {
-        size_t n = strcspn(s, "{");
-        if (n > strlen(best) && n < sizeof best) {
-          memcpy(best, s, n);
-          best[n] = '\0';
-        }
-        s += n;
-        if (*s == '{')
-          s = strchr(s, '}') ? strchr(s, '}') + 1 : s + strlen(s);
-      }
-      size_t bl = strlen(best);
-      while (bl > 0 && (best[bl - 1] == ' ' || best[bl - 1] == ','))
-        best[--bl] = '\0';
-      const char *b = best;
-      while (*b == ' ' || *b == '.' || *b == ',')
-        b++;
-      if (strlen(b) >= 4 && strstr(text, b) != NULL)
+    for (size_t i = 0; i < json_array_size(lists[l]); i++)
+      if (reply_carries_template(text, json_string_value(json_array_get(lists[l], i))))
         return true;
-    }
   }
   return false;
 }
