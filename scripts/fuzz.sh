@@ -50,7 +50,12 @@ DRV_CFLAGS="$BASE $SAN -fsanitize=fuzzer -Wall -Wextra -Werror -Wshadow -Wstrict
 LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
-PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c util/fileio.c"
+# The persona reads questions with the language layer (src/nlu/), whose
+# classifiers are trained into $BUILD/nlu_models.c (see nlu_models below).
+NLU_SRC="$(cd src && echo nlu/*.c)"
+NLU_MODELS_O="$BUILD/obj/nlu_models.o"
+PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c \
+util/fileio.c $NLU_SRC"
 SCORING_SRC="scoring/analyse.c scoring/rubric.c scoring/score.c scoring/summary.c scoring/text.c"
 TARGETS=(
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
@@ -59,8 +64,8 @@ TARGETS=(
   "timefmt|util/timefmt.c||-max_len=64"
   "cidr|auth/cidr.c||-max_len=1024"
   "base64|util/crypto.c||-max_len=2048"
-  "persona|$PERSONA_SRC||-max_len=16384"
-  "drill|$PERSONA_SRC||-max_len=65536"
+  "persona|$PERSONA_SRC|$NLU_MODELS_O|-max_len=16384"
+  "drill|$PERSONA_SRC|$NLU_MODELS_O|-max_len=65536"
   "scorer|$SCORING_SRC util/fileio.c||-max_len=16384"
   "rubric|$SCORING_SRC||-max_len=65536"
   "live_message|live/message.c live/ws_util.c util/crypto.c||-max_len=16386"
@@ -121,6 +126,25 @@ if [ ${#stale[@]} -gt 0 ]; then
     'o="$BUILD/obj/$(echo "{}" | tr / _ | sed "s/\.c\$/.o/")"; $CC $LIB_CFLAGS -c "src/{}" -o "$o.tmp" && mv "$o.tmp" "$o"'
 fi
 
+# The trained classifiers, as CMake makes them: tools/nlu_train on
+# drills/nlu/*.tsv (plain cc, no sanitizer: it only writes a C file).
+nlu_models() {
+  local out="$BUILD/nlu_models.c" trainer="$BUILD/nlu_train"
+  local newest
+  newest="$(ls -t tools/nlu_train.c src/nlu/*.[ch] drills/nlu/*.tsv drills/ma-full-sale.json \
+    drills/ma-full-sale.rubric.json | head -1)"
+  if [ ! -f "$NLU_MODELS_O" ] || [ "$newest" -nt "$NLU_MODELS_O" ]; then
+    echo "fuzz.sh: training the nlu classifiers"
+    cc -O2 -std=c11 -D_GNU_SOURCE -Isrc tools/nlu_train.c src/nlu/*.c -lm -o "$trainer"
+    "$trainer" --vocab drills/ma-full-sale.json --vocab drills/ma-full-sale.rubric.json \
+      "$out" drills/nlu/*.tsv
+    $CC $LIB_CFLAGS -Isrc -c "$out" -o "$NLU_MODELS_O"
+  fi
+}
+for s in "${SELECTED[@]}"; do
+  case " $(field "$(spec_of "$s")" 2) " in *" $NLU_MODELS_O "*) nlu_models; break ;; esac
+done
+
 for s in "${SELECTED[@]}"; do
   spec="$(spec_of "$s")"
   drv="tests/fuzz/fuzz_$s.c"
@@ -133,6 +157,7 @@ for s in "${SELECTED[@]}"; do
   [ "$rebuild" = 1 ] || [ ! "$drv" -nt "$bin" ] || rebuild=1
   for o in "${objs[@]}"; do [ "$rebuild" = 1 ] || [ ! "$o" -nt "$bin" ] || rebuild=1; done
   [ "$rebuild" = 1 ] || [ ! "$newest_header" -nt "$bin" ] || rebuild=1
+  for o in $extra_libs; do [ "$rebuild" = 1 ] || [ ! -f "$o" ] || [ ! "$o" -nt "$bin" ] || rebuild=1; done
   if [ "$rebuild" = 1 ]; then
     echo "fuzz.sh: linking $bin"
     # shellcheck disable=SC2086
