@@ -59,6 +59,48 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
  * correct?"). Longer ones are read question by question. */
 #define ONE_SPAN_TOKENS 48
 
+/* Whether token i opens a new question inside a turn: a wh-word or an
+ * auxiliary right after "and", "or" or a comma ("what's your zip AND which
+ * hospital do you use", "do you travel, AND do you need dental"). */
+static bool clause_start(const struct nlu_doc *doc, size_t i)
+{
+  static const char *const openers[] = {"what", "which", "where", "when", "who", "how",
+                                         "do", "does", "did", "are", "is", "have", "can",
+                                         "would", "will", "any"};
+  if (i == 0 || !(nlu_tok_is(doc, i - 1, "and") || nlu_tok_is(doc, i - 1, "or") ||
+                  nlu_tok_is(doc, i - 1, ",")))
+    return false;
+  for (size_t k = 0; k < sizeof openers / sizeof openers[0]; k++)
+    if (nlu_tok_is(doc, i, openers[k]))
+      return true;
+  return false;
+}
+
+/* Reads tokens [b, e) as one question or statement: the span as a whole,
+ * and each of its clauses when it asks several things at once (each label
+ * is one-vs-rest, so two topics in one span can both fall short). A
+ * question with nothing sure goes to the span's best guess. */
+static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b, size_t e,
+                      bool question, struct persona_heard *out)
+{
+  float p[NLU_MAX_LABELS], pc[NLU_MAX_LABELS];
+  uint64_t labels = nlu_classify_span(d->topic_model, doc, b, e, p);
+  size_t from = b;
+  for (size_t i = b + 1; i <= e; i++) {
+    if (i < e && !clause_start(doc, i))
+      continue;
+    if (from == b && i == e)
+      break; /* one clause: the span itself */
+    labels |= nlu_classify_span(d->topic_model, doc, from, i, pc);
+    from = i;
+  }
+  uint32_t before = out->topics;
+  bool recap_before = out->recap;
+  take_labels(d, labels, out);
+  if (question && out->topics == before && out->recap == recap_before)
+    take_labels(d, best_guess(d, p), out);
+}
+
 void persona_hear(const struct drill *d, const char *rep_text, struct persona_heard *out)
 {
   /* About 20 KiB: on the stack, so a call holds nothing between turns. */
@@ -71,12 +113,8 @@ void persona_hear(const struct drill *d, const char *rep_text, struct persona_he
   out->about_persona = addresses_you(&doc, 0, doc.n);
   if (d->topic_model == NULL)
     return;
-  float p[NLU_MAX_LABELS];
   if (doc.n <= ONE_SPAN_TOKENS || !out->question) {
-    uint64_t labels = nlu_classify_span(d->topic_model, &doc, 0, doc.n, p);
-    take_labels(d, labels, out);
-    if (out->question && out->topics == 0 && !out->recap)
-      take_labels(d, best_guess(d, p), out);
+    read_span(d, &doc, 0, doc.n, out->question, out);
     return;
   }
   /* A long turn: the topics of its questions only ("Our plan has dental.
@@ -86,6 +124,6 @@ void persona_hear(const struct drill *d, const char *rep_text, struct persona_he
       continue;
     size_t b, e;
     nlu_sentence_range(&doc, s, &b, &e);
-    take_labels(d, nlu_classify_span(d->topic_model, &doc, b, e, p), out);
+    read_span(d, &doc, b, e, true, out);
   }
 }

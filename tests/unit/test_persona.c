@@ -1089,6 +1089,34 @@ static void test_questions_get_the_persona_facts(void **state)
   }
 }
 
+/* Two questions in one turn get both answers, also at the end of a long
+ * turn that starts with small talk; a pitch that names a topic is not a
+ * question about the persona. */
+static void test_two_questions_and_pitches(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_BEGINNER);
+  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 12);
+  persona_call_open(pc);
+  opening(pc);
+  const char *t = say_ok(pc, "What's your zip and which hospital do you use?");
+  assert_non_null(strstr(t, pj_fact(p, "location")));
+  assert_non_null(strstr(t, pj_fact(p, "hospital")));
+  t = say_ok(pc, "Thanks so much, I know these calls can be long and a bit confusing with all "
+                 "the different parts of Medicare and the plans out there. So tell me, do you "
+                 "travel at all, and do you need dental?");
+  assert_non_null(strstr(t, pj_fact(p, "travel")));
+  assert_non_null(strstr(t, pj_fact(p, "extras")));
+  persona_call_free(pc);
+
+  pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 12);
+  persona_call_open(pc);
+  opening(pc);
+  t = say_ok(pc, "The plan I found includes dental, vision and hearing aids at no extra cost.");
+  assert_null(strstr(t, pj_fact(p, "extras")));
+  persona_call_free(pc);
+}
+
 /* Asked again, the persona says so and repeats the fact; Elite keeps its
  * facts until trust is earned and says why, in character. */
 static void test_topic_again_and_elite_withholding(void **state)
@@ -1267,6 +1295,7 @@ int main(void)
       cmocka_unit_test(test_call_is_small_and_robust),
       cmocka_unit_test(test_drill_parse_rejects_bad_data),
       cmocka_unit_test(test_questions_get_the_persona_facts),
+      cmocka_unit_test(test_two_questions_and_pitches),
       cmocka_unit_test(test_topic_again_and_elite_withholding),
       cmocka_unit_test(test_recaps_confirmed_or_corrected),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
