@@ -63,6 +63,7 @@ const char *const reply_kind_names[R__COUNT] = {
     [R_RECAP_CORRECT_DRUG] = "recap_correct_drug",
     [R_RECAP_CORRECT_DOCTOR] = "recap_correct_doctor",
     [R_ENROLL_DEFER] = "enroll_defer",
+    [R_CHECK_IN] = "check_in",
 };
 
 static const char *const fact_names[FACT__COUNT] = {
@@ -452,6 +453,8 @@ static void bind_topic_model(struct drill *d)
     const char *name = nlu_model_label_name(d->topic_model, i);
     if (strcmp(name, "recap") == 0)
       d->label_topic[i] = TOPIC_LABEL_RECAP;
+    else if (strcmp(name, "check_in") == 0)
+      d->label_topic[i] = TOPIC_LABEL_CHECK_IN;
     else
       d->label_topic[i] = (int8_t)topic_find(d, name);
   }

@@ -802,7 +802,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       }
       /* A plain question it cannot answer is acknowledged before the
        * persona comes back to its worry. */
-      if (h.question && h.about_persona && (m & ~I(OFF_TOPIC)) == 0)
+      if (h.question && h.about_persona && !h.check_in && (m & ~I(OFF_TOPIC)) == 0)
         add_kind(pc, &c, R_QUESTION_UNKNOWN, NULL);
       add_list(pc, &c, &o->press);
       done = true;
@@ -866,6 +866,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       k = R_EMPATHY_ACK;
     else if (m & I(OFF_TOPIC))
       k = R_OFF_TOPIC;
+    else if (h.check_in)
+      k = R_CHECK_IN; /* "does that make sense?" */
     else if (h.question && h.about_persona)
       k = R_QUESTION_UNKNOWN; /* asked, but nothing the persona knows: say so */
     add_kind(pc, &c, k, NULL);

@@ -90,6 +90,7 @@ enum reply_kind {
   R_RECAP_CORRECT_DRUG,
   R_RECAP_CORRECT_DOCTOR,
   R_ENROLL_DEFER,
+  R_CHECK_IN,
   R__COUNT
 };
 #define R__REQUIRED R_TOPIC_ANSWER /* kinds below this need lines for every tier */
@@ -199,7 +200,8 @@ struct drill {
   char *topics[PERSONA_MAX_TOPICS];
   size_t n_topics;
   /* The persona_topics classifier (NULL when the build has none) and, per
-   * label, the topic it asks about (>= 0), TOPIC_LABEL_RECAP or -1. */
+   * label, the topic it asks about (>= 0), TOPIC_LABEL_RECAP,
+   * TOPIC_LABEL_CHECK_IN or -1. */
   const struct nlu_model *topic_model;
   int8_t label_topic[64];
   struct difficulty_rules rules[3];
@@ -208,6 +210,7 @@ struct drill {
 };
 
 #define TOPIC_LABEL_RECAP (-2)
+#define TOPIC_LABEL_CHECK_IN (-3)
 
 /* engine.c */
 /* Index of a template placeholder name (without braces), or -1. */
@@ -237,6 +240,7 @@ struct persona_heard {
   bool question;      /* a question (wh-, yes/no, tag or indirect) */
   bool about_persona; /* the question is about "you"/"your" */
   bool recap;         /* the rep reads back what they heard */
+  bool check_in;      /* "does that make sense?", "are you still there?" */
   uint32_t topics;    /* 1u << topic index (the drill's topics) */
 };
 /* Reads rep_text with the language layer. Thread-safe; no allocation. */

@@ -49,6 +49,8 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
     int t = d->label_topic[l];
     if (t == TOPIC_LABEL_RECAP)
       out->recap = true;
+    else if (t == TOPIC_LABEL_CHECK_IN)
+      out->check_in = true;
     else if (t >= 0)
       out->topics |= 1u << t;
   }
@@ -95,9 +97,9 @@ static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b
     from = i;
   }
   uint32_t before = out->topics;
-  bool recap_before = out->recap;
+  bool marks_before = out->recap || out->check_in;
   take_labels(d, labels, out);
-  if (question && out->topics == before && out->recap == recap_before)
+  if (question && out->topics == before && (out->recap || out->check_in) == marks_before)
     take_labels(d, best_guess(d, p), out);
 }
 

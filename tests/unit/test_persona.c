@@ -1197,6 +1197,10 @@ static void test_unknown_questions_are_acknowledged(void **state)
             is_kind(p, t, "off_topic")))
         fail_msg("%s: \"%s\" -> \"%s\"", drill_persona_name(fx.d, p), qs[i], t);
     }
+    /* The rep checking in is not a question the persona must look up. */
+    const char *t = say_ok(pc, "Does that make sense?");
+    if (!is_kind(p, t, "check_in"))
+      fail_msg("%s: check-in -> \"%s\"", drill_persona_name(fx.d, p), t);
     persona_call_free(pc);
   }
 }
