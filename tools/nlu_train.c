@@ -4,16 +4,17 @@
  * command line (one example a line: "label1,label2<TAB>text", "-" for an
  * example that carries no label, '#' for comments), trains one-vs-rest
  * logistic regression over the features of src/nlu/classify.c, calibrates
- * one threshold per label on a held-out dev split, and writes a C file of
+ * one threshold per label by 5-fold cross-validation, and writes a C file of
  * const models plus the spelling lexicon (words of the labelsets and of the
  * --vocab files). Deterministic: fixed seed, fixed order, same output for
  * the same input.
  *
- *   nlu_train [--report] [--algo lr|perceptron] [--vocab FILE]... OUT.c SET.tsv...
+ *   nlu_train [--report] [--algo lr|perceptron] [--epochs N] [--lr X] [--vocab FILE]... OUT.c SET.tsv...
  *
- * --report prints the dev-split precision/recall/F1 of each labelset (the
- * split is every example whose text hash is 0 mod 5), then trains the
- * final model on all examples. OUT.c may be "-" to skip writing.
+ * --report prints the cross-validated (out-of-fold) precision/recall/F1 of
+ * each labelset (folds by text hash), then the final model is trained on
+ * all examples. --epochs N and --lr X override the training schedule (for
+ * measurement). OUT.c may be "-" to skip writing.
  */
 #include <math.h>
 #include <stdint.h>
@@ -41,11 +42,11 @@ const struct nlu_lexicon *nlu_lexicon_default(void)
   return NULL;
 }
 
-#define MAX_LINE 4096
-#define EPOCHS 40
+#define MAX_LINE 1024
+#define MAX_VARIANTS 24 /* examples one template line may expand to */
 #define L2 1e-6
-#define PRUNE 1e-3
-#define DEV_MOD 5
+#define PRUNE 2e-2
+#define FOLDS 5
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -114,7 +115,7 @@ struct example {
   uint32_t *feat; /* dense ids */
   uint32_t *fhash;
   size_t nf;
-  bool dev;
+  unsigned fold; /* 0..FOLDS-1, from the text's hash */
 };
 
 struct labelset {
@@ -231,6 +232,93 @@ static void base_name(const char *path, char *out, size_t cap)
     }
 }
 
+/* Appends one example (text with its labels) to ls. */
+static void add_example(struct labelset *ls, const char *text, uint64_t labels, unsigned fold,
+                        struct fmap *fm, struct wcount *wc)
+{
+  static struct nlu_doc doc;
+  nlu_doc_parse(&doc, text, strlen(text), NULL);
+  wc_add_doc(wc, &doc);
+  uint32_t hashes[NLU_MAX_FEATURES];
+  size_t nf = nlu_features(&doc, 0, doc.n, hashes, NLU_MAX_FEATURES);
+  if (ls->nex == ls->cap) {
+    ls->cap = ls->cap ? ls->cap * 2 : 256;
+    ls->ex = xrealloc(ls->ex, ls->cap * sizeof *ls->ex);
+  }
+  struct example *e = &ls->ex[ls->nex++];
+  e->labels = labels;
+  e->nf = nf;
+  e->feat = xcalloc(nf, sizeof *e->feat);
+  e->fhash = xcalloc(nf, sizeof *e->fhash);
+  for (size_t i = 0; i < nf; i++) {
+    e->fhash[i] = hashes[i];
+    e->feat[i] = fmap_get(fm, hashes[i], 1);
+  }
+  e->fold = fold; /* every variant of a line sits in the line's fold */
+}
+
+/* Expands the alternatives of a template line: "{a|b|} c" gives "a c",
+ * "b c" and " c". With more than MAX_VARIANTS combinations, an evenly
+ * spaced, deterministic subset is kept. Returns the number written. */
+static size_t expand_alternatives(const char *text, char out[][MAX_LINE], const char *path,
+                                  size_t lineno)
+{
+  const char *grp[16];
+  size_t ngrp = 0, nalt[16];
+  unsigned long long total = 1;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p != '{')
+      continue;
+    const char *end = strchr(p, '}');
+    if (end == NULL || ngrp == 16) {
+      fprintf(stderr, "%s:%zu: unclosed '{' or too many groups\n", path, lineno);
+      exit(2);
+    }
+    grp[ngrp] = p;
+    nalt[ngrp] = 1;
+    for (const char *q = p; q < end; q++)
+      nalt[ngrp] += *q == '|';
+    total *= nalt[ngrp];
+    ngrp++;
+    p = end;
+  }
+  unsigned long long step = total <= MAX_VARIANTS ? 1 : (total + MAX_VARIANTS - 1) / MAX_VARIANTS;
+  size_t n = 0;
+  for (unsigned long long c = 0; c < total && n < MAX_VARIANTS; c += step) {
+    char *o = out[n];
+    size_t on = 0;
+    unsigned long long rest = c;
+    const char *p = text;
+    for (size_t g = 0; g <= ngrp; g++) {
+      const char *stop = g < ngrp ? grp[g] : text + strlen(text);
+      size_t len = (size_t)(stop - p);
+      if (on + len >= MAX_LINE)
+        len = MAX_LINE - 1 - on;
+      memcpy(o + on, p, len);
+      on += len;
+      if (g == ngrp)
+        break;
+      size_t pick = (size_t)(rest % nalt[g]);
+      rest /= nalt[g];
+      const char *a = grp[g] + 1;
+      for (size_t k = 0; k < pick; k++)
+        a = strchr(a, '|') + 1;
+      const char *ae = a;
+      while (*ae != '|' && *ae != '}')
+        ae++;
+      len = (size_t)(ae - a);
+      if (on + len >= MAX_LINE)
+        len = MAX_LINE - 1 - on;
+      memcpy(o + on, a, len);
+      on += len;
+      p = strchr(grp[g], '}') + 1;
+    }
+    o[on] = '\0';
+    n++;
+  }
+  return n;
+}
+
 static void read_labelset(struct labelset *ls, const char *path, struct fmap *fm,
                           struct wcount *wc)
 {
@@ -240,7 +328,6 @@ static void read_labelset(struct labelset *ls, const char *path, struct fmap *fm
     exit(2);
   }
   base_name(path, ls->name, sizeof ls->name);
-  static struct nlu_doc doc;
   char line[MAX_LINE];
   size_t lineno = 0;
   while (fgets(line, sizeof line, f) != NULL) {
@@ -273,29 +360,19 @@ static void read_labelset(struct labelset *ls, const char *path, struct fmap *fm
           p++;
       }
     }
-    nlu_doc_parse(&doc, text, strlen(text), NULL);
-    wc_add_doc(wc, &doc);
-    uint32_t hashes[NLU_MAX_FEATURES];
-    size_t nf = nlu_features(&doc, 0, doc.n, hashes, NLU_MAX_FEATURES);
-    if (ls->nex == ls->cap) {
-      ls->cap = ls->cap ? ls->cap * 2 : 256;
-      ls->ex = xrealloc(ls->ex, ls->cap * sizeof *ls->ex);
-    }
-    struct example *e = &ls->ex[ls->nex++];
-    e->labels = labels;
-    e->nf = nf;
-    e->feat = xcalloc(nf, sizeof *e->feat);
-    e->fhash = xcalloc(nf, sizeof *e->fhash);
-    for (size_t i = 0; i < nf; i++) {
-      e->fhash[i] = hashes[i];
-      e->feat[i] = fmap_get(fm, hashes[i], 1);
-    }
-    e->dev = nlu_hash(text, strlen(text), 77) % DEV_MOD == 0;
+    unsigned fold = nlu_hash(text, strlen(text), 77) % FOLDS;
+    char variants[MAX_VARIANTS][MAX_LINE];
+    size_t nv = expand_alternatives(text, variants, path, lineno);
+    for (size_t v = 0; v < nv; v++)
+      add_example(ls, variants[v], labels, fold, fm, wc);
   }
   fclose(f);
 }
 
 /* ---- training ---- */
+
+static int g_epochs = 40;
+static double g_lr = 4.0;
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
@@ -307,16 +384,16 @@ static uint32_t rng_next(void)
 
 enum algo { ALGO_LR, ALGO_PERCEPTRON };
 
-/* Trains weights w[nfeat * nlabels] and bias[nlabels] on the examples
- * selected by use(dev flag). */
-static void train(const struct labelset *ls, size_t nfeat, enum algo algo, int train_dev,
+/* Trains weights w[nfeat * nlabels] and bias[nlabels] on every example
+ * outside fold `holdout` (FOLDS = train on all). */
+static void train(const struct labelset *ls, size_t nfeat, enum algo algo, unsigned holdout,
                   float *w, float *bias)
 {
   size_t L = ls->nlabels;
   size_t *order = xcalloc(ls->nex, sizeof *order);
   size_t n = 0;
   for (size_t i = 0; i < ls->nex; i++)
-    if (train_dev || !ls->ex[i].dev)
+    if (ls->ex[i].fold != holdout)
       order[n++] = i;
   memset(w, 0, nfeat * L * sizeof *w);
   memset(bias, 0, L * sizeof *bias);
@@ -325,14 +402,14 @@ static void train(const struct labelset *ls, size_t nfeat, enum algo algo, int t
   float *bsum = algo == ALGO_PERCEPTRON ? xcalloc(L, sizeof *bsum) : NULL;
   double c = 1.0;
   rng_state = 0x2545F4914F6CDD1Dull;
-  for (int ep = 0; ep < EPOCHS; ep++) {
+  for (int ep = 0; ep < g_epochs; ep++) {
     for (size_t i = n; i > 1; i--) { /* Fisher-Yates with the fixed-seed LCG */
       size_t j = rng_next() % i;
       size_t t = order[i - 1];
       order[i - 1] = order[j];
       order[j] = t;
     }
-    float lr = (float)(0.5 / (1.0 + ep * 0.1));
+    float lr = (float)(g_lr / (1.0 + ep * 0.1));
     for (size_t k = 0; k < n; k++) {
       const struct example *e = &ls->ex[order[k]];
       float v = e->nf ? 1.0f / sqrtf((float)e->nf) : 0.0f;
@@ -390,31 +467,34 @@ static void predict(const struct labelset *ls, const struct example *e, const fl
   }
 }
 
-/* Picks, per label, the threshold in 0.20..0.80 maximising dev F1 (ties:
- * the one nearest 0.5); reports precision/recall/F1 when report is set. */
-static void calibrate(const struct labelset *ls, const float *w, const float *bias,
-                      float *thr, int report, const char *algo)
+/* Cross-validates: for each of the FOLDS folds, trains on the others and
+ * predicts the fold, so every example gets an out-of-fold probability.
+ * Then picks, per label, the threshold in 0.05..0.80 maximising the
+ * out-of-fold F1 (ties: the one nearest 0.5); reports precision/recall/F1
+ * when report is set. */
+static void calibrate(const struct labelset *ls, size_t nfeat, enum algo algo, float *thr,
+                      int report, const char *algo_name)
 {
-  size_t L = ls->nlabels;
-  size_t ndev = 0;
-  for (size_t i = 0; i < ls->nex; i++)
-    ndev += ls->ex[i].dev;
-  float *pp = xcalloc(ndev * L, sizeof *pp);
-  uint64_t *gold = xcalloc(ndev, sizeof *gold);
-  for (size_t i = 0, k = 0; i < ls->nex; i++)
-    if (ls->ex[i].dev) {
-      predict(ls, &ls->ex[i], w, bias, pp + k * L);
-      gold[k++] = ls->ex[i].labels;
-    }
+  size_t L = ls->nlabels, N = ls->nex;
+  float *w = xcalloc(nfeat * L, sizeof *w);
+  float bias[NLU_MAX_LABELS];
+  float *pp = xcalloc(N * L, sizeof *pp);
+  for (unsigned f = 0; f < FOLDS; f++) {
+    train(ls, nfeat, algo, f, w, bias);
+    for (size_t i = 0; i < N; i++)
+      if (ls->ex[i].fold == f)
+        predict(ls, &ls->ex[i], w, bias, pp + i * L);
+  }
   double f1sum = 0;
+  size_t exact = 0;
   for (size_t l = 0; l < L; l++) {
     double best_f1 = -1, best_t = 0.5;
     size_t btp = 0, bfp = 0, bfn = 0;
-    for (int ti = 20; ti <= 80; ti += 5) {
+    for (int ti = 5; ti <= 80; ti += 5) {
       double t = ti / 100.0;
       size_t tp = 0, fp = 0, fn = 0;
-      for (size_t k = 0; k < ndev; k++) {
-        bool y = (gold[k] >> l) & 1, yh = pp[k * L + l] >= t;
+      for (size_t k = 0; k < N; k++) {
+        bool y = (ls->ex[k].labels >> l) & 1, yh = pp[k * L + l] >= t;
         tp += y && yh;
         fp += !y && yh;
         fn += y && !yh;
@@ -432,15 +512,24 @@ static void calibrate(const struct labelset *ls, const float *w, const float *bi
     thr[l] = (float)best_t;
     f1sum += best_f1;
     if (report)
-      printf("  %-10s %-16s %-28s P=%.3f R=%.3f F1=%.3f thr=%.2f (dev n=%zu)\n", algo,
+      printf("  %-10s %-12s %-28s P=%.3f R=%.3f F1=%.3f thr=%.2f (n=%zu)\n", algo_name,
              ls->name, ls->labels[l], btp + bfp ? (double)btp / (btp + bfp) : 0.0,
              btp + bfn ? (double)btp / (btp + bfn) : 0.0, best_f1, best_t, btp + bfn);
   }
+  for (size_t k = 0; k < N; k++) {
+    uint64_t got = 0;
+    for (size_t l = 0; l < L; l++)
+      if (pp[k * L + l] >= thr[l])
+        got |= 1ull << l;
+    exact += got == ls->ex[k].labels;
+  }
   if (report)
-    printf("  %-10s %-16s macro-F1 (dev split, %zu of %zu examples) = %.3f\n", algo,
-           ls->name, ndev, ls->nex, L ? f1sum / L : 0.0);
+    printf("  %-10s %-12s %zu-fold cross-validated macro-F1 = %.3f, exact match %.3f "
+           "(%zu examples)\n",
+           algo_name, ls->name, (size_t)FOLDS, L ? f1sum / L : 0.0, N ? (double)exact / N : 0.0,
+           N);
   free(pp);
-  free(gold);
+  free(w);
 }
 
 /* ---- output ---- */
@@ -498,48 +587,35 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
     fprintf(o, "%s\"%s\"", l ? ", " : "", ls->labels[l]);
   fprintf(o, "};\nstatic const float m%zu_bias[] = {", mi);
   for (size_t l = 0; l < L; l++)
-    fprintf(o, "%s%.7gf", l ? ", " : "", (double)bias[l]);
+    fprintf(o, "%s%.6ef", l ? ", " : "", (double)bias[l]);
   fprintf(o, "};\nstatic const float m%zu_thr[] = {", mi);
   for (size_t l = 0; l < L; l++)
-    fprintf(o, "%s%.3gf", l ? ", " : "", (double)thr[l]);
+    fprintf(o, "%s%.6ef", l ? ", " : "", (double)thr[l]);
   fprintf(o, "};\nstatic const uint32_t m%zu_slot_hash[] = {", mi);
   for (size_t s = 0; s < cap; s++)
     fprintf(o, "%s%uu", sep(s, 12), slot[s]);
-  fprintf(o, "};\nstatic const uint32_t m%zu_slot_off[] = {", mi);
-  uint32_t off = 0;
-  for (size_t s = 0; s <= cap; s++) {
-    fprintf(o, "%s%u", sep(s, 16), off);
-    if (s < cap && slot[s] != 0) {
-      uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
-      for (size_t l = 0; l < L; l++)
-        off += fabsf(w[id * L + l]) > PRUNE;
-    }
+  fprintf(o, "};\nstatic const uint32_t m%zu_slot_row[] = {", mi);
+  uint32_t row = 0;
+  for (size_t s = 0; s < cap; s++) {
+    fprintf(o, "%s%u", sep(s, 16), slot[s] != 0 ? row : 0);
+    row += slot[s] != 0;
   }
-  fprintf(o, "};\nstatic const uint8_t m%zu_w_label[] = {0", mi);
-  for (size_t s = 0; s < cap; s++)
-    if (slot[s] != 0) {
-      uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
-      for (size_t l = 0; l < L; l++)
-        if (fabsf(w[id * L + l]) > PRUNE)
-          fprintf(o, ",%zu", l);
-      fputc('\n', o);
-    }
-  fprintf(o, "};\nstatic const float m%zu_w_value[] = {0", mi);
-  for (size_t s = 0; s < cap; s++)
-    if (slot[s] != 0) {
-      uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
-      for (size_t l = 0; l < L; l++)
-        if (fabsf(w[id * L + l]) > PRUNE)
-          fprintf(o, ",%.5gf", (double)w[id * L + l]);
-      fputc('\n', o);
-    }
+  fprintf(o, "};\nstatic const float m%zu_weights[] = {", mi);
+  row = 0;
+  for (size_t s = 0; s < cap; s++) {
+    if (slot[s] == 0)
+      continue;
+    uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
+    for (size_t l = 0; l < L; l++)
+      fprintf(o, "%s%.6ef", row == 0 && l == 0 ? "\n" : l == 0 ? ",\n" : ",",
+              (double)w[id * L + l]);
+    row++;
+  }
   fprintf(o, "};\n");
-  /* the leading 0 of w_label / w_value keeps the arrays non-empty; offsets skip it */
   fprintf(o,
           "static const struct nlu_model m%zu = {\"%s\", %zu, m%zu_labels, m%zu_bias, "
-          "m%zu_thr, %zuu, m%zu_slot_hash, m%zu_slot_off, m%zu_w_label + 1, "
-          "m%zu_w_value + 1};\n",
-          mi, ls->name, L, mi, mi, mi, cap - 1, mi, mi, mi, mi);
+          "m%zu_thr, %zuu, m%zu_slot_hash, m%zu_slot_row, m%zu_weights};\n",
+          mi, ls->name, L, mi, mi, mi, cap - 1, mi, mi, mi);
   free(slot);
   free(hs);
 }
@@ -691,6 +767,10 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[i], "--algo") == 0 && i + 1 < argc) {
       i++;
       algo = strcmp(argv[i], "perceptron") == 0 ? ALGO_PERCEPTRON : ALGO_LR;
+    } else if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
+      g_epochs = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--lr") == 0 && i + 1 < argc) {
+      g_lr = atof(argv[++i]);
     } else if (strcmp(argv[i], "--vocab") == 0 && i + 1 < argc && nvocab < 64) {
       vocab[nvocab++] = argv[++i];
     } else if (out == NULL) {
@@ -736,10 +816,9 @@ int main(int argc, char **argv)
     size_t nf = fms[m].n, L = ls->nlabels;
     float *w = xcalloc(nf * L, sizeof *w);
     float bias[NLU_MAX_LABELS], thr[NLU_MAX_LABELS];
-    train(ls, nf, algo, 0, w, bias);
-    calibrate(ls, w, bias, thr, report, algo_name);
+    calibrate(ls, nf, algo, thr, report, algo_name);
     if (o != NULL) {
-      train(ls, nf, algo, 1, w, bias); /* the final model sees every example */
+      train(ls, nf, algo, FOLDS, w, bias); /* the final model sees every example */
       write_model(o, m, ls, &fms[m], w, bias, thr);
     }
     free(w);

@@ -103,10 +103,8 @@ size_t nlu_features(const struct nlu_doc *d, size_t b, size_t e, uint32_t *out, 
 static void score_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
                            float *logit)
 {
-  memcpy(logit, m->bias, m->nlabels * sizeof *logit);
-  if (nf == 0)
-    return;
-  float v = 1.0f / sqrtf((float)nf);
+  float acc[NLU_MAX_LABELS] = {0};
+  uint32_t L = m->nlabels;
   for (size_t i = 0; i < nf; i++) {
     uint32_t h = feat[i];
     for (uint32_t s = h & m->slot_mask;; s = (s + 1) & m->slot_mask) {
@@ -115,11 +113,16 @@ static void score_features(const struct nlu_model *m, const uint32_t *feat, size
         break;
       if (sh != h)
         continue;
-      for (uint32_t k = m->slot_off[s]; k < m->slot_off[s + 1]; k++)
-        logit[m->w_label[k]] += v * m->w_value[k];
+      const float *row = m->weights + (size_t)m->slot_row[s] * L;
+      for (uint32_t k = 0; k < L; k++)
+        acc[k] += row[k];
       break;
     }
   }
+  /* every feature has the value 1/sqrt(nf): scale once at the end */
+  float v = nf > 0 ? 1.0f / sqrtf((float)nf) : 0.0f;
+  for (uint32_t k = 0; k < L; k++)
+    logit[k] = m->bias[k] + v * acc[k];
 }
 
 static float sigmoid(float x)

@@ -204,9 +204,9 @@ struct nlu_model {
   const float *threshold;  /* per label, a probability */
   uint32_t slot_mask;      /* nslots - 1, nslots a power of two */
   const uint32_t *slot_hash; /* 0 = empty */
-  const uint32_t *slot_off;  /* into w_label/w_value, nslots + 1 entries */
-  const uint8_t *w_label;
-  const float *w_value;
+  const uint32_t *slot_row;  /* the feature's row of weights */
+  const float *weights;      /* dense rows of nlabels weights, one per kept feature:
+                                dense beats sparse here (no index, vectorises) */
 };
 
 struct nlu_lexicon {

@@ -317,6 +317,8 @@ static size_t src_end(const struct nlu_doc *d, size_t i)
  * 5 thousand, 6 million), or kind 0. */
 static int number_word(const char *w, size_t n, long *v)
 {
+  if (n < 3 || n > 9 || strchr("zotfsenhm", w[0]) == NULL) /* no number word starts otherwise */
+    return 0;
   static const char *const units[] = {"zero", "one", "two", "three", "four", "five", "six",
                                       "seven", "eight", "nine", "ten", "eleven", "twelve",
                                       "thirteen", "fourteen", "fifteen", "sixteen",
@@ -593,6 +595,8 @@ void nlu_sentence_range(const struct nlu_doc *d, size_t s, size_t *b, size_t *e)
 
 bool nlu_tok_is(const struct nlu_doc *d, size_t i, const char *w)
 {
+  if (i >= d->n || d->text[d->tok[i].off] != w[0]) /* cheap reject first: hot path */
+    return false;
   size_t n = strlen(w);
-  return i < d->n && d->tok[i].len == n && memcmp(d->text + d->tok[i].off, w, n) == 0;
+  return d->tok[i].len == n && memcmp(d->text + d->tok[i].off, w, n) == 0;
 }
