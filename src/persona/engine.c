@@ -732,20 +732,22 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   const struct difficulty_rules *r = rules(pc);
   char norm[PERSONA_NORM_MAX];
   persona_normalize(rep_text, norm, sizeof norm);
-  uint32_t m = persona_classify_norm(d, norm);
+  uint32_t m = drill_classify(d, rep_text); /* the raw text: "?" and contractions count */
   struct persona_heard h;
   persona_hear(d, rep_text, &h);
   if (pc->turn < UINT16_MAX)
     pc->turn++;
   pc->last_intents = m;
 
-  /* The topics asked about: the intents' own, and the topic classifier's
-   * unless the rep is pitching (a statement about the plan's dental
-   * benefits is not a question about the persona's teeth). A read-back of
-   * what the persona said is a recap, not a new question. */
-  uint32_t topics = intent_topics(m);
-  if (h.question || !(m & (I(PLAN_PRESENTATION) | I(OBJECTION_HANDLING))))
-    topics |= h.topics;
+  /* The topics asked about: the topic classifier's, which knows them all
+   * and tells them apart ("which hospital" is not about doctors), unless
+   * the rep is pitching (a statement about the plan's dental benefits is
+   * not a question about the persona's teeth); else the ask_* intents'.
+   * A read-back of what the persona said is a recap, not a new question. */
+  uint32_t heard = h.question || !(m & (I(PLAN_PRESENTATION) | I(OBJECTION_HANDLING)))
+                       ? h.topics
+                       : 0;
+  uint32_t topics = heard != 0 ? heard : intent_topics(m);
   bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0);
   if (recap)
     topics = 0;

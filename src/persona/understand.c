@@ -61,6 +61,8 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
  * correct?"). Longer ones are read question by question. */
 #define ONE_SPAN_TOKENS 48
 
+#define MIN_CLAUSE_TOKENS 3
+
 /* Whether token i opens a new question inside a turn: a wh-word or an
  * auxiliary right after "and", "or" or a comma ("what's your zip AND which
  * hospital do you use", "do you travel, AND do you need dental"). */
@@ -89,7 +91,8 @@ static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b
   uint64_t labels = nlu_classify_span(d->topic_model, doc, b, e, p);
   size_t from = b;
   for (size_t i = b + 1; i <= e; i++) {
-    if (i < e && !clause_start(doc, i))
+    /* A clause is three tokens or more: "And what coverage ..." is one. */
+    if (i < e && (i - from < MIN_CLAUSE_TOKENS || !clause_start(doc, i)))
       continue;
     if (from == b && i == e)
       break; /* one clause: the span itself */
