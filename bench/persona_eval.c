@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "persona/persona.h"
+#include "util/fileio.h"
 #include "../tests/unit/reply_literal.h"
 
 #define MAX_QUESTIONS 1024
@@ -49,21 +50,11 @@ struct topic_stat {
   unsigned asked, on_topic;
 };
 
+/* The whole file (at most 8 MiB), or NULL. */
 static char *read_file(const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
   char *buf = NULL;
-  if (f == NULL)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-      *len = fread(buf, 1, (size_t)n, f);
-      buf[*len] = '\0';
-    }
-  }
-  fclose(f);
-  return buf;
+  return file_read_all(path, 8u << 20, &buf, len) == 0 ? buf : NULL;
 }
 
 /* Reads topic<TAB>question lines; '#' starts a comment line. */

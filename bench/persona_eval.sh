@@ -11,8 +11,9 @@ old_rev="${OLD_REV:-10118b7}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/athos-persona-eval.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-git archive "$old_rev" src/persona drills/ma-full-sale.json | tar -x -C "$tmp"
-gcc -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -I"$tmp/src" "$tmp"/src/persona/*.c \
+git archive "$old_rev" src/persona src/util/fileio.c src/util/fileio.h \
+  drills/ma-full-sale.json | tar -x -C "$tmp"
+gcc -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -I"$tmp/src" "$tmp"/src/persona/*.c "$tmp/src/util/fileio.c" \
   bench/persona_eval.c -ljansson -lm -o "$tmp/persona_eval_old"
 "$tmp/persona_eval_old" --play "$tmp/drills/ma-full-sale.json" \
   --judge drills/ma-full-sale.json --label "old $old_rev" "$@"
