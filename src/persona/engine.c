@@ -759,7 +759,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     return 0;
   }
 
-  apply_intents(pc, m, topics, norm);
+  apply_intents(pc, recap ? m | I(RECAP) : m, topics, norm);
 
   /* Hanging up: pressure (Elite at once, others when patience runs out),
    * exhausted patience, or no recording disclosure and TPMO disclaimer by
