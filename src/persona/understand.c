@@ -29,8 +29,8 @@ static bool addresses_you(const struct nlu_doc *doc, size_t b, size_t e)
  * on a development list of questions, not on tests/eval). */
 #define SURE_FLOOR 0.15f
 
-/* The most likely label of p when it is a topic or recap at or above the
- * floor, as a one-bit mask; else 0. */
+/* The most likely label of p when it is a topic, recap or check-in at or
+ * above the floor (not "none"), as a one-bit mask; else 0. */
 static uint64_t best_guess(const struct drill *d, const float *p)
 {
   size_t n = nlu_model_nlabels(d->topic_model), best = 0;
@@ -63,7 +63,8 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
  * turns are often one question cut by a stray period ("see Dr. Reyes,
  * correct?"). Longer ones are read question by question. */
 #define ONE_SPAN_TOKENS 48
-
+/* A clause read apart is three tokens or more ("And what coverage ..." is
+ * one clause, not "and" + the rest). */
 #define MIN_CLAUSE_TOKENS 3
 
 /* Whether token i opens a new question inside a turn: a wh-word or an
@@ -109,7 +110,6 @@ static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b
   uint64_t labels = sure_labels(d, doc, b, e, p);
   size_t from = b;
   for (size_t i = b + 1; i <= e; i++) {
-    /* A clause is three tokens or more: "And what coverage ..." is one. */
     if (i < e && (i - from < MIN_CLAUSE_TOKENS || !clause_start(doc, i)))
       continue;
     if (from == b && i == e)
@@ -117,10 +117,8 @@ static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b
     labels |= sure_labels(d, doc, from, i, pc);
     from = i;
   }
-  uint32_t before = out->topics;
-  bool marks_before = out->recap || out->check_in;
   take_labels(d, labels, out);
-  if (question && out->topics == before && (out->recap || out->check_in) == marks_before)
+  if (question && labels == 0)
     take_labels(d, best_guess(d, p), out);
 }
 
