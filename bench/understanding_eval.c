@@ -76,8 +76,8 @@ static size_t read_items(const char *path, struct item *it, size_t cap)
     if (line[0] == '#' || tab == NULL)
       continue;
     *tab = '\0';
-    snprintf(it[n].labels, sizeof it[n].labels, "%s", line);
-    snprintf(it[n].text, sizeof it[n].text, "%s", tab + 1);
+    snprintf(it[n].labels, sizeof it[n].labels, "%.255s", line);
+    snprintf(it[n].text, sizeof it[n].text, "%.1023s", tab + 1);
     n++;
   }
   fclose(f);
@@ -198,7 +198,8 @@ static void put(char *out, size_t cap, bool cond, const char *label)
 static void scorer_labels(const struct rubric *r, const char *text, char *out, size_t cap)
 {
   struct score_turn turns[2] = {{"assistant", "Hello?", 0}, {"user", text, 2000}};
-  struct score_input in = {turns, 2, 1780000000000LL, 20, "Pat Doe", "Beginner",
+  /* 2026-11-02: the CY2027 TPMO rule, the one in force from 1 Oct 2026 */
+  struct score_input in = {turns, 2, 1793577600000LL, 20, "Pat Doe", "Beginner",
                            "rep_hangup"};
   char err[256];
   out[0] = '\0';
@@ -215,9 +216,15 @@ static void scorer_labels(const struct rubric *r, const char *text, char *out, s
     put(out, cap, e && !json_is_null(json_object_get(e, "turn")), tpmo_keys[k][1]);
   }
   json_t *soa = find_key(comp, "scopeOfAppointment");
-  const char *det = json_string_value(json_object_get(soa, "detail")) ?: "";
-  put(out, cap, strstr(det, "product types") == NULL, "soa_products");
-  put(out, cap, strstr(det, "no-obligation statement") == NULL, "no_obligation");
+  json_t *pt = json_object_get(soa, "productTypesTurn"), *no = json_object_get(soa, "noObligationTurn");
+  if (pt && no) { /* the scorer says where each part was said */
+    put(out, cap, !json_is_null(pt), "soa_products");
+    put(out, cap, !json_is_null(no), "no_obligation");
+  } else { /* older scorers only say it in the detail */
+    const char *det = json_string_value(json_object_get(soa, "detail")) ?: "";
+    put(out, cap, strstr(det, "product types") == NULL, "soa_products");
+    put(out, cap, strstr(det, "no-obligation statement") == NULL, "no_obligation");
+  }
   json_t *opening = find_key(json_object_get(s, "dimensions"), "opening");
   json_t *ng = find_key(json_object_get(opening, "criteria"), "notGovernment");
   put(out, cap, ng && json_is_true(json_object_get(ng, "passed")), "not_government");

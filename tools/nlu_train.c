@@ -469,7 +469,7 @@ static void predict(const struct labelset *ls, const struct example *e, const fl
 
 /* Cross-validates: for each of the FOLDS folds, trains on the others and
  * predicts the fold, so every example gets an out-of-fold probability.
- * Then picks, per label, the threshold in 0.05..0.80 maximising the
+ * Then picks, per label, the threshold in 0.15..0.85 maximising the
  * out-of-fold F1 (ties: the one nearest 0.5); reports precision/recall/F1
  * when report is set. */
 static void calibrate(const struct labelset *ls, size_t nfeat, enum algo algo, float *thr,
@@ -490,7 +490,7 @@ static void calibrate(const struct labelset *ls, size_t nfeat, enum algo algo, f
   for (size_t l = 0; l < L; l++) {
     double best_f1 = -1, best_t = 0.5;
     size_t btp = 0, bfp = 0, bfn = 0;
-    for (int ti = 5; ti <= 80; ti += 5) {
+    for (int ti = 15; ti <= 85; ti += 5) {
       double t = ti / 100.0;
       size_t tp = 0, fp = 0, fn = 0;
       for (size_t k = 0; k < N; k++) {
@@ -591,31 +591,39 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
   fprintf(o, "};\nstatic const float m%zu_thr[] = {", mi);
   for (size_t l = 0; l < L; l++)
     fprintf(o, "%s%.6ef", l ? ", " : "", (double)thr[l]);
-  fprintf(o, "};\nstatic const uint32_t m%zu_slot_hash[] = {", mi);
-  for (size_t s = 0; s < cap; s++)
-    fprintf(o, "%s%uu", sep(s, 12), slot[s]);
-  fprintf(o, "};\nstatic const uint32_t m%zu_slot_row[] = {", mi);
+  /* int8 weights: one scale per model, so that the largest weight is 127 */
+  float wmax = 0;
+  for (size_t i = 0; i < nh; i++) {
+    uint32_t id = fmap_get((struct fmap *)fm, hs[i], 0);
+    for (size_t l = 0; l < L; l++)
+      if (fabsf(w[id * L + l]) > wmax)
+        wmax = fabsf(w[id * L + l]);
+  }
+  float scale = wmax > 0 ? wmax / 127.0f : 1.0f;
+  size_t stride = L <= NLU_ROW_NARROW ? NLU_ROW_NARROW : NLU_MAX_LABELS;
+  fprintf(o, "};\nstatic const struct nlu_slot m%zu_slots[] = {", mi);
   uint32_t row = 0;
   for (size_t s = 0; s < cap; s++) {
-    fprintf(o, "%s%u", sep(s, 16), slot[s] != 0 ? row : 0);
+    fprintf(o, "%s{%uu, %u}", s == 0 ? "\n" : s % 6 ? ", " : ",\n", slot[s],
+            slot[s] != 0 ? row : 0);
     row += slot[s] != 0;
   }
-  fprintf(o, "};\nstatic const float m%zu_weights[] = {", mi);
+  fprintf(o, "};\nstatic const int8_t m%zu_weights[] = {", mi);
   row = 0;
   for (size_t s = 0; s < cap; s++) {
     if (slot[s] == 0)
       continue;
     uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
-    for (size_t l = 0; l < L; l++)
-      fprintf(o, "%s%.6ef", row == 0 && l == 0 ? "\n" : l == 0 ? ",\n" : ",",
-              (double)w[id * L + l]);
+    for (size_t l = 0; l < stride; l++)
+      fprintf(o, "%s%d", row == 0 && l == 0 ? "\n" : l == 0 ? ",\n" : ",",
+              l < L ? (int)lrintf(w[id * L + l] / scale) : 0);
     row++;
   }
   fprintf(o, "};\n");
   fprintf(o,
           "static const struct nlu_model m%zu = {\"%s\", %zu, m%zu_labels, m%zu_bias, "
-          "m%zu_thr, %zuu, m%zu_slot_hash, m%zu_slot_row, m%zu_weights};\n",
-          mi, ls->name, L, mi, mi, mi, cap - 1, mi, mi, mi);
+          "m%zu_thr, %zuu, m%zu_slots, m%zu_weights, %zu, %.9ef};\n",
+          mi, ls->name, L, mi, mi, mi, cap - 1, mi, mi, stride, (double)scale);
   free(slot);
   free(hs);
 }
@@ -662,6 +670,9 @@ static void write_lexicon(FILE *o, struct wcount *wc)
   fprintf(o, ";\nstatic const uint32_t lx_off[] = {0");
   for (size_t i = 0; i < n; i++)
     fprintf(o, "%s%u", i % 16 ? "," : ",\n", off[i]);
+  fprintf(o, "};\nstatic const uint8_t lx_len[] = {0");
+  for (size_t i = 0; i < n; i++)
+    fprintf(o, "%s%zu", i % 16 ? "," : ",\n", strlen(w[i]));
   fprintf(o, "};\nstatic const uint32_t lx_count[] = {0");
   for (size_t i = 0; i < n; i++)
     fprintf(o, "%s%u", i % 16 ? "," : ",\n", cnt[i]);
@@ -737,7 +748,7 @@ static void write_lexicon(FILE *o, struct wcount *wc)
       fprintf(o, "%s%u", (k + s) % 16 ? "," : ",\n", dl[dfirst[s] + k].word);
   fprintf(o, "};\n");
   fprintf(o,
-          "static const struct nlu_lexicon lexicon = {%zu, lx_pool, lx_off + 1, lx_count + 1, "
+          "static const struct nlu_lexicon lexicon = {%zu, lx_pool, lx_off + 1, lx_len + 1, lx_count + 1, "
           "%zuu, lx_word_slot, %zuu, lx_del_hash, lx_del_off, lx_del_word + 1};\n",
           n, wcap - 1, dcap2 - 1);
   free(dh);

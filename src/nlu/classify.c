@@ -23,6 +23,7 @@
 
 #define WINDOW_WORDS 24 /* long sentences are scored in windows of this many */
 #define WINDOW_STRIDE 12
+#define CLAUSE_MIN 6 /* tokens of a clause of a long sentence */
 
 uint32_t nlu_hash(const void *p, size_t n, uint32_t seed)
 {
@@ -55,15 +56,16 @@ static void fput(struct fbuf *f, uint32_t h)
 static void char_grams(struct fbuf *f, const char *w, size_t n, uint32_t seed)
 {
   char pad[NLU_WORD_MAX + 2];
-  if (n < 3 || n > NLU_WORD_MAX)
+  if (n < 4 || n > NLU_WORD_MAX) /* short words: the unigram says it all */
     return;
   pad[0] = '<';
   memcpy(pad + 1, w, n);
   pad[n + 1] = '>';
   size_t pn = n + 2;
-  for (size_t g = 3; g <= 4; g++)
-    for (size_t i = 0; i + g <= pn; i++)
-      fput(f, nlu_hash(pad + i, g, seed + (uint32_t)g));
+  /* 4-grams only: as accurate as 3- and 4-grams together on the
+   * cross-validated training sets, at half the features (docs/internals/nlu.md) */
+  for (size_t i = 0; i + 4 <= pn; i++)
+    fput(f, nlu_hash(pad + i, 4, seed));
 }
 
 size_t nlu_features(const struct nlu_doc *d, size_t b, size_t e, uint32_t *out, size_t cap)
@@ -103,26 +105,32 @@ size_t nlu_features(const struct nlu_doc *d, size_t b, size_t e, uint32_t *out, 
 static void score_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
                            float *logit)
 {
-  float acc[NLU_MAX_LABELS] = {0};
+  int32_t acc[NLU_MAX_LABELS] = {0};
   uint32_t L = m->nlabels;
   for (size_t i = 0; i < nf; i++) {
     uint32_t h = feat[i];
     for (uint32_t s = h & m->slot_mask;; s = (s + 1) & m->slot_mask) {
-      uint32_t sh = m->slot_hash[s];
-      if (sh == 0)
+      const struct nlu_slot *sl = &m->slots[s];
+      if (sl->hash == 0)
         break;
-      if (sh != h)
+      if (sl->hash != h)
         continue;
-      const float *row = m->weights + (size_t)m->slot_row[s] * L;
-      for (uint32_t k = 0; k < L; k++)
-        acc[k] += row[k];
+      /* rows are padded to a fixed stride so that the compiler vectorises
+       * these loops (a constant trip count) */
+      const int8_t *row = m->weights + (size_t)sl->row * m->row_stride;
+      if (m->row_stride == NLU_ROW_NARROW)
+        for (uint32_t k = 0; k < NLU_ROW_NARROW; k++)
+          acc[k] += row[k];
+      else
+        for (uint32_t k = 0; k < NLU_MAX_LABELS; k++)
+          acc[k] += row[k];
       break;
     }
   }
   /* every feature has the value 1/sqrt(nf): scale once at the end */
-  float v = nf > 0 ? 1.0f / sqrtf((float)nf) : 0.0f;
+  float v = nf > 0 ? m->scale / sqrtf((float)nf) : 0.0f;
   for (uint32_t k = 0; k < L; k++)
-    logit[k] = m->bias[k] + v * acc[k];
+    logit[k] = m->bias[k] + v * (float)acc[k];
 }
 
 static float sigmoid(float x)
@@ -130,14 +138,11 @@ static float sigmoid(float x)
   return 1.0f / (1.0f + expf(-x));
 }
 
-uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b,
-                           size_t e, float *p)
+/* Probabilities and label mask of model m for the features feat[0..nf). */
+static uint64_t classify_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
+                                  float *p)
 {
-  uint32_t feat[NLU_MAX_FEATURES];
   float logit[NLU_MAX_LABELS];
-  if (m == NULL)
-    return 0;
-  size_t nf = nlu_features(d, b, e, feat, NLU_MAX_FEATURES);
   score_features(m, feat, nf, logit);
   uint64_t mask = 0;
   for (uint32_t k = 0; k < m->nlabels; k++) {
@@ -150,54 +155,92 @@ uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, s
   return mask;
 }
 
-/* Scores [b, e) and folds it into best/mask/sent_of. */
-static void fold(const struct nlu_model *m, const struct nlu_doc *d, size_t b, size_t e,
-                 size_t sent, float *best, uint64_t *mask, uint16_t *sent_of)
+uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b,
+                           size_t e, float *p)
 {
-  float p[NLU_MAX_LABELS];
-  uint64_t got = nlu_classify_span(m, d, b, e, p);
-  for (uint32_t k = 0; k < m->nlabels; k++) {
-    if (p[k] > best[k])
-      best[k] = p[k];
-    if ((got & (1ull << k)) && sent_of != NULL && sent_of[k] == UINT16_MAX)
-      sent_of[k] = (uint16_t)sent;
-  }
-  *mask |= got;
-}
-
-uint64_t nlu_classify_doc_where(const struct nlu_model *m, const struct nlu_doc *d, float *p,
-                                uint16_t *sent_of)
-{
-  float best[NLU_MAX_LABELS];
-  uint64_t mask = 0;
+  uint32_t feat[NLU_MAX_FEATURES];
   if (m == NULL)
     return 0;
-  for (uint32_t k = 0; k < m->nlabels; k++) {
-    best[k] = 0.0f;
-    if (sent_of != NULL)
-      sent_of[k] = UINT16_MAX;
+  size_t nf = nlu_features(d, b, e, feat, NLU_MAX_FEATURES);
+  return classify_features(m, feat, nf, p);
+}
+
+/* Scores [b, e) with every model (features hashed once) and folds the
+ * results into out[]. */
+static void fold(const struct nlu_model *const *models, size_t nm, const struct nlu_doc *d,
+                 size_t b, size_t e, size_t sent, struct nlu_result *out)
+{
+  uint32_t feat[NLU_MAX_FEATURES];
+  float p[NLU_MAX_LABELS];
+  size_t nf = nlu_features(d, b, e, feat, NLU_MAX_FEATURES);
+  for (size_t i = 0; i < nm; i++) {
+    const struct nlu_model *m = models[i];
+    uint64_t got = classify_features(m, feat, nf, p);
+    for (uint32_t k = 0; k < m->nlabels; k++) {
+      if (p[k] > out[i].p[k])
+        out[i].p[k] = p[k];
+      if ((got & (1ull << k)) && out[i].sent_of[k] == UINT16_MAX)
+        out[i].sent_of[k] = (uint16_t)sent;
+    }
+    out[i].mask |= got;
+  }
+}
+
+void nlu_classify_doc_multi(const struct nlu_model *const *models, size_t nm,
+                            const struct nlu_doc *d, struct nlu_result *out)
+{
+  for (size_t i = 0; i < nm; i++) {
+    out[i].mask = 0;
+    for (size_t k = 0; k < NLU_MAX_LABELS; k++) {
+      out[i].p[k] = 0.0f;
+      out[i].sent_of[k] = UINT16_MAX;
+    }
   }
   size_t b = 0;
   for (size_t s = 0; s < d->nsent; s++) {
     size_t e = b;
     while (e < d->n && d->tok[e].sent == s)
       e++;
-    size_t words = e - b;
-    if (words <= WINDOW_WORDS + WINDOW_STRIDE) {
-      fold(m, d, b, e, s, best, &mask, sent_of);
+    if (e - b <= WINDOW_WORDS) {
+      fold(models, nm, d, b, e, s, out);
     } else {
-      for (size_t w = b; w < e; w += WINDOW_STRIDE) {
-        size_t we = w + WINDOW_WORDS < e ? w + WINDOW_WORDS : e;
-        fold(m, d, w, we, s, best, &mask, sent_of);
-        if (we == e)
-          break;
+      /* a long sentence: clause by clause (cut at commas, clauses of at
+       * least CLAUSE_MIN tokens), long clauses (speech without punctuation)
+       * in overlapping windows */
+      size_t cb = b;
+      while (cb < e) {
+        size_t ce = cb;
+        while (ce < e && (ce - cb < CLAUSE_MIN || !nlu_tok_is(d, ce, ",")))
+          ce++;
+        if (ce < e)
+          ce++; /* the comma */
+        if (e - ce < CLAUSE_MIN)
+          ce = e; /* a short tail joins the last clause */
+        for (size_t w = cb; w < ce; w += WINDOW_STRIDE) {
+          size_t we = w + WINDOW_WORDS < ce ? w + WINDOW_WORDS : ce;
+          fold(models, nm, d, w, we, s, out);
+          if (we == ce)
+            break;
+        }
+        cb = ce;
       }
     }
     b = e;
   }
+}
+
+uint64_t nlu_classify_doc_where(const struct nlu_model *m, const struct nlu_doc *d, float *p,
+                                uint16_t *sent_of)
+{
+  struct nlu_result r;
+  if (m == NULL)
+    return 0;
+  nlu_classify_doc_multi(&m, 1, d, &r);
   if (p != NULL)
-    memcpy(p, best, m->nlabels * sizeof *p);
-  return mask;
+    memcpy(p, r.p, m->nlabels * sizeof *p);
+  if (sent_of != NULL)
+    memcpy(sent_of, r.sent_of, m->nlabels * sizeof *sent_of);
+  return r.mask;
 }
 
 uint64_t nlu_classify_doc(const struct nlu_model *m, const struct nlu_doc *d, float *p)
@@ -205,9 +248,7 @@ uint64_t nlu_classify_doc(const struct nlu_model *m, const struct nlu_doc *d, fl
   return nlu_classify_doc_where(m, d, p, NULL);
 }
 
-/* Where to end a chunk of raw text that starts at s: after the last
- * sentence mark or newline before NLU_CHUNK_MAX, else the last space. */
-static size_t chunk_end(const char *s, size_t len)
+size_t nlu_chunk_end(const char *s, size_t len)
 {
   if (len <= NLU_CHUNK_MAX)
     return len;
@@ -232,7 +273,7 @@ uint64_t nlu_classify_text(const struct nlu_model *m, const char *src, size_t le
       p[k] = 0.0f;
   size_t at = 0;
   do {
-    size_t n = chunk_end(src + at, len - at);
+    size_t n = nlu_chunk_end(src + at, len - at);
     nlu_doc_parse(&d, src + at, n, nlu_lexicon_default());
     if (d.truncated && d.n > 0) { /* continue after the last token kept */
       size_t used = (size_t)d.tok[d.n - 1].src_off + d.tok[d.n - 1].src_len;

@@ -243,5 +243,5 @@ void nlu_expand_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size
     emit_words(d, to, so, sl);
     return;
   }
-  nlu_emit(d, w, n, so, sl, NLU_TF_WORD);
+  nlu_emit_word(d, w, n, so, sl);
 }

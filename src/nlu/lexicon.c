@@ -15,9 +15,8 @@
 
 static const char *word_at(const struct nlu_lexicon *lx, uint32_t i, size_t *n)
 {
-  const char *w = lx->pool + lx->word_off[i];
-  *n = strlen(w);
-  return w;
+  *n = lx->word_len[i];
+  return lx->pool + lx->word_off[i];
 }
 
 /* Word index of w, or UINT32_MAX. */

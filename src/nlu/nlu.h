@@ -75,6 +75,9 @@ struct nlu_doc {
   size_t n;
   size_t nsent;
   bool truncated; /* the input did not fit; the tail was dropped */
+  /* parse-time state (normalize.c): */
+  const struct nlu_lexicon *lx; /* spelling lexicon of this parse, may be NULL */
+  bool rewrite;                 /* a number word, digits or "dot" was seen */
 };
 
 /* A spelling lexicon: the words of the training data with their counts,
@@ -121,8 +124,8 @@ bool nlu_tok_is(const struct nlu_doc *d, size_t i, const char *w);
  * triggers ("not", "never", "no", "without", "nobody", "nothing", "neither",
  * "nor", "none", "cannot") negate the following words up to a scope
  * terminator ("but", "however", "although", "though", "except", "yet",
- * "because", "so", "unless", "while", "and then", any punctuation) or at
- * most NLU_NEG_SCOPE words; post-negation triggers ("is not true", "is
+ * "because", "so", "unless", "while", any punctuation, a subject pronoun
+ * starting a new clause) or at most NLU_NEG_SCOPE words; post-negation triggers ("is not true", "is
  * false", "not the case", "no way") negate the words before them in the
  * same clause. Pseudo-triggers ("not only", "no doubt", "no matter") negate
  * nothing. Called by nlu_doc_parse(). */
@@ -180,6 +183,23 @@ uint64_t nlu_classify_doc(const struct nlu_model *m, const struct nlu_doc *d, fl
  * classifies every chunk; p (may be NULL) gets the maximum per label. */
 uint64_t nlu_classify_text(const struct nlu_model *m, const char *src, size_t len, float *p);
 
+/* Where a chunk of raw text s[0..len) should end for nlu_doc_parse(): all
+ * of it when len <= NLU_CHUNK_MAX, else after the last sentence mark or
+ * newline (else space) before NLU_CHUNK_MAX. */
+size_t nlu_chunk_end(const char *s, size_t len);
+
+/* One model's verdict on a doc: the label mask, the best probability per
+ * label, and the first sentence where each label fired (UINT16_MAX if not). */
+struct nlu_result {
+  uint64_t mask;
+  float p[NLU_MAX_LABELS];
+  uint16_t sent_of[NLU_MAX_LABELS];
+};
+/* nlu_classify_doc_where() for several models at once (each span's
+ * features are hashed once): out[i] gets models[i]'s result. */
+void nlu_classify_doc_multi(const struct nlu_model *const *models, size_t nm,
+                            const struct nlu_doc *d, struct nlu_result *out);
+
 /* As nlu_classify_doc, and *sent_of (may be NULL) gets for each label the
  * first sentence index where it fired (UINT16_MAX if it did not). */
 uint64_t nlu_classify_doc_where(const struct nlu_model *m, const struct nlu_doc *d, float *p,
@@ -189,12 +209,14 @@ uint64_t nlu_classify_doc_where(const struct nlu_model *m, const struct nlu_doc 
 
 #define NLU_MAX_FEATURES 1024
 /* Hashed features of tokens [b, e) of d: word unigrams and bigrams (negated
- * words hashed apart), character 3- and 4-grams of each word with boundary
+ * words hashed apart), character 4-grams of each word with boundary
  * marks, a question-form feature and a bias feature. Writes at most cap
  * hashes (never 0) into out and returns the count (duplicates possible). */
 size_t nlu_features(const struct nlu_doc *d, size_t b, size_t e, uint32_t *out, size_t cap);
 
 /* ---- model layout (filled by the generated file; read by classify.c) ---- */
+
+struct nlu_slot;
 
 struct nlu_model {
   const char *name;
@@ -202,17 +224,27 @@ struct nlu_model {
   const char *const *labels;
   const float *bias;       /* per label */
   const float *threshold;  /* per label, a probability */
-  uint32_t slot_mask;      /* nslots - 1, nslots a power of two */
-  const uint32_t *slot_hash; /* 0 = empty */
-  const uint32_t *slot_row;  /* the feature's row of weights */
-  const float *weights;      /* dense rows of nlabels weights, one per kept feature:
-                                dense beats sparse here (no index, vectorises) */
+  uint32_t slot_mask;         /* nslots - 1, nslots a power of two */
+  const struct nlu_slot *slots; /* open addressing by feature hash */
+  const int8_t *weights;      /* dense rows of row_stride weights (nlabels used, the
+                                 rest 0), one per kept feature, quantised: weight =
+                                 q * scale. Dense int8 rows keep the model in cache
+                                 and the inner loop vectorised. */
+  uint32_t row_stride;        /* NLU_ROW_NARROW when nlabels <= 32, else NLU_MAX_LABELS */
+  float scale;
+};
+#define NLU_ROW_NARROW 32
+
+struct nlu_slot {
+  uint32_t hash; /* 0 = empty */
+  uint32_t row;  /* the feature's row in weights */
 };
 
 struct nlu_lexicon {
   uint32_t nwords;
   const char *pool;           /* words, NUL-separated */
   const uint32_t *word_off;   /* into pool */
+  const uint8_t *word_len;    /* strlen of each word */
   const uint32_t *word_count; /* frequency in the training data */
   uint32_t word_mask;         /* word hash table: nslots - 1 */
   const uint32_t *word_slot;  /* word index + 1; 0 = empty */

@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+static bool all_alpha(const char *s, size_t n);
+
 /* ---- emitting tokens ---------------------------------------------------- */
 
 /* Appends word w[0..n) as a token of d; drops it when d is full. */
@@ -39,6 +41,25 @@ void nlu_emit(struct nlu_doc *d, const char *w, size_t n, size_t src_off, size_t
   memcpy(d->text + d->len, w, n);
   d->len += n;
   d->text[d->len] = '\0';
+  /* what the rewrite pass handles: numbers (words start with one of these
+   * letters, 3..9 long), digits, "dot" of a web address */
+  if ((n >= 3 && n <= 9 && strchr("zotfsenhm", w[0]) != NULL) || (w[0] >= '0' && w[0] <= '9') ||
+      (n == 3 && memcmp(w, "dot", 3) == 0))
+    d->rewrite = true;
+}
+
+/* Emits a plain word, spelling-corrected against d->lx when it is not a
+ * lexicon word (nlu_expand_word's last step). */
+void nlu_emit_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl)
+{
+  size_t cn = 0;
+  const char *fix = NULL;
+  if (d->lx != NULL && n >= NLU_CORRECT_MIN && all_alpha(w, n))
+    fix = nlu_lexicon_correct(d->lx, w, n, &cn);
+  if (fix != NULL)
+    nlu_emit(d, fix, cn, so, sl, NLU_TF_WORD | NLU_TF_CORRECTED);
+  else
+    nlu_emit(d, w, n, so, sl, NLU_TF_WORD);
 }
 
 static bool is_alpha(int c)
@@ -313,40 +334,35 @@ static size_t src_end(const struct nlu_doc *d, size_t i)
   return (size_t)d->tok[i].src_off + d->tok[i].src_len;
 }
 
-/* Value of a number word, its kind (1 unit 0-9, 2 teen, 3 tens, 4 hundred,
- * 5 thousand, 6 million), or kind 0. */
+/* Number words by length (a hot path: every token is looked up): text,
+ * kind (1 unit 0-9, 2 teen, 3 tens, 4 hundred, 5 thousand, 6 million) and
+ * value. by_len[n] .. by_len[n + 1] are the words of n letters. */
+static const struct {
+  const char *w;
+  uint8_t kind;
+  long v;
+} numbers[] = {
+    {"one", 1, 1},        {"two", 1, 2},        {"six", 1, 6},         {"ten", 2, 10},
+    {"zero", 1, 0},       {"four", 1, 4},       {"five", 1, 5},        {"nine", 1, 9},
+    {"three", 1, 3},      {"seven", 1, 7},      {"eight", 1, 8},       {"forty", 3, 40},
+    {"fifty", 3, 50},     {"sixty", 3, 60},     {"eleven", 2, 11},     {"twelve", 2, 12},
+    {"twenty", 3, 20},    {"thirty", 3, 30},    {"eighty", 3, 80},     {"ninety", 3, 90},
+    {"fifteen", 2, 15},   {"sixteen", 2, 16},   {"seventy", 3, 70},    {"hundred", 4, 100},
+    {"million", 6, 1000000}, {"thirteen", 2, 13}, {"fourteen", 2, 14}, {"eighteen", 2, 18},
+    {"nineteen", 2, 19},  {"thousand", 5, 1000}, {"seventeen", 2, 17},
+};
+static const uint8_t by_len[11] = {0, 0, 0, 0, 4, 8, 14, 20, 25, 30, 31};
+
+/* Kind of the number word w[0..n) (see numbers[]) with its value in *v, or 0. */
 static int number_word(const char *w, size_t n, long *v)
 {
-  if (n < 3 || n > 9 || strchr("zotfsenhm", w[0]) == NULL) /* no number word starts otherwise */
+  if (n < 3 || n > 9)
     return 0;
-  static const char *const units[] = {"zero", "one", "two", "three", "four", "five", "six",
-                                      "seven", "eight", "nine", "ten", "eleven", "twelve",
-                                      "thirteen", "fourteen", "fifteen", "sixteen",
-                                      "seventeen", "eighteen", "nineteen"};
-  static const char *const tens[] = {"twenty", "thirty", "forty", "fifty",
-                                     "sixty", "seventy", "eighty", "ninety"};
-  for (size_t i = 0; i < 20; i++)
-    if (strlen(units[i]) == n && memcmp(units[i], w, n) == 0) {
-      *v = (long)i;
-      return i < 10 ? 1 : 2;
+  for (size_t i = by_len[n]; i < by_len[n + 1]; i++)
+    if (numbers[i].w[0] == w[0] && memcmp(numbers[i].w, w, n) == 0) {
+      *v = numbers[i].v;
+      return numbers[i].kind;
     }
-  for (size_t i = 0; i < 8; i++)
-    if (strlen(tens[i]) == n && memcmp(tens[i], w, n) == 0) {
-      *v = (long)(20 + 10 * i);
-      return 3;
-    }
-  if (n == 7 && memcmp(w, "hundred", 7) == 0) {
-    *v = 100;
-    return 4;
-  }
-  if (n == 8 && memcmp(w, "thousand", 8) == 0) {
-    *v = 1000;
-    return 5;
-  }
-  if (n == 7 && memcmp(w, "million", 7) == 0) {
-    *v = 1000000;
-    return 6;
-  }
   return 0;
 }
 
@@ -404,7 +420,7 @@ static size_t read_number(const struct nlu_doc *d, size_t i, long *value)
 
 static bool tok_eq(const struct nlu_doc *d, size_t i, const char *w)
 {
-  return i < d->n && nlu_tok_is(d, i, w);
+  return nlu_tok_eq(d, i, w);
 }
 
 /* "800 medicare", "1 800 medicare", "1 800 633 4227", "18006334227": the
@@ -472,7 +488,7 @@ static size_t read_web(const struct nlu_doc *d, size_t i, char *out, size_t cap)
   return 0;
 }
 
-static void rewrite(struct nlu_doc *d, const struct nlu_lexicon *lx)
+static void rewrite(struct nlu_doc *d)
 {
   struct rewriter rw;
   rw.d = d;
@@ -505,15 +521,7 @@ static void rewrite(struct nlu_doc *d, const struct nlu_lexicon *lx)
       rw_put(&rw, tmp, 10, t.src_off, src_end(d, i + used - 1), NLU_TF_WORD | NLU_TF_NUMBER);
     } else {
       used = 1;
-      size_t cn = 0;
-      const char *fix = NULL;
-      if (lx != NULL && (t.flags & NLU_TF_WORD) && !(t.flags & NLU_TF_EXPANDED) &&
-          n >= 4 && all_alpha(w, n))
-        fix = nlu_lexicon_correct(lx, w, n, &cn);
-      if (fix != NULL)
-        rw_put(&rw, fix, cn, t.src_off, src_end(d, i), t.flags | NLU_TF_CORRECTED);
-      else
-        rw_put(&rw, w, n, t.src_off, src_end(d, i), t.flags);
+      rw_put(&rw, w, n, t.src_off, src_end(d, i), t.flags);
     }
     if (d->truncated)
       break;
@@ -527,13 +535,17 @@ static void rewrite(struct nlu_doc *d, const struct nlu_lexicon *lx)
 
 /* Numbers written as words become number tokens before the phone pass sees
  * them: "one eight hundred medicare" -> "1" "800" "medicare" -> phone. */
-static void flag_digits(struct nlu_doc *d)
+static size_t flag_digits(struct nlu_doc *d)
 {
+  size_t n = 0;
   for (size_t i = 0; i < d->n; i++) {
     struct nlu_token *t = &d->tok[i];
-    if ((t->flags & NLU_TF_WORD) && all_digits(d->text + t->off, t->len))
+    if ((t->flags & NLU_TF_WORD) && all_digits(d->text + t->off, t->len)) {
       t->flags |= NLU_TF_NUMBER;
+      n++;
+    }
   }
+  return n; /* number tokens */
 }
 
 static void assign_sentences(struct nlu_doc *d)
@@ -561,11 +573,15 @@ void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len,
     len = UINT16_MAX;
     d->truncated = true;
   }
-  scan(d, src, len);
-  flag_digits(d);
-  rewrite(d, lx);  /* number words -> digits, web addresses, spelling */
-  flag_digits(d);
-  rewrite(d, NULL); /* phone numbers from the digits just made */
+  d->lx = lx;
+  d->rewrite = false;
+  scan(d, src, len); /* words, expansions, spelling */
+  if (d->rewrite) {  /* only when there may be numbers or web addresses */
+    (void)flag_digits(d);
+    rewrite(d); /* number words -> digits, web addresses */
+    if (flag_digits(d) > 0)
+      rewrite(d); /* phone numbers from the digits just made */
+  }
   assign_sentences(d);
   nlu_negation_mark(d);
 }
@@ -595,8 +611,5 @@ void nlu_sentence_range(const struct nlu_doc *d, size_t s, size_t *b, size_t *e)
 
 bool nlu_tok_is(const struct nlu_doc *d, size_t i, const char *w)
 {
-  if (i >= d->n || d->text[d->tok[i].off] != w[0]) /* cheap reject first: hot path */
-    return false;
-  size_t n = strlen(w);
-  return d->tok[i].len == n && memcmp(d->text + d->tok[i].off, w, n) == 0;
+  return nlu_tok_eq(d, i, w);
 }

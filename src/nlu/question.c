@@ -5,7 +5,7 @@
  * transcripts often have none, so the form of the sentence decides too.
  * Used by the scorer (question metrics, discovery) and the persona.
  */
-#include "nlu/nlu.h"
+#include "nlu/nlu_internal.h"
 
 #include <string.h>
 
@@ -55,7 +55,7 @@ static const char *const tags[][3] = {
 static bool in_list(const struct nlu_doc *d, size_t i, const char *const *list, size_t n)
 {
   for (size_t k = 0; k < n; k++)
-    if (nlu_tok_is(d, i, list[k]))
+    if (nlu_tok_eq(d, i, list[k]))
       return true;
   return false;
 }
@@ -66,7 +66,7 @@ static bool has_indirect(const struct nlu_doc *d, size_t b, size_t e)
     for (size_t k = 0; k < COUNT(indirect); k++) {
       size_t j = 0;
       while (j < 5 && indirect[k][j] != NULL && start + j < e &&
-             nlu_tok_is(d, start + j, indirect[k][j]))
+             nlu_tok_eq(d, start + j, indirect[k][j]))
         j++;
       if (j == 5 || indirect[k][j] == NULL)
         return true;
@@ -88,10 +88,10 @@ static bool has_tag(const struct nlu_doc *d, size_t b, size_t e, bool qmark)
     size_t s = e - n;
     bool ok = true;
     for (size_t j = 0; j < n && ok; j++)
-      ok = nlu_tok_is(d, s + j, tags[k][j]);
+      ok = nlu_tok_eq(d, s + j, tags[k][j]);
     if (!ok)
       continue;
-    bool comma = s > b && nlu_tok_is(d, s - 1, ",");
+    bool comma = s > b && nlu_tok_eq(d, s - 1, ",");
     if (comma || (qmark && n > 1))
       return true;
   }
@@ -113,7 +113,7 @@ enum nlu_question nlu_sentence_question(const struct nlu_doc *d, size_t s)
   }
   size_t f = b; /* first word after openers and commas */
   for (int k = 0; k < 4 && f < we; k++) {
-    if (nlu_tok_is(d, f, ",") || in_list(d, f, openers, COUNT(openers)))
+    if (nlu_tok_eq(d, f, ",") || in_list(d, f, openers, COUNT(openers)))
       f++;
     else
       break;
@@ -128,13 +128,13 @@ enum nlu_question nlu_sentence_question(const struct nlu_doc *d, size_t s)
     /* Without '?': "what/which/whose" + not a first-person statement;
      * "how many/much/long/often/old/about"; any wh-word + an auxiliary. */
     bool next_aux = in_list(d, f + 1, aux_words, COUNT(aux_words));
-    bool wh_np = (nlu_tok_is(d, f, "what") || nlu_tok_is(d, f, "which") ||
-                  nlu_tok_is(d, f, "whose")) &&
-                 !nlu_tok_is(d, f + 1, "i") && !nlu_tok_is(d, f + 1, "we");
-    bool how_x = nlu_tok_is(d, f, "how") &&
-                 (nlu_tok_is(d, f + 1, "many") || nlu_tok_is(d, f + 1, "much") ||
-                  nlu_tok_is(d, f + 1, "long") || nlu_tok_is(d, f + 1, "often") ||
-                  nlu_tok_is(d, f + 1, "old") || nlu_tok_is(d, f + 1, "about"));
+    bool wh_np = (nlu_tok_eq(d, f, "what") || nlu_tok_eq(d, f, "which") ||
+                  nlu_tok_eq(d, f, "whose")) &&
+                 !nlu_tok_eq(d, f + 1, "i") && !nlu_tok_eq(d, f + 1, "we");
+    bool how_x = nlu_tok_eq(d, f, "how") &&
+                 (nlu_tok_eq(d, f + 1, "many") || nlu_tok_eq(d, f + 1, "much") ||
+                  nlu_tok_eq(d, f + 1, "long") || nlu_tok_eq(d, f + 1, "often") ||
+                  nlu_tok_eq(d, f + 1, "old") || nlu_tok_eq(d, f + 1, "about"));
     if (f + 1 < we && (next_aux || wh_np || how_x))
       return NLU_Q_WH;
   }
@@ -142,7 +142,7 @@ enum nlu_question nlu_sentence_question(const struct nlu_doc *d, size_t s)
     return NLU_Q_TAG;
   if (in_list(d, f, aux_words, COUNT(aux_words)) &&
       (in_list(d, f + 1, subjects, COUNT(subjects)) ||
-       (nlu_tok_is(d, f + 1, "not") && in_list(d, f + 2, subjects, COUNT(subjects)))))
+       (nlu_tok_eq(d, f + 1, "not") && in_list(d, f + 2, subjects, COUNT(subjects)))))
     return NLU_Q_YESNO;
   return qmark ? NLU_Q_YESNO : NLU_Q_NONE;
 }
