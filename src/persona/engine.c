@@ -838,13 +838,25 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
    * names the topic). Below the tier's trust, the persona says it will not
    * tell yet. */
   if (!done && topics != 0 && (!accepted || h.question)) {
+    /* In the order asked (the classifier's), then any others by index. */
+    int order[PERSONA_MAX_TOPICS], n = 0;
+    for (size_t i = 0; topics == heard && i < h.n_order; i++)
+      order[n++] = h.order[i];
+    for (uint32_t rest = topics; rest != 0; rest &= rest - 1) {
+      int f = __builtin_ctz(rest);
+      bool listed = false;
+      for (int i = 0; i < n; i++)
+        listed |= order[i] == f;
+      if (!listed)
+        order[n++] = f;
+    }
     int answered = 0;
-    for (uint32_t rest = topics; rest != 0 && answered < 2; rest &= rest - 1) {
+    for (int i = 0; i < n && answered < 2; i++) {
       if (pc->trust < r->facts_min_trust) {
         add_kind(pc, &c, R_WITHHOLD, NULL);
         break;
       }
-      answer_topic(pc, &c, __builtin_ctz(rest));
+      answer_topic(pc, &c, order[i]);
       answered++;
     }
     done = true;

@@ -242,6 +242,8 @@ struct persona_heard {
   bool recap;         /* the rep reads back what they heard */
   bool check_in;      /* "does that make sense?", "are you still there?" */
   uint32_t topics;    /* 1u << topic index (the drill's topics) */
+  uint8_t order[4];   /* the first topics in the order the rep asked them */
+  uint8_t n_order;
 };
 /* Reads rep_text with the language layer. Thread-safe; no allocation. */
 void persona_hear(const struct drill *d, const char *rep_text, struct persona_heard *out);

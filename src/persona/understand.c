@@ -54,8 +54,11 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
       out->recap = true;
     else if (t == TOPIC_LABEL_CHECK_IN)
       out->check_in = true;
-    else if (t >= 0)
+    else if (t >= 0 && !(out->topics & (1u << t))) {
       out->topics |= 1u << t;
+      if (out->n_order < sizeof out->order)
+        out->order[out->n_order++] = (uint8_t)t;
+    }
   }
 }
 
@@ -107,18 +110,22 @@ static void read_span(const struct drill *d, const struct nlu_doc *doc, size_t b
                       bool question, struct persona_heard *out)
 {
   float p[NLU_MAX_LABELS], pc[NLU_MAX_LABELS];
-  uint64_t labels = sure_labels(d, doc, b, e, p);
+  uint64_t any = 0;
   size_t from = b;
+  /* The clauses first, in the order they were asked, then the span. */
   for (size_t i = b + 1; i <= e; i++) {
     if (i < e && (i - from < MIN_CLAUSE_TOKENS || !clause_start(doc, i)))
       continue;
     if (from == b && i == e)
       break; /* one clause: the span itself */
-    labels |= sure_labels(d, doc, from, i, pc);
+    uint64_t clause = sure_labels(d, doc, from, i, pc);
+    take_labels(d, clause, out);
+    any |= clause;
     from = i;
   }
+  uint64_t labels = sure_labels(d, doc, b, e, p);
   take_labels(d, labels, out);
-  if (question && labels == 0)
+  if (question && (labels | any) == 0)
     take_labels(d, best_guess(d, p), out);
 }
 

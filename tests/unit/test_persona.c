@@ -1107,6 +1107,8 @@ static void test_two_questions_and_pitches(void **state)
                  "travel at all, and do you need dental?");
   assert_non_null(strstr(t, pj_fact(p, "travel")));
   assert_non_null(strstr(t, pj_fact(p, "extras")));
+  /* Answered in the order asked. */
+  assert_true(strstr(t, pj_fact(p, "travel")) < strstr(t, pj_fact(p, "extras")));
   persona_call_free(pc);
 
   pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 12);
