@@ -50,13 +50,11 @@ DRV_CFLAGS="$BASE $SAN -fsanitize=fuzzer -Wall -Wextra -Werror -Wshadow -Wstrict
 LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
-# The persona reads questions with the language layer (src/nlu/), whose
-# classifiers are trained into $BUILD/nlu_models.c (see nlu_models below).
-NLU_SRC="$(cd src && echo nlu/*.c)"
-NLU_MODELS_O="$BUILD/obj/nlu_models.o"
-PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c \
-util/fileio.c $NLU_SRC"
-SCORING_SRC="scoring/analyse.c scoring/rubric.c scoring/score.c scoring/summary.c scoring/text.c"
+NLU_SRC="nlu/normalize.c nlu/expand.c nlu/negation.c nlu/question.c nlu/classify.c nlu/lexicon.c"
+PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c util/fileio.c \
+$NLU_SRC"
+SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
+scoring/text.c $NLU_SRC"
 TARGETS=(
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
   "session_token|auth/session_token.c util/crypto.c||-max_len=4096"
@@ -64,10 +62,11 @@ TARGETS=(
   "timefmt|util/timefmt.c||-max_len=64"
   "cidr|auth/cidr.c||-max_len=1024"
   "base64|util/crypto.c||-max_len=2048"
-  "persona|$PERSONA_SRC|$NLU_MODELS_O|-max_len=16384"
-  "drill|$PERSONA_SRC|$NLU_MODELS_O|-max_len=65536"
+  "persona|$PERSONA_SRC||-max_len=16384"
+  "drill|$PERSONA_SRC||-max_len=65536"
   "scorer|$SCORING_SRC util/fileio.c||-max_len=16384"
   "rubric|$SCORING_SRC||-max_len=65536"
+  "nlu|$NLU_SRC||-max_len=8192"
   "live_message|live/message.c live/ws_util.c util/crypto.c||-max_len=16386"
   "ws_frames|live/message.c live/ws_util.c util/crypto.c|-lwslay|-max_len=40000"
 )
@@ -126,24 +125,21 @@ if [ ${#stale[@]} -gt 0 ]; then
     'o="$BUILD/obj/$(echo "{}" | tr / _ | sed "s/\.c\$/.o/")"; $CC $LIB_CFLAGS -c "src/{}" -o "$o.tmp" && mv "$o.tmp" "$o"'
 fi
 
-# The trained classifiers, as CMake makes them: tools/nlu_train on
-# drills/nlu/*.tsv (plain cc, no sanitizer: it only writes a C file).
-nlu_models() {
-  local out="$BUILD/nlu_models.c" trainer="$BUILD/nlu_train"
-  local newest
-  newest="$(ls -t tools/nlu_train.c src/nlu/*.[ch] drills/nlu/*.tsv drills/ma-full-sale.json \
-    drills/ma-full-sale.rubric.json | head -1)"
-  if [ ! -f "$NLU_MODELS_O" ] || [ "$newest" -nt "$NLU_MODELS_O" ]; then
-    echo "fuzz.sh: training the nlu classifiers"
-    cc -O2 -std=c11 -D_GNU_SOURCE -Isrc tools/nlu_train.c src/nlu/*.c -lm -o "$trainer"
-    "$trainer" --vocab drills/ma-full-sale.json --vocab drills/ma-full-sale.rubric.json \
-      "$out" drills/nlu/*.tsv
-    $CC $LIB_CFLAGS -Isrc -c "$out" -o "$NLU_MODELS_O"
+# The language layer's classifiers are generated (tools/nlu_train.c from
+# drills/nlu/*.tsv, as the CMake build does); targets built on src/nlu link
+# them. The trainer is a build tool: built without sanitizers.
+nlu_gen="$BUILD/nlu_models.c"
+nlu_obj="$BUILD/obj/nlu_models.o"
+if printf '%s\n' "${objs_needed[@]}" | grep -q '^nlu/'; then
+  if [ ! -f "$nlu_obj" ] || [ -n "$(find drills/nlu tools/nlu_train.c src/nlu -newer "$nlu_obj" | head -1)" ]; then
+    echo "fuzz.sh: training the NLU classifiers"
+    # shellcheck disable=SC2046
+    $CC -O1 -std=c11 -D_GNU_SOURCE -Isrc tools/nlu_train.c $(ls src/nlu/*.c) -lm -o "$BUILD/nlu_train"
+    "$BUILD/nlu_train" --vocab drills/ma-full-sale.json --vocab drills/ma-full-sale.rubric.json \
+      "$nlu_gen" drills/nlu/*.tsv
+    $CC $LIB_CFLAGS -c "$nlu_gen" -o "$nlu_obj"
   fi
-}
-for s in "${SELECTED[@]}"; do
-  case " $(field "$(spec_of "$s")" 2) " in *" $NLU_MODELS_O "*) nlu_models; break ;; esac
-done
+fi
 
 for s in "${SELECTED[@]}"; do
   spec="$(spec_of "$s")"
@@ -151,13 +147,13 @@ for s in "${SELECTED[@]}"; do
   bin="$BUILD/fuzz_$s"
   objs=()
   for src in $(field "$spec" 1); do objs+=("$(obj_path "$src")"); done
+  case " $(field "$spec" 1)" in *" nlu/"*) objs+=("$nlu_obj") ;; esac
   extra_libs="$(field "$spec" 2)"
   rebuild=0
   [ -f "$bin" ] || rebuild=1
   [ "$rebuild" = 1 ] || [ ! "$drv" -nt "$bin" ] || rebuild=1
   for o in "${objs[@]}"; do [ "$rebuild" = 1 ] || [ ! "$o" -nt "$bin" ] || rebuild=1; done
   [ "$rebuild" = 1 ] || [ ! "$newest_header" -nt "$bin" ] || rebuild=1
-  for o in $extra_libs; do [ "$rebuild" = 1 ] || [ ! -f "$o" ] || [ ! "$o" -nt "$bin" ] || rebuild=1; done
   if [ "$rebuild" = 1 ]; then
     echo "fuzz.sh: linking $bin"
     # shellcheck disable=SC2086

@@ -591,6 +591,9 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
   fprintf(o, "};\nstatic const float m%zu_thr[] = {", mi);
   for (size_t l = 0; l < L; l++)
     fprintf(o, "%s%.6ef", l ? ", " : "", (double)thr[l]);
+  fprintf(o, "};\nstatic const float m%zu_thr_logit[] = {", mi);
+  for (size_t l = 0; l < L; l++)
+    fprintf(o, "%s%.6ef", l ? ", " : "", log((double)thr[l] / (1.0 - (double)thr[l])));
   /* int8 weights: one scale per model, so that the largest weight is 127 */
   float wmax = 0;
   for (size_t i = 0; i < nh; i++) {
@@ -622,8 +625,8 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
   fprintf(o, "};\n");
   fprintf(o,
           "static const struct nlu_model m%zu = {\"%s\", %zu, m%zu_labels, m%zu_bias, "
-          "m%zu_thr, %zuu, m%zu_slots, m%zu_weights, %zu, %.9ef};\n",
-          mi, ls->name, L, mi, mi, mi, cap - 1, mi, mi, stride, (double)scale);
+          "m%zu_thr, m%zu_thr_logit, %zuu, m%zu_slots, m%zu_weights, %zu, %.9ef};\n",
+          mi, ls->name, L, mi, mi, mi, mi, cap - 1, mi, mi, stride, (double)scale);
   free(slot);
   free(hs);
 }

@@ -102,11 +102,31 @@ size_t nlu_features(const struct nlu_doc *d, size_t b, size_t e, uint32_t *out, 
 
 /* ---- scoring ---- */
 
+static float sigmoid(float x)
+{
+  return 1.0f / (1.0f + expf(-x));
+}
+
+/* The innermost loop of the classifier: rows of int8 weights summed into
+ * int16 lanes (a constant trip count the compiler vectorises with plain
+ * SSE2), flushed into int32 every FLUSH_ROWS rows so they cannot overflow
+ * (FLUSH_ROWS * 127 < 32767). */
+#define FLUSH_ROWS 256
+
+static void flush(int32_t *acc, int16_t *acc16)
+{
+  for (uint32_t k = 0; k < NLU_MAX_LABELS; k++) {
+    acc[k] += acc16[k];
+    acc16[k] = 0;
+  }
+}
+
 static void score_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
                            float *logit)
 {
   int32_t acc[NLU_MAX_LABELS] = {0};
-  uint32_t L = m->nlabels;
+  int16_t acc16[NLU_MAX_LABELS] = {0};
+  uint32_t L = m->nlabels, rows = 0;
   for (size_t i = 0; i < nf; i++) {
     uint32_t h = feat[i];
     for (uint32_t s = h & m->slot_mask;; s = (s + 1) & m->slot_mask) {
@@ -115,43 +135,39 @@ static void score_features(const struct nlu_model *m, const uint32_t *feat, size
         break;
       if (sl->hash != h)
         continue;
-      /* rows are padded to a fixed stride so that the compiler vectorises
-       * these loops (a constant trip count) */
       const int8_t *row = m->weights + (size_t)sl->row * m->row_stride;
       if (m->row_stride == NLU_ROW_NARROW)
         for (uint32_t k = 0; k < NLU_ROW_NARROW; k++)
-          acc[k] += row[k];
+          acc16[k] = (int16_t)(acc16[k] + row[k]);
       else
         for (uint32_t k = 0; k < NLU_MAX_LABELS; k++)
-          acc[k] += row[k];
+          acc16[k] = (int16_t)(acc16[k] + row[k]);
+      if (++rows == FLUSH_ROWS) {
+        flush(acc, acc16);
+        rows = 0;
+      }
       break;
     }
   }
+  flush(acc, acc16);
   /* every feature has the value 1/sqrt(nf): scale once at the end */
   float v = nf > 0 ? m->scale / sqrtf((float)nf) : 0.0f;
   for (uint32_t k = 0; k < L; k++)
     logit[k] = m->bias[k] + v * (float)acc[k];
 }
 
-static float sigmoid(float x)
-{
-  return 1.0f / (1.0f + expf(-x));
-}
-
-/* Probabilities and label mask of model m for the features feat[0..nf). */
+/* Logits and label mask of model m for the features feat[0..nf): a label
+ * fires when its logit reaches the threshold's logit (no exp per label). */
 static uint64_t classify_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
-                                  float *p)
+                                  float *logit)
 {
-  float logit[NLU_MAX_LABELS];
   score_features(m, feat, nf, logit);
   uint64_t mask = 0;
-  for (uint32_t k = 0; k < m->nlabels; k++) {
-    float pk = sigmoid(logit[k]);
-    if (p != NULL)
-      p[k] = pk;
-    if (nf > 0 && pk >= m->threshold[k])
+  if (nf == 0)
+    return 0;
+  for (uint32_t k = 0; k < m->nlabels; k++)
+    if (logit[k] >= m->threshold_logit[k])
       mask |= 1ull << k;
-  }
   return mask;
 }
 
@@ -159,29 +175,35 @@ uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, s
                            size_t e, float *p)
 {
   uint32_t feat[NLU_MAX_FEATURES];
+  float logit[NLU_MAX_LABELS];
   if (m == NULL)
     return 0;
   size_t nf = nlu_features(d, b, e, feat, NLU_MAX_FEATURES);
-  return classify_features(m, feat, nf, p);
+  uint64_t mask = classify_features(m, feat, nf, logit);
+  if (p != NULL)
+    for (uint32_t k = 0; k < m->nlabels; k++)
+      p[k] = sigmoid(logit[k]);
+  return mask;
 }
 
 /* Scores [b, e) with every model (features hashed once) and folds the
- * results into out[]. */
+ * results into out[] (out[i].p holds the best logit until the end). */
 static void fold(const struct nlu_model *const *models, size_t nm, const struct nlu_doc *d,
                  size_t b, size_t e, size_t sent, struct nlu_result *out)
 {
   uint32_t feat[NLU_MAX_FEATURES];
-  float p[NLU_MAX_LABELS];
+  float logit[NLU_MAX_LABELS];
   size_t nf = nlu_features(d, b, e, feat, NLU_MAX_FEATURES);
+  if (nf == 0)
+    return;
   for (size_t i = 0; i < nm; i++) {
     const struct nlu_model *m = models[i];
-    uint64_t got = classify_features(m, feat, nf, p);
-    for (uint32_t k = 0; k < m->nlabels; k++) {
-      if (p[k] > out[i].p[k])
-        out[i].p[k] = p[k];
-      if ((got & (1ull << k)) && out[i].sent_of[k] == UINT16_MAX)
-        out[i].sent_of[k] = (uint16_t)sent;
-    }
+    uint64_t got = classify_features(m, feat, nf, logit);
+    for (uint32_t k = 0; k < m->nlabels; k++)
+      if (logit[k] > out[i].p[k])
+        out[i].p[k] = logit[k];
+    for (uint64_t g = got & ~out[i].mask; g != 0; g &= g - 1) /* labels new to this doc */
+      out[i].sent_of[__builtin_ctzll(g)] = (uint16_t)sent;
     out[i].mask |= got;
   }
 }
@@ -192,7 +214,7 @@ void nlu_classify_doc_multi(const struct nlu_model *const *models, size_t nm,
   for (size_t i = 0; i < nm; i++) {
     out[i].mask = 0;
     for (size_t k = 0; k < NLU_MAX_LABELS; k++) {
-      out[i].p[k] = 0.0f;
+      out[i].p[k] = -INFINITY; /* the best logit, turned into a probability below */
       out[i].sent_of[k] = UINT16_MAX;
     }
   }
@@ -227,6 +249,9 @@ void nlu_classify_doc_multi(const struct nlu_model *const *models, size_t nm,
     }
     b = e;
   }
+  for (size_t i = 0; i < nm; i++)
+    for (uint32_t k = 0; k < models[i]->nlabels; k++)
+      out[i].p[k] = out[i].p[k] == -INFINITY ? 0.0f : sigmoid(out[i].p[k]);
 }
 
 uint64_t nlu_classify_doc_where(const struct nlu_model *m, const struct nlu_doc *d, float *p,

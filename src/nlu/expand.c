@@ -7,12 +7,15 @@
  */
 #include "nlu/nlu_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct expansion {
   const char *from, *to;
 };
+
+#define LONGEST_FROM 8 /* no entry is longer: longer words skip the search */
 
 /* Words written without their apostrophe, and chat / text-speak spellings.
  * Sorted by `from` (strcmp order). Ambiguous forms are left out on purpose:
@@ -127,25 +130,35 @@ static const char *const s_is[] = {"everyone", "everything", "he", "here", "how"
 
 size_t nlu_expand_table_check(void);
 
-/* Index of the first out-of-order entry, or 0 when the table is sorted
- * (used by the unit tests). */
+/* Index of the first out-of-order (or too long) entry, or 0 when the table
+ * is sorted and within LONGEST_FROM (used by the unit tests). */
 size_t nlu_expand_table_check(void)
 {
-  for (size_t i = 1; i < sizeof table / sizeof table[0]; i++)
-    if (strcmp(table[i - 1].from, table[i].from) >= 0)
-      return i;
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if ((i > 0 && strcmp(table[i - 1].from, table[i].from) >= 0) ||
+        strlen(table[i].from) > LONGEST_FROM)
+      return i == 0 ? SIZE_MAX : i;
   return 0;
+}
+
+/* strcmp(f, w[0..n)) for a NUL-terminated f and a word that is not. */
+static int cmp_word(const char *f, const char *w, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (f[i] != w[i])
+      return (unsigned char)f[i] < (unsigned char)w[i] ? -1 : 1;
+  }
+  return f[n] != '\0';
 }
 
 static const char *lookup(const char *w, size_t n)
 {
+  if (n > LONGEST_FROM)
+    return NULL;
   size_t lo = 0, hi = sizeof table / sizeof table[0];
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    const char *f = table[mid].from;
-    int c = strncmp(f, w, n);
-    if (c == 0 && f[n] != '\0')
-      c = 1;
+    int c = cmp_word(table[mid].from, w, n);
     if (c == 0)
       return table[mid].to;
     if (c < 0)

@@ -224,6 +224,7 @@ struct nlu_model {
   const char *const *labels;
   const float *bias;       /* per label */
   const float *threshold;  /* per label, a probability */
+  const float *threshold_logit; /* the same as a logit: the hot path compares logits */
   uint32_t slot_mask;         /* nslots - 1, nslots a power of two */
   const struct nlu_slot *slots; /* open addressing by feature hash */
   const int8_t *weights;      /* dense rows of row_stride weights (nlabels used, the
@@ -258,7 +259,8 @@ struct nlu_lexicon {
  * with NLU_DEL_SEED (the trainer builds both). */
 #define NLU_WORD_SEED 0u
 #define NLU_DEL_SEED 0x0b000193u
-#define NLU_CORRECT_MIN 5 /* shortest word spelling correction touches */
+#define NLU_CORRECT_MIN 6 /* shortest word spelling correction touches: 5-letter
+                            words are too often real words ("world" -> "would") */
 
 /* FNV-1a, 32 bits, never 0 (the empty-slot mark). */
 uint32_t nlu_hash(const void *p, size_t n, uint32_t seed);

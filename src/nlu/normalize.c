@@ -14,6 +14,7 @@
 #include <string.h>
 
 static bool all_alpha(const char *s, size_t n);
+static int number_word(const char *w, size_t n, long *v);
 
 /* ---- emitting tokens ---------------------------------------------------- */
 
@@ -41,10 +42,11 @@ void nlu_emit(struct nlu_doc *d, const char *w, size_t n, size_t src_off, size_t
   memcpy(d->text + d->len, w, n);
   d->len += n;
   d->text[d->len] = '\0';
-  /* what the rewrite pass handles: numbers (words start with one of these
-   * letters, 3..9 long), digits, "dot" of a web address */
-  if ((n >= 3 && n <= 9 && strchr("zotfsenhm", w[0]) != NULL) || (w[0] >= '0' && w[0] <= '9') ||
-      (n == 3 && memcmp(w, "dot", 3) == 0))
+  /* what the rewrite pass handles: number words, digits, "dot" of a web
+   * address; most utterances have none and skip the pass */
+  long v;
+  if (!d->rewrite && ((w[0] >= '0' && w[0] <= '9') || number_word(w, n, &v) != 0 ||
+                      (n == 3 && memcmp(w, "dot", 3) == 0)))
     d->rewrite = true;
 }
 

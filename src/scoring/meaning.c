@@ -70,11 +70,10 @@ static int scan_chunk(const struct rubric *r, struct sc_meaning *m, uint32_t t, 
     if (role == SC_ROLE_REP && k == r->substantive_model && (mask & r->substantive_mask))
       ti->substantive = true;
     if (!mask) continue;
-    for (uint32_t s = 0; s < r->nsets; s++) {
+    for (uint32_t i = r->nlu_set_start[k]; i < r->nlu_set_start[k + 1]; i++) {
+      uint32_t s = r->nlu_sets[i];
       const struct sc_set *set = &r->sets[s];
-      if (set->nlu_model != k || !(set->role_mask & (uint32_t)role) ||
-          !((mask >> set->nlu_label) & 1))
-        continue;
+      if (!(set->role_mask & (uint32_t)role) || !((mask >> set->nlu_label) & 1)) continue;
       uint16_t sent = m->res[k].sent_of[set->nlu_label];
       uint32_t sb, se;
       uint32_t pos = wbase + words_before(d, sent, &sb, &se);

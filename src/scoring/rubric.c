@@ -305,6 +305,17 @@ static int build_index(struct rubric *r) {
   for (size_t i = 0; i < r->nphrases; i++)
     if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY) r->wild_first[r->nwild_first++] = (uint32_t)i;
   free(fill);
+  /* the sets read by meaning, grouped by classifier (counting sort) */
+  r->nlu_sets = malloc((r->nsets ? r->nsets : 1) * sizeof *r->nlu_sets);
+  if (!r->nlu_sets) return -1;
+  memset(r->nlu_set_start, 0, sizeof r->nlu_set_start);
+  for (size_t s = 0; s < r->nsets; s++)
+    if (r->sets[s].nlu_model != SC_NLU_NONE) r->nlu_set_start[r->sets[s].nlu_model + 1]++;
+  for (size_t k = 0; k < SC_NLU_MAX_MODELS; k++) r->nlu_set_start[k + 1] += r->nlu_set_start[k];
+  uint32_t at[SC_NLU_MAX_MODELS];
+  memcpy(at, r->nlu_set_start, sizeof at);
+  for (size_t s = 0; s < r->nsets; s++)
+    if (r->sets[s].nlu_model != SC_NLU_NONE) r->nlu_sets[at[r->sets[s].nlu_model]++] = (uint32_t)s;
   return 0;
 }
 
@@ -850,6 +861,7 @@ void rubric_free(struct rubric *r) {
   free(r->by_first);
   free(r->wild_first);
   free(r->sets);
+  free(r->nlu_sets);
   json_decref(r->root);
   free(r);
 }

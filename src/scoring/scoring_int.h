@@ -272,6 +272,10 @@ struct rubric {
   const struct nlu_model *nlu_models[SC_NLU_MAX_MODELS];
   size_t n_nlu_models;
   uint32_t nlu_role_mask;
+  /* the sets read by meaning, grouped by classifier: nlu_sets[nlu_set_start[k]
+   * .. nlu_set_start[k + 1]) use nlu_models[k] (built by build_index) */
+  uint32_t *nlu_sets;
+  uint32_t nlu_set_start[SC_NLU_MAX_MODELS + 1];
   /* rep turns with this label are off-topic (SC_NLU_NONE = no such rule) */
   uint8_t off_topic_model, off_topic_label;
   /* the too-short rule: a call with fewer rep turns than this carrying a
