@@ -56,6 +56,7 @@ $NLU_SRC"
 SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
 scoring/text.c $NLU_SRC"
 TARGETS=(
+  "nlu|$NLU_SRC||-max_len=8192"
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
   "session_token|auth/session_token.c util/crypto.c||-max_len=4096"
   "validate|api/validate.c||-max_len=8192"
@@ -66,7 +67,6 @@ TARGETS=(
   "drill|$PERSONA_SRC||-max_len=65536"
   "scorer|$SCORING_SRC util/fileio.c||-max_len=16384"
   "rubric|$SCORING_SRC||-max_len=65536"
-  "nlu|$NLU_SRC||-max_len=8192"
   "live_message|live/message.c live/ws_util.c util/crypto.c||-max_len=16386"
   "ws_frames|live/message.c live/ws_util.c util/crypto.c|-lwslay|-max_len=40000"
 )

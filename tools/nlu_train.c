@@ -764,6 +764,33 @@ static void write_lexicon(FILE *o, struct wcount *wc)
   free(w);
 }
 
+static void fmap_release(struct fmap *m)
+{
+  free(m->hash);
+  free(m->id);
+}
+
+static void labelset_release(struct labelset *ls, struct fmap *fm)
+{
+  for (size_t i = 0; i < ls->nex; i++) {
+    free(ls->ex[i].feat);
+    free(ls->ex[i].fhash);
+  }
+  free(ls->ex);
+  for (size_t l = 0; l < ls->nlabels; l++)
+    free(ls->labels[l]);
+  fmap_release(fm);
+}
+
+static void wcount_release(struct wcount *wc)
+{
+  for (size_t i = 0; i < wc->n; i++)
+    free(wc->w[i]);
+  free(wc->w);
+  free(wc->count);
+  fmap_release(&wc->idx);
+}
+
 int main(int argc, char **argv)
 {
   int report = 0;
@@ -853,5 +880,10 @@ int main(int argc, char **argv)
       return 2;
     }
   }
+  for (size_t m = 0; m < nsets; m++)
+    labelset_release(&sets[m], &fms[m]);
+  wcount_release(&wc);
+  free(sets);
+  free(fms);
   return 0;
 }

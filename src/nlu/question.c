@@ -62,7 +62,7 @@ static bool in_list(const struct nlu_doc *d, size_t i, const char *const *list, 
 
 static bool has_indirect(const struct nlu_doc *d, size_t b, size_t e)
 {
-  for (size_t start = b; start < e && start < b + 4; start++) {
+  for (size_t start = b; start < e && start < b + 2; start++) {
     for (size_t k = 0; k < COUNT(indirect); k++) {
       size_t j = 0;
       while (j < 5 && indirect[k][j] != NULL && start + j < e &&
