@@ -51,7 +51,8 @@ LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
 NLU_SRC="nlu/normalize.c nlu/expand.c nlu/negation.c nlu/question.c nlu/classify.c nlu/lexicon.c"
-PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c util/fileio.c $NLU_SRC"
+PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c util/fileio.c \
+$NLU_SRC"
 SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
 scoring/text.c $NLU_SRC"
 TARGETS=(
