@@ -212,7 +212,8 @@ static bool per_socket_noise(const char *msg)
                                       "Failed to receive", "Failed to send", "reset by peer",
                                       "Closing inbound", "rejected", "Socket disconnected",
                                       "Error processing request", "Failed to add", "too large",
-                                      "too long", "Header", "header"};
+                                      "too long", "Header", "header", "socket is closed",
+                                      "due to the error"};
   for (size_t i = 0; i < sizeof NOISE / sizeof NOISE[0]; i++)
     if (strstr(msg, NOISE[i]) != NULL)
       return true;
