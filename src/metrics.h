@@ -31,7 +31,6 @@ enum metric_counter {
 
 enum metric_gauge {
   G_LIVE_CALLS,            /* WebSocket calls open */
-  G_SCORING_QUEUE,         /* calls ended and waiting to be scored */
   G_HTTP_CONNECTIONS,      /* HTTP connections open (upgraded ones included) */
   G_GAUGE_COUNT
 };

@@ -11,6 +11,7 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
 const h = require('./harness');
+const kit = require('./abuse_live_kit');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,7 +65,7 @@ describe('slowloris', () => {
   before(async () => {
     server = await h.startServer({ env: { ATHOS_MAX_CONNECTIONS: '500', ATHOS_HEADER_TIMEOUT_SEC: '3' } });
   });
-  after(async () => { if (server) await server.stop(); });
+  after(async () => { if (server) await kit.stopClean(server); });
 
   test('2,000 slow sockets from one IP: /healthz from another answers in under 1 s, no log line per socket', async () => {
     const logLinesBefore = server.logs().split('\n').length;
@@ -123,7 +124,7 @@ describe('the strict HTTP edge', () => {
   let server;
   const P = '/api/external/v1/session';
   before(async () => { server = await h.startServer({ env: { ATHOS_METRICS_TOKEN: 'metrics-secret-token' } }); });
-  after(async () => { if (server) await server.stop(); });
+  after(async () => { if (server) await kit.stopClean(server); });
 
   const refusedAndClosed = async (bytes, status, message) => {
     const r = await raw(server, bytes);
@@ -209,7 +210,7 @@ describe('the strict HTTP edge', () => {
     assert.ok(m && Number(m[1]) >= 1, r.text);
     assert.match(r.text, /^athos_http_request_duration_seconds_bucket\{route="healthz",status="200",le="\+Inf"\} \d+$/m);
     assert.match(r.text, /^athos_http_requests_refused_strict_total \d+$/m);
-    for (const family of ['athos_live_calls', 'athos_scoring_queue_depth', 'athos_store_errors_total', 'athos_rate_limited_total', 'athos_webhook_deliveries_total']) {
+    for (const family of ['athos_live_calls', 'athos_store_errors_total', 'athos_rate_limited_total', 'athos_webhook_deliveries_total']) {
       assert.match(r.text, new RegExp(`^# TYPE ${family} `, 'm'), family);
     }
     const proxied = await h.api(server, 'GET', '//metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } });
@@ -218,5 +219,15 @@ describe('the strict HTTP edge', () => {
     assert.equal(wrong.status, 404);
     const right = await h.api(server, 'GET', '//metrics', { headers: { 'x-forwarded-for': '203.0.113.9', authorization: 'Bearer metrics-secret-token' } });
     assert.equal(right.status, 200);
+  });
+
+  test('GET /metrics: athos_live_calls follows the WebSocket calls open', async () => {
+    const liveCalls = async () => Number(/^athos_live_calls (-?\d+)$/m.exec((await h.api(server, 'GET', '//metrics')).text)[1]);
+    const before = await liveCalls();
+    const tenant = h.createTenant(server, { name: 'gauge' });
+    const s = await kit.startCall(server, tenant);
+    assert.equal(await liveCalls(), before + 1);
+    s.c.ws.close();
+    await h.eventually(async () => assert.equal(await liveCalls(), before), 5000);
   });
 });
