@@ -10,6 +10,8 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
 const h = require('./harness');
 const kit = require('./abuse_live_kit');
 
@@ -117,6 +119,31 @@ describe('slowloris', () => {
     const deadline = Number(/^athos_http_connections_deadline_closed_total (\d+)$/m.exec(r.text)[1]);
     assert.ok(refused >= 1000, `refused ${refused}`);
     assert.ok(deadline >= 1, `deadline ${deadline}`);
+  });
+});
+
+describe('descriptors', () => {
+  test('ATHOS_MAX_CONNECTIONS is fitted to RLIMIT_NOFILE at start-up, with one warning', async () => {
+    const first = await h.startServer();
+    const port = portOf(first);
+    await first.stop();
+    // a hard limit of 300 descriptors: 16,384 connections cannot fit
+    const proc = spawn('prlimit', ['--nofile=300:300', h.ATHOS_BIN, 'serve'], {
+      env: { ...process.env, ATHOS_DATABASE_URL: /^postgres/.test(first.dbPath) ? first.dbPath : `sqlite:${first.dbPath}`,
+        ATHOS_LISTEN: `127.0.0.1:${port}`, ATHOS_DRILLS_DIR: path.join(h.REPO, 'drills') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let logs = '';
+    proc.stderr.on('data', (d) => { logs += d; });
+    try {
+      await h.eventually(() => assert.match(logs, /athos listening/), 10000);
+      assert.match(logs, /ATHOS_MAX_CONNECTIONS=16384 needs 16512 descriptors but RLIMIT_NOFILE is 300.*serving at most 172 connections/);
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(r.status, 200);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
   });
 });
 
