@@ -60,6 +60,10 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
     {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
     {"ATHOS_AUTH_CACHE_MS", NULL, NUM(K_I64, auth_cache_ms, 0, 60000)},
+    {"ATHOS_MAX_CONNECTIONS_PER_IP", NULL, NUM(K_UINT, max_connections_per_ip, 0, 1000000)},
+    {"ATHOS_HEADER_TIMEOUT_SEC", NULL, NUM(K_I64, header_timeout_sec, 0, 3600)},
+    {"ATHOS_BODY_TIMEOUT_SEC", NULL, NUM(K_I64, body_timeout_sec, 0, 3600)},
+    {"ATHOS_METRICS_TOKEN", NULL, STR(metrics_token)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -196,6 +200,9 @@ static void set_defaults(struct athos_config *c)
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
+  c->max_connections_per_ip = 256;
+  c->header_timeout_sec = 15;
+  c->body_timeout_sec = 30;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);

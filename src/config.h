@@ -35,6 +35,10 @@ struct athos_config {
   unsigned scoring_workers;      /* 1 */
   size_t max_connections;        /* MHD connection limit */
   int64_t auth_cache_ms;         /* how long an API key lookup is reused (1000; 0 = off) */
+  unsigned max_connections_per_ip; /* open connections per client address (256; 0 = no cap) */
+  int64_t header_timeout_sec;    /* total time for a request's headers (15; 0 = none) */
+  int64_t body_timeout_sec;      /* total time for its body, from the headers (30; 0 = none) */
+  char metrics_token[256];       /* Bearer token for GET /metrics from off-loopback ("" = none) */
 };
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */

@@ -91,6 +91,9 @@ static int serve(const struct athos_config *cfg, struct store *s)
     goto stop;
   struct server_config http = {.host = cfg->listen_host, .port = cfg->listen_port,
                                .threads = cfg->threads, .max_connections = cfg->max_connections,
+                               .max_connections_per_ip = cfg->max_connections_per_ip,
+                               .header_timeout_ms = cfg->header_timeout_sec * 1000,
+                               .body_timeout_ms = cfg->body_timeout_sec * 1000,
                                .max_body = routes_max_body(), .dispatch = api_dispatch,
                                .app = &app};
   if (server_start(&srv, &http) != 0)

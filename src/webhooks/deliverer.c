@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "metrics.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -159,6 +160,9 @@ static void queue_record(struct webhook_deliverer *d, const struct webhook_event
   int64_t ra = webhook_retry_after_parse(retry_after, now);
   r->a.outcome = webhook_decide(status, ra, (size_t)ev->attempts + 1, schedule, n, now,
                                 crypto_random_u64(), &r->a.next_attempt_at);
+  metrics_inc(r->a.outcome == WEBHOOK_DELIVERED ? M_WEBHOOK_DELIVERED
+               : r->a.outcome == WEBHOOK_RETRY   ? M_WEBHOOK_RETRY
+                                                 : M_WEBHOOK_FAILED);
   switch (r->a.outcome) {
   case WEBHOOK_DELIVERED:
     log_debug("webhook %s delivered (HTTP %d, %" PRId64 " ms)", ev->msg_id, status, latency_ms);
