@@ -453,6 +453,32 @@ static void test_elite_hangs_up_on_pressure(void **state)
   }
 }
 
+/* Plain qualification questions and a long objection answer are not
+ * pressure: an Elite prospect answers them and stays on the line. */
+static void test_elite_stays_on_plain_questions(void **state)
+{
+  (void)state;
+  static const char *const plain[] = {
+      "is your medicare a and b active",
+      "Will anyone be helping you decide?",
+      "do you need to talk to anyone before you decide",
+      "Does anyone help you pay your costs?",
+      ("I understand, that's a fair concern, let me explain; your doctor is in network, your "
+       "drugs are on the formulary, and you could save compared side by side."),
+  };
+  for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++) {
+    size_t p = first_persona_for(PERSONA_ELITE);
+    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 200 + k);
+    persona_call_open(pc);
+    opening(pc);
+    bool hang = false;
+    const char *reply = say(pc, plain[k], &hang);
+    if (hang)
+      fail_msg("Elite hung up on \"%s\": %s", plain[k], reply);
+    persona_call_free(pc);
+  }
+}
+
 static void test_elite_hangs_up_without_early_disclosures(void **state)
 {
   (void)state;
@@ -1289,6 +1315,7 @@ int main(void)
       cmocka_unit_test(test_replies_carry_persona_facts),
       cmocka_unit_test(test_repeat_request_repeats_last_line),
       cmocka_unit_test(test_elite_hangs_up_on_pressure),
+      cmocka_unit_test(test_elite_stays_on_plain_questions),
       cmocka_unit_test(test_elite_hangs_up_without_early_disclosures),
       cmocka_unit_test(test_elite_withholds_facts_until_trust),
       cmocka_unit_test(test_advanced_needs_two_objections_addressed),
