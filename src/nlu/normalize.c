@@ -257,6 +257,35 @@ static size_t classify_byte(const unsigned char *s, size_t i, size_t len, char *
   return 1;
 }
 
+/* Whether w[0..n) is a title or street abbreviation whose period does not
+ * end the sentence ("Dr. Reyes", "Mrs. Lee", "Main St. pharmacy"). */
+static bool is_abbreviation(const char *w, size_t n)
+{
+  static const char *const abbr[] = {"dr", "drs", "mr", "mrs", "ms", "st", "jr", "sr",
+                                     "prof", "mt", "ft", "ave", "blvd", "rd"};
+  for (size_t k = 0; k < sizeof abbr / sizeof abbr[0]; k++)
+    if (strlen(abbr[k]) == n && memcmp(abbr[k], w, n) == 0)
+      return true;
+  return false;
+}
+
+/* Whether the period at s[i] closes an abbreviation that more words follow
+ * (w[0..wn) is the word just before it). */
+static bool abbreviation_period(const unsigned char *s, size_t i, size_t len, const char *w,
+                                size_t wn)
+{
+  if (s[i] != '.' || !is_abbreviation(w, wn))
+    return false;
+  size_t j = i + 1;
+  while (j < len && (s[j] == ' ' || s[j] == '\t'))
+    j++;
+  if (j == i + 1 || j >= len) /* "Dr.Reyes" is a web-ish word; "St." at the end ends */
+    return false;
+  char next = ' ';
+  classify_byte(s, j, len, &next);
+  return (next >= 'a' && next <= 'z') || (next >= '0' && next <= '9');
+}
+
 static void scan(struct nlu_doc *d, const char *src, size_t len)
 {
   const unsigned char *s = (const unsigned char *)src;
@@ -282,11 +311,13 @@ static void scan(struct nlu_doc *d, const char *src, size_t len)
       if (wn < NLU_WORD_MAX)
         w[wn++] = c;
     } else {
+      bool abbr = false;
       if (wn > 0) {
+        abbr = i < len && abbreviation_period(s, i, len, w, wn);
         emit_raw_word(d, w, wn, wstart, i - wstart);
         wn = 0;
       }
-      if (c != ' ' && c != '\'' && c != '-')
+      if (c != ' ' && c != '\'' && c != '-' && !abbr)
         emit_punct(d, c, i);
     }
     i += adv;

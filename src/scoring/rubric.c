@@ -669,6 +669,7 @@ static const struct {
     [SC_T_END_MAX_DURATION] = {"summary", "endMaxDuration"},
     [SC_T_END_IDLE] = {"summary", "endIdle"},
     [SC_T_END_DISCONNECT] = {"summary", "endDisconnect"},
+    [SC_T_END_LIMIT] = {"summary", "endLimit"},
     [SC_T_COMPLIANCE_CLEAN] = {"summary", "complianceClean"},
     [SC_T_COMPLIANCE_MISSED] = {"summary", "complianceMissed"},
     [SC_T_STRONG_WEAK] = {"summary", "strongWeak"},
@@ -696,8 +697,9 @@ static int parse_templates(struct pctx *c) {
     snprintf(w, sizeof w, "%s.%s", tmpl_names[i].section, tmpl_names[i].name);
     if (!json_is_object(sec)) return fail(c, "missing \"%s\" object", tmpl_names[i].section);
     /* the too-short sentences exist only in rubrics with an "assessable" rule */
-    bool required = (i != SC_T_TOO_SHORT && i != SC_T_FB_TOO_SHORT) ||
-                    r->substantive_model != SC_NLU_NONE;
+    bool required = i != SC_T_END_LIMIT &&
+                    ((i != SC_T_TOO_SHORT && i != SC_T_FB_TOO_SHORT) ||
+                     r->substantive_model != SC_NLU_NONE);
     if (get_str(c, sec, tmpl_names[i].name, required, &r->tmpl[i], tmpl_names[i].section) ||
         (r->tmpl[i] && check_template(c, r->tmpl[i], w)))
       return -1;

@@ -194,6 +194,7 @@ enum sc_tmpl {
   SC_T_END_MAX_DURATION,
   SC_T_END_IDLE,
   SC_T_END_DISCONNECT,
+  SC_T_END_LIMIT, /* optional: rubrics written before the `limit` end reason */
   SC_T_COMPLIANCE_CLEAN,
   SC_T_COMPLIANCE_MISSED,
   SC_T_STRONG_WEAK,

@@ -181,6 +181,8 @@ static void write_ending(const struct rubric *r, const struct score_input *in,
     sentence(b, r->tmpl[SC_T_END_IDLE], vs);
   else if (strcmp(why, "disconnect") == 0)
     sentence(b, r->tmpl[SC_T_END_DISCONNECT], vs);
+  else if (strcmp(why, "limit") == 0 && r->tmpl[SC_T_END_LIMIT])
+    sentence(b, r->tmpl[SC_T_END_LIMIT], vs);
 }
 
 static void write_summary(const struct rubric *r, const struct sc_result *res, struct vars *vs,

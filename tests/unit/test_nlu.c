@@ -286,6 +286,42 @@ static void test_issue7_misreadings(void **state)
   assert_true(has("intents", "Do you have any pets?", "off_topic"));
 }
 
+/* The misreadings fixed after the persona merge (nlufix), as regressions. */
+static void test_nlufix_misreadings(void **state)
+{
+  (void)state;
+  /* abbreviation periods do not end the sentence */
+  const struct nlu_doc *d = parse("So you see Dr. Alan Reyes, correct?");
+  assert_int_equal(d->nsent, 1);
+  assert_int_equal(nlu_sentence_question(d, 0), NLU_Q_TAG);
+  d = parse("Mrs. Lee fills at the Walgreens on Main St. by the bank.");
+  assert_int_equal(d->nsent, 1);
+  d = parse("I saw Dr. Lee. Then I went home."); /* a real sentence end still ends */
+  assert_int_equal(d->nsent, 2);
+  d = parse("I live on Main St."); /* at the end of the text it ends the sentence */
+  assert_int_equal(d->nsent, 1);
+  /* plain qualification questions are not pressure */
+  static const char *const plain[] = {
+      "is your medicare a and b active", "Will anyone be helping you decide?",
+      "do you need to talk to anyone before you decide",
+      "does anyone help you pay your costs?",
+      /* a hedged saving inside an objection answer is no guarantee */
+      "your drugs are on the formulary, and you could save compared side by side.",
+      /* a hedged endorsement is not a claim of one (decided: not a violation) */
+      "I'm not sure Medicare endorses it"};
+  for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+    if (has("intents", plain[i], "pressure"))
+      fail_msg("\"%s\" read as pressure", plain[i]);
+  assert_true(has("intents", "is your medicare a and b active", "ask_coverage"));
+  assert_false(has("compliance", "I'm not sure Medicare endorses it",
+                   "claim_medicare_affiliation"));
+  assert_false(has("compliance", "you could save when we compare the plans",
+                   "claim_guaranteed_savings"));
+  /* a polite tail keeps the question's topic; everyday gripes are dislikes */
+  assert_true(has("persona_topics", "what's your age, if you don't mind me asking?", "age"));
+  assert_true(has("persona_topics", "is anything about your plan bothering you?", "dislikes"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -298,6 +334,7 @@ int main(void)
       cmocka_unit_test(test_questions),
       cmocka_unit_test(test_models),
       cmocka_unit_test(test_issue7_misreadings),
+      cmocka_unit_test(test_nlufix_misreadings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -426,6 +426,18 @@ static size_t first_persona_for(enum persona_difficulty df)
   return 0;
 }
 
+/* A fresh Elite call past the opening lines that hears line; *hang tells
+ * whether it hung up. The caller frees the call. */
+static struct persona_call *elite_says(const char *line, uint64_t seed, bool *hang)
+{
+  struct persona_call *pc =
+      persona_call_new(fx.d, first_persona_for(PERSONA_ELITE), PERSONA_ELITE, seed);
+  persona_call_open(pc);
+  opening(pc);
+  say(pc, line, hang);
+  return pc;
+}
+
 static void test_elite_hangs_up_on_pressure(void **state)
 {
   (void)state;
@@ -436,12 +448,8 @@ static void test_elite_hangs_up_on_pressure(void **state)
       "You need to sign up today or you'll lose your coverage.",
   };
   for (size_t k = 0; k < sizeof pressure / sizeof pressure[0]; k++) {
-    size_t p = first_persona_for(PERSONA_ELITE);
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 100 + k);
-    persona_call_open(pc);
-    opening(pc);
     bool hang = false;
-    say(pc, pressure[k], &hang);
+    struct persona_call *pc = elite_says(pressure[k], 100 + k, &hang);
     assert_true(hang);
     struct persona_call_info in = info(pc);
     assert_true(in.ended);
@@ -449,6 +457,28 @@ static void test_elite_hangs_up_on_pressure(void **state)
     /* After hanging up the call stays ended. */
     say(pc, "Hello? Are you there?", &hang);
     assert_true(hang);
+    persona_call_free(pc);
+  }
+}
+
+/* Plain qualification questions and a long objection answer are not
+ * pressure: an Elite prospect answers them and stays on the line. */
+static void test_elite_stays_on_plain_questions(void **state)
+{
+  (void)state;
+  static const char *const plain[] = {
+      "is your medicare a and b active",
+      "Will anyone be helping you decide?",
+      "do you need to talk to anyone before you decide",
+      "Does anyone help you pay your costs?",
+      ("I understand, that's a fair concern, let me explain; your doctor is in network, your "
+       "drugs are on the formulary, and you could save compared side by side."),
+  };
+  for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++) {
+    bool hang = false;
+    struct persona_call *pc = elite_says(plain[k], 200 + k, &hang);
+    if (hang)
+      fail_msg("Elite hung up on \"%s\"", plain[k]);
     persona_call_free(pc);
   }
 }
@@ -1289,6 +1319,7 @@ int main(void)
       cmocka_unit_test(test_replies_carry_persona_facts),
       cmocka_unit_test(test_repeat_request_repeats_last_line),
       cmocka_unit_test(test_elite_hangs_up_on_pressure),
+      cmocka_unit_test(test_elite_stays_on_plain_questions),
       cmocka_unit_test(test_elite_hangs_up_without_early_disclosures),
       cmocka_unit_test(test_elite_withholds_facts_until_trust),
       cmocka_unit_test(test_advanced_needs_two_objections_addressed),

@@ -594,6 +594,15 @@ static void test_summary_and_feedback_use_call_facts(void **state) {
   assert_non_null(strstr(sum, "turn 31"));      /* the enrollment ask */
   assert_non_null(strstr(sum, "doctors"));      /* discovery covered */
   assert_non_null(strstr(sum, "The rep ended")); /* end_reason */
+  json_decref(s);
+
+  /* a call stopped at the turn or transcript cap says so */
+  struct call cl = {STRONG_CALL, N_LINES(STRONG_CALL), DATE_CY2024, "Dorothy Miller", "Advanced",
+                    "limit", NULL, 0};
+  s = score_call(&cl);
+  sum = str(s, "summary");
+  assert_non_null(strstr(sum, "reached the length limit after turn"));
+  assert_null(strstr(sum, "The rep ended"));
 
   struct call ca = {AVERAGE_CALL, N_LINES(AVERAGE_CALL), DATE_CY2024, "Harold Brooks",
                     "Beginner", "rep_hangup", NULL, 0};
