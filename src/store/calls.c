@@ -42,6 +42,51 @@ int call_row_fn(const struct db_row *r, void *out)
 
 /* --------------------------------------------------------------- redeem */
 
+/* pg_advisory_xact_lock keys of the per-tenant quota locks: this base
+ * plus the tenant's internal id (clear of the 4242 namespace's keys). */
+#define LOCK_QUOTA_BASE ((int64_t)4242003 << 32)
+
+/* The calls counted against the quota (the calls_created index). */
+#define COUNT_QUOTA_CALLS                                                                    \
+  "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2"                   \
+  " AND status <> 'expired'"
+
+static int row_count(const struct db_row *r, void *count)
+{
+  *(int64_t *)count = db_col_i64(r, 0);
+  return STORE_OK;
+}
+
+static int row_quota(const struct db_row *r, void *quota)
+{
+  /* NULL (no quota) reads as 0 from db_col_i64: tell them apart. */
+  *(int64_t *)quota = db_col_text(r, 0) == NULL ? -1 : db_col_i64(r, 0);
+  return STORE_OK;
+}
+
+/* STORE_OK if the tenant may have one more call, STORE_QUOTA if not. The
+ * lock serializes the redeems of one tenant on every node (SQLite: BEGIN
+ * IMMEDIATE already did), so the count cannot move until we commit. */
+static int quota_allows(struct db_tx *tx, const struct call_new *n)
+{
+  static const char QUOTA[] = "SELECT monthly_call_quota FROM tenants WHERE id = $1";
+  static const char COUNT[] = COUNT_QUOTA_CALLS;
+  int rc = db_xact_lock(tx, LOCK_QUOTA_BASE + n->tenant_id);
+  if (rc != STORE_OK)
+    return rc;
+  int64_t quota = -1, used = 0;
+  struct db_params p = {0};
+  db_p_i64(&p, n->tenant_id);
+  if ((rc = db_query_one(tx, QUOTA, &p, row_quota, &quota)) != STORE_OK)
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+  if (quota < 0)
+    return STORE_OK;
+  db_p_i64(&p, n->quota_since);
+  if ((rc = db_query_one(tx, COUNT, &p, row_count, &used)) != STORE_OK)
+    return rc;
+  return used < quota ? STORE_OK : STORE_QUOTA;
+}
+
 static int call_create_tx(struct db_tx *tx, void *arg)
 {
   static const char SPEND[] =
@@ -53,6 +98,9 @@ static int call_create_tx(struct db_tx *tx, void *arg)
       " VALUES ($1, $2, $3, 'roleplay', $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13,"
       " $13)";
   const struct call_new *n = arg;
+  int rc = quota_allows(tx, n);
+  if (rc != STORE_OK)
+    return rc; /* rolled back: the token stays unspent */
   struct db_params p = {0};
   db_p_text(&p, n->jti);
   db_p_i64(&p, n->tenant_id);
@@ -62,7 +110,7 @@ static int call_create_tx(struct db_tx *tx, void *arg)
    * redeems exactly one insert succeeds (on PostgreSQL the second waits
    * for the first commit, then fails 23505); the other's STORE_CONFLICT
    * is the client's: a spent token. */
-  int rc = db_exec(tx, SPEND, &p, NULL);
+  rc = db_exec(tx, SPEND, &p, NULL);
   if (rc != STORE_OK)
     return rc;
   p = (struct db_params){0};
@@ -91,16 +139,9 @@ int store_call_create(struct store *s, const struct call_new *c)
   return db_run(s->db, DB_TRANSACTION, call_create_tx, (void *)c);
 }
 
-static int row_count(const struct db_row *r, void *count)
-{
-  *(int64_t *)count = db_col_i64(r, 0);
-  return STORE_OK;
-}
-
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count)
 {
-  static const char SQL[] =
-      "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2";
+  static const char SQL[] = COUNT_QUOTA_CALLS;
   struct db_params p = {0};
   db_p_i64(&p, tenant_id);
   db_p_i64(&p, since);

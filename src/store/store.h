@@ -28,6 +28,7 @@ enum store_rc {
   STORE_NOT_FOUND = 1,
   STORE_CONFLICT = 2, /* a uniqueness rule said no (e.g. a spent token) */
   STORE_EXPIRED = 3,
+  STORE_QUOTA = 4, /* the tenant's monthly call quota is used up */
   STORE_ERROR = -1,       /* a bug or a broken row: 500 */
   STORE_UNAVAILABLE = -2, /* cannot reach / lock the database: 503 */
 };
@@ -145,14 +146,26 @@ struct call_new {
   char ticket_hash_hex[65];
   int64_t ticket_expires_at;
   int64_t created_at;
+  int64_t quota_since; /* the start of the quota's month (unix ms) */
 };
 
-/* Spends the token's jti and creates the call in one transaction.
- * STORE_CONFLICT if the jti was already spent. */
+/* Spends the token's jti and creates the call in one transaction, which
+ * also checks the tenant's monthly quota (read in that transaction, and
+ * serialized per tenant, so concurrent redeems never overshoot it).
+ * STORE_CONFLICT if the jti was already spent; STORE_QUOTA if the tenant
+ * already has monthly_call_quota calls counted since c->quota_since
+ * (the token is not spent: the transaction rolls back). */
 int store_call_create(struct store *s, const struct call_new *c);
 
-/* Calls created for the tenant since `since` (the monthly quota). */
+/* Calls counted against the quota for the tenant since `since`: every
+ * call created since then, but those reaped as `expired`. */
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);
+
+/* Ends with status `expired` (end reason "ticket_expired") every call
+ * still `created` whose ticket expired before `before`: redeemed but
+ * never started. They are never scored and no longer count against the
+ * quota. *n receives how many. */
+int store_calls_reap_unstarted(struct store *s, int64_t now, int64_t before, int64_t *n);
 
 /* A call row, as the REST API, the live loop and the scorer read it. */
 struct call_row {

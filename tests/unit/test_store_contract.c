@@ -446,6 +446,75 @@ static void test_concurrent_redeem_and_ticket(void **state)
   assert_int_equal(conflict, RACERS - 1);
 }
 
+/* Quota 2, six tokens (six jtis) redeemed at once: exactly two calls; the
+ * four refused tokens are not spent, so they still redeem once a call is
+ * reaped out of the count. */
+static void test_quota_race_and_reap(void **state)
+{
+  struct store *s = store_of(state);
+  struct tenant a;
+  struct race r[RACERS];
+  int ok, over;
+  make_tenant(s, "Acme", "", &a, NULL);
+  a.monthly_call_quota = 2;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  int64_t month = time_month_start(time_now_ms());
+  for (int i = 0; i < RACERS; i++) {
+    r[i] = (struct race){.s = s};
+    new_call(a.id, &r[i].call);
+    r[i].call.quota_since = month;
+  }
+  race(r, redeem_racer, &ok, &over, STORE_QUOTA);
+  assert_int_equal(ok, 2);
+  assert_int_equal(over, RACERS - 2);
+  int64_t count = 0;
+  assert_int_equal(store_calls_created_since(s, a.id, month, &count), STORE_OK);
+  assert_int_equal(count, 2);
+
+  /* nothing is reaped while the tickets live */
+  int64_t now = time_now_ms(), n = -1;
+  assert_int_equal(store_calls_reap_unstarted(s, now, now, &n), STORE_OK);
+  assert_int_equal(n, 0);
+  /* one of the two starts; past the tickets' life the other is reaped */
+  struct call_row row;
+  int started = 0;
+  while (r[started].rc != STORE_OK)
+    started++;
+  assert_int_equal(store_ticket_consume(s, r[started].call.ticket_hash_hex, now, &row), STORE_OK);
+  assert_int_equal(store_call_mark_live(s, row.id, now), STORE_OK);
+  int64_t later = now + 120000;
+  assert_int_equal(store_calls_reap_unstarted(s, later, later, &n), STORE_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(store_calls_created_since(s, a.id, month, &count), STORE_OK);
+  assert_int_equal(count, 1);
+  /* the reaped call is not scored and its ticket is dead */
+  assert_int_equal(store_scoring_claim(s, later, later + 30000, &row), STORE_NOT_FOUND);
+  for (int i = 0; i < RACERS; i++)
+    if (r[i].rc == STORE_OK && i != started)
+      assert_int_equal(store_ticket_consume(s, r[i].call.ticket_hash_hex, now, &row),
+                       STORE_CONFLICT);
+
+  /* a refused token was not burned: it redeems into the freed place */
+  for (int i = 0; i < RACERS; i++)
+    if (r[i].rc == STORE_QUOTA) {
+      assert_int_equal(store_call_create(s, &r[i].call), STORE_OK);
+      new_call(a.id, &r[i].call);
+      r[i].call.quota_since = month;
+      assert_int_equal(store_call_create(s, &r[i].call), STORE_QUOTA);
+      break;
+    }
+  /* an unlimited tenant is never refused, and quota_since scopes the count */
+  a.monthly_call_quota = -1;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  new_call(a.id, &r[0].call);
+  assert_int_equal(store_call_create(s, &r[0].call), STORE_OK);
+  a.monthly_call_quota = 1;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  new_call(a.id, &r[0].call);
+  r[0].call.quota_since = time_now_ms() + 1000;
+  assert_int_equal(store_call_create(s, &r[0].call), STORE_OK);
+}
+
 static void test_ticket_and_live_writes(void **state)
 {
   struct store *s = store_of(state);
@@ -775,6 +844,7 @@ static void test_end_orphaned(void **state)
         CASE(test_ticket_and_live_writes, setup), CASE(test_scoring_leases, setup),         \
         CASE(test_concurrent_claims, setup), CASE(test_list_order_and_cursor, setup),       \
         CASE(test_outbox, setup), CASE(test_end_orphaned, setup),                           \
+        CASE(test_quota_race_and_reap, setup),                                              \
   }
 
 int main(void)
