@@ -98,9 +98,6 @@ static int call_create_tx(struct db_tx *tx, void *arg)
       " VALUES ($1, $2, $3, 'roleplay', $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13,"
       " $13)";
   const struct call_new *n = arg;
-  int rc = quota_allows(tx, n);
-  if (rc != STORE_OK)
-    return rc; /* rolled back: the token stays unspent */
   struct db_params p = {0};
   db_p_text(&p, n->jti);
   db_p_i64(&p, n->tenant_id);
@@ -109,10 +106,13 @@ static int call_create_tx(struct db_tx *tx, void *arg)
   /* The primary key on jti makes the token single-use: of two concurrent
    * redeems exactly one insert succeeds (on PostgreSQL the second waits
    * for the first commit, then fails 23505); the other's STORE_CONFLICT
-   * is the client's: a spent token. */
-  rc = db_exec(tx, SPEND, &p, NULL);
+   * is the client's: a spent token. A spent token is told as such
+   * before the quota is looked at. */
+  int rc = db_exec(tx, SPEND, &p, NULL);
   if (rc != STORE_OK)
     return rc;
+  if ((rc = quota_allows(tx, n)) != STORE_OK)
+    return rc; /* rolled back: the token stays unspent */
   p = (struct db_params){0};
   db_p_text(&p, n->public_id);
   db_p_text(&p, n->session_id);

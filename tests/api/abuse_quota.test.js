@@ -1,0 +1,76 @@
+'use strict';
+// Quotas and revocation under abuse (issue 9, items 4, 6 and 11), driven
+// from the outside against the real binary. Item 4: the monthly quota is
+// checked in the transaction that creates the call, so tokens minted
+// ahead and redeemed all at once never overshoot it, a redeem over quota
+// does not burn its token, and a call redeemed but never started is
+// reaped once its ticket is past and stops counting.
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const h = require('./harness');
+
+function sqlJson(server, sql) {
+  const out = h.sqlite(server.dbPath, `.mode json\n${sql}`).trim();
+  return out ? JSON.parse(out) : [];
+}
+
+const redeemRaw = (server, token) =>
+  h.api(server, 'POST', '/roleplay/session', { token, body: { drillKey: 'ma-full-sale' } });
+
+function setQuota(server, tenantId, n) {
+  h.cli(['tenant', 'update', tenantId, '--monthly-call-quota', String(n)], { dbPath: server.dbPath });
+}
+
+/* n tokens minted before any is redeemed (the quota then allows them all). */
+async function mintMany(server, apiKey, n) {
+  const tokens = [];
+  for (let i = 0; i < n; i++) tokens.push((await h.mintToken(server, apiKey, { externalUserId: `rep_${i}` })).token);
+  return tokens;
+}
+
+describe('monthly quota (item 4)', () => {
+  let server;
+  before(async () => {
+    // a short ticket life, so the reap of never-started calls is observable
+    server = await h.startServer({ env: { ATHOS_TICKET_TTL_SEC: '1' } });
+  });
+  after(async () => {
+    if (server) await server.stop();
+  });
+
+  test('quota 2, six tokens minted first, redeemed in parallel: exactly 2 calls', async () => {
+    const T = h.createTenant(server, { name: 'Race tenant' });
+    setQuota(server, T.tenantId, 2);
+    const tokens = await mintMany(server, T.apiKey, 6);
+    const rs = await Promise.all(tokens.map((t) => redeemRaw(server, t)));
+    const ok = rs.filter((r) => r.status === 200);
+    const over = rs.filter((r) => r.status !== 200);
+    assert.equal(ok.length, 2, `statuses: ${rs.map((r) => r.status).join(',')}`);
+    for (const r of over) h.assertError(r, 403, 'TENANT_QUOTA_EXCEEDED');
+    const [{ n }] = sqlJson(server, `SELECT count(*) AS n FROM calls c JOIN tenants t ON t.id = c.tenant_id WHERE t.public_id = '${T.tenantId}';`);
+    assert.equal(Number(n), 2);
+
+    // the refused tokens were not burned: raising the quota lets one redeem
+    setQuota(server, T.tenantId, 3);
+    const refused = tokens.filter((_, i) => rs[i].status !== 200);
+    assert.equal((await redeemRaw(server, refused[0])).status, 200);
+    h.assertError(await redeemRaw(server, refused[1]), 403, 'TENANT_QUOTA_EXCEEDED');
+    // and a token that did redeem is still single-use
+    const won = tokens.find((_, i) => rs[i].status === 200);
+    h.assertError(await redeemRaw(server, won), 401, 'TOKEN_ALREADY_USED');
+  });
+
+  test('a call redeemed but never started is reaped and stops counting', async () => {
+    const T = h.createTenant(server, { name: 'Reap tenant' });
+    setQuota(server, T.tenantId, 1);
+    const [first, second] = await mintMany(server, T.apiKey, 2);
+    const call = await h.redeem(server, first); // no WebSocket ever starts it
+    h.assertError(await redeemRaw(server, second), 403, 'TENANT_QUOTA_EXCEEDED');
+    // ticket (1 s) + grace (5 s) + sweep period (5 s)
+    await h.eventually(async () => {
+      const rows = sqlJson(server, `SELECT status, end_reason FROM calls WHERE public_id = '${call.callId}';`);
+      assert.deepEqual(rows, [{ status: 'expired', end_reason: 'ticket_expired' }]);
+    }, 20_000);
+    assert.equal((await redeemRaw(server, second)).status, 200);
+  });
+});
