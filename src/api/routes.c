@@ -104,8 +104,10 @@ size_t routes_max_body(void)
   return max;
 }
 
-/* The API-key step: the key's tenant in *t, or the refusal answered. */
-static enum api_result authenticate_key(struct api_request *r, struct tenant *t)
+/* The API-key step: the key's tenant in *t and its public id in key_id,
+ * or the refusal answered. */
+static enum api_result authenticate_key(struct api_request *r, struct tenant *t,
+                                        char key_id[ID_MAX])
 {
   const char *key = http_bearer(r);
   if (key == NULL)
@@ -113,7 +115,7 @@ static enum api_result authenticate_key(struct api_request *r, struct tenant *t)
                             "Missing API key: send Authorization: Bearer ath_live_…");
   struct app *app = r->app;
   enum athos_error e = api_key_authenticate(app->store, app->auth_cache, app->cfg->auth_cache_ms,
-                                            key, http_peer(r), t);
+                                            key, http_peer(r), t, key_id);
   return e == ERR_NONE ? API_OK : api_reply_decision(r, e);
 }
 
@@ -122,12 +124,15 @@ static enum api_result authenticate_key(struct api_request *r, struct tenant *t)
 static enum api_result run_authenticated(struct api_request *r, const struct route *route)
 {
   struct tenant t;
-  enum api_result res = authenticate_key(r, &t);
+  char key_id[ID_MAX];
+  enum api_result res = authenticate_key(r, &t, key_id);
   if (res != API_OK)
     return res;
   r->tenant = &t;
+  r->key_id = key_id;
   res = route->handler(r);
   r->tenant = NULL;
+  r->key_id = NULL;
   return res;
 }
 

@@ -29,7 +29,8 @@ struct session_claims {
   char external_user_id[EXTERNAL_ID_MAX + 1];
   char external_agency_id[EXTERNAL_ID_MAX + 1]; /* "" = none */
   char jti[64];
-  int64_t iat, exp; /* unix seconds */
+  char key_id[ID_MAX]; /* "key": the minting API key's public id ("" = not recorded) */
+  int64_t iat, exp;    /* unix seconds */
 };
 
 /* Signs claims with keys->keys[0] into out. Returns 0 or -1. */

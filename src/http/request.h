@@ -58,6 +58,7 @@ struct api_request {
   bool cors;              /* browsers may call it: answers carry the CORS headers */
   const char *path_param; /* e.g. the {callId}; borrowed from url */
   const struct tenant *tenant; /* API-key routes: borrowed for the handler's call */
+  const char *key_id;          /* API-key routes: the key's public id, likewise */
   /* http_reply_upgrade() only: */
   http_upgrade_fn upgrade_fn;
   void *upgrade_cls;

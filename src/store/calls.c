@@ -87,6 +87,30 @@ static int quota_allows(struct db_tx *tx, const struct call_new *n)
   return used < quota ? STORE_OK : STORE_QUOTA;
 }
 
+static int row_exists(const struct db_row *r, void *arg)
+{
+  (void)r;
+  (void)arg;
+  return STORE_OK;
+}
+
+/* STORE_OK if the key that minted the token is still in force, else
+ * STORE_REVOKED. A revocation that commits first is seen (READ COMMITTED
+ * reads the latest committed row); one that commits after this redeem's
+ * commit is too late for this call, as for any request in flight. */
+static int minting_key_valid(struct db_tx *tx, const struct call_new *n)
+{
+  static const char SQL[] = "SELECT 1 FROM api_keys"
+                            " WHERE public_id = $1 AND tenant_id = $2 AND revoked_at IS NULL";
+  if (n->key_id[0] == '\0')
+    return STORE_OK;
+  struct db_params p = {0};
+  db_p_text(&p, n->key_id);
+  db_p_i64(&p, n->tenant_id);
+  int rc = db_query_one(tx, SQL, &p, row_exists, NULL);
+  return rc == STORE_NOT_FOUND ? STORE_REVOKED : rc;
+}
+
 static int call_create_tx(struct db_tx *tx, void *arg)
 {
   static const char SPEND[] =
@@ -111,7 +135,7 @@ static int call_create_tx(struct db_tx *tx, void *arg)
   int rc = db_exec(tx, SPEND, &p, NULL);
   if (rc != STORE_OK)
     return rc;
-  if ((rc = quota_allows(tx, n)) != STORE_OK)
+  if ((rc = minting_key_valid(tx, n)) != STORE_OK || (rc = quota_allows(tx, n)) != STORE_OK)
     return rc; /* rolled back: the token stays unspent */
   p = (struct db_params){0};
   db_p_text(&p, n->public_id);

@@ -4,7 +4,10 @@
 // checked in the transaction that creates the call, so tokens minted
 // ahead and redeemed all at once never overshoot it, a redeem over quota
 // does not burn its token, and a call redeemed but never started is
-// reaped once its ticket is past and stops counting.
+// reaped once its ticket is past and stops counting. Item 6: a key
+// revocation, a tenant's deactivation and an allow-list change refuse the
+// very next request (no waiting out the API-key cache), on every node of
+// a cluster, and a revoked key's session tokens no longer redeem.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
@@ -72,5 +75,81 @@ describe('monthly quota (item 4)', () => {
       assert.deepEqual(rows, [{ status: 'expired', end_reason: 'ticket_expired' }]);
     }, 20_000);
     assert.equal((await redeemRaw(server, second)).status, 200);
+  });
+});
+
+const CALLS = '/calls?from=2020-01-01T00:00:00Z';
+const getCalls = (server, apiKey) => h.api(server, 'GET', CALLS, { apiKey });
+
+/* Warms every node's API-key cache for apiKey (two requests each). */
+async function warm(nodes, apiKey) {
+  for (const n of nodes) {
+    for (let i = 0; i < 2; i++) assert.equal((await getCalls(n, apiKey)).status, 200);
+  }
+}
+
+/* The three admin changes, each checked on the NEXT request of every node
+ * (no retry: the cache must not answer from before the change). */
+async function immediateRevocation(nodes) {
+  const [A] = nodes;
+  const T = h.createTenant(A, { name: 'Revocation tenant' });
+  const k = h.cli(['key', 'create', T.tenantId], { dbPath: A.dbPath });
+  await warm(nodes, k.apiKey);
+  const { token } = await h.mintToken(A, k.apiKey, { externalUserId: 'rep_rv' });
+  h.cli(['key', 'revoke', k.keyId], { dbPath: A.dbPath });
+  for (const n of nodes) h.assertError(await getCalls(n, k.apiKey), 401, 'API_KEY_REVOKED');
+  // the token it minted before the revocation no longer redeems, on any node
+  for (const n of nodes) h.assertError(await redeemRaw(n, token), 401, 'INVALID_TOKEN');
+
+  await warm(nodes, T.apiKey);
+  h.cli(['tenant', 'update', T.tenantId, '--ip-allow', '10.9.8.0/24'], { dbPath: A.dbPath });
+  for (const n of nodes) h.assertError(await getCalls(n, T.apiKey), 403, 'IP_NOT_ALLOWED');
+  h.cli(['tenant', 'update', T.tenantId, '--ip-allow', ''], { dbPath: A.dbPath });
+  await warm(nodes, T.apiKey);
+  h.cli(['tenant', 'update', T.tenantId, '--active', 'false'], { dbPath: A.dbPath });
+  for (const n of nodes) h.assertError(await getCalls(n, T.apiKey), 403, 'TENANT_INACTIVE');
+  h.cli(['tenant', 'update', T.tenantId, '--active', 'true'], { dbPath: A.dbPath });
+  for (const n of nodes) assert.equal((await getCalls(n, T.apiKey)).status, 200);
+}
+
+describe('revocation takes effect on the next request (item 6)', () => {
+  let server;
+  before(async () => {
+    // a cache long enough that waiting it out would be seen
+    server = await h.startServer({ env: { ATHOS_AUTH_CACHE_MS: '60000' } });
+  });
+  after(async () => {
+    if (server) await server.stop();
+  });
+
+  test('revoke, allow-list, deactivate: the next request is refused', async () => {
+    await immediateRevocation([server]);
+  });
+
+  test('tokens minted by another key of the tenant still redeem', async () => {
+    const T = h.createTenant(server, { name: 'Other key tenant' });
+    const k = h.cli(['key', 'create', T.tenantId], { dbPath: server.dbPath });
+    const mine = await h.mintToken(server, T.apiKey, { externalUserId: 'rep_a' });
+    const theirs = await h.mintToken(server, k.apiKey, { externalUserId: 'rep_b' });
+    h.cli(['key', 'revoke', k.keyId], { dbPath: server.dbPath });
+    assert.equal((await redeemRaw(server, mine.token)).status, 200);
+    h.assertError(await redeemRaw(server, theirs.token), 401, 'INVALID_TOKEN');
+  });
+});
+
+describe('revocation across a two-node cluster (item 6)', { skip: !h.isPostgres && 'runs under scripts/pg-test.sh (PostgreSQL)' }, () => {
+  let A, B;
+  before(async () => {
+    const db = h.newPgDatabase();
+    const env = { ATHOS_AUTH_CACHE_MS: '60000' };
+    A = await h.startServer({ dbPath: db, env });
+    B = await h.startServer({ dbPath: db, env });
+  });
+  after(async () => {
+    await Promise.all([A, B].filter(Boolean).map((s) => s.stop()));
+  });
+
+  test('a CLI revocation refuses the next request on BOTH nodes', async () => {
+    await immediateRevocation([A, B]);
   });
 });

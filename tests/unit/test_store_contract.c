@@ -266,12 +266,16 @@ static void test_keys(void **state)
   struct tenant a, b, got;
   struct api_key_new ka, kb, k2;
   bool revoked = true;
+  char kid[ID_MAX];
+  int64_t gen0 = -1, gen = -1;
   make_tenant(s, "Acme", "", &a, &ka);
   make_tenant(s, "Beta", "", &b, &kb);
-  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen0), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_int_equal(got.id, a.id);
+  assert_string_equal(kid, ka.public_id);
   assert_false(revoked);
-  assert_int_equal(store_key_authenticate(s, kb.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, kb.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_int_equal(got.id, b.id);
 
   k2 = ka;
@@ -280,17 +284,37 @@ static void test_keys(void **state)
   hex_of(k2.public_id, k2.hash_hex);
   assert_int_equal(store_key_create(s, a.id, &k2), STORE_OK);
 
+  /* a token minted by ka redeems while ka is in force, not once revoked */
+  struct call_new c;
+  new_call(a.id, &c);
+  snprintf(c.key_id, sizeof c.key_id, "%s", ka.public_id);
+  assert_int_equal(store_call_create(s, &c), STORE_OK);
+  new_call(a.id, &c);
+  snprintf(c.key_id, sizeof c.key_id, "%s", kb.public_id); /* another tenant's key */
+  assert_int_equal(store_call_create(s, &c), STORE_REVOKED);
+  snprintf(c.key_id, sizeof c.key_id, "%s", ka.public_id);
+
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_int_equal(gen, gen0); /* creating keys changes no answer */
   assert_int_equal(store_key_revoke(s, ka.public_id, time_now_ms()), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_true(gen > gen0);
+  assert_int_equal(store_call_create(s, &c), STORE_REVOKED);
   assert_int_equal(store_key_revoke(s, ka.public_id, time_now_ms()), STORE_OK); /* twice */
   assert_int_equal(store_key_revoke(s, "key_nope", time_now_ms()), STORE_NOT_FOUND);
-  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked), STORE_OK);
+  gen0 = gen;
+  a.active = false;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_true(gen > gen0);
+  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_true(revoked);
-  assert_int_equal(store_key_authenticate(s, k2.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, k2.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_false(revoked);
   assert_int_equal(got.id, a.id);
   char unknown[65];
   hex_of("unknown", unknown);
-  assert_int_equal(store_key_authenticate(s, unknown, &got, &revoked), STORE_NOT_FOUND);
+  assert_int_equal(store_key_authenticate(s, unknown, &got, &revoked, kid), STORE_NOT_FOUND);
 }
 
 static void test_secrets_and_signing_keys(void **state)
