@@ -59,6 +59,9 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
     {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
     {"ATHOS_AUTH_CACHE_MS", NULL, NUM(K_I64, auth_cache_ms, 0, 60000)},
+    {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -195,6 +198,8 @@ static void set_defaults(struct athos_config *c)
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
+  c->rate_limit = 200;
+  c->rate_limit_per_ip = 100;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);

@@ -113,6 +113,9 @@ const struct migration store_migrations[] = {
      "CREATE TABLE settings (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
      "INSERT INTO settings(name, value) VALUES ('auth_generation', 0);",
      NULL},
+    /* A tenant's request rate limit (requests a second; NULL = the
+     * server's ATHOS_RATE_LIMIT, 0 = none). */
+    {4, "tenant_rate_limit", "ALTER TABLE tenants ADD COLUMN rate_limit BIGINT;", NULL},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

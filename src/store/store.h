@@ -67,6 +67,7 @@ struct tenant {
   bool webhook_enabled;                  /* false after a 410 */
   char ip_allow[IP_ALLOW_MAX + 1];       /* comma-separated CIDRs, "" = any */
   int64_t monthly_call_quota;            /* -1 = unlimited */
+  int64_t rate_limit;                    /* requests a second; -1 = server default, 0 = none */
   int64_t created_at;
 };
 

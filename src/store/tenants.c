@@ -19,7 +19,7 @@
 #define TENANT_COLUMNS_OF(P)                                                                 \
   P "id, " P "public_id, " P "name, " P "active, coalesce(" P "webhook_url,''), "            \
   P "webhook_enabled, coalesce(" P "ip_allow,''), coalesce(" P "monthly_call_quota,-1), "    \
-  P "created_at"
+  P "created_at, coalesce(" P "rate_limit,-1)"
 
 /* Fills t from TENANT_COLUMNS starting at column col. */
 static void read_tenant(const struct db_row *r, int col, struct tenant *t)
@@ -34,6 +34,7 @@ static void read_tenant(const struct db_row *r, int col, struct tenant *t)
   db_col_copy(r, col + 6, t->ip_allow, sizeof t->ip_allow);
   t->monthly_call_quota = db_col_i64(r, col + 7);
   t->created_at = db_col_i64(r, col + 8);
+  t->rate_limit = db_col_i64(r, col + 9);
 }
 
 static int row_tenant(const struct db_row *r, void *out)
@@ -42,9 +43,10 @@ static int row_tenant(const struct db_row *r, void *out)
   return STORE_OK;
 }
 
-/* The six settings an operator sets, in the order both the INSERT and the
- * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
- * monthly_call_quota (NULL when unlimited). */
+/* The seven settings an operator sets, in the order both the INSERT and
+ * the UPDATE list them: name, active, webhook_url, webhook_enabled,
+ * ip_allow, monthly_call_quota (NULL when unlimited), rate_limit (NULL
+ * for the server's default). */
 static void tenant_settings(struct db_params *p, const struct tenant *t)
 {
   db_p_text(p, t->name);
@@ -54,6 +56,10 @@ static void tenant_settings(struct db_params *p, const struct tenant *t)
   db_p_text_or_null(p, t->ip_allow);
   if (t->monthly_call_quota >= 0)
     db_p_i64(p, t->monthly_call_quota);
+  else
+    db_p_null(p);
+  if (t->rate_limit >= 0)
+    db_p_i64(p, t->rate_limit);
   else
     db_p_null(p);
 }
@@ -98,7 +104,8 @@ static int tenant_create_tx(struct db_tx *tx, void *arg)
 {
   static const char SQL[] =
       "INSERT INTO tenants(public_id, name, active, webhook_url, webhook_enabled, ip_allow,"
-      " monthly_call_quota, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+      " monthly_call_quota, rate_limit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+      " RETURNING id";
   struct tenant_create *a = arg;
   struct tenant *t = a->t;
   t->created_at = time_now_ms();
@@ -175,7 +182,7 @@ int store_tenant_update(struct store *s, const struct tenant *t)
 {
   static const char SQL[] =
       "UPDATE tenants SET name = $1, active = $2, webhook_url = $3, webhook_enabled = $4,"
-      " ip_allow = $5, monthly_call_quota = $6 WHERE public_id = $7";
+      " ip_allow = $5, monthly_call_quota = $6, rate_limit = $7 WHERE public_id = $8";
   struct db_params p = {0};
   tenant_settings(&p, t);
   db_p_text(&p, t->public_id);
