@@ -198,7 +198,7 @@ static void set_defaults(struct athos_config *c)
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
-  c->rate_limit = 200;
+  c->rate_limit = 1000;
   c->rate_limit_per_ip = 100;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,

@@ -34,7 +34,7 @@ struct athos_config {
   unsigned scoring_workers;      /* 1 */
   size_t max_connections;        /* MHD connection limit */
   int64_t auth_cache_ms;         /* how long an API key lookup is reused (1000; 0 = off) */
-  int64_t rate_limit;            /* per tenant, requests a second (200; 0 = none) */
+  int64_t rate_limit;            /* per tenant, requests a second (1000; 0 = none) */
   int64_t rate_limit_per_key;    /* per API key, requests a second (0 = the tenant's only) */
   int64_t rate_limit_per_ip;     /* per IP, redeems and live connects a second (100; 0 = none) */
 };

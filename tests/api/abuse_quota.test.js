@@ -8,6 +8,9 @@
 // revocation, a tenant's deactivation and an allow-list change refuse the
 // very next request (no waiting out the API-key cache), on every node of
 // a cluster, and a revoked key's session tokens no longer redeem.
+// Item 11: token buckets per tenant (`athos tenant update --rate-limit`),
+// per API key and per client IP (redeem, live connects): RateLimit-*
+// headers on API-key responses, 429 RATE_LIMITED with Retry-After over.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
@@ -151,5 +154,101 @@ describe('revocation across a two-node cluster (item 6)', { skip: !h.isPostgres 
 
   test('a CLI revocation refuses the next request on BOTH nodes', async () => {
     await immediateRevocation([A, B]);
+  });
+});
+
+/* The RateLimit-* headers of r as numbers (NaN when absent). */
+function rateHeaders(r) {
+  const n = (k) => Number(r.headers.get(k) ?? NaN);
+  return { limit: n('ratelimit-limit'), remaining: n('ratelimit-remaining'), reset: n('ratelimit-reset'), retryAfter: n('retry-after') };
+}
+
+function assertRateLimited(r) {
+  h.assertError(r, 429, 'RATE_LIMITED');
+  const retry = Number(r.headers.get('retry-after'));
+  assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After: ${r.headers.get('retry-after')}`);
+}
+
+describe('rate limits (item 11)', () => {
+  let server;
+  before(async () => {
+    server = await h.startServer({ env: { ATHOS_RATE_LIMIT: '5', ATHOS_RATE_LIMIT_PER_KEY: '4', ATHOS_RATE_LIMIT_PER_IP: '3' } });
+  });
+  after(async () => {
+    if (server) await server.stop();
+  });
+
+  test('per tenant: a burst of its limit, then 429 with Retry-After; headers count down', async () => {
+    const T = h.createTenant(server, { name: 'Metered tenant' });
+    const U = h.createTenant(server, { name: 'Neighbour tenant' });
+    // per key 4 < tenant 5: use two keys so the tenant's bucket is the one that runs out
+    const k2 = h.cli(['key', 'create', T.tenantId], { dbPath: server.dbPath });
+    const rs = [];
+    for (const key of [T.apiKey, T.apiKey, T.apiKey, k2.apiKey, k2.apiKey, k2.apiKey]) rs.push(await getCalls(server, key));
+    const limited = rs.filter((r) => r.status === 429);
+    assert.ok(limited.length >= 1, `statuses: ${rs.map((r) => r.status).join(',')}`);
+    assert.equal(rs[0].status, 200);
+    const first = rateHeaders(rs[0]);
+    assert.equal(first.limit, 4); // the tighter bucket: the key's 4 of the tenant's 5
+    assert.ok(first.remaining >= 3 && first.reset >= 1, JSON.stringify(first));
+    for (const r of limited) assertRateLimited(r);
+    assert.equal(rateHeaders(limited[0]).remaining, 0);
+    // another tenant is not affected
+    assert.equal((await getCalls(server, U.apiKey)).status, 200);
+    // and the bucket refills
+    await h.sleep(1100);
+    assert.equal((await getCalls(server, T.apiKey)).status, 200);
+  });
+
+  test('per API key: one key over its limit, the tenant\'s other key goes on', async () => {
+    const T = h.createTenant(server, { name: 'Two keys tenant' });
+    h.cli(['tenant', 'update', T.tenantId, '--rate-limit', 'none'], { dbPath: server.dbPath });
+    const k2 = h.cli(['key', 'create', T.tenantId], { dbPath: server.dbPath });
+    const rs = [];
+    for (let i = 0; i < 6; i++) rs.push(await getCalls(server, T.apiKey));
+    assert.ok(rs.filter((r) => r.status === 429).length >= 1, `statuses: ${rs.map((r) => r.status).join(',')}`);
+    assert.equal(rateHeaders(rs[0]).limit, 4);
+    const other = await getCalls(server, k2.apiKey);
+    assert.equal(other.status, 200);
+  });
+
+  test('athos tenant update --rate-limit N|none sets the tenant\'s bucket', async () => {
+    const T = h.createTenant(server, { name: 'Configured tenant' });
+    const out = h.cli(['tenant', 'update', T.tenantId, '--rate-limit', '2'], { dbPath: server.dbPath });
+    assert.equal(out.rateLimit, 2);
+    const keys = [T.apiKey, h.cli(['key', 'create', T.tenantId], { dbPath: server.dbPath }).apiKey];
+    const rs = [];
+    for (let i = 0; i < 4; i++) rs.push(await getCalls(server, keys[i % 2]));
+    assert.equal(rateHeaders(rs[0]).limit, 2);
+    assert.ok(rs.filter((r) => r.status === 429).length >= 1, `statuses: ${rs.map((r) => r.status).join(',')}`);
+    assert.equal(h.cli(['tenant', 'update', T.tenantId, '--rate-limit', 'none'], { dbPath: server.dbPath }).rateLimit, 'none');
+    const r = await getCalls(server, keys[1]);
+    assert.equal(r.status, 200); // the next request: the auth generation carries the change
+    assert.equal(h.cli(['tenant', 'update', T.tenantId, '--rate-limit', 'default'], { dbPath: server.dbPath }).rateLimit, null);
+    assert.throws(() => h.cli(['tenant', 'update', T.tenantId, '--rate-limit', '0'], { dbPath: server.dbPath }), /rate-limit/);
+  });
+
+  test('per IP: redeems over the limit get 429 and the token is not burned', async () => {
+    const T = h.createTenant(server, { name: 'Redeem IP tenant' });
+    h.cli(['tenant', 'update', T.tenantId, '--rate-limit', 'none'], { dbPath: server.dbPath });
+    const keys = [T.apiKey, h.cli(['key', 'create', T.tenantId], { dbPath: server.dbPath }).apiKey];
+    const tokens = [];
+    for (let i = 0; i < 5; i++) tokens.push((await h.mintToken(server, keys[i % 2], { externalUserId: `rep_${i}` })).token);
+    await h.sleep(1100); // a full bucket
+    const rs = await Promise.all(tokens.map((t) => redeemRaw(server, t)));
+    const ok = rs.filter((r) => r.status === 200).length;
+    assert.ok(ok >= 3 && ok < 5, `statuses: ${rs.map((r) => r.status).join(',')}`);
+    const refusedAt = rs.findIndex((r) => r.status !== 200);
+    assertRateLimited(rs[refusedAt]);
+    await h.sleep(1100);
+    assert.equal((await redeemRaw(server, tokens[refusedAt])).status, 200);
+  });
+
+  test('per IP: live WebSocket connects over the limit get 429 before the upgrade', async () => {
+    await h.sleep(1100);
+    const rs = [];
+    for (let i = 0; i < 5; i++) rs.push(await h.api(server, 'GET', '/roleplay/live'));
+    assert.ok(rs.slice(0, 3).every((r) => r.status !== 429), `statuses: ${rs.map((r) => r.status).join(',')}`);
+    assertRateLimited(rs[4]);
   });
 });
