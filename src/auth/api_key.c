@@ -51,14 +51,15 @@ static int lookup(struct store *s, struct lru *cache, int64_t cache_ms, const ch
 {
   int64_t now = (int64_t)(time_mono_us() / 1000);
   int64_t generation = 0;
+  bool cached = cache != NULL && cache_ms > 0;
   /* Read before the lookup: a change committed after this read bumps the
    * generation, so what the lookup saw is never kept beyond it. */
-  int rc = store_auth_generation(s, &generation);
+  int rc = cached ? store_auth_generation(s, &generation) : STORE_OK;
   if (rc != STORE_OK)
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc; /* not migrated */
   void *hit = NULL;
   size_t len = 0;
-  if (cache != NULL && lru_get(cache, hash, now, &hit, &len)) {
+  if (cached && lru_get(cache, hash, now, &hit, &len)) {
     int ok = len == sizeof *out;
     if (ok)
       memcpy(out, hit, sizeof *out);
@@ -68,7 +69,7 @@ static int lookup(struct store *s, struct lru *cache, int64_t cache_ms, const ch
   }
   rc = store_key_authenticate(s, hash, &out->tenant, &out->revoked, out->key_id);
   out->generation = generation;
-  if (rc == STORE_OK && cache != NULL && cache_ms > 0)
+  if (rc == STORE_OK && cached)
     lru_put(cache, hash, out, sizeof *out, now + cache_ms);
   return rc;
 }
