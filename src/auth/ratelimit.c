@@ -90,7 +90,8 @@ static struct bucket *find(struct shard *s, uint64_t h, const char *key, int64_t
     struct bucket *b = &s->b[(h + i) % s->n];
     if (strcmp(b->key, key) == 0)
       return b;
-    if (b->key[0] == '\0' || oldest == NULL || (oldest->key[0] != '\0' && b->last_ms < oldest->last_ms))
+    bool older = oldest != NULL && oldest->key[0] != '\0' && b->last_ms < oldest->last_ms;
+    if (b->key[0] == '\0' || oldest == NULL || older)
       oldest = b;
   }
   snprintf(oldest->key, sizeof oldest->key, "%s", key);

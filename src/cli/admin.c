@@ -156,7 +156,8 @@ static int tenant_update(struct store *s, int argc, char **argv)
       else if (strcmp(v, "default") == 0)
         t.rate_limit = -1;
       else if (parse_whole(v, 1, &t.rate_limit) != 0)
-        return cli_error(CLI_USAGE, "--rate-limit takes requests a second (1 or more), none or default");
+        return cli_error(CLI_USAGE,
+                         "--rate-limit takes requests a second (1 or more), none or default");
     } else {
       return cli_error(CLI_USAGE, USAGE);
     }
