@@ -42,6 +42,7 @@ struct setting {
 
 static const struct setting SETTINGS[] = {
     {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
+    {"ATHOS_MASTER_KEY_FILE", NULL, STR(master_key_file)},
     {"ATHOS_DRILLS_DIR", "--drills-dir", STR(drills_dir)},
     {"ATHOS_LISTEN", "--listen", OTHER(K_LISTEN)},
     {"ATHOS_PUBLIC_URL", "--public-url", STR(public_url)},
@@ -59,6 +60,10 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
     {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
     {"ATHOS_AUTH_CACHE_MS", NULL, NUM(K_I64, auth_cache_ms, 0, 60000)},
+    {"ATHOS_MAX_CONNECTIONS_PER_IP", NULL, NUM(K_UINT, max_connections_per_ip, 0, 1000000)},
+    {"ATHOS_HEADER_TIMEOUT_SEC", NULL, NUM(K_I64, header_timeout_sec, 0, 3600)},
+    {"ATHOS_BODY_TIMEOUT_SEC", NULL, NUM(K_I64, body_timeout_sec, 0, 3600)},
+    {"ATHOS_METRICS_TOKEN", NULL, STR(metrics_token)},
     {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
@@ -198,6 +203,9 @@ static void set_defaults(struct athos_config *c)
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
+  c->max_connections_per_ip = 256;
+  c->header_timeout_sec = 15;
+  c->body_timeout_sec = 30;
   c->rate_limit = 1000;
   c->rate_limit_per_ip = 100;
   char err[8];

@@ -9,12 +9,14 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "api/handlers.h"
 #include "auth/api_key.h"
 #include "auth/ratelimit.h"
 #include "live/live.h"
+#include "metrics.h"
 #include "util/timefmt.h"
 
 static const struct route ROUTES[] = {
@@ -29,6 +31,7 @@ static const struct route ROUTES[] = {
     {"GET", API_PREFIX "/calls/{callId}", api_calls_get, AUTH_API_KEY, 0, false, "calls.get"},
     {"GET", API_PREFIX "/openapi.json", api_openapi_json, AUTH_NONE, 0, false, "openapi.json"},
     {"GET", API_PREFIX "/openapi.yaml", api_openapi_yaml, AUTH_NONE, 0, false, "openapi.yaml"},
+    {"GET", "/metrics", api_metrics, AUTH_NONE, 0, false, "metrics"},
 };
 
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -52,6 +55,14 @@ static bool path_matches(const char *pattern, const char *path, const char **par
   return true;
 }
 
+/* HEAD is answered by every GET route (libmicrohttpd sends the headers
+ * of the GET reply without its body). */
+static bool method_matches(const char *route_method, const char *method)
+{
+  return strcmp(route_method, method) == 0 ||
+         (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
 /* Appends ", method" (or "method" first) to the list in allow. */
 static void allow_add(char *allow, size_t cap, size_t *used, const char *method)
 {
@@ -73,7 +84,7 @@ enum route_match routes_match(const char *method, const char *path, const struct
     const char *p = NULL;
     if (!path_matches(ROUTES[i].pattern, path, &p))
       continue;
-    if (strcmp(ROUTES[i].method, method) == 0) {
+    if (method_matches(ROUTES[i].method, method)) {
       *route = &ROUTES[i];
       *param = p;
       return ROUTE_FOUND;
@@ -84,6 +95,8 @@ enum route_match routes_match(const char *method, const char *path, const struct
       cors_param = p;
     }
     allow_add(allow, allow_cap, &used, ROUTES[i].method);
+    if (strcmp(ROUTES[i].method, "GET") == 0)
+      allow_add(allow, allow_cap, &used, "HEAD");
   }
   if (!path_seen)
     return ROUTE_NO_PATH;
@@ -104,6 +117,20 @@ size_t routes_max_body(void)
     if (ROUTES[i].body_limit > max)
       max = ROUTES[i].body_limit;
   return max;
+}
+
+/* A JSON endpoint takes application/json (parameters allowed, e.g.
+ * charset) or a +json type; no Content-Type at all is tolerated. */
+static bool content_type_is_json(const char *ct)
+{
+  if (ct == NULL)
+    return true;
+  while (*ct == ' ' || *ct == '\t')
+    ct++;
+  size_t n = strcspn(ct, "; \t");
+  if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+    return true;
+  return n > 5 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 /* The API-key step: the key's tenant in *t and its public id in key_id,
@@ -136,6 +163,7 @@ static enum api_result rate_answer(struct api_request *r, const struct rate_resu
   if (res->allowed)
     return API_OK;
   http_reply_header(r, "Retry-After", res->retry_after);
+  metrics_inc(M_RATE_LIMITED);
   return http_reply_decision(r, ERR_RATE_LIMITED);
 }
 
@@ -220,6 +248,8 @@ enum api_result api_dispatch(struct api_request *r)
   r->path_param = param;
   if (r->body_too_large || r->body_len > route->body_limit)
     return http_reply_error_status(r, 413, "Request body too large", NULL);
+  if (route->body_limit > 0 && !content_type_is_json(http_header(r, "Content-Type")))
+    return http_reply_error(r, ERR_INVALID_REQUEST, "Content-Type must be application/json");
   if (route->auth == AUTH_API_KEY)
     return run_authenticated(r, route);
   enum api_result res = meter_ip(r, route);

@@ -13,7 +13,8 @@
 
 #include "util/crypto.h"
 
-#define PART_MAX 1536
+/* The largest decoded segment: the claims JSON at its limit. */
+#define PART_MAX (TOKEN_CLAIMS_JSON_MAX + 1)
 
 static int b64url_json(json_t *j, char *out, size_t cap)
 {
@@ -44,7 +45,8 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
     json_object_set_new(pl, "externalAgencyId", json_string(c->external_agency_id));
   if (c->key_id[0] != '\0')
     json_object_set_new(pl, "key", json_string(c->key_id));
-  char h64[PART_MAX], p64[PART_MAX];
+  char h64[TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1];
+  char p64[TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1];
   if (b64url_json(hdr, h64, sizeof h64) < 0 || b64url_json(pl, p64, sizeof p64) < 0)
     goto out;
   int n = snprintf(out, cap, "%s.%s", h64, p64);

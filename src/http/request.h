@@ -41,9 +41,12 @@ typedef void (*http_upgrade_fn)(void *cls, int sock, struct MHD_UpgradeResponseH
                                 const char *extra, size_t extra_len);
 
 #define HTTP_REPLY_HEADERS_MAX 4
+struct guard_conn;
 
 struct api_request {
   struct MHD_Connection *conn; /* http/ only */
+  struct guard_conn *guard;    /* http/ only: the connection's deadlines */
+  bool close_after;            /* http/ only: answer with Connection: close */
   struct app *app;             /* the application context (opaque to http/) */
   const char *method;
   const char *url;
@@ -87,6 +90,9 @@ enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, ch
  * its Content-Type, e.g. a document embedded in the binary. */
 enum api_result http_reply_static(struct api_request *r, unsigned status,
                                   const char *content_type, const void *body, size_t len);
+/* Queues a malloc'd body (taken) with its Content-Type, e.g. text. */
+enum api_result http_reply_text(struct api_request *r, unsigned status, const char *content_type,
+                                char *body, size_t len);
 /* Queues the error envelope; msg is a human-readable sentence. Returns
  * API_REPLIED for 4xx, API_FAIL for 5xx (already answered either way). */
 enum api_result http_reply_error(struct api_request *r, enum athos_error e, const char *msg);

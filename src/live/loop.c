@@ -25,6 +25,7 @@
 
 #include "app.h"
 #include "live/live_internal.h"
+#include "metrics.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -90,12 +91,14 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
       live_call_on_message(c, arg);
     return;
   case LIVE_RATE_DROP:
+    metrics_inc(M_RATE_LIMITED);
     if (data && (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL))
       live_call_send_error(c, ERR_RATE_LIMITED,
                            "Too many messages (more than " LIVE_STR(LIVE_RATE_PER_SEC)
                            " a second); this one was dropped.");
     return;
   case LIVE_RATE_ABUSE:
+    metrics_inc(M_RATE_LIMITED);
     live_conn_police(c, ERR_RATE_LIMITED, "Too many messages; the connection is closed.",
                      LIVE_CLOSE_POLICY);
     return;
@@ -141,6 +144,7 @@ static void conn_destroy(struct live_conn *c)
   l->graveyard = c;
   c->dead = true;
   l->nopen--;
+  metrics_gauge_add(G_LIVE_CALLS, -1);
 }
 
 /* After wslay is done (close handshake over, or reading shut down by a
@@ -316,6 +320,7 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
     l->open->prev = c;
   l->open = c;
   l->nopen++;
+  metrics_gauge_add(G_LIVE_CALLS, 1);
   if (c->ws.prefix != NULL) /* epoll will not report bytes MHD already read */
     conn_on_io(c, EPOLLIN);
   return;

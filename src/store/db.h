@@ -136,6 +136,10 @@ struct db_driver {
   int (*node)(struct db *d, int64_t *node);
   int64_t (*col_i64)(const struct db_row *r, int col);
   const char *(*col_text)(const struct db_row *r, int col);
+  /* A consistent copy of the live database in a new file at path, mode
+   * 0600 (SQLite: the online backup API). NULL where the database has its
+   * own tool (PostgreSQL: pg_dump). */
+  int (*backup)(struct db *d, const char *path, char *err, size_t errlen);
 };
 
 extern const struct db_driver db_sqlite_driver;

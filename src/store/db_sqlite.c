@@ -8,10 +8,13 @@
  * in BEGIN IMMEDIATE so two writers never deadlock on a lock upgrade, and
  * busy_timeout turns contention into a short wait.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -236,6 +239,22 @@ static void sq_close(struct db *d)
   free(s);
 }
 
+/* Creates the database file with mode 0600 before SQLite opens it (SQLite
+ * would use 0644): its WAL and SHM files take the main file's mode. An
+ * existing file keeps its mode. ":memory:" and URIs are left alone. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+  if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+    return DB_OK;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    return DB_UNAVAILABLE;
+  }
+  close(fd);
+  return DB_OK;
+}
+
 /* path: the file (the part after "sqlite:"). */
 static int sq_open(const char *path, struct db **out, char *err, size_t errlen)
 {
@@ -244,6 +263,8 @@ static int sq_open(const char *path, struct db **out, char *err, size_t errlen)
     snprintf(err, errlen, "invalid database path");
     return DB_ERROR;
   }
+  if (create_private(path, err, errlen) != DB_OK)
+    return DB_UNAVAILABLE;
   struct sq_db *s = calloc(1, sizeof *s);
   if (s == NULL)
     return DB_ERROR;
@@ -264,6 +285,47 @@ static int sq_open(const char *path, struct db **out, char *err, size_t errlen)
   }
   *out = &s->base;
   return DB_OK;
+}
+
+/* ---------------------------------------------------------------- backup */
+
+/* The whole database in one backup step: one read transaction, so the
+ * copy is a consistent snapshot, and in WAL mode writers go on meanwhile. */
+static int sq_backup(struct db *d, const char *path, char *err, size_t errlen)
+{
+  struct sq_db *s = sq_db(d);
+  sqlite3 *src = NULL, *dst = NULL;
+  int rc = DB_UNAVAILABLE;
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return DB_ERROR;
+  }
+  close(fd);
+  if (open_conn(s, &src, err, errlen) != DB_OK)
+    goto cleanup;
+  if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errmsg(dst));
+    goto cleanup;
+  }
+  sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+  if (b == NULL) {
+    snprintf(err, errlen, "backup: %s", sqlite3_errmsg(dst));
+    goto cleanup;
+  }
+  int step = sqlite3_backup_step(b, -1);
+  int fin = sqlite3_backup_finish(b);
+  if (step != SQLITE_DONE || fin != SQLITE_OK) {
+    snprintf(err, errlen, "backup: %s", sqlite3_errstr(step != SQLITE_DONE ? step : fin));
+    goto cleanup;
+  }
+  rc = DB_OK;
+cleanup:
+  sqlite3_close(dst);
+  sqlite3_close(src);
+  if (rc != DB_OK)
+    unlink(path);
+  return rc;
 }
 
 /* ---------------------------------------------------------- checkpoints */
@@ -351,4 +413,5 @@ const struct db_driver db_sqlite_driver = {
     .node = sq_node,
     .col_i64 = sq_col_i64,
     .col_text = sq_col_text,
+    .backup = sq_backup,
 };

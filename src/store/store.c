@@ -50,7 +50,18 @@ void store_close(struct store *s)
   if (s == NULL)
     return;
   s->db->drv->close(s->db);
+  store_set_master_key(s, NULL);
   free(s);
+}
+
+int store_backup(struct store *s, const char *path, char *err, size_t errlen)
+{
+  if (s->db->drv->backup == NULL) {
+    snprintf(err, errlen, "%s databases are backed up with their own tools (pg_dump: see"
+             " docs/internals/store.md)", s->db->drv->name);
+    return STORE_ERROR;
+  }
+  return s->db->drv->backup(s->db, path, err, errlen);
 }
 
 int store_start_background(struct store *s) { return s->db->drv->start_background(s->db); }

@@ -11,7 +11,28 @@
 
 struct store {
   struct db *db; /* owned */
+  bool sealing;  /* a master key is set: secrets are written sealed */
+  uint8_t kek[MASTER_KEY_LEN];
 };
+
+/* Secrets at rest (secrets.c). A stored secret is either legacy plaintext
+ * or SEALED_PREFIX + base64(AES-256-GCM nonce || ciphertext || tag) under
+ * the master key, bound to aad (the table and the row's owner, so a value
+ * copied to another row does not open). */
+#define SEALED_PREFIX "enc1:"
+#define SECRET_TEXT_MAX 512 /* the longest stored form secrets.c handles */
+/* The stored form of plain: sealed if a master key is set, else plain
+ * itself. Returns 0, or -1 (too long, or a crypto failure). */
+int secret_seal(const struct store *s, const char *aad, const char *plain, char *out,
+                size_t cap);
+/* The plaintext of a stored value (legacy plaintext is returned as it
+ * is). Returns 0, or -1 (logged without the value) when a sealed value
+ * does not open under the master key or there is none. */
+int secret_open(const struct store *s, const char *aad, const char *stored, char *out,
+                size_t cap);
+/* The aad of a webhook secret (by tenant) and of a signing key (by kid). */
+void secret_aad_webhook(int64_t tenant_id, char *out, size_t cap);
+void secret_aad_signing(const char *kid, char *out, size_t cap);
 
 /* The columns of a struct call_row, with a table prefix ("c.") or none
  * (RETURNING, which SQLite does not let name an alias). */

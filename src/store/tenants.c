@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "store/store_internal.h"
 #include "util/crypto.h"
 #include "util/hex.h"
@@ -89,6 +91,7 @@ static int insert_secret(struct db_tx *tx, int64_t tenant_id, const char *secret
 }
 
 struct tenant_create {
+  struct store *s;
   struct tenant *t;
   const struct api_key_new *key;
   const char *webhook_secret;
@@ -116,16 +119,38 @@ static int tenant_create_tx(struct db_tx *tx, void *arg)
   int rc = db_query_one(tx, SQL, &p, row_id, &t->id);
   if (rc != STORE_OK)
     return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
-  if ((rc = insert_key(tx, t->id, a->key)) != STORE_OK)
-    return rc;
-  return insert_secret(tx, t->id, a->webhook_secret, t->created_at);
+  return insert_key(tx, t->id, a->key);
+}
+
+/* The stored form of a tenant's webhook secret. */
+static int webhook_secret_seal(struct store *s, int64_t tenant_id, const char *secret,
+                               char out[SECRET_TEXT_MAX])
+{
+  char aad[64];
+  secret_aad_webhook(tenant_id, aad, sizeof aad);
+  return secret_seal(s, aad, secret, out, SECRET_TEXT_MAX) == 0 ? STORE_OK : STORE_ERROR;
+}
+
+/* The secret is sealed with the tenant's id as aad, known only after the
+ * insert: the tenant and its key go in, then the sealed secret, all in
+ * one transaction. */
+static int tenant_create_sealed_tx(struct db_tx *tx, void *arg)
+{
+  struct tenant_create *a = arg;
+  char sealed[SECRET_TEXT_MAX];
+  int rc = tenant_create_tx(tx, a);
+  if (rc == STORE_OK)
+    rc = webhook_secret_seal(a->s, a->t->id, a->webhook_secret, sealed);
+  if (rc == STORE_OK)
+    rc = insert_secret(tx, a->t->id, sealed, a->t->created_at);
+  return rc;
 }
 
 int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
                         const char *webhook_secret)
 {
-  struct tenant_create a = {.t = t, .key = key, .webhook_secret = webhook_secret};
-  return db_run(s->db, DB_TRANSACTION, tenant_create_tx, &a);
+  struct tenant_create a = {.s = s, .t = t, .key = key, .webhook_secret = webhook_secret};
+  return db_run(s->db, DB_TRANSACTION, tenant_create_sealed_tx, &a);
 }
 
 int store_tenant_get(struct store *s, const char *public_id, struct tenant *out)
@@ -300,12 +325,17 @@ static int secret_rotate_tx(struct db_tx *tx, void *arg)
 int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
                                 int64_t now, int64_t old_expires_at)
 {
+  char sealed[SECRET_TEXT_MAX];
+  if (webhook_secret_seal(s, tenant_id, secret, sealed) != STORE_OK)
+    return STORE_ERROR;
   struct secret_rotate a = {
-      .tenant_id = tenant_id, .secret = secret, .now = now, .old_expires_at = old_expires_at};
+      .tenant_id = tenant_id, .secret = sealed, .now = now, .old_expires_at = old_expires_at};
   return db_run(s->db, DB_TRANSACTION, secret_rotate_tx, &a);
 }
 
 struct secret_list {
+  const struct store *s;
+  char aad[64];
   char (*secrets)[SECRET_MAX];
   size_t cap, *n;
 };
@@ -313,9 +343,12 @@ struct secret_list {
 static int row_secret(const struct db_row *r, void *arg)
 {
   struct secret_list *l = arg;
+  const char *stored = db_col_text(r, 0);
   if (*l->n >= l->cap)
     return DB_STOP;
-  db_col_copy(r, 0, l->secrets[(*l->n)++], SECRET_MAX);
+  if (stored == NULL || secret_open(l->s, l->aad, stored, l->secrets[*l->n], SECRET_MAX) != 0)
+    return STORE_ERROR;
+  (*l->n)++;
   return STORE_OK;
 }
 
@@ -324,7 +357,8 @@ int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
 {
   static const char SQL[] = "SELECT secret FROM webhook_secrets WHERE tenant_id = $1"
                             " AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
-  struct secret_list l = {.secrets = secrets, .cap = *n, .n = n};
+  struct secret_list l = {.s = s, .secrets = secrets, .cap = *n, .n = n};
+  secret_aad_webhook(tenant_id, l.aad, sizeof l.aad);
   *n = 0;
   struct db_params p = {0};
   db_p_i64(&p, tenant_id);
@@ -359,17 +393,26 @@ static int signing_key_ensure_tx(struct db_tx *tx, void *arg)
 int store_signing_key_ensure(struct store *s)
 {
   uint8_t secret[SIGNING_KEY_LEN];
-  char secret_hex[2 * SIGNING_KEY_LEN + 1];
+  char secret_hex[2 * SIGNING_KEY_LEN + 1], sealed[SECRET_TEXT_MAX], aad[96];
   char kid[32];
+  int rc = STORE_ERROR;
   if (crypto_random(secret, sizeof secret) != 0)
-    return STORE_ERROR;
+    goto cleanup;
   hex_encode(secret, sizeof secret, secret_hex);
   id_new("sk_", 16, kid, sizeof kid);
-  struct signing_key_new k = {.kid = kid, .secret_hex = secret_hex};
-  return db_run(s->db, DB_TRANSACTION, signing_key_ensure_tx, &k);
+  secret_aad_signing(kid, aad, sizeof aad);
+  if (secret_seal(s, aad, secret_hex, sealed, sizeof sealed) != 0)
+    goto cleanup;
+  struct signing_key_new k = {.kid = kid, .secret_hex = sealed};
+  rc = db_run(s->db, DB_TRANSACTION, signing_key_ensure_tx, &k);
+cleanup:
+  OPENSSL_cleanse(secret, sizeof secret);
+  OPENSSL_cleanse(secret_hex, sizeof secret_hex);
+  return rc;
 }
 
 struct key_list {
+  const struct store *s;
   struct signing_key *out;
   size_t cap, *n;
 };
@@ -381,9 +424,14 @@ static int row_signing_key(const struct db_row *r, void *arg)
     return DB_STOP;
   struct signing_key *k = &l->out[*l->n];
   db_col_copy(r, 0, k->kid, sizeof k->kid);
-  const char *hex = db_col_text(r, 1);
-  if (hex == NULL || strlen(hex) != 2 * SIGNING_KEY_LEN ||
-      hex_decode(hex, k->secret, SIGNING_KEY_LEN) != 0) {
+  const char *stored = db_col_text(r, 1);
+  char hex[SECRET_TEXT_MAX], aad[96];
+  secret_aad_signing(k->kid, aad, sizeof aad);
+  if (stored == NULL || secret_open(l->s, aad, stored, hex, sizeof hex) != 0)
+    return STORE_ERROR;
+  bool ok = strlen(hex) == 2 * SIGNING_KEY_LEN && hex_decode(hex, k->secret, SIGNING_KEY_LEN) == 0;
+  OPENSSL_cleanse(hex, sizeof hex);
+  if (!ok) {
     log_error("signing key %s is corrupt", k->kid);
     return STORE_ERROR;
   }
@@ -396,7 +444,7 @@ int store_signing_keys(struct store *s, struct signing_key *out, size_t *n)
 {
   static const char SQL[] = "SELECT kid, secret_hex, created_at FROM signing_keys"
                             " ORDER BY created_at DESC, kid";
-  struct key_list l = {.out = out, .cap = *n, .n = n};
+  struct key_list l = {.s = s, .out = out, .cap = *n, .n = n};
   *n = 0;
   return db_each(s->db, SQL, NULL, row_signing_key, &l);
 }

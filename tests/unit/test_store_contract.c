@@ -5,7 +5,9 @@
  * that variable is set — scripts/pg-test.sh sets it. Tenants and keys,
  * single-use tokens and tickets (also raced from several threads), calls
  * and their keyset order, the live loop's writes, scoring leases, the
- * webhook outbox, and tenant isolation on every query that takes a tenant.
+ * webhook outbox, tenant isolation on every query that takes a tenant, and
+ * secrets at rest (sealed under a master key, re-encrypted, never opened
+ * by the wrong key), read back raw from the database itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "util/ids.h"
@@ -217,6 +220,38 @@ static void score_next(struct store *s, const struct webhook_event_new *ev, stru
                    STORE_OK);
 }
 
+/* ------------------------------------------------- raw database access */
+
+/* The first column of every row of sql, read past the store (the test
+ * looks at what is really on disk), joined with '\n' into out. */
+static void raw_column(struct fixture *f, const char *sql, char *out, size_t cap)
+{
+  size_t n = 0;
+  out[0] = '\0';
+  if (f->backend == SQLITE) {
+    char path[160];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW && n < cap)
+      n += (size_t)snprintf(out + n, cap - n, "%s\n", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return;
+  }
+  PGconn *c = PQconnectdb(f->url);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  PGresult *r = PQexec(c, sql);
+  int status = PQresultStatus(r);
+  assert_true(status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK);
+  for (int i = 0; status == PGRES_TUPLES_OK && i < PQntuples(r) && n < cap; i++)
+    n += (size_t)snprintf(out + n, cap - n, "%s\n", PQgetvalue(r, i, 0));
+  PQclear(r);
+  PQfinish(c);
+}
+
 /* ---------------------------------------------------------------- cases */
 
 static void list_tenant(const struct tenant *t, void *arg)
@@ -352,6 +387,128 @@ static void test_secrets_and_signing_keys(void **state)
   assert_int_equal(nk, 1);
   assert_true(strncmp(keys[0].kid, "sk_", 3) == 0);
   assert_int_equal(store_ping(s), STORE_OK);
+}
+
+static const uint8_t KEK_A[MASTER_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+static const uint8_t KEK_B[MASTER_KEY_LEN] = {42, 41, 40, 39, 38};
+
+/* Every stored secret, raw: the webhook secrets, then the signing keys. */
+static void raw_secrets(void **state, char *out, size_t cap)
+{
+  char keys[2048];
+  raw_column(*state, "SELECT secret FROM webhook_secrets ORDER BY id", out, cap);
+  raw_column(*state, "SELECT secret_hex FROM signing_keys ORDER BY kid", keys, sizeof keys);
+  strncat(out, keys, cap - strlen(out) - 1);
+}
+
+/* The first webhook secret of tenant_id valid now ("" when it fails). */
+static int first_secret(struct store *s, int64_t tenant_id, char out[SECRET_MAX])
+{
+  char secrets[WEBHOOK_SECRETS_MAX][SECRET_MAX];
+  size_t n = WEBHOOK_SECRETS_MAX;
+  int rc = store_webhook_secrets(s, tenant_id, time_now_ms(), secrets, &n);
+  snprintf(out, SECRET_MAX, "%s", rc == STORE_OK && n > 0 ? secrets[0] : "");
+  return rc;
+}
+
+static void test_secrets_sealed_at_rest(void **state)
+{
+  struct store *s = store_of(state);
+  struct tenant a;
+  struct signing_key before[4], after[4];
+  struct secrets_count count;
+  size_t n = 4, na = 4, rewritten = 0;
+  char raw[4096], got[SECRET_MAX], err[256];
+  /* migrate made the signing key without a master key: a legacy row */
+  assert_int_equal(store_signing_keys(s, before, &n), STORE_OK);
+  store_set_master_key(s, KEK_A);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_OK);
+  assert_int_equal(count.plain, 1);
+  assert_int_equal(count.sealed, 0);
+  make_tenant(s, "Acme", "", &a, NULL); /* its secret is written sealed */
+  assert_int_equal(store_secrets_rekey(s, KEK_A, &rewritten, err, sizeof err), STORE_OK);
+  assert_int_equal(rewritten, 2);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_OK);
+  assert_int_equal(count.plain, 0);
+  assert_int_equal(count.sealed, 2);
+
+  raw_secrets(state, raw, sizeof raw);
+  assert_null(strstr(raw, "whsec_first"));
+  char hex[2 * SIGNING_KEY_LEN + 1];
+  for (size_t i = 0; i < SIGNING_KEY_LEN; i++)
+    snprintf(hex + 2 * i, 3, "%02x", before[0].secret[i]);
+  assert_null(strstr(raw, hex));
+  assert_non_null(strstr(raw, "enc1:"));
+
+  /* read back as they were written */
+  assert_int_equal(first_secret(s, a.id, got), STORE_OK);
+  assert_string_equal(got, "whsec_first");
+  assert_int_equal(store_signing_keys(s, after, &na), STORE_OK);
+  assert_int_equal(na, 1);
+  assert_memory_equal(after[0].secret, before[0].secret, SIGNING_KEY_LEN);
+}
+
+static void test_secrets_wrong_key_and_rotation(void **state)
+{
+  struct fixture *f = *state;
+  struct store *s = store_of(state);
+  struct tenant a, b;
+  struct secrets_count count;
+  size_t rewritten = 0;
+  char raw[4096], got[SECRET_MAX], err[256];
+  store_set_master_key(s, KEK_A);
+  make_tenant(s, "Acme", "", &a, NULL);
+  make_tenant(s, "Beta", "", &b, NULL);
+  int64_t now = time_now_ms();
+  assert_int_equal(store_webhook_secret_rotate(s, a.id, "whsec_second", now, now + 60000),
+                   STORE_OK);
+
+  /* the wrong key, or none, opens nothing and says so */
+  store_set_master_key(s, KEK_B);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_ERROR);
+  assert_non_null(strstr(err, "master key does not decrypt"));
+  assert_int_not_equal(first_secret(s, a.id, got), STORE_OK);
+  store_set_master_key(s, NULL);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_ERROR);
+  assert_non_null(strstr(err, "no master key"));
+  /* a failed rekey changes nothing */
+  assert_int_equal(store_secrets_rekey(s, KEK_B, &rewritten, err, sizeof err), STORE_ERROR);
+
+  /* rotation: A -> B re-encrypts every value; then only B opens them */
+  store_set_master_key(s, KEK_A);
+  raw_secrets(state, raw, sizeof raw);
+  char before[4096];
+  snprintf(before, sizeof before, "%s", raw);
+  assert_int_equal(store_secrets_rekey(s, KEK_B, &rewritten, err, sizeof err), STORE_OK);
+  assert_int_equal(rewritten, 4); /* 3 webhook secrets, 1 signing key */
+  raw_secrets(state, raw, sizeof raw);
+  assert_string_not_equal(raw, before);
+  assert_null(strstr(raw, "whsec_"));
+  assert_int_equal(first_secret(s, a.id, got), STORE_OK);
+  assert_string_equal(got, "whsec_second");
+  assert_int_equal(first_secret(s, b.id, got), STORE_OK);
+  assert_string_equal(got, "whsec_first");
+  store_set_master_key(s, KEK_A);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_ERROR);
+  store_set_master_key(s, KEK_B);
+  assert_int_equal(store_secrets_check(s, &count, err, sizeof err), STORE_OK);
+  assert_int_equal(count.sealed, 4);
+
+  /* a sealed value is bound to its row: A's secret copied to B does not
+   * open as B's */
+  raw_column(f, "UPDATE webhook_secrets SET secret = (SELECT secret FROM webhook_secrets"
+                " ORDER BY id DESC LIMIT 1) WHERE id = (SELECT min(id) FROM webhook_secrets"
+                " WHERE tenant_id = (SELECT max(tenant_id) FROM webhook_secrets))",
+             raw, sizeof raw);
+  assert_int_not_equal(first_secret(s, b.id, got), STORE_OK);
+
+  /* back to plaintext (no key) shows the check reads what is on disk */
+  raw_column(f, "DELETE FROM webhook_secrets WHERE tenant_id = (SELECT max(tenant_id) FROM"
+                " webhook_secrets)", raw, sizeof raw);
+  assert_int_equal(store_secrets_rekey(s, NULL, &rewritten, err, sizeof err), STORE_OK);
+  raw_secrets(state, raw, sizeof raw);
+  assert_non_null(strstr(raw, "whsec_second"));
+  assert_null(strstr(raw, "enc1:"));
 }
 
 static void test_call_create_single_use(void **state)
@@ -868,6 +1025,8 @@ static void test_end_orphaned(void **state)
         CASE(test_ticket_and_live_writes, setup), CASE(test_scoring_leases, setup),         \
         CASE(test_concurrent_claims, setup), CASE(test_list_order_and_cursor, setup),       \
         CASE(test_outbox, setup), CASE(test_end_orphaned, setup),                           \
+        CASE(test_secrets_sealed_at_rest, setup),                                           \
+        CASE(test_secrets_wrong_key_and_rotation, setup),                                   \
         CASE(test_quota_race_and_reap, setup),                                              \
   }
 
