@@ -64,6 +64,9 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_HEADER_TIMEOUT_SEC", NULL, NUM(K_I64, header_timeout_sec, 0, 3600)},
     {"ATHOS_BODY_TIMEOUT_SEC", NULL, NUM(K_I64, body_timeout_sec, 0, 3600)},
     {"ATHOS_METRICS_TOKEN", NULL, STR(metrics_token)},
+    {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -203,6 +206,8 @@ static void set_defaults(struct athos_config *c)
   c->max_connections_per_ip = 256;
   c->header_timeout_sec = 15;
   c->body_timeout_sec = 30;
+  c->rate_limit = 1000;
+  c->rate_limit_per_ip = 100;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);

@@ -39,6 +39,9 @@ struct athos_config {
   int64_t header_timeout_sec;    /* total time for a request's headers (15; 0 = none) */
   int64_t body_timeout_sec;      /* total time for its body, from the headers (30; 0 = none) */
   char metrics_token[256];       /* Bearer token for GET /metrics from off-loopback ("" = none) */
+  int64_t rate_limit;            /* per tenant, requests a second (1000; 0 = none) */
+  int64_t rate_limit_per_key;    /* per API key, requests a second (0 = the tenant's only) */
+  int64_t rate_limit_per_ip;     /* per IP, redeems and live connects a second (100; 0 = none) */
 };
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */

@@ -43,6 +43,8 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
     goto out;
   if (c->external_agency_id[0] != '\0')
     json_object_set_new(pl, "externalAgencyId", json_string(c->external_agency_id));
+  if (c->key_id[0] != '\0')
+    json_object_set_new(pl, "key", json_string(c->key_id));
   char h64[TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1];
   char p64[TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1];
   if (b64url_json(hdr, h64, sizeof h64) < 0 || b64url_json(pl, p64, sizeof p64) < 0)
@@ -148,7 +150,8 @@ enum athos_error session_token_verify(const struct token_keys *keys, const char 
   if (copy_claim(pl, "tenant", c->tenant, sizeof c->tenant, 1) ||
       copy_claim(pl, "externalUserId", c->external_user_id, sizeof c->external_user_id, 1) ||
       copy_claim(pl, "externalAgencyId", c->external_agency_id, sizeof c->external_agency_id, 0) ||
-      copy_claim(pl, "jti", c->jti, sizeof c->jti, 1))
+      copy_claim(pl, "jti", c->jti, sizeof c->jti, 1) ||
+      copy_claim(pl, "key", c->key_id, sizeof c->key_id, 0))
     goto out;
   c->iat = json_integer_value(iat);
   c->exp = json_integer_value(exp);

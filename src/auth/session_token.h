@@ -27,8 +27,9 @@
  * their limits, so session_token_mint never runs out of room in one. */
 #define TOKEN_JSON_ESCAPE_MAX 6
 #define TOKEN_HEADER_JSON_MAX (64 + TOKEN_JSON_ESCAPE_MAX * 32) /* kid[32] */
+/* tenant, key, jti, ids */
 #define TOKEN_CLAIMS_JSON_MAX \
-  (256 + TOKEN_JSON_ESCAPE_MAX * (ID_MAX + 64 + 2 * EXTERNAL_ID_MAX)) /* tenant, jti, ids */
+  (256 + TOKEN_JSON_ESCAPE_MAX * (2 * ID_MAX + 64 + 2 * EXTERNAL_ID_MAX))
 #define TOKEN_B64URL_LEN(n) (((n) * 4 + 2) / 3)
 #define TOKEN_MAX                                                                            \
   (TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1 + TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1 + \
@@ -44,7 +45,8 @@ struct session_claims {
   char external_user_id[EXTERNAL_ID_MAX + 1];
   char external_agency_id[EXTERNAL_ID_MAX + 1]; /* "" = none */
   char jti[64];
-  int64_t iat, exp; /* unix seconds */
+  char key_id[ID_MAX]; /* "key": the minting API key's public id ("" = not recorded) */
+  int64_t iat, exp;    /* unix seconds */
 };
 
 /* Signs claims with keys->keys[0] into out. Returns 0 or -1. */

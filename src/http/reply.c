@@ -13,9 +13,23 @@
 
 #include "http/request.h"
 
+void http_reply_header(struct api_request *r, const char *name, long long value)
+{
+  if (r->nheaders >= HTTP_REPLY_HEADERS_MAX)
+    return;
+  r->headers[r->nheaders].name = name;
+  r->headers[r->nheaders].value = value;
+  r->nheaders++;
+}
+
 static void add_common_headers(struct api_request *r, struct MHD_Response *resp)
 {
   MHD_add_response_header(resp, "X-Athos-Request-Id", r->request_id);
+  for (int i = 0; i < r->nheaders; i++) {
+    char v[24];
+    snprintf(v, sizeof v, "%lld", r->headers[i].value);
+    MHD_add_response_header(resp, r->headers[i].name, v);
+  }
   if (r->close_after) /* libmicrohttpd closes the connection after this reply */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if (r->cors) {

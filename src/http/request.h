@@ -40,6 +40,7 @@ struct tenant;
 typedef void (*http_upgrade_fn)(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,
                                 const char *extra, size_t extra_len);
 
+#define HTTP_REPLY_HEADERS_MAX 4
 struct guard_conn;
 
 struct api_request {
@@ -62,10 +63,22 @@ struct api_request {
   bool cors;              /* browsers may call it: answers carry the CORS headers */
   const char *path_param; /* e.g. the {callId}; borrowed from url */
   const struct tenant *tenant; /* API-key routes: borrowed for the handler's call */
+  const char *key_id;          /* API-key routes: the key's public id, likewise */
+  /* Headers for the reply, with integer values (http_reply_header). */
+  struct {
+    const char *name; /* static */
+    long long value;
+  } headers[HTTP_REPLY_HEADERS_MAX];
+  int nheaders;
   /* http_reply_upgrade() only: */
   http_upgrade_fn upgrade_fn;
   void *upgrade_cls;
 };
+
+/* Adds a header with an integer value (name: static storage) to the reply
+ * this request will get, whichever it is; ignored beyond
+ * HTTP_REPLY_HEADERS_MAX. */
+void http_reply_header(struct api_request *r, const char *name, long long value);
 
 /* Queues a JSON success body (json is stolen). Returns API_OK, or
  * API_FAIL if it could not be queued. */

@@ -42,6 +42,75 @@ int call_row_fn(const struct db_row *r, void *out)
 
 /* --------------------------------------------------------------- redeem */
 
+/* pg_advisory_xact_lock keys of the per-tenant quota locks: this base
+ * plus the tenant's internal id (clear of the 4242 namespace's keys). */
+#define LOCK_QUOTA_BASE ((int64_t)4242003 << 32)
+
+/* The calls counted against the quota (the calls_created index). */
+#define COUNT_QUOTA_CALLS                                                                    \
+  "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2"                   \
+  " AND status <> 'expired'"
+
+static int row_count(const struct db_row *r, void *count)
+{
+  *(int64_t *)count = db_col_i64(r, 0);
+  return STORE_OK;
+}
+
+static int row_quota(const struct db_row *r, void *quota)
+{
+  /* NULL (no quota) reads as 0 from db_col_i64: tell them apart. */
+  *(int64_t *)quota = db_col_text(r, 0) == NULL ? -1 : db_col_i64(r, 0);
+  return STORE_OK;
+}
+
+/* STORE_OK if the tenant may have one more call, STORE_QUOTA if not. The
+ * lock serializes the redeems of one tenant on every node (SQLite: BEGIN
+ * IMMEDIATE already did), so the count cannot move until we commit. */
+static int quota_allows(struct db_tx *tx, const struct call_new *n)
+{
+  static const char QUOTA[] = "SELECT monthly_call_quota FROM tenants WHERE id = $1";
+  static const char COUNT[] = COUNT_QUOTA_CALLS;
+  int rc = db_xact_lock(tx, LOCK_QUOTA_BASE + n->tenant_id);
+  if (rc != STORE_OK)
+    return rc;
+  int64_t quota = -1, used = 0;
+  struct db_params p = {0};
+  db_p_i64(&p, n->tenant_id);
+  if ((rc = db_query_one(tx, QUOTA, &p, row_quota, &quota)) != STORE_OK)
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;
+  if (quota < 0)
+    return STORE_OK;
+  db_p_i64(&p, n->quota_since);
+  if ((rc = db_query_one(tx, COUNT, &p, row_count, &used)) != STORE_OK)
+    return rc;
+  return used < quota ? STORE_OK : STORE_QUOTA;
+}
+
+static int row_exists(const struct db_row *r, void *arg)
+{
+  (void)r;
+  (void)arg;
+  return STORE_OK;
+}
+
+/* STORE_OK if the key that minted the token is still in force, else
+ * STORE_REVOKED. A revocation that commits first is seen (READ COMMITTED
+ * reads the latest committed row); one that commits after this redeem's
+ * commit is too late for this call, as for any request in flight. */
+static int minting_key_valid(struct db_tx *tx, const struct call_new *n)
+{
+  static const char SQL[] = "SELECT 1 FROM api_keys"
+                            " WHERE public_id = $1 AND tenant_id = $2 AND revoked_at IS NULL";
+  if (n->key_id[0] == '\0')
+    return STORE_OK;
+  struct db_params p = {0};
+  db_p_text(&p, n->key_id);
+  db_p_i64(&p, n->tenant_id);
+  int rc = db_query_one(tx, SQL, &p, row_exists, NULL);
+  return rc == STORE_NOT_FOUND ? STORE_REVOKED : rc;
+}
+
 static int call_create_tx(struct db_tx *tx, void *arg)
 {
   static const char SPEND[] =
@@ -61,10 +130,13 @@ static int call_create_tx(struct db_tx *tx, void *arg)
   /* The primary key on jti makes the token single-use: of two concurrent
    * redeems exactly one insert succeeds (on PostgreSQL the second waits
    * for the first commit, then fails 23505); the other's STORE_CONFLICT
-   * is the client's: a spent token. */
+   * is the client's: a spent token. A spent token is told as such
+   * before the quota is looked at. */
   int rc = db_exec(tx, SPEND, &p, NULL);
   if (rc != STORE_OK)
     return rc;
+  if ((rc = minting_key_valid(tx, n)) != STORE_OK || (rc = quota_allows(tx, n)) != STORE_OK)
+    return rc; /* rolled back: the token stays unspent */
   p = (struct db_params){0};
   db_p_text(&p, n->public_id);
   db_p_text(&p, n->session_id);
@@ -91,16 +163,9 @@ int store_call_create(struct store *s, const struct call_new *c)
   return db_run(s->db, DB_TRANSACTION, call_create_tx, (void *)c);
 }
 
-static int row_count(const struct db_row *r, void *count)
-{
-  *(int64_t *)count = db_col_i64(r, 0);
-  return STORE_OK;
-}
-
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count)
 {
-  static const char SQL[] =
-      "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2";
+  static const char SQL[] = COUNT_QUOTA_CALLS;
   struct db_params p = {0};
   db_p_i64(&p, tenant_id);
   db_p_i64(&p, since);

@@ -162,7 +162,8 @@ enum store_rc db_run(struct db *d, enum db_mode mode, db_body_fn *body, void *ar
   }
   pool_give(d, tx.conn);
   assert(rc == STORE_OK || rc == STORE_NOT_FOUND || rc == STORE_CONFLICT ||
-         rc == STORE_EXPIRED || rc == STORE_ERROR || rc == STORE_UNAVAILABLE);
+         rc == STORE_EXPIRED || rc == STORE_QUOTA || rc == STORE_REVOKED || rc == STORE_ERROR ||
+         rc == STORE_UNAVAILABLE);
   return (enum store_rc)rc;
 }
 

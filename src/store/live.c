@@ -1,8 +1,9 @@
 /*
  * live.c — the live loop's writes: spending a connection ticket, marking
  * the call live, appending turns (each committed before the persona's
- * reply goes out), ending the call, and ending at start-up the calls a
- * dead process left live.
+ * reply goes out), ending the call, ending at start-up the calls a
+ * dead process left live, and reaping the calls redeemed but never
+ * started.
  */
 #include <string.h>
 
@@ -140,4 +141,19 @@ int store_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
   db_p_i64(&p, now);
   *n = 0;
   return db_write(s->db, db_sql(s->db, SQLITE, POSTGRES), &p, n);
+}
+
+int store_calls_reap_unstarted(struct store *s, int64_t now, int64_t before, int64_t *n)
+{
+  /* The status guard makes a reap and a late start exclusive: whichever
+   * UPDATE comes second changes nothing (a start then finds the call
+   * gone, like an expired ticket). */
+  static const char SQL[] =
+      "UPDATE calls SET status = 'expired', end_reason = 'ticket_expired', ended_at = $1,"
+      " updated_at = $1 WHERE status = 'created' AND ticket_expires_at < $2";
+  struct db_params p = {0};
+  db_p_i64(&p, now);
+  db_p_i64(&p, before);
+  *n = 0;
+  return db_write(s->db, SQL, &p, n);
 }

@@ -28,6 +28,8 @@ enum store_rc {
   STORE_NOT_FOUND = 1,
   STORE_CONFLICT = 2, /* a uniqueness rule said no (e.g. a spent token) */
   STORE_EXPIRED = 3,
+  STORE_QUOTA = 4,   /* the tenant's monthly call quota is used up */
+  STORE_REVOKED = 5, /* the API key that minted a session token is revoked */
   STORE_ERROR = -1,       /* a bug or a broken row: 500 */
   STORE_UNAVAILABLE = -2, /* cannot reach / lock the database: 503 */
 };
@@ -69,6 +71,7 @@ struct tenant {
   bool webhook_enabled;                  /* false after a 410 */
   char ip_allow[IP_ALLOW_MAX + 1];       /* comma-separated CIDRs, "" = any */
   int64_t monthly_call_quota;            /* -1 = unlimited */
+  int64_t rate_limit;                    /* requests a second; -1 = server default, 0 = none */
   int64_t created_at;
 };
 
@@ -84,19 +87,27 @@ struct api_key_new {
 int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
                         const char *webhook_secret);
 int store_tenant_get(struct store *s, const char *public_id, struct tenant *out);
-/* Writes every field of t (found by t->public_id). */
+/* Writes every field of t (found by t->public_id), and bumps the auth
+ * generation in the same transaction. */
 int store_tenant_update(struct store *s, const struct tenant *t);
 /* Calls cb for each tenant, oldest first. */
 int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg);
 
 int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key);
-/* STORE_NOT_FOUND if no such key; revoking twice is OK. */
+/* STORE_NOT_FOUND if no such key; revoking twice is OK. Bumps the auth
+ * generation in the same transaction. */
 int store_key_revoke(struct store *s, const char *key_public_id, int64_t now);
 
 /* Authenticates an API key by the SHA-256 hex of the presented key. On
- * STORE_OK fills tenant and *revoked. */
+ * STORE_OK fills tenant, *revoked and key_id (the key's public id). */
 int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
-                           bool *revoked);
+                           bool *revoked, char key_id[ID_MAX]);
+
+/* The auth generation: a counter shared by every node, bumped by every
+ * change that can turn an API key's answer (revocation, a tenant's
+ * settings). One primary-key read: the per-request check that keeps the
+ * API-key caches exact. */
+int store_auth_generation(struct store *s, int64_t *gen);
 
 /* ------------------------------------------------------- webhook secrets */
 
@@ -172,14 +183,28 @@ struct call_new {
   char ticket_hash_hex[65];
   int64_t ticket_expires_at;
   int64_t created_at;
+  int64_t quota_since; /* the start of the quota's month (unix ms) */
+  char key_id[ID_MAX]; /* the minting API key's public id; "" = not checked */
 };
 
-/* Spends the token's jti and creates the call in one transaction.
- * STORE_CONFLICT if the jti was already spent. */
+/* Spends the token's jti and creates the call in one transaction, which
+ * also checks the tenant's monthly quota (read in that transaction, and
+ * serialized per tenant, so concurrent redeems never overshoot it).
+ * STORE_CONFLICT if the jti was already spent; STORE_REVOKED if the key
+ * c->key_id is revoked (or gone); STORE_QUOTA if the tenant
+ * already has monthly_call_quota calls counted since c->quota_since
+ * (the token is not spent: the transaction rolls back). */
 int store_call_create(struct store *s, const struct call_new *c);
 
-/* Calls created for the tenant since `since` (the monthly quota). */
+/* Calls counted against the quota for the tenant since `since`: every
+ * call created since then, but those reaped as `expired`. */
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);
+
+/* Ends with status `expired` (end reason "ticket_expired") every call
+ * still `created` whose ticket expired before `before`: redeemed but
+ * never started. They are never scored and no longer count against the
+ * quota. *n receives how many. */
+int store_calls_reap_unstarted(struct store *s, int64_t now, int64_t before, int64_t *n);
 
 /* A call row, as the REST API, the live loop and the scorer read it. */
 struct call_row {

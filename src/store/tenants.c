@@ -21,7 +21,7 @@
 #define TENANT_COLUMNS_OF(P)                                                                 \
   P "id, " P "public_id, " P "name, " P "active, coalesce(" P "webhook_url,''), "            \
   P "webhook_enabled, coalesce(" P "ip_allow,''), coalesce(" P "monthly_call_quota,-1), "    \
-  P "created_at"
+  P "created_at, coalesce(" P "rate_limit,-1)"
 
 /* Fills t from TENANT_COLUMNS starting at column col. */
 static void read_tenant(const struct db_row *r, int col, struct tenant *t)
@@ -36,6 +36,7 @@ static void read_tenant(const struct db_row *r, int col, struct tenant *t)
   db_col_copy(r, col + 6, t->ip_allow, sizeof t->ip_allow);
   t->monthly_call_quota = db_col_i64(r, col + 7);
   t->created_at = db_col_i64(r, col + 8);
+  t->rate_limit = db_col_i64(r, col + 9);
 }
 
 static int row_tenant(const struct db_row *r, void *out)
@@ -44,9 +45,10 @@ static int row_tenant(const struct db_row *r, void *out)
   return STORE_OK;
 }
 
-/* The six settings an operator sets, in the order both the INSERT and the
- * UPDATE list them: name, active, webhook_url, webhook_enabled, ip_allow,
- * monthly_call_quota (NULL when unlimited). */
+/* The seven settings an operator sets, in the order both the INSERT and
+ * the UPDATE list them: name, active, webhook_url, webhook_enabled,
+ * ip_allow, monthly_call_quota (NULL when unlimited), rate_limit (NULL
+ * for the server's default). */
 static void tenant_settings(struct db_params *p, const struct tenant *t)
 {
   db_p_text(p, t->name);
@@ -56,6 +58,10 @@ static void tenant_settings(struct db_params *p, const struct tenant *t)
   db_p_text_or_null(p, t->ip_allow);
   if (t->monthly_call_quota >= 0)
     db_p_i64(p, t->monthly_call_quota);
+  else
+    db_p_null(p);
+  if (t->rate_limit >= 0)
+    db_p_i64(p, t->rate_limit);
   else
     db_p_null(p);
 }
@@ -101,7 +107,8 @@ static int tenant_create_tx(struct db_tx *tx, void *arg)
 {
   static const char SQL[] =
       "INSERT INTO tenants(public_id, name, active, webhook_url, webhook_enabled, ip_allow,"
-      " monthly_call_quota, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+      " monthly_call_quota, rate_limit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+      " RETURNING id";
   struct tenant_create *a = arg;
   struct tenant *t = a->t;
   t->created_at = time_now_ms();
@@ -154,15 +161,57 @@ int store_tenant_get(struct store *s, const char *public_id, struct tenant *out)
   return db_get(s->db, SQL, &p, row_tenant, out);
 }
 
+/* ------------------------------------------------------ auth generation */
+
+/* One UPDATE of the row that decides an API key's answer, and the bump
+ * of the generation, committed together: no node can cache the old
+ * answer under the new generation. */
+struct auth_change {
+  const char *sql;
+  const struct db_params *p;
+};
+
+static int auth_change_tx(struct db_tx *tx, void *arg)
+{
+  static const char BUMP[] =
+      "UPDATE settings SET value = value + 1 WHERE name = 'auth_generation'";
+  const struct auth_change *a = arg;
+  int64_t changed = 0;
+  int rc = db_exec(tx, a->sql, a->p, &changed);
+  if (rc != STORE_OK)
+    return rc;
+  if (changed == 0)
+    return STORE_NOT_FOUND;
+  return db_exec(tx, BUMP, NULL, NULL);
+}
+
+static int auth_change(struct store *s, const char *sql, const struct db_params *p)
+{
+  struct auth_change a = {.sql = sql, .p = p};
+  return db_run(s->db, DB_TRANSACTION, auth_change_tx, &a);
+}
+
+static int row_i64(const struct db_row *r, void *out)
+{
+  *(int64_t *)out = db_col_i64(r, 0);
+  return STORE_OK;
+}
+
+int store_auth_generation(struct store *s, int64_t *gen)
+{
+  static const char SQL[] = "SELECT value FROM settings WHERE name = 'auth_generation'";
+  return db_get(s->db, SQL, NULL, row_i64, gen);
+}
+
 int store_tenant_update(struct store *s, const struct tenant *t)
 {
   static const char SQL[] =
       "UPDATE tenants SET name = $1, active = $2, webhook_url = $3, webhook_enabled = $4,"
-      " ip_allow = $5, monthly_call_quota = $6 WHERE public_id = $7";
+      " ip_allow = $5, monthly_call_quota = $6, rate_limit = $7 WHERE public_id = $8";
   struct db_params p = {0};
   tenant_settings(&p, t);
   db_p_text(&p, t->public_id);
-  return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
+  return auth_change(s, SQL, &p);
 }
 
 struct tenant_list {
@@ -212,13 +261,14 @@ int store_key_revoke(struct store *s, const char *key_public_id, int64_t now)
   struct db_params p = {0};
   db_p_i64(&p, now);
   db_p_text(&p, key_public_id);
-  return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
+  return auth_change(s, SQL, &p);
 }
 
 struct key_auth {
   const char *hash_hex;
   struct tenant *tenant;
   bool *revoked;
+  char *key_id;
 };
 
 static int row_key_auth(const struct db_row *r, void *arg)
@@ -231,18 +281,20 @@ static int row_key_auth(const struct db_row *r, void *arg)
       !crypto_equal(stored, a->hash_hex, 64))
     return STORE_NOT_FOUND;
   *a->revoked = db_col_i64(r, 1) != 0;
-  read_tenant(r, 2, a->tenant);
+  db_col_copy(r, 2, a->key_id, ID_MAX);
+  read_tenant(r, 3, a->tenant);
   return STORE_OK;
 }
 
 int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
-                           bool *revoked)
+                           bool *revoked, char key_id[ID_MAX])
 {
   static const char SQL[] =
-      "SELECT k.key_hash, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END, "
+      "SELECT k.key_hash, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END, k.public_id, "
       TENANT_COLUMNS_OF("t.") " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
       " WHERE k.key_hash = $1";
-  struct key_auth a = {.hash_hex = hash_hex, .tenant = tenant, .revoked = revoked};
+  struct key_auth a = {
+      .hash_hex = hash_hex, .tenant = tenant, .revoked = revoked, .key_id = key_id};
   struct db_params p = {0};
   db_p_text(&p, hash_hex);
   return db_get(s->db, SQL, &p, row_key_auth, &a);

@@ -129,7 +129,9 @@ function freePort() {
 
 function baseEnv(dbPath, extra) {
   const url = isPg(dbPath) ? dbPath : `sqlite:${dbPath}`;
-  const env = { ...process.env, ATHOS_DATABASE_URL: url, ...(extra || {}) };
+  // Every suite drives the server from one loopback address at machine speed:
+  // the per-IP rate limit is off unless a test sets it (abuse_quota.test.js).
+  const env = { ATHOS_RATE_LIMIT_PER_IP: '0', ...process.env, ATHOS_DATABASE_URL: url, ...(extra || {}) };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }

@@ -301,12 +301,16 @@ static void test_keys(void **state)
   struct tenant a, b, got;
   struct api_key_new ka, kb, k2;
   bool revoked = true;
+  char kid[ID_MAX];
+  int64_t gen0 = -1, gen = -1;
   make_tenant(s, "Acme", "", &a, &ka);
   make_tenant(s, "Beta", "", &b, &kb);
-  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen0), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_int_equal(got.id, a.id);
+  assert_string_equal(kid, ka.public_id);
   assert_false(revoked);
-  assert_int_equal(store_key_authenticate(s, kb.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, kb.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_int_equal(got.id, b.id);
 
   k2 = ka;
@@ -315,17 +319,37 @@ static void test_keys(void **state)
   hex_of(k2.public_id, k2.hash_hex);
   assert_int_equal(store_key_create(s, a.id, &k2), STORE_OK);
 
+  /* a token minted by ka redeems while ka is in force, not once revoked */
+  struct call_new c;
+  new_call(a.id, &c);
+  snprintf(c.key_id, sizeof c.key_id, "%s", ka.public_id);
+  assert_int_equal(store_call_create(s, &c), STORE_OK);
+  new_call(a.id, &c);
+  snprintf(c.key_id, sizeof c.key_id, "%s", kb.public_id); /* another tenant's key */
+  assert_int_equal(store_call_create(s, &c), STORE_REVOKED);
+  snprintf(c.key_id, sizeof c.key_id, "%s", ka.public_id);
+
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_int_equal(gen, gen0); /* creating keys changes no answer */
   assert_int_equal(store_key_revoke(s, ka.public_id, time_now_ms()), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_true(gen > gen0);
+  assert_int_equal(store_call_create(s, &c), STORE_REVOKED);
   assert_int_equal(store_key_revoke(s, ka.public_id, time_now_ms()), STORE_OK); /* twice */
   assert_int_equal(store_key_revoke(s, "key_nope", time_now_ms()), STORE_NOT_FOUND);
-  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked), STORE_OK);
+  gen0 = gen;
+  a.active = false;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_true(gen > gen0);
+  assert_int_equal(store_key_authenticate(s, ka.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_true(revoked);
-  assert_int_equal(store_key_authenticate(s, k2.hash_hex, &got, &revoked), STORE_OK);
+  assert_int_equal(store_key_authenticate(s, k2.hash_hex, &got, &revoked, kid), STORE_OK);
   assert_false(revoked);
   assert_int_equal(got.id, a.id);
   char unknown[65];
   hex_of("unknown", unknown);
-  assert_int_equal(store_key_authenticate(s, unknown, &got, &revoked), STORE_NOT_FOUND);
+  assert_int_equal(store_key_authenticate(s, unknown, &got, &revoked, kid), STORE_NOT_FOUND);
 }
 
 static void test_secrets_and_signing_keys(void **state)
@@ -601,6 +625,75 @@ static void test_concurrent_redeem_and_ticket(void **state)
   race(r, ticket_racer, &ok, &conflict, STORE_CONFLICT);
   assert_int_equal(ok, 1);
   assert_int_equal(conflict, RACERS - 1);
+}
+
+/* Quota 2, six tokens (six jtis) redeemed at once: exactly two calls; the
+ * four refused tokens are not spent, so they still redeem once a call is
+ * reaped out of the count. */
+static void test_quota_race_and_reap(void **state)
+{
+  struct store *s = store_of(state);
+  struct tenant a;
+  struct race r[RACERS];
+  int ok, over;
+  make_tenant(s, "Acme", "", &a, NULL);
+  a.monthly_call_quota = 2;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  int64_t month = time_month_start(time_now_ms());
+  for (int i = 0; i < RACERS; i++) {
+    r[i] = (struct race){.s = s};
+    new_call(a.id, &r[i].call);
+    r[i].call.quota_since = month;
+  }
+  race(r, redeem_racer, &ok, &over, STORE_QUOTA);
+  assert_int_equal(ok, 2);
+  assert_int_equal(over, RACERS - 2);
+  int64_t count = 0;
+  assert_int_equal(store_calls_created_since(s, a.id, month, &count), STORE_OK);
+  assert_int_equal(count, 2);
+
+  /* nothing is reaped while the tickets live */
+  int64_t now = time_now_ms(), n = -1;
+  assert_int_equal(store_calls_reap_unstarted(s, now, now, &n), STORE_OK);
+  assert_int_equal(n, 0);
+  /* one of the two starts; past the tickets' life the other is reaped */
+  struct call_row row;
+  int started = 0;
+  while (r[started].rc != STORE_OK)
+    started++;
+  assert_int_equal(store_ticket_consume(s, r[started].call.ticket_hash_hex, now, &row), STORE_OK);
+  assert_int_equal(store_call_mark_live(s, row.id, now), STORE_OK);
+  int64_t later = now + 120000;
+  assert_int_equal(store_calls_reap_unstarted(s, later, later, &n), STORE_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(store_calls_created_since(s, a.id, month, &count), STORE_OK);
+  assert_int_equal(count, 1);
+  /* the reaped call is not scored and its ticket is dead */
+  assert_int_equal(store_scoring_claim(s, later, later + 30000, &row), STORE_NOT_FOUND);
+  for (int i = 0; i < RACERS; i++)
+    if (r[i].rc == STORE_OK && i != started)
+      assert_int_equal(store_ticket_consume(s, r[i].call.ticket_hash_hex, now, &row),
+                       STORE_CONFLICT);
+
+  /* a refused token was not burned: it redeems into the freed place */
+  for (int i = 0; i < RACERS; i++)
+    if (r[i].rc == STORE_QUOTA) {
+      assert_int_equal(store_call_create(s, &r[i].call), STORE_OK);
+      new_call(a.id, &r[i].call);
+      r[i].call.quota_since = month;
+      assert_int_equal(store_call_create(s, &r[i].call), STORE_QUOTA);
+      break;
+    }
+  /* an unlimited tenant is never refused, and quota_since scopes the count */
+  a.monthly_call_quota = -1;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  new_call(a.id, &r[0].call);
+  assert_int_equal(store_call_create(s, &r[0].call), STORE_OK);
+  a.monthly_call_quota = 1;
+  assert_int_equal(store_tenant_update(s, &a), STORE_OK);
+  new_call(a.id, &r[0].call);
+  r[0].call.quota_since = time_now_ms() + 1000;
+  assert_int_equal(store_call_create(s, &r[0].call), STORE_OK);
 }
 
 static void test_ticket_and_live_writes(void **state)
@@ -934,6 +1027,7 @@ static void test_end_orphaned(void **state)
         CASE(test_outbox, setup), CASE(test_end_orphaned, setup),                           \
         CASE(test_secrets_sealed_at_rest, setup),                                           \
         CASE(test_secrets_wrong_key_and_rotation, setup),                                   \
+        CASE(test_quota_race_and_reap, setup),                                              \
   }
 
 int main(void)
