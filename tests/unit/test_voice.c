@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "voice/pcm.h"
+#include "voice/vad.h"
 
 /* ---- signal helpers ----------------------------------------------------- */
 
@@ -208,6 +209,174 @@ static void test_peaks(void **state)
   free(full);
 }
 
+/* ---- vad ---------------------------------------------------------------- */
+
+/* A voiced-speech stand-in: a 150 Hz buzz with harmonics, its level swept
+ * by a 4 Hz syllable rhythm, at about amp of full scale. */
+static void put_voice(int16_t *s, size_t from, size_t n, double amp)
+{
+  for (size_t i = 0; i < n; i++) {
+    double t = (double)(from + i) / 16000.0;
+    double env = 0.6 + 0.4 * sin(2.0 * M_PI * 4.0 * t);
+    double v = sin(2.0 * M_PI * 150.0 * t) + 0.5 * sin(2.0 * M_PI * 450.0 * t) +
+               0.3 * sin(2.0 * M_PI * 1200.0 * t);
+    s[from + i] = (int16_t)lrint(amp * 32767.0 * env * v / 1.8);
+  }
+}
+
+/* Adds white noise at about amp of full scale (fixed seed). */
+static void add_noise(int16_t *s, size_t n, double amp)
+{
+  uint32_t x = 12345;
+  for (size_t i = 0; i < n; i++) {
+    x = x * 1664525u + 1013904223u;
+    double r = ((double)(x >> 8) / 16777216.0 - 0.5) * 2.0 * 1.732; /* unit rms */
+    double v = s[i] + amp * 32767.0 * r;
+    s[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+  }
+}
+
+#define MAX_EVENTS 16
+
+struct ev_log {
+  size_t n;
+  struct vad_event ev[MAX_EVENTS];
+  uint64_t fed_at[MAX_EVENTS]; /* the stream position when it fired */
+  struct vad *v;
+};
+
+static void log_event(void *arg, const struct vad_event *ev)
+{
+  struct ev_log *l = arg;
+  assert_true(l->n < MAX_EVENTS);
+  l->fed_at[l->n] = vad_position(l->v);
+  l->ev[l->n++] = *ev;
+}
+
+/* Runs the signal through a VAD with config c in 20 ms chunks. */
+static void run_vad(const struct vad_config *c, const int16_t *s, size_t n, struct ev_log *l)
+{
+  memset(l, 0, sizeof *l);
+  l->v = vad_new(c);
+  assert_non_null(l->v);
+  for (size_t off = 0; off < n; off += 320)
+    vad_feed(l->v, s + off, n - off < 320 ? n - off : 320, log_event, l);
+  vad_free(l->v);
+  l->v = NULL;
+}
+
+#define MS(x) ((uint64_t)(x) * 16)
+
+static void test_vad_endpoint(void **state)
+{
+  struct vad_config c;
+  vad_config_default(&c);
+  /* 1 s silence, 1.5 s speech, 2 s silence */
+  size_t n = 16000 * 9 / 2;
+  int16_t *s = calloc(n, sizeof *s);
+  put_voice(s, 16000, 24000, 0.3);
+  struct ev_log l;
+  run_vad(&c, s, n, &l);
+  assert_int_equal(l.n, 2);
+  assert_int_equal(l.ev[0].type, VAD_START);
+  /* onset at 1.0 s, back-dated by the 200 ms pre-roll */
+  assert_in_range(l.ev[0].sample, MS(1000 - 200 - 20), MS(1000 - 200 + 20));
+  /* START only after min_speech_ms of speech */
+  assert_in_range(l.fed_at[0], MS(1000 + 150), MS(1000 + 150 + 30));
+  assert_int_equal(l.ev[1].type, VAD_END);
+  assert_int_equal(l.ev[1].reason, VAD_END_SILENCE);
+  /* speech ends at 2.5 s; END 200 ms past it, reported 700 ms after */
+  assert_in_range(l.ev[1].sample, MS(2500 + 200 - 30), MS(2500 + 200 + 30));
+  assert_in_range(l.fed_at[1], MS(2500 + 700), MS(2500 + 700 + 40));
+
+  /* a shorter trailing silence answers sooner */
+  c.trailing_silence_ms = 300;
+  run_vad(&c, s, n, &l);
+  assert_int_equal(l.n, 2);
+  assert_in_range(l.fed_at[1], MS(2500 + 300), MS(2500 + 300 + 40));
+  free(s);
+}
+
+static void test_vad_pauses_and_blips(void **state)
+{
+  struct vad_config c;
+  vad_config_default(&c);
+  size_t n = 16000 * 6;
+  int16_t *s = calloc(n, sizeof *s);
+  /* a 50 ms click (shorter than min_speech_ms): nothing */
+  put_voice(s, MS(300), MS(50), 0.5);
+  /* speech, a 400 ms pause, speech: one utterance */
+  put_voice(s, MS(1000), MS(600), 0.3);
+  put_voice(s, MS(2000), MS(500), 0.3);
+  /* a 900 ms pause, then speech again: a second one */
+  put_voice(s, MS(3400), MS(800), 0.3);
+  struct ev_log l;
+  run_vad(&c, s, n, &l);
+  assert_int_equal(l.n, 4);
+  assert_int_equal(l.ev[0].type, VAD_START);
+  assert_in_range(l.ev[0].sample, MS(800 - 20), MS(800 + 20));
+  assert_int_equal(l.ev[1].type, VAD_END);
+  assert_in_range(l.ev[1].sample, MS(2500 + 200 - 30), MS(2500 + 200 + 30));
+  assert_int_equal(l.ev[2].type, VAD_START);
+  /* the pre-roll never reaches back into the previous utterance */
+  assert_true(l.ev[2].sample >= l.ev[1].sample);
+  assert_in_range(l.ev[2].sample, MS(3200 - 20), MS(3200 + 20));
+  assert_int_equal(l.ev[3].type, VAD_END);
+  free(s);
+}
+
+static void test_vad_noise_floor(void **state)
+{
+  struct vad_config c;
+  vad_config_default(&c);
+  size_t n = 16000 * 5;
+  int16_t *s = calloc(n, sizeof *s);
+  /* steady background noise at about -35 dBFS is not speech ... */
+  add_noise(s, n, 0.018);
+  struct ev_log l;
+  run_vad(&c, s, n, &l);
+  assert_int_equal(l.n, 0);
+  /* ... speech over it is */
+  memset(s, 0, n * sizeof *s);
+  put_voice(s, MS(2000), MS(1000), 0.5);
+  add_noise(s, n, 0.018);
+  run_vad(&c, s, n, &l);
+  assert_int_equal(l.n, 2);
+  assert_in_range(l.ev[0].sample, MS(1800 - 30), MS(1800 + 30));
+  assert_in_range(l.ev[1].sample, MS(3200 - 40), MS(3200 + 40));
+  free(s);
+}
+
+static void test_vad_max_utterance(void **state)
+{
+  struct vad_config c;
+  vad_config_default(&c);
+  c.max_utterance_ms = 3000;
+  size_t n = 16000 * 5;
+  int16_t *s = calloc(n, sizeof *s);
+  put_voice(s, MS(300), n - MS(300), 0.3); /* then talks without a pause */
+  struct ev_log l;
+  memset(&l, 0, sizeof l);
+  l.v = vad_new(&c);
+  bool talking_mid = false;
+  for (size_t off = 0; off < n; off += 320) {
+    vad_feed(l.v, s + off, 320, log_event, &l);
+    if (off == MS(1000))
+      talking_mid = vad_in_speech(l.v);
+  }
+  assert_true(talking_mid);
+  assert_true(l.n >= 3);
+  assert_int_equal(l.ev[0].type, VAD_START);
+  assert_in_range(l.ev[0].sample, MS(100 - 10), MS(100 + 10));
+  assert_int_equal(l.ev[1].type, VAD_END);
+  assert_int_equal(l.ev[1].reason, VAD_END_MAX_LENGTH);
+  assert_int_equal(l.ev[1].sample - l.ev[0].sample, MS(3000));
+  assert_int_equal(l.ev[2].type, VAD_START); /* and carries on */
+  assert_int_equal(l.ev[2].sample, l.ev[1].sample);
+  vad_free(l.v);
+  free(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -216,6 +385,10 @@ int main(void)
     cmocka_unit_test(test_resampler_stopband),
     cmocka_unit_test(test_resampler_bad_rates),
     cmocka_unit_test(test_peaks),
+    cmocka_unit_test(test_vad_endpoint),
+    cmocka_unit_test(test_vad_pauses_and_blips),
+    cmocka_unit_test(test_vad_noise_floor),
+    cmocka_unit_test(test_vad_max_utterance),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
