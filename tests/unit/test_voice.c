@@ -13,7 +13,14 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "voice/pcm.h"
+#include "voice/range.h"
+#include "voice/recorder.h"
+#include "voice/wav.h"
 #include "voice/vad.h"
 
 /* ---- signal helpers ----------------------------------------------------- */
@@ -377,6 +384,235 @@ static void test_vad_max_utterance(void **state)
   free(s);
 }
 
+/* ---- wav, recorder ------------------------------------------------------- */
+
+static char *tmp_path(const char *name)
+{
+  static char buf[256];
+  const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(buf, sizeof buf, "%s/athos-test-voice-%d-%s", dir, (int)getpid(), name);
+  return buf;
+}
+
+/* Opens path and reads its WAV header; returns the fd. */
+static int open_info(const char *path, struct wav_info *info)
+{
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  struct stat st;
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_int_equal(wav_read_info(fd, (uint64_t)st.st_size, info), 0);
+  return fd;
+}
+
+static void read_frames(int fd, const struct wav_info *info, int16_t *out, size_t values)
+{
+  uint8_t *b = malloc(values * 2);
+  assert_int_equal(pread(fd, b, values * 2, (off_t)info->data_offset), (ssize_t)(values * 2));
+  pcm_from_le(b, values, out);
+  free(b);
+}
+
+static void test_wav_round_trip(void **state)
+{
+  const char *path = tmp_path("rt.wav");
+  int16_t frames[2 * 1000], back[2 * 1000];
+  for (int i = 0; i < 2000; i++)
+    frames[i] = (int16_t)(i * 37 - 30000);
+  struct wav_writer *w = wav_writer_open(path, 16000, 2);
+  assert_non_null(w);
+  assert_int_equal(wav_writer_write(w, frames, 600), 0);
+  assert_int_equal(wav_writer_write(w, frames + 1200, 400), 0);
+  assert_int_equal(wav_writer_frames(w), 1000);
+  assert_int_equal(wav_writer_close(w), 0);
+  struct wav_info info;
+  int fd = open_info(path, &info);
+  assert_int_equal(info.rate, 16000);
+  assert_int_equal(info.channels, 2);
+  assert_int_equal(info.bits, 16);
+  assert_int_equal(info.data_offset, WAV_HEADER_BYTES);
+  assert_int_equal(info.data_bytes, 4000);
+  read_frames(fd, &info, back, 2000);
+  assert_memory_equal(frames, back, sizeof frames);
+  /* the header's sizes were patched */
+  uint8_t h[44];
+  assert_int_equal(pread(fd, h, 44, 0), 44);
+  assert_int_equal(h[40] | h[41] << 8 | h[42] << 16 | h[43] << 24, 4000);
+  assert_int_equal(h[4] | h[5] << 8 | h[6] << 16 | h[7] << 24, 4036);
+  close(fd);
+  unlink(path);
+}
+
+static void test_wav_crash_safe(void **state)
+{
+  const char *path = tmp_path("crash.wav");
+  int16_t frames[300];
+  for (int i = 0; i < 300; i++)
+    frames[i] = (int16_t)(i - 150);
+  /* a writer that never closes: the "killed server" */
+  struct wav_writer *w = wav_writer_open(path, 8000, 1);
+  assert_int_equal(wav_writer_write(w, frames, 100), 0);
+  struct wav_info info;
+  int fd = open_info(path, &info);
+  assert_int_equal(info.data_bytes, 200); /* unpatched: to the end of the file */
+  close(fd);
+  /* synced, then more written: the stale size is not believed */
+  assert_int_equal(wav_writer_sync(w), 0);
+  assert_int_equal(wav_writer_write(w, frames + 100, 200), 0);
+  fd = open_info(path, &info);
+  assert_int_equal(info.data_bytes, 600);
+  int16_t back[300];
+  read_frames(fd, &info, back, 300);
+  assert_memory_equal(frames, back, sizeof frames);
+  close(fd);
+  /* a torn last frame (odd byte) is not served */
+  fd = open(path, O_WRONLY | O_APPEND);
+  assert_int_equal(write(fd, "x", 1), 1);
+  close(fd);
+  fd = open_info(path, &info);
+  assert_int_equal(info.data_bytes, 600);
+  close(fd);
+  assert_int_equal(wav_writer_close(w), 0);
+  /* not a WAV */
+  fd = open(path, O_WRONLY | O_TRUNC);
+  assert_int_equal(write(fd, "RIFF\0\0\0\0AVI LIST\0\0\0\0xxxxxxxxxxxxxxxxxxxxxxxxxxxx", 48), 48);
+  close(fd);
+  fd = open(path, O_RDONLY);
+  assert_int_equal(wav_read_info(fd, 48, &info), -1);
+  close(fd);
+  unlink(path);
+  assert_null(wav_writer_open("/nonexistent-dir/x.wav", 16000, 1));
+}
+
+static void test_recorder_alignment(void **state)
+{
+  const char *path = tmp_path("rec.wav");
+  /* 1 kHz keeps the numbers small; the 4 s window holds the longest line
+   * sent ahead of its playing */
+  struct voice_rec *r = voice_rec_open(path, 1000, 4000, 60);
+  assert_non_null(r);
+  int16_t rep[500], persona[3000];
+  for (int i = 0; i < 500; i++)
+    rep[i] = 1000;
+  for (int i = 0; i < 3000; i++)
+    persona[i] = -2000;
+  /* the rep talks at 100..600 ms, in two pieces */
+  assert_int_equal(voice_rec_put(r, VOICE_REC_REP, 100, rep, 250), 0);
+  assert_int_equal(voice_rec_put(r, VOICE_REC_REP, 350, rep, 250), 0);
+  /* the persona's 3 s answer is sent at once at 1.5 s */
+  assert_int_equal(voice_rec_put(r, VOICE_REC_PERSONA, 1500, persona, 3000), 0);
+  /* the rep barges in at 3.0 s: the rest of the answer is cut */
+  assert_int_equal(voice_rec_put(r, VOICE_REC_REP, 3000, rep, 200), 0);
+  voice_rec_cut(r, VOICE_REC_PERSONA, 3200);
+  /* the loop flushes what is old; audio that arrives after its place was
+   * written is dropped */
+  assert_int_equal(voice_rec_flush(r, 1000), 0);
+  assert_int_equal(voice_rec_frames(r), 1000);
+  assert_int_equal(voice_rec_put(r, VOICE_REC_REP, 50, rep, 10), 0);
+  /* a put past the window writes the oldest part out first */
+  int16_t far[10] = {0};
+  assert_int_equal(voice_rec_put(r, VOICE_REC_REP, 6000, far, 10), 0);
+  assert_int_equal(voice_rec_frames(r), 6010 - 4000);
+  assert_int_equal(voice_rec_close(r), 0);
+
+  struct wav_info info;
+  int fd = open_info(path, &info);
+  assert_int_equal(info.channels, 2);
+  assert_int_equal(info.rate, 1000);
+  size_t frames = (size_t)(info.data_bytes / 4);
+  assert_int_equal(frames, 6010); /* to the end of what was placed */
+  int16_t *f = malloc(frames * 2 * sizeof *f);
+  read_frames(fd, &info, f, frames * 2);
+  for (size_t p = 0; p < frames; p++) {
+    int want_rep = (p >= 100 && p < 600) || (p >= 3000 && p < 3200) ? 1000 : 0;
+    int want_persona = p >= 1500 && p < 3200 ? -2000 : 0;
+    if (f[2 * p] != want_rep || f[2 * p + 1] != want_persona)
+      fail_msg("frame %zu: %d/%d, want %d/%d", p, f[2 * p], f[2 * p + 1], want_rep,
+               want_persona);
+  }
+  free(f);
+  close(fd);
+  unlink(path);
+}
+
+static void test_recorder_waveform(void **state)
+{
+  const char *path = tmp_path("wave.wav");
+  struct voice_rec *r = voice_rec_open(path, 16000, 2000, 60);
+  int16_t *loud = sine(16000, 200.0, 1.0, 16000);
+  assert_int_equal(voice_rec_put(r, VOICE_REC_PERSONA, 16000, loud, 16000), 0);
+  voice_rec_flush(r, 32000);
+  assert_int_equal(voice_rec_frames(r), 32000);
+  json_t *wf = voice_rec_waveform(r);
+  json_t *peaks = json_object_get(wf, "peaks");
+  assert_int_equal(json_integer_value(json_object_get(wf, "peaksPerSecond")), 10);
+  assert_int_equal(json_array_size(peaks), 20);
+  assert_int_equal(json_integer_value(json_array_get(peaks, 5)), 0);
+  assert_true(json_integer_value(json_array_get(peaks, 15)) >= 254);
+  json_decref(wf);
+  assert_int_equal(voice_rec_close(r), 0);
+  free(loud);
+  unlink(path);
+}
+
+/* ---- range --------------------------------------------------------------- */
+
+struct range_case {
+  const char *header;
+  uint64_t size;
+  enum range_result res;
+  uint64_t first, last;
+};
+
+static void test_range_parse(void **state)
+{
+  static const struct range_case cases[] = {
+    {NULL, 1000, RANGE_NONE, 0, 0},
+    {"bytes=0-99", 1000, RANGE_PARTIAL, 0, 99},
+    {"bytes=0-0", 1000, RANGE_PARTIAL, 0, 0},
+    {"bytes=500-", 1000, RANGE_PARTIAL, 500, 999},
+    {"bytes=500-5000", 1000, RANGE_PARTIAL, 500, 999},     /* last clamped */
+    {"bytes=-100", 1000, RANGE_PARTIAL, 900, 999},          /* suffix */
+    {"bytes=-5000", 1000, RANGE_PARTIAL, 0, 999},           /* suffix > size */
+    {"Bytes = 10-20 ", 1000, RANGE_PARTIAL, 10, 20},        /* case, spaces */
+    {"bytes=999-", 1000, RANGE_PARTIAL, 999, 999},
+    {"bytes=1000-", 1000, RANGE_UNSATISFIABLE, 0, 0},
+    {"bytes=1000-2000", 1000, RANGE_UNSATISFIABLE, 0, 0},
+    {"bytes=-0", 1000, RANGE_UNSATISFIABLE, 0, 0},
+    {"bytes=0-", 0, RANGE_UNSATISFIABLE, 0, 0},             /* empty file */
+    {"bytes=-1", 0, RANGE_UNSATISFIABLE, 0, 0},
+    {"bytes=20-10", 1000, RANGE_NONE, 0, 0},                /* invalid: ignored */
+    {"bytes=0-1,5-6", 1000, RANGE_NONE, 0, 0},              /* several: whole file */
+    {"items=0-1", 1000, RANGE_NONE, 0, 0},
+    {"bytes=", 1000, RANGE_NONE, 0, 0},
+    {"bytes=-", 1000, RANGE_NONE, 0, 0},
+    {"bytes 0-1", 1000, RANGE_NONE, 0, 0},
+    {"bytes=+1-2", 1000, RANGE_NONE, 0, 0},
+    {"bytes=1-2x", 1000, RANGE_NONE, 0, 0},
+    {"bytes=0x10-", 1000, RANGE_NONE, 0, 0},
+    {"bytes=99999999999999999999-", 1000, RANGE_NONE, 0, 0}, /* overflow */
+    {"bytes=9999999999999999999-", 1000, RANGE_UNSATISFIABLE, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    struct byte_range r = {7, 7};
+    enum range_result got = range_parse(cases[i].header, cases[i].size, &r);
+    if (got != cases[i].res)
+      fail_msg("\"%s\": result %d, want %d", cases[i].header ? cases[i].header : "(null)",
+               (int)got, (int)cases[i].res);
+    if (got == RANGE_PARTIAL && (r.first != cases[i].first || r.last != cases[i].last))
+      fail_msg("\"%s\": %llu-%llu", cases[i].header, (unsigned long long)r.first,
+               (unsigned long long)r.last);
+  }
+  char buf[64];
+  struct byte_range r = {0, 99};
+  assert_int_equal(range_content_range(RANGE_PARTIAL, &r, 1000, buf, sizeof buf), 15);
+  assert_string_equal(buf, "bytes 0-99/1000");
+  assert_true(range_content_range(RANGE_UNSATISFIABLE, NULL, 1000, buf, sizeof buf) > 0);
+  assert_string_equal(buf, "bytes */1000");
+  assert_int_equal(range_content_range(RANGE_PARTIAL, &r, 1000, buf, 8), -1);
+  assert_int_equal(range_content_range(RANGE_NONE, &r, 1000, buf, sizeof buf), -1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -389,6 +625,11 @@ int main(void)
     cmocka_unit_test(test_vad_pauses_and_blips),
     cmocka_unit_test(test_vad_noise_floor),
     cmocka_unit_test(test_vad_max_utterance),
+    cmocka_unit_test(test_wav_round_trip),
+    cmocka_unit_test(test_wav_crash_safe),
+    cmocka_unit_test(test_recorder_alignment),
+    cmocka_unit_test(test_recorder_waveform),
+    cmocka_unit_test(test_range_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
