@@ -14,10 +14,14 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "voice/pcm.h"
+#include "voice/pool.h"
 #include "voice/range.h"
 #include "voice/recorder.h"
 #include "voice/wav.h"
@@ -613,6 +617,178 @@ static void test_range_parse(void **state)
   assert_int_equal(range_content_range(RANGE_NONE, &r, 1000, buf, sizeof buf), -1);
 }
 
+/* ---- pool ---------------------------------------------------------------- */
+
+struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+  atomic_int started;
+};
+
+static struct gate g_gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
+
+struct test_job {
+  struct voice_job job; /* first: the casts below */
+  void *ran_on;         /* the worker context run() saw */
+  bool wait_gate;
+  int notifies;         /* how many notify() run() makes */
+  atomic_int produced;  /* run()'s output, read by progress() */
+  int progressed, done_calls;
+  int seen_at_done;     /* produced, as progress() last saw it */
+  pthread_t done_thread;
+};
+
+static struct voice_pool *g_pool; /* for run() to notify on */
+
+static void tj_run(struct voice_job *job, void *ctx)
+{
+  struct test_job *t = (struct test_job *)job;
+  t->ran_on = ctx;
+  atomic_fetch_add(&g_gate.started, 1);
+  if (t->wait_gate) {
+    pthread_mutex_lock(&g_gate.mu);
+    while (!g_gate.open)
+      pthread_cond_wait(&g_gate.cv, &g_gate.mu);
+    pthread_mutex_unlock(&g_gate.mu);
+  }
+  for (int i = 0; i < t->notifies; i++) {
+    atomic_fetch_add(&t->produced, 1);
+    voice_pool_notify(g_pool, job);
+  }
+}
+
+static void tj_progress(struct voice_job *job)
+{
+  struct test_job *t = (struct test_job *)job;
+  assert_int_equal(t->done_calls, 0); /* never after done */
+  t->progressed++;
+  t->seen_at_done = atomic_load(&t->produced);
+}
+
+static void tj_done(struct voice_job *job)
+{
+  struct test_job *t = (struct test_job *)job;
+  t->done_calls++;
+  t->done_thread = pthread_self();
+}
+
+static int g_ctx_tokens[8];
+
+static void *tj_worker_init(void *arg, unsigned index)
+{
+  int *fail_index = arg;
+  if (fail_index && (int)index == *fail_index)
+    return NULL;
+  return &g_ctx_tokens[index];
+}
+
+static void gate_set(bool open)
+{
+  pthread_mutex_lock(&g_gate.mu);
+  g_gate.open = open;
+  pthread_cond_broadcast(&g_gate.cv);
+  pthread_mutex_unlock(&g_gate.mu);
+}
+
+/* Polls the pool's fd and drains until `done_calls` of every job is 1. */
+static void drain_until_done(struct voice_pool *p, struct test_job *jobs, size_t n)
+{
+  for (int rounds = 0; rounds < 500; rounds++) {
+    size_t all = 0;
+    for (size_t i = 0; i < n; i++)
+      all += jobs[i].done_calls == 1;
+    if (all == n)
+      return;
+    struct pollfd pfd = {.fd = voice_pool_fd(p), .events = POLLIN};
+    assert_true(poll(&pfd, 1, 5000) == 1); /* the eventfd wakes the loop */
+    voice_pool_drain(p);
+  }
+  fail_msg("jobs did not finish");
+}
+
+static void test_pool_bounded(void **state)
+{
+  struct voice_pool_config c = {.workers = 2, .max_queued = 3,
+                                .worker_init = tj_worker_init};
+  struct voice_pool *p = voice_pool_new(&c);
+  assert_non_null(p);
+  g_pool = p;
+  struct test_job jobs[6];
+  memset(jobs, 0, sizeof jobs);
+  atomic_store(&g_gate.started, 0);
+  gate_set(false);
+  /* two jobs occupy both workers ... */
+  for (int i = 0; i < 2; i++) {
+    jobs[i].wait_gate = true;
+    voice_job_init(&jobs[i].job, tj_run, tj_progress, tj_done);
+    assert_int_equal(voice_pool_submit(p, &jobs[i].job), 0);
+  }
+  while (atomic_load(&g_gate.started) < 2)
+    usleep(1000);
+  /* ... three wait, the fourth is refused at once */
+  for (int i = 2; i < 6; i++) {
+    jobs[i].notifies = 3;
+    voice_job_init(&jobs[i].job, tj_run, tj_progress, tj_done);
+  }
+  for (int i = 2; i < 5; i++)
+    assert_int_equal(voice_pool_submit(p, &jobs[i].job), 0);
+  assert_int_equal(voice_pool_queued(p), 3);
+  assert_int_equal(voice_pool_submit(p, &jobs[5].job), -1);
+  /* one waiting job is cancelled: it will not run, but still completes */
+  voice_job_cancel(&jobs[4].job);
+  gate_set(true);
+  drain_until_done(p, jobs, 5);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(jobs[i].done_calls, 1);
+    assert_true(pthread_equal(jobs[i].done_thread, pthread_self()));
+  }
+  for (int i = 0; i < 4; i++) /* each ran with a worker's own context */
+    assert_true(jobs[i].ran_on == &g_ctx_tokens[0] || jobs[i].ran_on == &g_ctx_tokens[1]);
+  assert_null(jobs[4].ran_on);
+  assert_int_equal(jobs[5].done_calls, 0);
+  /* progress saw the partial results, the last one before done */
+  for (int i = 2; i < 4; i++) {
+    assert_in_range(jobs[i].progressed, 1, 3);
+    assert_int_equal(jobs[i].seen_at_done, 3);
+  }
+  voice_pool_free(p);
+  g_pool = NULL;
+}
+
+static void test_pool_free_completes_jobs(void **state)
+{
+  struct voice_pool_config c = {.workers = 1, .max_queued = 4};
+  struct voice_pool *p = voice_pool_new(&c);
+  g_pool = p;
+  struct test_job jobs[3];
+  memset(jobs, 0, sizeof jobs);
+  atomic_store(&g_gate.started, 0);
+  gate_set(false);
+  for (int i = 0; i < 3; i++) {
+    jobs[i].wait_gate = i == 0;
+    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
+    assert_int_equal(voice_pool_submit(p, &jobs[i].job), 0);
+  }
+  while (atomic_load(&g_gate.started) < 1)
+    usleep(1000);
+  gate_set(true);
+  /* freed without a drain: every job is completed, the queued ones cancelled */
+  voice_pool_free(p);
+  g_pool = NULL;
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(jobs[i].done_calls, 1);
+  assert_false(voice_job_cancelled(&jobs[0].job));
+
+  /* a worker that cannot initialise fails the pool */
+  int fail_index = 1;
+  struct voice_pool_config bad = {.workers = 2, .max_queued = 1,
+                                  .worker_init = tj_worker_init, .arg = &fail_index};
+  assert_null(voice_pool_new(&bad));
+  struct voice_pool_config zero = {.workers = 0, .max_queued = 1};
+  assert_null(voice_pool_new(&zero));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -630,6 +806,8 @@ int main(void)
     cmocka_unit_test(test_recorder_alignment),
     cmocka_unit_test(test_recorder_waveform),
     cmocka_unit_test(test_range_parse),
+    cmocka_unit_test(test_pool_bounded),
+    cmocka_unit_test(test_pool_free_completes_jobs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
