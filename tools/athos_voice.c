@@ -1,0 +1,300 @@
+/*
+ * athos_voice.c — the voice building blocks end to end, outside the
+ * server: synthesise a sentence (TTS), cut it into utterances (VAD), and
+ * recognise them (ASR). Used by hand, by tests/unit/test_voice.c's
+ * expectations, and by bench/voice.sh to measure the word error rate.
+ *
+ *   athos-voice say [opts] TEXT OUT.wav   synthesise to a 16 kHz WAV
+ *   athos-voice hear [opts] IN.wav        recognise a WAV (any rate, mono
+ *                                         or the rep channel of a recording)
+ *   athos-voice loop [opts] [TEXT]        synthesise then recognise TEXT, or
+ *                                         each line of stdin: prints one
+ *                                         line of recognised words per input
+ * Options: --sex female|male, --age N, --pace X (voice choice);
+ *          --no-domain (the general language model only).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "voice/asr.h"
+#include "voice/pcm.h"
+#include "voice/tts.h"
+#include "voice/vad.h"
+#include "voice/wav.h"
+
+#define MAX_SECONDS 120
+#define MAX_SAMPLES ((size_t)TTS_RATE * MAX_SECONDS)
+
+struct opts {
+  struct tts_traits traits;
+  bool no_domain;
+};
+
+/* A growable sample buffer with a ceiling. */
+struct pcmbuf {
+  int16_t *s;
+  size_t n, cap;
+};
+
+static bool buf_append(void *arg, const int16_t *pcm, size_t n, bool last)
+{
+  struct pcmbuf *b = arg;
+  (void)last;
+  if (b->n + n > MAX_SAMPLES)
+    return false;
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 16000;
+    while (cap < b->n + n)
+      cap *= 2;
+    int16_t *s = realloc(b->s, cap * sizeof *s);
+    if (!s)
+      return false;
+    b->s = s;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, pcm, n * sizeof *pcm);
+  b->n += n;
+  return true;
+}
+
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int synth(struct tts *t, const struct opts *o, const char *text, struct pcmbuf *out)
+{
+  struct tts_voice v;
+  tts_voice_choose(&o->traits, &v);
+  out->n = 0;
+  return tts_synth(t, &v, text, buf_append, out) == 0 ? 0 : -1;
+}
+
+/* ---- recognition: VAD cuts, ASR per utterance --------------------------- */
+
+struct cut {
+  uint64_t start;
+  bool open;
+  size_t n;
+  uint64_t spans[64][2];
+};
+
+static void on_vad(void *arg, const struct vad_event *ev)
+{
+  struct cut *c = arg;
+  if (ev->type == VAD_START) {
+    c->start = ev->sample;
+    c->open = true;
+  } else if (c->open && c->n < 64) {
+    c->spans[c->n][0] = c->start;
+    c->spans[c->n][1] = ev->sample;
+    c->n++;
+    c->open = false;
+  }
+}
+
+/* Recognises the utterances in pcm (16 kHz) into text (space-joined). */
+static int recognise(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap)
+{
+  struct vad_config vc;
+  vad_config_default(&vc);
+  struct vad *v = vad_new(&vc);
+  struct cut c = {0};
+  static const int16_t silence[TTS_RATE];
+  if (!v)
+    return -1;
+  vad_feed(v, silence, TTS_RATE / 2, on_vad, &c); /* a mic opens before speech */
+  vad_feed(v, pcm, n, on_vad, &c);
+  vad_feed(v, silence, TTS_RATE, on_vad, &c); /* ... and stays open after it */
+  vad_feed(v, silence, TTS_RATE, on_vad, &c);
+  vad_free(v);
+  size_t used = 0;
+  text[0] = '\0';
+  uint64_t lead = TTS_RATE / 2;
+  for (size_t i = 0; i < c.n; i++) {
+    uint64_t s = c.spans[i][0] > lead ? c.spans[i][0] - lead : 0;
+    uint64_t e = c.spans[i][1] > lead ? c.spans[i][1] - lead : 0;
+    if (e > n)
+      e = n;
+    if (e <= s)
+      continue;
+    char words[1024];
+    if (asr_decode(a, pcm + s, (size_t)(e - s), words, sizeof words) < 0)
+      return -1;
+    if (words[0] && used + strlen(words) + 2 < cap)
+      used += (size_t)snprintf(text + used, cap - used, "%s%s", used ? " " : "", words);
+  }
+  return 0;
+}
+
+/* ---- WAV files ---------------------------------------------------------- */
+
+static int write_wav(const char *path, const struct pcmbuf *b)
+{
+  struct wav_writer *w = wav_writer_open(path, TTS_RATE, 1);
+  if (!w)
+    return -1;
+  int rc = wav_writer_write(w, b->s, b->n);
+  return wav_writer_close(w) < 0 ? -1 : rc;
+}
+
+/* Reads a WAV's first channel, resampled to 16 kHz. */
+static int read_wav(const char *path, struct pcmbuf *out)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+  struct stat st;
+  struct wav_info info;
+  uint8_t *raw = NULL;
+  int16_t *mono = NULL, *conv = NULL;
+  struct pcm_resampler *rs = NULL;
+  if (fd < 0 || fstat(fd, &st) < 0 || wav_read_info(fd, (uint64_t)st.st_size, &info) < 0)
+    goto out;
+  size_t frames = (size_t)(info.data_bytes / (2u * info.channels));
+  if (frames > (size_t)info.rate * MAX_SECONDS)
+    goto out;
+  raw = malloc(info.data_bytes + 1);
+  mono = malloc((frames + 1) * sizeof *mono);
+  if (!raw || !mono || pread(fd, raw, info.data_bytes, (off_t)info.data_offset) !=
+                           (ssize_t)info.data_bytes)
+    goto out;
+  for (size_t i = 0; i < frames; i++)
+    pcm_from_le(raw + i * 2u * info.channels, 1, &mono[i]);
+  rs = pcm_resampler_new(info.rate, TTS_RATE);
+  if (!rs)
+    goto out;
+  size_t cap = pcm_resampler_max_out(rs, frames) + pcm_resampler_max_out(rs, 0);
+  conv = malloc(cap * sizeof *conv);
+  if (!conv)
+    goto out;
+  size_t m = pcm_resampler_process(rs, mono, frames, conv, cap);
+  m += pcm_resampler_flush(rs, conv + m, cap - m);
+  out->n = 0;
+  rc = buf_append(out, conv, m, true) ? 0 : -1;
+out:
+  pcm_resampler_free(rs);
+  free(conv);
+  free(mono);
+  free(raw);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static struct asr *open_asr(const struct opts *o)
+{
+  struct asr_config c;
+  asr_config_default(&c);
+  if (o->no_domain)
+    c.domain_lm = c.domain_vocab = NULL;
+  struct asr *a = asr_new(&c);
+  if (!a)
+    fprintf(stderr, "athos-voice: cannot load the recogniser\n");
+  return a;
+}
+
+static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const char *text)
+{
+  struct pcmbuf b = {0};
+  char line[2048], heard[4096];
+  int rc = 0;
+  while (rc == 0) {
+    if (text) {
+      snprintf(line, sizeof line, "%s", text);
+    } else if (!fgets(line, sizeof line, stdin)) {
+      break;
+    }
+    line[strcspn(line, "\n")] = '\0';
+    double t0 = now_ms();
+    if (synth(t, o, line, &b) < 0) {
+      rc = -1;
+      break;
+    }
+    double t1 = now_ms();
+    if (recognise(a, b.s, b.n, heard, sizeof heard) < 0) {
+      rc = -1;
+      break;
+    }
+    double t2 = now_ms();
+    printf("%s\n", heard);
+    fflush(stdout);
+    fprintf(stderr, "audio %.2f s, tts %.0f ms, vad+asr %.0f ms\n",
+            (double)b.n / TTS_RATE, t1 - t0, t2 - t1);
+    if (text)
+      break;
+  }
+  free(b.s);
+  return rc;
+}
+
+static int parse_opts(int *argc, char **argv, struct opts *o)
+{
+  int w = 1;
+  for (int i = 1; i < *argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--no-domain") == 0) {
+      o->no_domain = true;
+    } else if (strcmp(a, "--sex") == 0 && i + 1 < *argc) {
+      const char *s = argv[++i];
+      o->traits.sex = strcmp(s, "male") == 0 ? TTS_SEX_MALE : TTS_SEX_FEMALE;
+    } else if (strcmp(a, "--age") == 0 && i + 1 < *argc) {
+      o->traits.age = atoi(argv[++i]);
+    } else if (strcmp(a, "--pace") == 0 && i + 1 < *argc) {
+      o->traits.pace = atof(argv[++i]);
+    } else if (strncmp(a, "--", 2) == 0) {
+      return -1;
+    } else {
+      argv[w++] = argv[i];
+    }
+  }
+  *argc = w;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct opts o = {0};
+  int rc = 2;
+  if (parse_opts(&argc, argv, &o) < 0 || argc < 2) {
+    fprintf(stderr, "usage: athos-voice say|hear|loop [--sex S] [--age N] [--pace X] "
+                    "[--no-domain] ARGS\n");
+    return 2;
+  }
+  const char *cmd = argv[1];
+  struct tts *t = NULL;
+  struct asr *a = NULL;
+  struct pcmbuf b = {0};
+  if (strcmp(cmd, "say") == 0 && argc == 4) {
+    t = tts_new();
+    rc = t && synth(t, &o, argv[2], &b) == 0 && write_wav(argv[3], &b) == 0 ? 0 : 1;
+  } else if (strcmp(cmd, "hear") == 0 && argc == 3) {
+    char heard[8192];
+    a = open_asr(&o);
+    rc = a && read_wav(argv[2], &b) == 0 && recognise(a, b.s, b.n, heard, sizeof heard) == 0
+             ? (printf("%s\n", heard), 0)
+             : 1;
+  } else if (strcmp(cmd, "loop") == 0 && argc <= 3) {
+    t = tts_new();
+    a = open_asr(&o);
+    rc = t && a && cmd_loop(t, a, &o, argc == 3 ? argv[2] : NULL) == 0 ? 0 : 1;
+  } else {
+    fprintf(stderr, "athos-voice: bad command\n");
+  }
+  if (rc == 1)
+    fprintf(stderr, "athos-voice: %s failed\n", cmd);
+  free(b.s);
+  asr_free(a);
+  tts_free(t);
+  return rc;
+}
