@@ -38,16 +38,22 @@ struct opts {
   bool no_domain;
 };
 
-/* A growable sample buffer with a ceiling. */
+/* A growable sample buffer with a ceiling; counts the chunks it got. */
 struct pcmbuf {
   int16_t *s;
   size_t n, cap;
+  size_t chunks;
+  double first_ms; /* when the first chunk came (now_ms clock) */
 };
+
+static double now_ms(void);
 
 static bool buf_append(void *arg, const int16_t *pcm, size_t n, bool last)
 {
   struct pcmbuf *b = arg;
   (void)last;
+  if (n > 0 && b->chunks++ == 0)
+    b->first_ms = now_ms();
   if (b->n + n > MAX_SAMPLES)
     return false;
   if (b->n + n > b->cap) {
@@ -76,7 +82,7 @@ static int synth(struct tts *t, const struct opts *o, const char *text, struct p
 {
   struct tts_voice v;
   tts_voice_choose(&o->traits, &v);
-  out->n = 0;
+  out->n = out->chunks = 0;
   return tts_synth(t, &v, text, buf_append, out) == 0 ? 0 : -1;
 }
 
@@ -229,8 +235,8 @@ static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const ch
     double t2 = now_ms();
     printf("%s\n", heard);
     fflush(stdout);
-    fprintf(stderr, "audio %.2f s, tts %.0f ms, vad+asr %.0f ms\n",
-            (double)b.n / TTS_RATE, t1 - t0, t2 - t1);
+    fprintf(stderr, "audio %.2f s, tts %.0f ms (first of %zu chunks at %.0f ms), asr %.0f ms\n",
+            (double)b.n / TTS_RATE, t1 - t0, b.chunks, b.first_ms - t0, t2 - t1);
     if (text)
       break;
   }

@@ -27,6 +27,8 @@ struct asr_config {
   const char *domain_vocab; /* its words, one a line (pronounced by rule if
                                not in dict); NULL = none */
   double domain_weight;   /* interpolation weight of the domain model, 0..1 */
+  const char *tuning;     /* extra decoder arguments, "-name value ...", or
+                             NULL (ATHOS_ASR_TUNING sets it by default) */
 };
 
 /* The Debian model paths, and the domain model installed by the build
@@ -40,7 +42,16 @@ struct asr;
 struct asr *asr_new(const struct asr_config *c);
 void asr_free(struct asr *a); /* accepts NULL */
 
-/* Recognises one utterance. Writes the words (lower case, single spaces,
+/* Streaming form, for decoding while the rep still talks (the first pass
+ * runs as audio comes; asr_end() does the rest): asr_begin(), asr_feed()
+ * any number of times, asr_end() writes the words as asr_decode() does.
+ * The decoder is busy in between (bind it to the call for the utterance).
+ * Each returns 0 or -1. */
+int asr_begin(struct asr *a);
+int asr_feed(struct asr *a, const int16_t *pcm, size_t n);
+int asr_end(struct asr *a, char *text, size_t cap);
+
+/* Recognises one utterance (begin, feed, end). Writes the words (lower case, single spaces,
  * no fillers; "" when nothing was recognised) to text. Returns 0, or -1
  * on a decoder failure. */
 int asr_decode(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap);

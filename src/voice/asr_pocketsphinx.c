@@ -36,6 +36,7 @@ cst_lexicon *cmu_lex_init(void);
 #endif
 #define ASR_WORD_MAX 64
 #define ASR_PHONES_MAX 256
+#define ASR_TUNING_MAX 512
 
 struct asr {
   cmd_ln_t *config;
@@ -57,6 +58,7 @@ void asr_config_default(struct asr_config *c)
   c->domain_lm = have ? lm : NULL;
   c->domain_vocab = have ? vocab : NULL;
   c->domain_weight = 0.5;
+  c->tuning = getenv("ATHOS_ASR_TUNING");
 }
 
 /* Flite's phones ("m eh1 d ih0 g ae1 p", "ax", "axr") as the model's
@@ -173,15 +175,46 @@ out:
   return rc;
 }
 
+/* The decoder's arguments: the models, then c->tuning's "-name value"
+ * pairs. Without a domain model the general one is loaded as "-lm". */
+static cmd_ln_t *make_config(const struct asr_config *c)
+{
+  char tuning[ASR_TUNING_MAX], *argv[64];
+  int argc = 0;
+  argv[argc++] = "-hmm";
+  argv[argc++] = (char *)c->hmm;
+  argv[argc++] = "-dict";
+  argv[argc++] = (char *)c->dict;
+  argv[argc++] = "-logfn";
+  argv[argc++] = "/dev/null";
+  argv[argc++] = "-samprate";
+  argv[argc++] = "16000";
+  if (!c->domain_lm) {
+    argv[argc++] = "-lm";
+    argv[argc++] = (char *)c->lm;
+  }
+  if (c->tuning && snprintf(tuning, sizeof tuning, "%s", c->tuning) >= (int)sizeof tuning)
+    return NULL;
+  for (char *p = c->tuning ? tuning : NULL; p && *p;) { /* split at spaces, in place */
+    p += strspn(p, " ");
+    if (!*p)
+      break;
+    if (argc + 1 >= (int)(sizeof argv / sizeof *argv))
+      return NULL;
+    argv[argc++] = p;
+    p += strcspn(p, " ");
+    if (*p)
+      *p++ = '\0';
+  }
+  return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
+}
+
 struct asr *asr_new(const struct asr_config *c)
 {
   struct asr *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
-  a->config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", c->hmm, "-dict", c->dict,
-                          "-logfn", "/dev/null", "-samprate", "16000", NULL);
-  if (a->config && !c->domain_lm)
-    cmd_ln_set_str_r(a->config, "-lm", c->lm);
+  a->config = make_config(c);
   if (!a->config)
     goto fail;
   a->ps = ps_init(a->config);
@@ -228,17 +261,33 @@ static void clean_hyp(const char *hyp, char *text, size_t cap)
   }
 }
 
-int asr_decode(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap)
+int asr_begin(struct asr *a)
+{
+  return ps_start_utt(a->ps) < 0 ? -1 : 0;
+}
+
+int asr_feed(struct asr *a, const int16_t *pcm, size_t n)
+{
+  return n == 0 || ps_process_raw(a->ps, pcm, n, FALSE, FALSE) >= 0 ? 0 : -1;
+}
+
+int asr_end(struct asr *a, char *text, size_t cap)
 {
   int32 score;
-  if (cap == 0 || ps_start_utt(a->ps) < 0)
-    return -1;
-  if (n > 0 && ps_process_raw(a->ps, pcm, n, FALSE, TRUE) < 0) {
-    ps_end_utt(a->ps);
-    return -1;
-  }
-  if (ps_end_utt(a->ps) < 0)
+  if (cap == 0 || ps_end_utt(a->ps) < 0)
     return -1;
   clean_hyp(ps_get_hyp(a->ps, &score), text, cap);
   return 0;
+}
+
+int asr_decode(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap)
+{
+  if (asr_begin(a) < 0)
+    return -1;
+  if (asr_feed(a, pcm, n) < 0) {
+    char ignored[8];
+    asr_end(a, ignored, sizeof ignored);
+    return -1;
+  }
+  return asr_end(a, text, cap);
 }

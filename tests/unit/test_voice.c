@@ -20,10 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "voice/asr.h"
 #include "voice/pcm.h"
 #include "voice/pool.h"
 #include "voice/range.h"
 #include "voice/recorder.h"
+#include "voice/tts.h"
 #include "voice/wav.h"
 #include "voice/vad.h"
 
@@ -789,6 +791,162 @@ static void test_pool_free_completes_jobs(void **state)
   assert_null(voice_pool_new(&zero));
 }
 
+/* ---- tts, asr ------------------------------------------------------------ */
+
+static void test_tts_voice_choice(void **state)
+{
+  struct tts_voice young_f, old_f, male, fast;
+  struct tts_traits t = {.sex = TTS_SEX_FEMALE, .age = 35};
+  tts_voice_choose(&t, &young_f);
+  t.age = 78;
+  tts_voice_choose(&t, &old_f);
+  struct tts_traits m = {.sex = TTS_SEX_MALE, .age = 67};
+  tts_voice_choose(&m, &male);
+  struct tts_traits f = {.sex = TTS_SEX_MALE, .age = 30, .pace = 9.0};
+  tts_voice_choose(&f, &fast);
+  assert_string_equal(young_f.name, "slt");
+  assert_string_equal(male.name, "rms");
+  assert_true(old_f.f0_mean < young_f.f0_mean); /* older: lower ... */
+  assert_true(old_f.stretch > young_f.stretch); /* ... and slower */
+  assert_true(male.f0_mean < old_f.f0_mean);
+  assert_true(fast.stretch >= 1.0 / 1.6 - 1e-9); /* pace clamped */
+  assert_true(fast.stretch < 1.0);
+}
+
+struct chunks {
+  struct pcmbuf_t {
+    int16_t *s;
+    size_t n, cap;
+  } all;
+  size_t calls, first, lasts;
+  size_t stop_after; /* 0 = never */
+};
+
+static bool on_chunk(void *arg, const int16_t *pcm, size_t n, bool last)
+{
+  struct chunks *c = arg;
+  assert_int_equal(c->lasts, 0); /* nothing after the last call */
+  if (last) {
+    c->lasts++;
+    return true;
+  }
+  c->calls++;
+  if (c->calls == 1)
+    c->first = n;
+  if (c->all.n + n > c->all.cap) {
+    c->all.cap = (c->all.n + n) * 2;
+    c->all.s = realloc(c->all.s, c->all.cap * sizeof *c->all.s);
+    assert_non_null(c->all.s);
+  }
+  memcpy(c->all.s + c->all.n, pcm, n * sizeof *pcm);
+  c->all.n += n;
+  return c->stop_after == 0 || c->calls < c->stop_after;
+}
+
+static struct tts *g_tts;
+
+static int tts_setup(void **state)
+{
+  g_tts = tts_new();
+  return g_tts ? 0 : -1;
+}
+
+static int tts_teardown(void **state)
+{
+  tts_free(g_tts);
+  return 0;
+}
+
+static void test_tts_streams(void **state)
+{
+  struct tts_voice v;
+  struct tts_traits t = {.sex = TTS_SEX_FEMALE, .age = 70};
+  tts_voice_choose(&t, &v);
+  struct chunks c = {0};
+  const char *text = "Hello, this is Dorothy. I was just doing my crossword. Who is this?";
+  assert_int_equal(tts_synth(g_tts, &v, text, on_chunk, &c), 0);
+  assert_int_equal(c.lasts, 1);
+  /* speech of a plausible length (3 to 8 s), in several chunks, the first a
+   * small part of it: audio can leave before the line is synthesised */
+  assert_in_range(c.all.n, 3 * TTS_RATE, 8 * TTS_RATE);
+  assert_true(c.calls >= 3);
+  assert_true(c.first < c.all.n / 3);
+  assert_true(rms(c.all.s, c.all.n) > 0.01);
+  /* a slower voice makes longer audio */
+  struct chunks slow = {0};
+  v.stretch *= 1.5;
+  assert_int_equal(tts_synth(g_tts, &v, text, on_chunk, &slow), 0);
+  assert_true(slow.all.n > c.all.n * 5 / 4);
+  /* the callback stops it (barge-in): no more chunks, not even the last */
+  struct chunks stop = {.stop_after = 1};
+  assert_int_equal(tts_synth(g_tts, &v, text, on_chunk, &stop), 1);
+  assert_int_equal(stop.calls, 1);
+  assert_int_equal(stop.lasts, 0);
+  free(c.all.s);
+  free(slow.all.s);
+  free(stop.all.s);
+}
+
+/* Synthesises text, cuts it with the VAD (after 0.5 s of silence, with 1 s
+ * after), and recognises the one utterance with a. */
+static void say_and_hear(struct asr *a, const char *text, char *heard, size_t cap)
+{
+  struct tts_voice v;
+  struct tts_traits t = {.sex = TTS_SEX_MALE, .age = 40};
+  tts_voice_choose(&t, &v);
+  struct chunks c = {0};
+  assert_int_equal(tts_synth(g_tts, &v, text, on_chunk, &c), 0);
+  size_t lead = TTS_RATE / 2, n = lead + c.all.n + TTS_RATE;
+  int16_t *s = calloc(n, sizeof *s);
+  memcpy(s + lead, c.all.s, c.all.n * sizeof *s);
+  struct vad_config vc;
+  vad_config_default(&vc);
+  struct ev_log l;
+  run_vad(&vc, s, n, &l);
+  assert_int_equal(l.n, 2); /* one utterance, around the speech */
+  assert_true(l.ev[0].sample <= lead + TTS_RATE / 10);
+  assert_true(l.ev[1].sample >= lead + c.all.n - TTS_RATE / 2);
+  size_t from = (size_t)l.ev[0].sample, len = (size_t)(l.ev[1].sample - l.ev[0].sample);
+  assert_int_equal(asr_decode(a, s + from, len, heard, cap), 0);
+  /* streamed in 20 ms frames, as the audio would come: the same words */
+  char streamed[512];
+  assert_int_equal(asr_begin(a), 0);
+  for (size_t off = 0; off < len; off += 320)
+    assert_int_equal(asr_feed(a, s + from + off, len - off < 320 ? len - off : 320), 0);
+  assert_int_equal(asr_end(a, streamed, sizeof streamed), 0);
+  assert_string_equal(streamed, heard);
+  free(s);
+  free(c.all.s);
+}
+
+static void test_asr_hears_tts(void **state)
+{
+  struct asr_config cfg;
+  asr_config_default(&cfg);
+  assert_non_null(cfg.domain_lm); /* the build made it */
+  struct asr *a = asr_new(&cfg);
+  assert_non_null(a);
+  char heard[512];
+  say_and_hear(a, "Have you looked at a Medigap plan? Let me check the formulary for Eliquis.",
+               heard, sizeof heard);
+  assert_non_null(strstr(heard, "medigap"));
+  assert_non_null(strstr(heard, "formulary"));
+  assert_non_null(strstr(heard, "eliquis"));
+  say_and_hear(a, "Do I have your permission to discuss Medicare Advantage plans?", heard,
+               sizeof heard);
+  assert_non_null(strstr(heard, "permission"));
+  assert_non_null(strstr(heard, "medicare advantage"));
+  /* silence is no words */
+  int16_t *quiet = calloc(TTS_RATE, sizeof *quiet);
+  assert_int_equal(asr_decode(a, quiet, TTS_RATE, heard, sizeof heard), 0);
+  assert_string_equal(heard, "");
+  free(quiet);
+  asr_free(a);
+  /* a model that is not there: no recogniser */
+  cfg.hmm = "/nonexistent";
+  assert_null(asr_new(&cfg));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -808,6 +966,12 @@ int main(void)
     cmocka_unit_test(test_range_parse),
     cmocka_unit_test(test_pool_bounded),
     cmocka_unit_test(test_pool_free_completes_jobs),
+    cmocka_unit_test(test_tts_voice_choice),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  const struct CMUnitTest engines[] = {
+    cmocka_unit_test(test_tts_streams),
+    cmocka_unit_test(test_asr_hears_tts),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  return failed + cmocka_run_group_tests(engines, tts_setup, tts_teardown);
 }
