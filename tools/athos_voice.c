@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "voice/asr.h"
+#include "voice/cutter.h"
 #include "voice/pcm.h"
 #include "voice/tts.h"
-#include "voice/vad.h"
 #include "voice/wav.h"
 
 #define MAX_SECONDS 120
@@ -88,59 +88,46 @@ static int synth(struct tts *t, const struct opts *o, const char *text, struct p
 
 /* ---- recognition: VAD cuts, ASR per utterance --------------------------- */
 
-struct cut {
-  uint64_t start;
-  bool open;
-  size_t n;
-  uint64_t spans[64][2];
+struct heard {
+  struct asr *asr;
+  char *text;
+  size_t used, cap;
+  int rc;
 };
 
-static void on_vad(void *arg, const struct vad_event *ev)
+static void on_cut(void *arg, const struct voice_cut *cut)
 {
-  struct cut *c = arg;
-  if (ev->type == VAD_START) {
-    c->start = ev->sample;
-    c->open = true;
-  } else if (c->open && c->n < 64) {
-    c->spans[c->n][0] = c->start;
-    c->spans[c->n][1] = ev->sample;
-    c->n++;
-    c->open = false;
+  struct heard *h = arg;
+  char words[1024];
+  if (cut->event != VOICE_CUT_UTTERANCE || h->rc < 0)
+    return;
+  if (asr_decode(h->asr, cut->pcm, cut->n, words, sizeof words) < 0) {
+    h->rc = -1;
+    return;
   }
+  if (words[0] && h->used + strlen(words) + 2 < h->cap)
+    h->used += (size_t)snprintf(h->text + h->used, h->cap - h->used, "%s%s",
+                                h->used ? " " : "", words);
 }
 
-/* Recognises the utterances in pcm (16 kHz) into text (space-joined). */
+/* Recognises the utterances in pcm (16 kHz) into text (space-joined), as
+ * a call would: an open microphone before and after the speech. */
 static int recognise(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap)
 {
+  static const int16_t silence[TTS_RATE];
   struct vad_config vc;
   vad_config_default(&vc);
-  struct vad *v = vad_new(&vc);
-  struct cut c = {0};
-  static const int16_t silence[TTS_RATE];
-  if (!v)
+  struct voice_cutter *k = voice_cutter_new(&vc);
+  struct heard h = {.asr = a, .text = text, .cap = cap};
+  if (!k)
     return -1;
-  vad_feed(v, silence, TTS_RATE / 2, on_vad, &c); /* a mic opens before speech */
-  vad_feed(v, pcm, n, on_vad, &c);
-  vad_feed(v, silence, TTS_RATE, on_vad, &c); /* ... and stays open after it */
-  vad_feed(v, silence, TTS_RATE, on_vad, &c);
-  vad_free(v);
-  size_t used = 0;
   text[0] = '\0';
-  uint64_t lead = TTS_RATE / 2;
-  for (size_t i = 0; i < c.n; i++) {
-    uint64_t s = c.spans[i][0] > lead ? c.spans[i][0] - lead : 0;
-    uint64_t e = c.spans[i][1] > lead ? c.spans[i][1] - lead : 0;
-    if (e > n)
-      e = n;
-    if (e <= s)
-      continue;
-    char words[1024];
-    if (asr_decode(a, pcm + s, (size_t)(e - s), words, sizeof words) < 0)
-      return -1;
-    if (words[0] && used + strlen(words) + 2 < cap)
-      used += (size_t)snprintf(text + used, cap - used, "%s%s", used ? " " : "", words);
-  }
-  return 0;
+  voice_cutter_feed(k, silence, TTS_RATE / 2, on_cut, &h);
+  voice_cutter_feed(k, pcm, n, on_cut, &h);
+  voice_cutter_feed(k, silence, TTS_RATE, on_cut, &h);
+  voice_cutter_feed(k, silence, TTS_RATE, on_cut, &h);
+  voice_cutter_free(k);
+  return h.rc;
 }
 
 /* ---- WAV files ---------------------------------------------------------- */

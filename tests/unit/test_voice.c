@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "voice/asr.h"
+#include "voice/cutter.h"
 #include "voice/pcm.h"
 #include "voice/pool.h"
 #include "voice/range.h"
@@ -387,6 +388,76 @@ static void test_vad_max_utterance(void **state)
   assert_int_equal(l.ev[2].type, VAD_START); /* and carries on */
   assert_int_equal(l.ev[2].sample, l.ev[1].sample);
   vad_free(l.v);
+  free(s);
+}
+
+/* ---- cutter -------------------------------------------------------------- */
+
+struct cuts {
+  size_t starts, utts;
+  uint64_t start_at[4], utt_start[4], utt_end[4];
+  int16_t *pcm[4];
+  size_t n[4];
+  enum vad_end_reason reason[4];
+  bool started_before_end;
+};
+
+static void on_cut_log(void *arg, const struct voice_cut *cut)
+{
+  struct cuts *c = arg;
+  if (cut->event == VOICE_CUT_START) {
+    assert_true(c->starts < 4);
+    assert_null(cut->pcm);
+    c->start_at[c->starts++] = cut->start;
+    return;
+  }
+  assert_true(c->utts < 4);
+  c->started_before_end = c->starts == c->utts + 1;
+  c->utt_start[c->utts] = cut->start;
+  c->utt_end[c->utts] = cut->end;
+  c->reason[c->utts] = cut->reason;
+  c->n[c->utts] = cut->n;
+  c->pcm[c->utts] = malloc(cut->n * sizeof *cut->pcm + 1);
+  memcpy(c->pcm[c->utts], cut->pcm, cut->n * sizeof *cut->pcm);
+  c->utts++;
+}
+
+static void test_cutter_utterances(void **state)
+{
+  struct vad_config vc;
+  vad_config_default(&vc);
+  vc.max_utterance_ms = 3000;
+  size_t n = MS(9000);
+  int16_t *s = calloc(n, sizeof *s);
+  put_voice(s, MS(1000), MS(1500), 0.3); /* one utterance */
+  put_voice(s, MS(4000), MS(4000), 0.3); /* one longer than the cap */
+  struct voice_cutter *k = voice_cutter_new(&vc);
+  assert_non_null(k);
+  struct cuts c = {0};
+  bool talking = false;
+  for (size_t off = 0; off < n; off += 333) { /* odd chunks, unaligned with frames */
+    voice_cutter_feed(k, s + off, n - off < 333 ? n - off : 333, on_cut_log, &c);
+    if (off >= MS(1500) && off < MS(1500) + 333)
+      talking = voice_cutter_in_speech(k);
+  }
+  assert_true(talking);
+  assert_false(voice_cutter_in_speech(k));
+  assert_true(c.utts >= 2);
+  assert_true(c.started_before_end);
+  /* the first utterance: from the back-dated start, exactly the audio */
+  assert_int_equal(c.start_at[0], c.utt_start[0]);
+  assert_in_range(c.utt_start[0], MS(780), MS(820));
+  assert_int_equal(c.n[0], c.utt_end[0] - c.utt_start[0]);
+  assert_memory_equal(c.pcm[0], s + c.utt_start[0], c.n[0] * sizeof *s);
+  assert_int_equal(c.reason[0], VAD_END_SILENCE);
+  /* the long one is cut at the cap, and carries on */
+  assert_int_equal(c.reason[1], VAD_END_MAX_LENGTH);
+  assert_int_equal(c.n[1], MS(3000));
+  assert_memory_equal(c.pcm[1], s + c.utt_start[1], c.n[1] * sizeof *s);
+  assert_true(c.utts == 3 && c.utt_start[2] == c.utt_end[1]);
+  for (size_t i = 0; i < c.utts; i++)
+    free(c.pcm[i]);
+  voice_cutter_free(k);
   free(s);
 }
 
@@ -901,13 +972,16 @@ static void say_and_hear(struct asr *a, const char *text, char *heard, size_t ca
   memcpy(s + lead, c.all.s, c.all.n * sizeof *s);
   struct vad_config vc;
   vad_config_default(&vc);
-  struct ev_log l;
-  run_vad(&vc, s, n, &l);
-  assert_int_equal(l.n, 2); /* one utterance, around the speech */
-  assert_true(l.ev[0].sample <= lead + TTS_RATE / 10);
-  assert_true(l.ev[1].sample >= lead + c.all.n - TTS_RATE / 2);
-  size_t from = (size_t)l.ev[0].sample, len = (size_t)(l.ev[1].sample - l.ev[0].sample);
-  assert_int_equal(asr_decode(a, s + from, len, heard, cap), 0);
+  struct voice_cutter *k = voice_cutter_new(&vc);
+  struct cuts cuts = {0};
+  for (size_t off = 0; off < n; off += 320)
+    voice_cutter_feed(k, s + off, n - off < 320 ? n - off : 320, on_cut_log, &cuts);
+  voice_cutter_free(k);
+  assert_int_equal(cuts.utts, 1); /* one utterance, around the speech */
+  assert_true(cuts.utt_start[0] <= lead + TTS_RATE / 10);
+  assert_true(cuts.utt_end[0] >= lead + c.all.n - TTS_RATE / 2);
+  size_t from = (size_t)cuts.utt_start[0], len = cuts.n[0];
+  assert_int_equal(asr_decode(a, cuts.pcm[0], len, heard, cap), 0);
   /* streamed in 20 ms frames, as the audio would come: the same words */
   char streamed[512];
   assert_int_equal(asr_begin(a), 0);
@@ -915,6 +989,7 @@ static void say_and_hear(struct asr *a, const char *text, char *heard, size_t ca
     assert_int_equal(asr_feed(a, s + from + off, len - off < 320 ? len - off : 320), 0);
   assert_int_equal(asr_end(a, streamed, sizeof streamed), 0);
   assert_string_equal(streamed, heard);
+  free(cuts.pcm[0]);
   free(s);
   free(c.all.s);
 }
@@ -959,6 +1034,7 @@ int main(void)
     cmocka_unit_test(test_vad_pauses_and_blips),
     cmocka_unit_test(test_vad_noise_floor),
     cmocka_unit_test(test_vad_max_utterance),
+    cmocka_unit_test(test_cutter_utterances),
     cmocka_unit_test(test_wav_round_trip),
     cmocka_unit_test(test_wav_crash_safe),
     cmocka_unit_test(test_recorder_alignment),
