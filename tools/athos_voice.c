@@ -52,7 +52,9 @@ static bool buf_append(void *arg, const int16_t *pcm, size_t n, bool last)
 {
   struct pcmbuf *b = arg;
   (void)last;
-  if (n > 0 && b->chunks++ == 0)
+  if (n == 0)
+    return true;
+  if (b->chunks++ == 0)
     b->first_ms = now_ms();
   if (b->n + n > MAX_SAMPLES)
     return false;

@@ -106,6 +106,8 @@ static bool collect(void *arg, const int16_t *pcm, size_t n, bool last)
 {
   struct line *l = arg;
   (void)last;
+  if (n == 0)
+    return true;
   if (l->n + n > l->cap) {
     size_t cap = (l->n + n) * 2;
     int16_t *s = realloc(l->s, cap * sizeof *s);

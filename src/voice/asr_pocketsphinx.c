@@ -163,13 +163,14 @@ static int use_domain_model(struct asr *a, const struct asr_config *c)
   set = ngram_model_set_init(a->config, models, names, weights, 2);
   if (!set)
     goto out;
-  models[0] = models[1] = NULL; /* the set owns them */
   if (ps_set_lm(a->ps, "domain", set) < 0 || ps_set_search(a->ps, "domain") < 0)
     goto out;
   log_info("asr: domain model %s, %d words pronounced by rule", c->domain_lm, added);
   rc = 0;
 out:
-  ngram_model_free(set); /* the search holds its own reference */
+  /* the set holds its own references to the models, the search its own
+   * to the set: drop ours */
+  ngram_model_free(set);
   ngram_model_free(models[0]);
   ngram_model_free(models[1]);
   return rc;
