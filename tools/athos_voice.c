@@ -38,39 +38,22 @@ struct opts {
   bool no_domain;
 };
 
-/* A growable sample buffer with a ceiling; counts the chunks it got. */
+/* Synthesised audio, and when its first chunk came. */
 struct pcmbuf {
-  int16_t *s;
-  size_t n, cap;
+  struct pcm_buf b;
   size_t chunks;
-  double first_ms; /* when the first chunk came (now_ms clock) */
+  double first_ms; /* now_ms clock */
 };
 
 static double now_ms(void);
 
 static bool buf_append(void *arg, const int16_t *pcm, size_t n, bool last)
 {
-  struct pcmbuf *b = arg;
+  struct pcmbuf *p = arg;
   (void)last;
-  if (n == 0)
-    return true;
-  if (b->chunks++ == 0)
-    b->first_ms = now_ms();
-  if (b->n + n > MAX_SAMPLES)
-    return false;
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 16000;
-    while (cap < b->n + n)
-      cap *= 2;
-    int16_t *s = realloc(b->s, cap * sizeof *s);
-    if (!s)
-      return false;
-    b->s = s;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, pcm, n * sizeof *pcm);
-  b->n += n;
-  return true;
+  if (n > 0 && p->chunks++ == 0)
+    p->first_ms = now_ms();
+  return pcm_buf_append(&p->b, pcm, n) == 0;
 }
 
 static double now_ms(void)
@@ -84,7 +67,8 @@ static int synth(struct tts *t, const struct opts *o, const char *text, struct p
 {
   struct tts_voice v;
   tts_voice_choose(&o->traits, &v);
-  out->n = out->chunks = 0;
+  out->b.n = 0;
+  out->chunks = 0;
   return tts_synth(t, &v, text, buf_append, out) == 0 ? 0 : -1;
 }
 
@@ -139,7 +123,7 @@ static int write_wav(const char *path, const struct pcmbuf *b)
   struct wav_writer *w = wav_writer_open(path, TTS_RATE, 1);
   if (!w)
     return -1;
-  int rc = wav_writer_write(w, b->s, b->n);
+  int rc = wav_writer_write(w, b->b.s, b->b.n);
   return wav_writer_close(w) < 0 ? -1 : rc;
 }
 
@@ -173,8 +157,8 @@ static int read_wav(const char *path, struct pcmbuf *out)
     goto out;
   size_t m = pcm_resampler_process(rs, mono, frames, conv, cap);
   m += pcm_resampler_flush(rs, conv + m, cap - m);
-  out->n = 0;
-  rc = buf_append(out, conv, m, true) ? 0 : -1;
+  out->b.n = 0;
+  rc = pcm_buf_append(&out->b, conv, m);
 out:
   pcm_resampler_free(rs);
   free(conv);
@@ -203,6 +187,7 @@ static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const ch
 {
   struct pcmbuf b = {0};
   char line[2048], heard[4096];
+  pcm_buf_init(&b.b, MAX_SAMPLES);
   int rc = 0;
   while (rc == 0) {
     if (text) {
@@ -217,7 +202,7 @@ static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const ch
       break;
     }
     double t1 = now_ms();
-    if (recognise(a, b.s, b.n, heard, sizeof heard) < 0) {
+    if (recognise(a, b.b.s, b.b.n, heard, sizeof heard) < 0) {
       rc = -1;
       break;
     }
@@ -225,11 +210,11 @@ static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const ch
     printf("%s\n", heard);
     fflush(stdout);
     fprintf(stderr, "audio %.2f s, tts %.0f ms (first of %zu chunks at %.0f ms), asr %.0f ms\n",
-            (double)b.n / TTS_RATE, t1 - t0, b.chunks, b.first_ms - t0, t2 - t1);
+            (double)b.b.n / TTS_RATE, t1 - t0, b.chunks, b.first_ms - t0, t2 - t1);
     if (text)
       break;
   }
-  free(b.s);
+  pcm_buf_free(&b.b);
   return rc;
 }
 
@@ -270,13 +255,14 @@ int main(int argc, char **argv)
   struct tts *t = NULL;
   struct asr *a = NULL;
   struct pcmbuf b = {0};
+  pcm_buf_init(&b.b, MAX_SAMPLES);
   if (strcmp(cmd, "say") == 0 && argc == 4) {
     t = tts_new();
     rc = t && synth(t, &o, argv[2], &b) == 0 && write_wav(argv[3], &b) == 0 ? 0 : 1;
   } else if (strcmp(cmd, "hear") == 0 && argc == 3) {
     char heard[8192];
     a = open_asr(&o);
-    rc = a && read_wav(argv[2], &b) == 0 && recognise(a, b.s, b.n, heard, sizeof heard) == 0
+    rc = a && read_wav(argv[2], &b) == 0 && recognise(a, b.b.s, b.b.n, heard, sizeof heard) == 0
              ? (printf("%s\n", heard), 0)
              : 1;
   } else if (strcmp(cmd, "loop") == 0 && argc <= 3) {
@@ -288,7 +274,7 @@ int main(int argc, char **argv)
   }
   if (rc == 1)
     fprintf(stderr, "athos-voice: %s failed\n", cmd);
-  free(b.s);
+  pcm_buf_free(&b.b);
   asr_free(a);
   tts_free(t);
   return rc;

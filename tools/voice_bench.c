@@ -26,6 +26,7 @@
 
 #include "voice/asr.h"
 #include "voice/cutter.h"
+#include "voice/pcm.h"
 #include "voice/pool.h"
 #include "voice/tts.h"
 
@@ -36,10 +37,6 @@
 
 static const char *const REPLY = "Oh, that sounds all right. What would it cost me each month?";
 
-struct line {
-  int16_t *s;
-  size_t n, cap;
-};
 
 struct stats {
   double *v;
@@ -67,7 +64,7 @@ struct call {
   double speech_end_ms, vad_end_ms;
 };
 
-static struct line g_lines[MAX_LINES];
+static struct pcm_buf g_lines[MAX_LINES];
 static size_t g_n_lines;
 static struct tts *g_tts;
 static struct voice_pool *g_pool;
@@ -104,21 +101,8 @@ static double percentile(struct stats *s, double p)
 
 static bool collect(void *arg, const int16_t *pcm, size_t n, bool last)
 {
-  struct line *l = arg;
   (void)last;
-  if (n == 0)
-    return true;
-  if (l->n + n > l->cap) {
-    size_t cap = (l->n + n) * 2;
-    int16_t *s = realloc(l->s, cap * sizeof *s);
-    if (!s)
-      return false;
-    l->s = s;
-    l->cap = cap;
-  }
-  memcpy(l->s + l->n, pcm, n * sizeof *pcm);
-  l->n += n;
-  return true;
+  return pcm_buf_append(arg, pcm, n) == 0;
 }
 
 /* ---- jobs ----------------------------------------------------------------- */
@@ -214,7 +198,7 @@ static void on_cut(void *arg, const struct voice_cut *cut)
 static void call_tick(struct call *c)
 {
   static const int16_t silence[FRAME];
-  const struct line *l = &g_lines[c->line];
+  const struct pcm_buf *l = &g_lines[c->line];
   int16_t frame[FRAME];
   for (size_t i = 0; i < FRAME; i++)
     frame[i] = c->pos + i < l->n ? l->s[c->pos + i] : silence[i];
@@ -256,6 +240,7 @@ static int load_lines(const char *path)
     struct tts_voice v;
     struct tts_traits t = {.sex = g_n_lines % 2 ? TTS_SEX_MALE : TTS_SEX_FEMALE, .age = 40};
     tts_voice_choose(&t, &v);
+    pcm_buf_init(&g_lines[g_n_lines], (size_t)TTS_RATE * 60);
     if (tts_synth(g_tts, &v, text, collect, &g_lines[g_n_lines]) != 0)
       break;
     g_n_lines++;
@@ -355,7 +340,7 @@ int main(int argc, char **argv)
     voice_cutter_free(cs[i].cutter);
   free(cs);
   for (size_t i = 0; i < g_n_lines; i++)
-    free(g_lines[i].s);
+    pcm_buf_free(&g_lines[i]);
   free(g_total.v);
   free(g_processing.v);
   tts_free(g_tts);

@@ -24,6 +24,9 @@ import sys
 
 ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen " \
        "fourteen fifteen sixteen seventeen eighteen nineteen".split()
+# written abbreviations, as they are spoken (the recogniser should say "doctor")
+SPOKEN = {"dr": ["doctor"], "mr": ["mister"], "mrs": ["missus"], "vs": ["versus"],
+          "mg": ["milligrams"], "etc": ["et", "cetera"]}
 TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -41,8 +44,9 @@ def number_words(n):
 
 
 def normalize(text):
-    """Spoken words of one text: lower case, numbers spelt out, templates and
-    wildcards dropped, punctuation gone. Returns a list of sentences (lists)."""
+    """Spoken words of one text: lower case, numbers and abbreviations spelt
+    out, templates and wildcards dropped, punctuation gone. Returns a list of
+    sentences (lists of words)."""
     text = re.sub(r"\{[^}]*\}", " ", text)
     text = text.replace("*", "").replace("&", " and ").replace("%", " percent ")
     text = re.sub(r"\$(\d+)", r"\1 dollars", text)
@@ -58,7 +62,7 @@ def normalize(text):
             for w in tok.split():
                 w = w.strip("'")
                 if w:
-                    words.append(w)
+                    words += SPOKEN.get(w, [w])
         if words:
             sentences.append(words)
     return sentences

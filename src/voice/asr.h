@@ -32,8 +32,8 @@ struct asr_config {
 };
 
 /* The Debian model paths, and the domain model installed by the build
- * (ATHOS_VOICE_LM_DIR overrides where it is looked for; a missing file
- * means no domain model). Strings are static. */
+ * (ATHOS_VOICE_LM_DIR, read once, overrides where it is looked for; a
+ * missing file means no domain model). Strings are static. Thread-safe. */
 void asr_config_default(struct asr_config *c);
 
 struct asr;

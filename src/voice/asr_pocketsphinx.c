@@ -14,6 +14,7 @@
 #include "voice/asr.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,20 +44,30 @@ struct asr {
   ps_decoder_t *ps;
 };
 
-void asr_config_default(struct asr_config *c)
+static char g_domain_lm[512], g_domain_vocab[512];
+static bool g_have_domain;
+
+/* Once per process: the workers' worker_init may call asr_config_default()
+ * at the same time. */
+static void find_domain_model(void)
 {
-  static char lm[512], vocab[512];
   const char *dir = getenv("ATHOS_VOICE_LM_DIR");
   if (!dir || !*dir)
     dir = ATHOS_VOICE_LM_DIR;
-  snprintf(lm, sizeof lm, "%s/domain.arpa", dir);
-  snprintf(vocab, sizeof vocab, "%s/domain.vocab", dir);
+  snprintf(g_domain_lm, sizeof g_domain_lm, "%s/domain.arpa", dir);
+  snprintf(g_domain_vocab, sizeof g_domain_vocab, "%s/domain.vocab", dir);
+  g_have_domain = access(g_domain_lm, R_OK) == 0 && access(g_domain_vocab, R_OK) == 0;
+}
+
+void asr_config_default(struct asr_config *c)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, find_domain_model);
   c->hmm = ASR_MODEL_DIR "/en-us";
   c->dict = ASR_MODEL_DIR "/cmudict-en-us.dict";
   c->lm = ASR_MODEL_DIR "/en-us.lm.bin";
-  bool have = access(lm, R_OK) == 0 && access(vocab, R_OK) == 0;
-  c->domain_lm = have ? lm : NULL;
-  c->domain_vocab = have ? vocab : NULL;
+  c->domain_lm = g_have_domain ? g_domain_lm : NULL;
+  c->domain_vocab = g_have_domain ? g_domain_vocab : NULL;
   c->domain_weight = 0.5;
   c->tuning = getenv("ATHOS_ASR_TUNING");
 }

@@ -227,6 +227,44 @@ size_t pcm_resampler_flush(struct pcm_resampler *r, int16_t *out, size_t cap)
   return written;
 }
 
+/* ---- a growable sample buffer ------------------------------------------ */
+
+void pcm_buf_init(struct pcm_buf *b, size_t max)
+{
+  b->s = NULL;
+  b->n = b->cap = 0;
+  b->max = max;
+}
+
+int pcm_buf_append(struct pcm_buf *b, const int16_t *pcm, size_t n)
+{
+  if (n == 0)
+    return 0;
+  if (n > b->max - b->n)
+    return -1;
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + n)
+      cap *= 2;
+    if (cap > b->max)
+      cap = b->max;
+    int16_t *s = realloc(b->s, cap * sizeof *s);
+    if (!s)
+      return -1;
+    b->s = s;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, pcm, n * sizeof *pcm);
+  b->n += n;
+  return 0;
+}
+
+void pcm_buf_free(struct pcm_buf *b)
+{
+  free(b->s);
+  pcm_buf_init(b, b->max);
+}
+
 /* ---- peaks -------------------------------------------------------------- */
 
 struct pcm_peaks {

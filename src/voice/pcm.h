@@ -54,6 +54,21 @@ size_t pcm_resampler_process(struct pcm_resampler *r, const int16_t *in, size_t 
  * start a new stream. */
 size_t pcm_resampler_flush(struct pcm_resampler *r, int16_t *out, size_t cap);
 
+/* ---- a growable sample buffer ------------------------------------------ */
+
+/* Born with a ceiling (max samples); owns s. Zero-initialised is not
+ * enough: use pcm_buf_init(). */
+struct pcm_buf {
+  int16_t *s;
+  size_t n, cap, max;
+};
+
+void pcm_buf_init(struct pcm_buf *b, size_t max);
+/* Appends n samples (pcm may be NULL when n is 0). Returns 0, or -1 past
+ * the ceiling or out of memory, with b unchanged. */
+int pcm_buf_append(struct pcm_buf *b, const int16_t *pcm, size_t n);
+void pcm_buf_free(struct pcm_buf *b); /* frees the samples; b can be re-used */
+
 /* ---- peaks -------------------------------------------------------------- */
 
 /* A streaming peak envelope: one byte per 1/per_second s of audio, the

@@ -139,6 +139,21 @@ out:
   return rc;
 }
 
+/* True if the '.' at s[n - 1] ends a title ("Dr.", "Mr.", "Mrs.", "Ms.",
+ * "St."), which does not end the sentence: Flite reads "Dr." alone as
+ * "drive". */
+static bool ends_title(const char *s, size_t n)
+{
+  static const char *const titles[] = {"Dr", "Mr", "Mrs", "Ms", "St"};
+  size_t start = n - 1;
+  while (start > 0 && s[start - 1] != ' ')
+    start--;
+  for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+    if (n - 1 - start == strlen(titles[i]) && strncmp(s + start, titles[i], n - 1 - start) == 0)
+      return true;
+  return false;
+}
+
 /* Copies the next sentence of *p into buf (ends after . ! ? ; or a
  * newline, or at the last space before cap), advancing *p. False at the end. */
 static bool next_sentence(const char **p, char *buf, size_t cap)
@@ -153,7 +168,8 @@ static bool next_sentence(const char **p, char *buf, size_t cap)
     char c = s[n++];
     if (c == ' ')
       cut = n;
-    if ((c == '.' || c == '!' || c == '?' || c == ';') && (s[n] == ' ' || !s[n]))
+    if ((c == '.' || c == '!' || c == '?' || c == ';') && (s[n] == ' ' || !s[n]) &&
+        !(c == '.' && ends_title(s, n)))
       break;
     if (c == '\n')
       break;
