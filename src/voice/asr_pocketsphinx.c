@@ -14,6 +14,7 @@
 #include "voice/asr.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <flite/flite.h>
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 #pragma GCC diagnostic pop
 
 #include "util/log.h"
@@ -197,8 +199,6 @@ static cmd_ln_t *make_config(const struct asr_config *c)
   argv[argc++] = (char *)c->hmm;
   argv[argc++] = "-dict";
   argv[argc++] = (char *)c->dict;
-  argv[argc++] = "-logfn";
-  argv[argc++] = "/dev/null";
   argv[argc++] = "-samprate";
   argv[argc++] = "16000";
   if (!c->domain_lm) {
@@ -224,11 +224,38 @@ static cmd_ln_t *make_config(const struct asr_config *c)
     if (*p)
       *p++ = '\0';
   }
-  return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
+  return cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
+}
+
+/* SphinxBase logs through one process-wide callback: its chatter (every
+ * model parameter, at INFO) is dropped, its errors go to our log. Set once,
+ * before any decoder exists: setting it per decoder ("-logfn") from several
+ * workers races on the global log file. */
+__attribute__((format(printf, 3, 4))) static void sphinx_log(void *user, err_lvl_t lvl,
+                                                             const char *fmt, ...)
+{
+  char msg[256];
+  va_list ap;
+  (void)user;
+  if (lvl < ERR_ERROR)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  msg[strcspn(msg, "\n")] = '\0';
+  log_warn("asr: pocketsphinx: %s", msg);
+}
+
+static void quiet_sphinx(void)
+{
+  err_set_logfp(NULL); /* the configuration dumps are written to it directly */
+  err_set_callback(sphinx_log, NULL);
 }
 
 struct asr *asr_new(const struct asr_config *c)
 {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, quiet_sphinx);
   struct asr *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
