@@ -22,12 +22,16 @@ trap 'rm -rf "$out"' EXIT
 echo "== word error rate, $(grep -c . "$lines") synthesised rep lines"
 for mode in domain general; do
   flag=""; [[ $mode == general ]] && flag="--no-domain"
-  "$build/athos-voice" loop $flag <"$lines" >"$out/$mode.txt" 2>"$out/$mode.err"
+  /usr/bin/time -f "%U %S" -o "$out/$mode.cpu" \
+    "$build/athos-voice" loop $flag <"$lines" >"$out/$mode.txt" 2>"$out/$mode.err"
   read -r wer n words < <(python3 bench/voice_wer.py "$lines" "$out/$mode.txt")
   asr=$(awk -F'asr ' '/^audio/ {split($2, a, " "); s += a[1]; k++} END {printf "%.0f", s / k}' "$out/$mode.err")
   audio=$(awk '/^audio/ {s += $2; k++} END {printf "%.2f", s / k}' "$out/$mode.err")
-  printf "%-8s WER %.1f %% over %d words (mean utterance %s s, recognised in %s ms)\n" \
+  total=$(awk '/^audio/ {s += $2} END {print s}' "$out/$mode.err")
+  cpu=$(awk -v a="$total" '{printf "%.3f", ($1 + $2) / a}' "$out/$mode.cpu")
+  printf "%-8s WER %.1f %% over %d words; mean utterance %s s, recognised in %s ms (wall);\n" \
     "$mode" "$(awk "BEGIN {print $wer * 100}")" "$words" "$audio" "$asr"
+  printf "         CPU (TTS + VAD + ASR + model load) %s s per second of speech\n" "$cpu"
 done
 
 echo "== concurrent voice calls, ${seconds} s each, ${WORKERS:-2} workers"

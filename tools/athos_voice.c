@@ -229,9 +229,9 @@ static int parse_opts(int *argc, char **argv, struct opts *o)
       const char *s = argv[++i];
       o->traits.sex = strcmp(s, "male") == 0 ? TTS_SEX_MALE : TTS_SEX_FEMALE;
     } else if (strcmp(a, "--age") == 0 && i + 1 < *argc) {
-      o->traits.age = atoi(argv[++i]);
+      o->traits.age = (int)strtol(argv[++i], NULL, 10);
     } else if (strcmp(a, "--pace") == 0 && i + 1 < *argc) {
-      o->traits.pace = atof(argv[++i]);
+      o->traits.pace = strtod(argv[++i], NULL);
     } else if (strncmp(a, "--", 2) == 0) {
       return -1;
     } else {

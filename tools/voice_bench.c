@@ -264,13 +264,13 @@ int main(int argc, char **argv)
   const char *lines = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc)
-      calls = (unsigned)atoi(argv[++i]);
+      calls = (unsigned)(int)strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
-      seconds = (unsigned)atoi(argv[++i]);
+      seconds = (unsigned)(int)strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
-      workers = (unsigned)atoi(argv[++i]);
+      workers = (unsigned)(int)strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--silence") == 0 && i + 1 < argc)
-      silence_ms = (unsigned)atoi(argv[++i]);
+      silence_ms = (unsigned)(int)strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--no-domain") == 0)
       no_domain = true;
     else
