@@ -26,11 +26,13 @@ for mode in domain general; do
     "$build/athos-voice" loop $flag <"$lines" >"$out/$mode.txt" 2>"$out/$mode.err"
   read -r wer n words < <(python3 bench/voice_wer.py "$lines" "$out/$mode.txt")
   asr=$(awk -F'asr ' '/^audio/ {split($2, a, " "); s += a[1]; k++} END {printf "%.0f", s / k}' "$out/$mode.err")
+  final=$(awk -F'final pass ' '/^audio/ {split($2, a, " "); s += a[1]; k++} END {printf "%.0f", s / k}' "$out/$mode.err")
   audio=$(awk '/^audio/ {s += $2; k++} END {printf "%.2f", s / k}' "$out/$mode.err")
   total=$(awk '/^audio/ {s += $2} END {print s}' "$out/$mode.err")
   cpu=$(awk -v a="$total" '{printf "%.3f", ($1 + $2) / a}' "$out/$mode.cpu")
   printf "%-8s WER %.1f %% over %d words; mean utterance %s s, recognised in %s ms (wall);\n" \
     "$mode" "$(awk "BEGIN {print $wer * 100}")" "$words" "$audio" "$asr"
+  printf "         of which the final pass (left after the speech if fed while it comes) %s ms;\n" "$final"
   printf "         CPU (TTS + VAD + ASR + model load) %s s per second of speech\n" "$cpu"
 done
 
