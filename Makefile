@@ -1,14 +1,15 @@
 # The two commands a newcomer runs (see README.md):
 #   make run   install what is missing, build, start the server with a demo tenant
 #   make test  install what is missing, build (release + sanitizers), run every test
-#              (the black-box suites on SQLite, then on PostgreSQL)
+#              (lint, unit, fuzz, the black-box suites on PostgreSQL, then on SQLite,
+#              then some suites through nginx)
 # Everything else here is a step of those two.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test unit-test api-test pg-test fuzz bench clean
+.PHONY: all deps build build-asan run test lint unit-test api-test pg-test nginx-test fuzz bench clean
 
 all: build
 
@@ -27,6 +28,11 @@ build-asan: deps
 run: build
 	@scripts/run-demo.sh $(BUILD)/athos
 
+# The house rules a compiler does not check (banned calls, include
+# directions, SQL only in store/); see the top of scripts/lint.sh.
+lint:
+	@scripts/lint.sh
+
 unit-test: build-asan
 	@cd $(ASAN_BUILD) && ctest --output-on-failure
 
@@ -38,11 +44,16 @@ api-test: build build-asan
 pg-test: build
 	@scripts/pg-test.sh
 
+# Some suites again through the shipped deploy/nginx/athos.conf (TLS and
+# plain), as a hardened deployment runs them.
+nginx-test: build
+	@scripts/nginx-test.sh
+
 # libFuzzer drivers (tests/fuzz), a short bounded run; FUZZ_SECONDS=60 for a real session
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} scripts/fuzz.sh
 
-test: unit-test fuzz pg-test api-test
+test: lint unit-test fuzz pg-test api-test nginx-test
 
 bench: build
 	@bench/run-all.sh

@@ -72,7 +72,7 @@ export interface TranscriptEvent extends TranscriptLine {
 export interface EndedEvent {
   callId: string;
   durationSec: number;
-  reason: 'rep_hangup' | 'persona_hangup' | 'max_duration' | 'idle' | 'disconnect' | (string & {});
+  reason: 'rep_hangup' | 'persona_hangup' | 'max_duration' | 'idle' | 'disconnect' | 'limit' | (string & {});
 }
 
 export interface ErrorEvent {

@@ -1,41 +1,82 @@
-/* config.c — defaults and environment for struct athos_config. */
+/*
+ * config.c — defaults, environment and `serve` flags for struct
+ * athos_config. Every setting is one row of SETTINGS: its variable, its
+ * flag (if any), and the one parser both go through, so a flag is checked
+ * exactly as its variable is (range, syntax, length: a value that does
+ * not fit is refused, never truncated).
+ */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int env_i64(const char *name, int64_t min, int64_t max, int64_t *out, char *err,
-                   size_t errlen)
-{
-  const char *v = getenv(name);
-  if (v == NULL || v[0] == '\0')
-    return 0;
-  char *end = NULL;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (errno != 0 || *end != '\0' || n < min || n > max) {
-    snprintf(err, errlen, "%s must be an integer from %lld to %lld", name, (long long)min,
-             (long long)max);
-    return -1;
-  }
-  *out = n;
-  return 0;
-}
+#include "live/protocol.h"
 
-int config_set_listen(struct athos_config *c, const char *listen, char *err, size_t errlen)
+enum kind {
+  K_STRING, /* char[size], refused when it does not fit */
+  K_I64,    /* int64_t in [min, max] */
+  K_UINT,   /* unsigned in [min, max] */
+  K_SIZE,   /* size_t in [min, max] */
+  K_BOOL,   /* 1/true/yes/on; anything else is false */
+  K_LISTEN, /* HOST:PORT into listen_host and listen_port */
+  K_RETRY,  /* "0,5,300,…" into retry_schedule and retry_count */
+};
+
+struct setting {
+  const char *env;
+  const char *flag; /* NULL: environment only */
+  enum kind kind;
+  size_t offset;
+  size_t size; /* K_STRING: the buffer */
+  int64_t min, max;
+};
+
+#define STR(field) K_STRING, offsetof(struct athos_config, field), \
+                   sizeof(((struct athos_config *)0)->field), 0, 0
+#define NUM(kind, field, lo, hi) kind, offsetof(struct athos_config, field), 0, lo, hi
+#define OTHER(kind) kind, 0, 0, 0, 0
+
+static const struct setting SETTINGS[] = {
+    {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
+    {"ATHOS_MASTER_KEY_FILE", NULL, STR(master_key_file)},
+    {"ATHOS_DRILLS_DIR", "--drills-dir", STR(drills_dir)},
+    {"ATHOS_LISTEN", "--listen", OTHER(K_LISTEN)},
+    {"ATHOS_PUBLIC_URL", "--public-url", STR(public_url)},
+    {"ATHOS_WEBHOOK_RETRY_SCHEDULE", NULL, OTHER(K_RETRY)},
+    {"ATHOS_ALLOW_PRIVATE_WEBHOOKS", NULL, NUM(K_BOOL, allow_private_webhooks, 0, 1)},
+    {"ATHOS_THREADS", "--threads", NUM(K_UINT, threads, 0, 64)},
+    {"ATHOS_SESSION_TTL_SEC", NULL, NUM(K_I64, session_ttl_sec, 1, 86400)},
+    {"ATHOS_TICKET_TTL_SEC", NULL, NUM(K_I64, ticket_ttl_sec, 1, 3600)},
+    {"ATHOS_MAX_CALL_SEC", NULL, NUM(K_I64, max_call_sec, 1, 86400)},
+    {"ATHOS_IDLE_SEC", NULL, NUM(K_I64, idle_sec, 1, 86400)},
+    {"ATHOS_WS_PING_SEC", NULL, NUM(K_I64, ws_ping_sec, 1, 3600)},
+    {"ATHOS_MAX_TURNS", NULL, NUM(K_I64, max_turns, 3, 100000)},
+    {"ATHOS_MAX_TRANSCRIPT_BYTES", NULL, NUM(K_SIZE, max_transcript_bytes, 16384, 1 << 30)},
+    {"ATHOS_WEBHOOK_TIMEOUT_MS", NULL, NUM(K_I64, webhook_timeout_ms, 100, 120000)},
+    {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
+    {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
+    {"ATHOS_AUTH_CACHE_MS", NULL, NUM(K_I64, auth_cache_ms, 0, 60000)},
+};
+
+#define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
+
+static int set_listen(struct athos_config *c, const char *name, const char *listen, char *err,
+                      size_t errlen)
 {
   const char *colon = strrchr(listen, ':');
   if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof c->listen_host) {
-    snprintf(err, errlen, "listen address must be HOST:PORT");
+    snprintf(err, errlen, "%s: listen address must be HOST:PORT", name);
     return -1;
   }
   char *end = NULL;
+  errno = 0;
   long port = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || port < 0 || port > 65535) {
-    snprintf(err, errlen, "listen port must be 0..65535");
+  if (end == colon + 1 || *end != '\0' || errno != 0 || port < 0 || port > 65535) {
+    snprintf(err, errlen, "%s: listen port must be 0..65535", name);
     return -1;
   }
   size_t hl = (size_t)(colon - listen);
@@ -47,7 +88,8 @@ int config_set_listen(struct athos_config *c, const char *listen, char *err, siz
   return 0;
 }
 
-int config_set_retry_schedule(struct athos_config *c, const char *list, char *err, size_t errlen)
+static int set_retry_schedule(struct athos_config *c, const char *name, const char *list,
+                              char *err, size_t errlen)
 {
   size_t n = 0;
   const char *p = list;
@@ -57,22 +99,79 @@ int config_set_retry_schedule(struct athos_config *c, const char *list, char *er
     long long v = strtoll(p, &end, 10);
     if (end == p || errno != 0 || v < 0 || v > 7 * 86400 || n >= RETRY_SCHEDULE_MAX ||
         (*end != ',' && *end != '\0')) {
-      snprintf(err, errlen, "ATHOS_WEBHOOK_RETRY_SCHEDULE must be up to %d comma-separated"
-               " second counts (0..604800)", RETRY_SCHEDULE_MAX);
+      snprintf(err, errlen, "%s must be up to %d comma-separated second counts (0..604800)",
+               name, RETRY_SCHEDULE_MAX);
       return -1;
     }
     c->retry_schedule[n++] = v;
     p = *end == ',' ? end + 1 : end;
   }
   if (n == 0) {
-    snprintf(err, errlen, "ATHOS_WEBHOOK_RETRY_SCHEDULE is empty");
+    snprintf(err, errlen, "%s is empty", name);
     return -1;
   }
   c->retry_count = n;
   return 0;
 }
 
-int config_from_env(struct athos_config *c, char *err, size_t errlen)
+static int parse_int(const char *name, const char *v, int64_t min, int64_t max, int64_t *out,
+                     char *err, size_t errlen)
+{
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (end == v || errno != 0 || *end != '\0' || n < min || n > max) {
+    snprintf(err, errlen, "%s must be an integer from %lld to %lld", name, (long long)min,
+             (long long)max);
+    return -1;
+  }
+  *out = n;
+  return 0;
+}
+
+/* Applies value v to setting s, named `name` in messages (the variable or
+ * the flag the value came from). */
+static int apply(struct athos_config *c, const struct setting *s, const char *name, const char *v,
+                 char *err, size_t errlen)
+{
+  assert(s->kind != K_STRING || s->size > 0);
+  char *field = (char *)c + s->offset;
+  int64_t n = 0;
+  switch (s->kind) {
+  case K_STRING: {
+    size_t len = strlen(v);
+    if (len >= s->size) {
+      snprintf(err, errlen, "%s is too long (at most %zu bytes)", name, s->size - 1);
+      return -1;
+    }
+    memcpy(field, v, len + 1);
+    return 0;
+  }
+  case K_BOOL:
+    *(bool *)field = strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+                     strcmp(v, "on") == 0;
+    return 0;
+  case K_LISTEN:
+    return set_listen(c, name, v, err, errlen);
+  case K_RETRY:
+    return set_retry_schedule(c, name, v, err, errlen);
+  case K_I64:
+  case K_UINT:
+  case K_SIZE:
+    break;
+  }
+  if (parse_int(name, v, s->min, s->max, &n, err, errlen) != 0)
+    return -1;
+  if (s->kind == K_I64)
+    *(int64_t *)field = n;
+  else if (s->kind == K_UINT)
+    *(unsigned *)field = (unsigned)n;
+  else
+    *(size_t *)field = (size_t)n;
+  return 0;
+}
+
+static void set_defaults(struct athos_config *c)
 {
   memset(c, 0, sizeof *c);
   snprintf(c->database_url, sizeof c->database_url, "sqlite:athos.db");
@@ -91,44 +190,44 @@ int config_from_env(struct athos_config *c, char *err, size_t errlen)
   c->max_call_sec = 1800;
   c->idle_sec = 120;
   c->ws_ping_sec = 20;
+  c->max_turns = LIVE_MAX_TURNS;
+  c->max_transcript_bytes = LIVE_TRANSCRIPT_MAX;
   c->webhook_timeout_ms = 15000;
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
-  config_set_retry_schedule(c, "0,5,300,1800,7200,18000,36000,36000", err, errlen);
+  char err[8];
+  int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
+                              sizeof err);
+  assert(rc == 0);
+  (void)rc;
+}
 
-  const char *v;
-  if ((v = getenv("ATHOS_DATABASE_URL")) != NULL && v[0] != '\0')
-    snprintf(c->database_url, sizeof c->database_url, "%s", v);
-  if ((v = getenv("ATHOS_DRILLS_DIR")) != NULL && v[0] != '\0')
-    snprintf(c->drills_dir, sizeof c->drills_dir, "%s", v);
-  if ((v = getenv("ATHOS_LISTEN")) != NULL && v[0] != '\0' &&
-      config_set_listen(c, v, err, errlen) != 0)
-    return -1;
-  if ((v = getenv("ATHOS_PUBLIC_URL")) != NULL && v[0] != '\0')
-    snprintf(c->public_url, sizeof c->public_url, "%s", v);
-  if ((v = getenv("ATHOS_WEBHOOK_RETRY_SCHEDULE")) != NULL && v[0] != '\0' &&
-      config_set_retry_schedule(c, v, err, errlen) != 0)
-    return -1;
-  if ((v = getenv("ATHOS_ALLOW_PRIVATE_WEBHOOKS")) != NULL)
-    c->allow_private_webhooks = strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
-                                strcmp(v, "yes") == 0 || strcmp(v, "on") == 0;
-  int64_t threads = c->threads, workers = c->scoring_workers, maxconn = (int64_t)c->max_connections;
-  if (env_i64("ATHOS_THREADS", 0, 64, &threads, err, errlen) ||
-      env_i64("ATHOS_SESSION_TTL_SEC", 1, 86400, &c->session_ttl_sec, err, errlen) ||
-      env_i64("ATHOS_TICKET_TTL_SEC", 1, 3600, &c->ticket_ttl_sec, err, errlen) ||
-      env_i64("ATHOS_MAX_CALL_SEC", 1, 86400, &c->max_call_sec, err, errlen) ||
-      env_i64("ATHOS_IDLE_SEC", 1, 86400, &c->idle_sec, err, errlen) ||
-      env_i64("ATHOS_WS_PING_SEC", 1, 3600, &c->ws_ping_sec, err, errlen) ||
-      env_i64("ATHOS_WEBHOOK_TIMEOUT_MS", 100, 120000, &c->webhook_timeout_ms, err, errlen) ||
-      env_i64("ATHOS_SCORING_WORKERS", 1, 64, &workers, err, errlen) ||
-      env_i64("ATHOS_MAX_CONNECTIONS", 16, 1000000, &maxconn, err, errlen) ||
-      env_i64("ATHOS_AUTH_CACHE_MS", 0, 60000, &c->auth_cache_ms, err, errlen))
-    return -1;
-  c->threads = (unsigned)threads;
-  c->scoring_workers = (unsigned)workers;
-  c->max_connections = (size_t)maxconn;
+int config_from_env(struct athos_config *c, char *err, size_t errlen)
+{
+  set_defaults(c);
+  for (size_t i = 0; i < NSETTINGS; i++) {
+    const struct setting *s = &SETTINGS[i];
+    const char *v = getenv(s->env);
+    /* An empty variable is unset, except for the boolean (kept as it was:
+     * set but empty means false). */
+    if (v == NULL || (v[0] == '\0' && s->kind != K_BOOL))
+      continue;
+    if (apply(c, s, s->env, v, err, errlen) != 0)
+      return -1;
+  }
   return 0;
+}
+
+int config_set_flag(struct athos_config *c, const char *flag, const char *value, char *err,
+                    size_t errlen)
+{
+  assert(flag != NULL && value != NULL);
+  for (size_t i = 0; i < NSETTINGS; i++)
+    if (SETTINGS[i].flag != NULL && strcmp(SETTINGS[i].flag, flag) == 0)
+      return apply(c, &SETTINGS[i], flag, value, err, errlen);
+  snprintf(err, errlen, "unknown flag %s", flag);
+  return -1;
 }
 
 void config_finish(struct athos_config *c)

@@ -1,6 +1,7 @@
 /*
  * config.h — the server's settings: environment variables (DESIGN.md's
- * table) overridden by `athos serve` flags. Durations are configurable so
+ * table) overridden by `athos serve` flags, both checked by one parser per
+ * setting (config.c). Durations are configurable so
  * tests can shorten them.
  */
 #ifndef ATHOS_CONFIG_H
@@ -14,6 +15,7 @@
 
 struct athos_config {
   char database_url[1024];
+  char master_key_file[1024];    /* the key sealing secrets at rest ("" = none) */
   char listen_host[256];
   uint16_t listen_port;
   char public_url[512];          /* http(s)://host[:port], no trailing slash */
@@ -24,6 +26,8 @@ struct athos_config {
   int64_t max_call_sec;          /* live call cap (1800) */
   int64_t idle_sec;              /* no rep utterance (120) */
   int64_t ws_ping_sec;           /* WebSocket keepalive ping interval (20) */
+  int64_t max_turns;             /* turns stored per live call (LIVE_MAX_TURNS) */
+  size_t max_transcript_bytes;   /* transcript bytes per live call (LIVE_TRANSCRIPT_MAX) */
   int64_t retry_schedule[RETRY_SCHEDULE_MAX]; /* seconds before each webhook attempt */
   size_t retry_count;
   bool allow_private_webhooks;
@@ -35,10 +39,11 @@ struct athos_config {
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */
 int config_from_env(struct athos_config *c, char *err, size_t errlen);
-/* Parses "host:port" into c. */
-int config_set_listen(struct athos_config *c, const char *listen, char *err, size_t errlen);
-/* Parses "0,5,300,…". */
-int config_set_retry_schedule(struct athos_config *c, const char *list, char *err, size_t errlen);
+/* Applies one `serve` flag ("--threads", "8") with the parser of its
+ * environment variable. Returns 0, or -1 with err set (an unknown flag,
+ * or a value its variable would refuse). */
+int config_set_flag(struct athos_config *c, const char *flag, const char *value, char *err,
+                    size_t errlen);
 /* Derives public_url from listen when ATHOS_PUBLIC_URL is unset. */
 void config_finish(struct athos_config *c);
 

@@ -1,8 +1,9 @@
 /*
  * main.c — the `athos` command line: `serve` runs the whole system in one
  * process (HTTP API, live WebSocket loop, scoring workers, webhook
- * deliverer); `migrate`, `tenant`, `key` and `webhook` are the admin CLI
- * on the same database.
+ * deliverer); `migrate`, `tenant`, `key`, `webhook`, `keys` and `backup`
+ * are the admin CLI on the same database. Every command but `backup`
+ * loads the master key that seals secrets at rest (cli/keys_cmd.c).
  */
 #include <curl/curl.h>
 #include <signal.h>
@@ -10,18 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/routes.h"
+#include "app.h"
+#include "cli/backup_cmd.h"
 #include "cli/cli.h"
+#include "cli/keys_cmd.h"
 #include "cli/practice.h"
 #include "cli/webhook_cmd.h"
 #include "config.h"
-#include "drills/catalog.h"
 #include "http/server.h"
-#include "live/live.h"
-#include "pipeline/scoring_worker.h"
 #include "store/store.h"
 #include "util/log.h"
-#include "util/timefmt.h"
-#include "webhooks/deliverer.h"
 
 static const char USAGE[] =
     "usage: athos COMMAND [ARGS]\n"
@@ -36,35 +36,23 @@ static const char USAGE[] =
     "  key revoke KEY_ID\n"
     "  webhook rotate-secret TENANT_ID\n"
     "  webhook replay TENANT_ID --since ISO8601\n"
+    "  keys rotate-master --new-key-file FILE\n"
+    "  backup PATH\n"
     "  practice --api-key KEY [--url URL] [--difficulty Beginner|Advanced|Elite] [--state ST]\n"
     "        [--drill KEY] [--user-id ID]\n"
     "Settings come from ATHOS_* environment variables (see README.md).\n";
 
-/* Applies `serve` flags over the environment. */
+/* Applies `serve` flags over the environment: each flag goes through the
+ * same parser as its environment variable (config.c). */
 static int serve_flags(struct athos_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-  for (int i = 1; i < argc; i++) {
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (v == NULL) {
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc) {
       snprintf(err, errlen, "%s needs a value", argv[i]);
       return -1;
     }
-    if (strcmp(argv[i], "--listen") == 0) {
-      if (config_set_listen(cfg, v, err, errlen) != 0)
-        return -1;
-    } else if (strcmp(argv[i], "--database-url") == 0) {
-      snprintf(cfg->database_url, sizeof cfg->database_url, "%s", v);
-    } else if (strcmp(argv[i], "--public-url") == 0) {
-      snprintf(cfg->public_url, sizeof cfg->public_url, "%s", v);
-    } else if (strcmp(argv[i], "--drills-dir") == 0) {
-      snprintf(cfg->drills_dir, sizeof cfg->drills_dir, "%s", v);
-    } else if (strcmp(argv[i], "--threads") == 0) {
-      cfg->threads = (unsigned)atoi(v);
-    } else {
-      snprintf(err, errlen, "unknown flag %s", argv[i]);
+    if (config_set_flag(cfg, argv[i], argv[i + 1], err, errlen) != 0)
       return -1;
-    }
-    i++;
   }
   return 0;
 }
@@ -80,56 +68,45 @@ static int wait_for_signal(void)
   return sig;
 }
 
-static int serve(struct athos_config *cfg, struct store *s)
+/* Blocks the stop signals in every thread started from here on; main
+ * waits for them with sigwait(). */
+static void block_stop_signals(void)
 {
-  struct server srv = {.cfg = cfg, .store = s};
-  struct drill_catalog *drills = NULL;
-  char err[512];
-  int rc = 1;
-
-  if (drill_catalog_load(cfg->drills_dir, &drills, err, sizeof err) != 0) {
-    log_error("drills: %s", err);
-    goto out;
-  }
-  srv.drills = drills;
-  srv.keys.n = TOKEN_KEYS_MAX;
-  if (store_signing_keys(s, srv.keys.keys, &srv.keys.n) != STORE_OK || srv.keys.n == 0) {
-    log_error("cannot load token signing keys (run athos migrate)");
-    goto out;
-  }
-  if (store_start_background(s) != STORE_OK)
-    goto out;
-  int64_t orphans = 0;
-  if (store_calls_end_orphaned(s, time_now_ms(), &orphans) != STORE_OK)
-    goto out;
-  if (orphans > 0)
-    log_info("ended %lld call(s) left live by a previous process", (long long)orphans);
-
-  /* Block the stop signals in every thread; main waits for them. */
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+}
 
-  srv.deliverer = webhook_deliverer_start(cfg, s);
-  srv.scoring = scoring_worker_start(cfg, s, drills, srv.deliverer);
-  srv.live = live_loop_start(&srv);
-  if (srv.deliverer == NULL || srv.scoring == NULL || srv.live == NULL ||
-      server_start(&srv) != 0)
+static int serve(const struct athos_config *cfg, struct store *s)
+{
+  struct app app;
+  struct server srv = {0};
+  int rc = 1;
+
+  block_stop_signals();
+  if (app_start(&app, cfg, s) != 0)
+    goto stop;
+  struct server_config http = {.host = cfg->listen_host, .port = cfg->listen_port,
+                               .threads = cfg->threads, .max_connections = cfg->max_connections,
+                               .max_body = routes_max_body(), .dispatch = api_dispatch,
+                               .app = &app};
+  if (server_start(&srv, &http) != 0)
     goto stop;
   log_info("athos listening on %s:%u (public %s, %zu drill(s))", cfg->listen_host,
-           cfg->listen_port, cfg->public_url, drills->n);
+           cfg->listen_port, cfg->public_url, app.drills->n);
   int sig = wait_for_signal();
   log_info("received %s, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = 0;
 stop:
+  /* Stop accepting; WebSocket calls end next (MHD_stop_daemon frees the
+   * handles of upgraded connections still open); then drain and stop. */
+  server_quiesce(&srv);
+  app_stop_live(&app);
   server_stop(&srv);
-  scoring_worker_stop(srv.scoring);
-  webhook_deliverer_stop(srv.deliverer);
-out:
-  drill_catalog_free(drills);
+  app_stop(&app);
   return rc;
 }
 
@@ -158,7 +135,8 @@ int main(int argc, char **argv)
   config_finish(&cfg);
   bool is_serve = strcmp(cmd, "serve") == 0;
   if (!is_serve && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "tenant") != 0 &&
-      strcmp(cmd, "key") != 0 && strcmp(cmd, "webhook") != 0) {
+      strcmp(cmd, "key") != 0 && strcmp(cmd, "webhook") != 0 && strcmp(cmd, "keys") != 0 &&
+      strcmp(cmd, "backup") != 0) {
     fputs(USAGE, stderr);
     return CLI_USAGE;
   }
@@ -179,6 +157,15 @@ int main(int argc, char **argv)
     rc = CLI_FAILED;
     goto out;
   }
+  if (strcmp(cmd, "backup") != 0 &&
+      keys_master_start(s, cfg.master_key_file, is_serve, err, sizeof err) != 0) {
+    if (is_serve)
+      log_error("secrets at rest: %s", err);
+    else
+      cli_error(CLI_FAILED, "%s", err);
+    rc = CLI_FAILED;
+    goto out;
+  }
   if (is_serve)
     rc = serve(&cfg, s);
   else if (strcmp(cmd, "migrate") == 0) {
@@ -188,6 +175,10 @@ int main(int argc, char **argv)
     rc = cli_tenant(s, argc - 1, argv + 1);
   else if (strcmp(cmd, "key") == 0)
     rc = cli_key(s, argc - 1, argv + 1);
+  else if (strcmp(cmd, "keys") == 0)
+    rc = cli_keys(s, argc - 1, argv + 1);
+  else if (strcmp(cmd, "backup") == 0)
+    rc = cli_backup(s, argc - 1, argv + 1);
   else
     rc = cli_webhook(s, argc - 1, argv + 1);
 out:

@@ -13,7 +13,6 @@
 #include "api/cursor.h"
 #include "api/handlers.h"
 #include "api/validate.h"
-#include "http/server.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -127,15 +126,15 @@ static enum api_result parse_filter_string(struct api_request *r, const char *na
  * node) and bound to the tenant. */
 static struct cursor_key list_cursor_key(struct api_request *r)
 {
-  const struct signing_key *k = &r->server->keys.keys[0];
+  const struct signing_key *k = &r->app->keys.keys[0];
   return (struct cursor_key){.secret = k->secret, .len = SIGNING_KEY_LEN,
-                             .tenant = r->tenant.public_id};
+                             .tenant = r->tenant->public_id};
 }
 
 enum api_result api_calls_list(struct api_request *r)
 {
   struct cursor_key ck = list_cursor_key(r);
-  struct call_filter f = {.tenant_id = r->tenant.id, .to_ms = INT64_MAX};
+  struct call_filter f = {.tenant_id = r->tenant->id, .to_ms = INT64_MAX};
   struct cursor after;
   enum api_result res;
   if ((res = parse_time(r, "from", true, &f.from_ms)) != API_OK ||
@@ -160,10 +159,10 @@ enum api_result api_calls_list(struct api_request *r)
   struct list_ctx ctx = {.data = json_array(), .limit = f.limit};
   int limit = f.limit;
   f.limit = limit + 1;
-  int rc = store_calls_list(r->server->store, &f, collect_row, &ctx);
+  int rc = store_calls_list(r->app->store, &f, collect_row, &ctx);
   if (rc != STORE_OK) {
     json_decref(ctx.data);
-    return http_reply_store_error(r, rc);
+    return api_reply_store_error(r, rc);
   }
   json_t *next = json_null();
   if (ctx.more) {
@@ -193,7 +192,7 @@ struct lru *calls_cache_new(void)
  * tenant's entry can never answer another's request. */
 static void cache_key(const struct api_request *r, const char *id, char *out, size_t cap)
 {
-  snprintf(out, cap, "%lld/%s", (long long)r->tenant.id, id);
+  snprintf(out, cap, "%lld/%s", (long long)r->tenant->id, id);
 }
 
 enum api_result api_calls_get(struct api_request *r)
@@ -205,15 +204,15 @@ enum api_result api_calls_get(struct api_request *r)
   void *cached = NULL;
   size_t cached_len = 0;
   cache_key(r, id, key, sizeof key);
-  if (r->server->call_cache != NULL && lru_get(r->server->call_cache, key, 0, &cached, &cached_len))
+  if (r->app->call_cache != NULL && lru_get(r->app->call_cache, key, 0, &cached, &cached_len))
     return http_reply_json_bytes(r, 200, cached, cached_len);
   struct call_row c;
   char *score_text = NULL;
-  int rc = store_call_get_scored(r->server->store, r->tenant.id, id, &c, &score_text);
+  int rc = store_call_get_scored(r->app->store, r->tenant->id, id, &c, &score_text);
   if (rc == STORE_NOT_FOUND)
     return http_reply_error(r, ERR_CALL_NOT_FOUND, "Call not found");
   if (rc != STORE_OK)
-    return http_reply_store_error(r, rc);
+    return api_reply_store_error(r, rc);
   json_t *score = json_loads(score_text, 0, NULL);
   free(score_text);
   if (!json_is_object(score)) {
@@ -222,11 +221,11 @@ enum api_result api_calls_get(struct api_request *r)
     return API_FAIL;
   }
   json_t *transcript = json_array();
-  rc = store_call_turns(r->server->store, c.id, collect_turn, transcript);
+  rc = store_call_turns(r->app->store, c.id, collect_turn, transcript);
   if (rc != STORE_OK) {
     json_decref(score);
     json_decref(transcript);
-    return http_reply_store_error(r, rc);
+    return api_reply_store_error(r, rc);
   }
   json_t *j = slim_call(&c);
   json_object_set_new(j, "status", json_string("scored"));
@@ -243,7 +242,7 @@ enum api_result api_calls_get(struct api_request *r)
     return API_FAIL;
   size_t len = strlen(body);
   /* Only scored calls get here, and a scored call never changes. */
-  if (r->server->call_cache != NULL)
-    lru_put(r->server->call_cache, key, body, len, 0);
+  if (r->app->call_cache != NULL)
+    lru_put(r->app->call_cache, key, body, len, 0);
   return http_reply_json_bytes(r, 200, body, len);
 }

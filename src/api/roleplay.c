@@ -13,7 +13,7 @@
 #include "api/handlers.h"
 #include "api/validate.h"
 #include "auth/session_token.h"
-#include "http/server.h"
+#include "live/protocol.h"
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/ids.h"
@@ -22,37 +22,13 @@
 #define TICKET_RANDOM_CHARS 43
 #define STATE_MAX 32
 
-enum api_result api_cors_preflight(struct api_request *r)
-{
-  struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-  if (resp == NULL)
-    return API_FAIL;
-  MHD_add_response_header(resp, "X-Athos-Request-Id", r->request_id);
-  MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-  MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, OPTIONS");
-  MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-  MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-  MHD_add_response_header(resp, "Vary", "Origin");
-  enum MHD_Result ok = MHD_queue_response(r->conn, 204, resp);
-  MHD_destroy_response(resp);
-  r->replied = true;
-  r->status = 204;
-  return ok == MHD_YES ? API_OK : API_FAIL;
-}
-
 static enum api_result verify_token(struct api_request *r, struct session_claims *c)
 {
   const char *token = http_bearer(r);
   if (token == NULL)
     return http_reply_error(r, ERR_INVALID_TOKEN, "Missing session token");
-  switch (session_token_verify(&r->server->keys, token, time_now_ms() / 1000, c)) {
-  case TOKEN_OK:
-    return API_OK;
-  case TOKEN_EXPIRED_:
-    return http_reply_error(r, ERR_TOKEN_EXPIRED, "Session token has expired; mint a new one");
-  default:
-    return http_reply_error(r, ERR_INVALID_TOKEN, "Invalid session token");
-  }
+  enum athos_error e = session_token_verify(&r->app->keys, token, time_now_ms() / 1000, c);
+  return e == ERR_NONE ? API_OK : api_reply_decision(r, e);
 }
 
 /* The optional `filters` object: state (used), category (accepted). */
@@ -81,7 +57,7 @@ static void connection_url(const char *public_url, char *out, size_t cap)
   } else if (strncmp(public_url, "http://", 7) == 0) {
     rest = public_url + 7;
   }
-  snprintf(out, cap, "%s://%s" "/api/external/v1/roleplay/live", scheme, rest);
+  snprintf(out, cap, "%s://%s" LIVE_PATH, scheme, rest);
 }
 
 enum api_result api_roleplay_redeem(struct api_request *r)
@@ -109,20 +85,20 @@ enum api_result api_roleplay_redeem(struct api_request *r)
                            "difficulty must be one of Beginner, Advanced, Elite");
     goto out;
   }
-  const struct drill_entry *d = drill_catalog_find(r->server->drills, n.drill_key);
+  const struct drill_entry *d = drill_catalog_find(r->app->drills, n.drill_key);
   if (d == NULL) {
     res = http_reply_error(r, ERR_DRILL_NOT_FOUND, "Unknown drillKey");
     goto out;
   }
 
   struct tenant t;
-  int rc = store_tenant_get(r->server->store, claims.tenant, &t);
+  int rc = store_tenant_get(r->app->store, claims.tenant, &t);
   if (rc == STORE_NOT_FOUND) {
     res = http_reply_error(r, ERR_INVALID_TOKEN, "Invalid session token");
     goto out;
   }
   if (rc != STORE_OK) {
-    res = http_reply_store_error(r, rc);
+    res = api_reply_store_error(r, rc);
     goto out;
   }
   if (!t.active) {
@@ -132,7 +108,7 @@ enum api_result api_roleplay_redeem(struct api_request *r)
 
   int64_t now = time_now_ms();
   char ticket[64];
-  id_new("tkt_", TICKET_RANDOM_CHARS, ticket, sizeof ticket);
+  id_new(LIVE_TICKET_PREFIX, TICKET_RANDOM_CHARS, ticket, sizeof ticket);
   sha256_hex(ticket, n.ticket_hash_hex);
   n.tenant_id = t.id;
   snprintf(n.jti, sizeof n.jti, "%s", claims.jti);
@@ -146,20 +122,20 @@ enum api_result api_roleplay_redeem(struct api_request *r)
   size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL, diff, n.seed);
   n.persona_index = (int)pidx;
   snprintf(n.persona_name, sizeof n.persona_name, "%s", drill_persona_name(d->drill, pidx));
-  n.ticket_expires_at = now + r->server->cfg->ticket_ttl_sec * 1000;
+  n.ticket_expires_at = now + r->app->cfg->ticket_ttl_sec * 1000;
   n.created_at = now;
 
-  rc = store_call_create(r->server->store, &n);
+  rc = store_call_create(r->app->store, &n);
   if (rc == STORE_CONFLICT) {
     res = http_reply_error(r, ERR_TOKEN_ALREADY_USED, "Session token has already been used");
     goto out;
   }
   if (rc != STORE_OK) {
-    res = http_reply_store_error(r, rc);
+    res = api_reply_store_error(r, rc);
     goto out;
   }
   char url[600];
-  connection_url(r->server->cfg->public_url, url, sizeof url);
+  connection_url(r->app->cfg->public_url, url, sizeof url);
   res = http_reply_json(r, 200,
                         json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "connectionTicket", ticket,
                                   "connectionUrl", url, "sessionId", n.session_id, "callId",

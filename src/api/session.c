@@ -9,7 +9,6 @@
 #include "api/validate.h"
 #include "auth/quota.h"
 #include "auth/session_token.h"
-#include "http/server.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
 
@@ -25,16 +24,19 @@ enum api_result api_session_mint(struct api_request *r)
       (res = validate_string(r, body, "externalAgencyId", false, EXTERNAL_ID_MAX,
                              c.external_agency_id, sizeof c.external_agency_id)) != API_OK)
     goto out;
-  if ((res = quota_check(r)) != API_OK)
+  enum athos_error quota = quota_check(r->app->store, r->tenant);
+  if (quota != ERR_NONE) {
+    res = api_reply_decision(r, quota);
     goto out;
+  }
 
   int64_t now_ms = time_now_ms();
-  snprintf(c.tenant, sizeof c.tenant, "%s", r->tenant.public_id);
+  snprintf(c.tenant, sizeof c.tenant, "%s", r->tenant->public_id);
   id_new("jti_", 22, c.jti, sizeof c.jti);
   c.iat = now_ms / 1000;
-  c.exp = c.iat + r->server->cfg->session_ttl_sec;
+  c.exp = c.iat + r->app->cfg->session_ttl_sec;
   char token[TOKEN_MAX];
-  if (session_token_mint(&r->server->keys, &c, token, sizeof token) != 0) {
+  if (session_token_mint(&r->app->keys, &c, token, sizeof token) != 0) {
     res = API_FAIL;
     goto out;
   }

@@ -10,14 +10,15 @@
  */
 #include "auth/api_key.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/cidr.h"
-#include "http/server.h"
 #include "util/hex.h"
 #include "util/ids.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 #define AUTH_CACHE_ENTRIES 4096
@@ -41,13 +42,13 @@ struct lru *api_key_cache_new(void)
 }
 
 /* The key's tenant and revocation, from the cache or the store. */
-static int lookup(struct api_request *r, const char *hash, struct cached_auth *out)
+static int lookup(struct store *s, struct lru *cache, int64_t cache_ms, const char *hash,
+                  struct cached_auth *out)
 {
-  struct server *srv = r->server;
   int64_t now = (int64_t)(time_mono_us() / 1000);
   void *hit = NULL;
   size_t len = 0;
-  if (srv->auth_cache != NULL && lru_get(srv->auth_cache, hash, now, &hit, &len)) {
+  if (cache != NULL && lru_get(cache, hash, now, &hit, &len)) {
     int ok = len == sizeof *out;
     if (ok)
       memcpy(out, hit, sizeof *out);
@@ -55,33 +56,36 @@ static int lookup(struct api_request *r, const char *hash, struct cached_auth *o
     if (ok)
       return STORE_OK;
   }
-  int rc = store_key_authenticate(srv->store, hash, &out->tenant, &out->revoked);
-  if (rc == STORE_OK && srv->auth_cache != NULL && srv->cfg->auth_cache_ms > 0)
-    lru_put(srv->auth_cache, hash, out, sizeof *out, now + srv->cfg->auth_cache_ms);
+  int rc = store_key_authenticate(s, hash, &out->tenant, &out->revoked);
+  if (rc == STORE_OK && cache != NULL && cache_ms > 0)
+    lru_put(cache, hash, out, sizeof *out, now + cache_ms);
   return rc;
 }
 
-enum api_result api_key_authenticate(struct api_request *r)
+enum athos_error api_key_authenticate(struct store *s, struct lru *cache, int64_t cache_ms,
+                                      const char *key, const struct sockaddr *peer,
+                                      struct tenant *out)
 {
-  const char *key = http_bearer(r);
-  if (key == NULL)
-    return http_reply_error(r, ERR_INVALID_API_KEY, "Missing API key: send Authorization: Bearer ath_live_…");
-  if (!id_valid(key, API_KEY_PREFIX, API_KEY_RANDOM_CHARS))
-    return http_reply_error(r, ERR_INVALID_API_KEY, "Invalid API key");
+  assert(s != NULL && out != NULL);
+  if (key == NULL || !id_valid(key, API_KEY_PREFIX, API_KEY_RANDOM_CHARS))
+    return ERR_INVALID_API_KEY;
   char hash[65];
   sha256_hex(key, hash);
   struct cached_auth a;
-  int rc = lookup(r, hash, &a);
+  int rc = lookup(s, cache, cache_ms, hash, &a);
   if (rc == STORE_NOT_FOUND)
-    return http_reply_error(r, ERR_INVALID_API_KEY, "Invalid API key");
-  if (rc != STORE_OK)
-    return http_reply_store_error(r, rc);
+    return ERR_INVALID_API_KEY;
+  if (rc != STORE_OK) {
+    if (rc != STORE_UNAVAILABLE)
+      log_error("api key lookup: store error %d", rc);
+    return athos_error_from_store(rc);
+  }
   if (a.revoked)
-    return http_reply_error(r, ERR_API_KEY_REVOKED, "This API key has been revoked");
+    return ERR_API_KEY_REVOKED;
   if (!a.tenant.active)
-    return http_reply_error(r, ERR_TENANT_INACTIVE, "This tenant is inactive");
-  if (!cidr_list_allows(a.tenant.ip_allow, http_peer(r)))
-    return http_reply_error(r, ERR_IP_NOT_ALLOWED, "Requests from this IP address are not allowed");
-  r->tenant = a.tenant;
-  return API_OK;
+    return ERR_TENANT_INACTIVE;
+  if (!cidr_list_allows(a.tenant.ip_allow, peer))
+    return ERR_IP_NOT_ALLOWED;
+  *out = a.tenant;
+  return ERR_NONE;
 }

@@ -6,7 +6,10 @@
 #ifndef ATHOS_API_KEY_H
 #define ATHOS_API_KEY_H
 
-#include "http/request.h"
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "errors.h"
 #include "store/store.h"
 #include "util/lru.h"
 
@@ -17,13 +20,17 @@
 /* A fresh key in key_out and its stored form in rec. */
 void api_key_generate(char key_out[API_KEY_MAX], struct api_key_new *rec);
 
-/* The cache server_start() gives struct server.auth_cache. */
+/* The cache app_start() gives struct app.auth_cache. */
 struct lru *api_key_cache_new(void);
 
-/* Authenticates r's Bearer API key: on success fills r->tenant and
- * returns API_OK; otherwise answers (INVALID_API_KEY, API_KEY_REVOKED,
- * TENANT_INACTIVE, IP_NOT_ALLOWED, or a store error) and returns
- * API_REPLIED/API_FAIL. */
-enum api_result api_key_authenticate(struct api_request *r);
+/* Decides on a presented API key from peer (key → tenant → active → IP
+ * allow-list): ERR_NONE with *out filled, or ERR_INVALID_API_KEY,
+ * ERR_API_KEY_REVOKED, ERR_TENANT_INACTIVE, ERR_IP_NOT_ALLOWED, or a store
+ * failure (ERR_SERVICE_UNAVAILABLE / ERR_INTERNAL_ERROR, logged). A
+ * successful lookup is kept in cache (may be NULL) for cache_ms. Answering
+ * the client is the caller's business (src/api/routes.c). */
+enum athos_error api_key_authenticate(struct store *s, struct lru *cache, int64_t cache_ms,
+                                      const char *key, const struct sockaddr *peer,
+                                      struct tenant *out);
 
 #endif

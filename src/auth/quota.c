@@ -1,20 +1,22 @@
 /* quota.c — the monthly call quota check. */
 #include "auth/quota.h"
 
-#include "http/server.h"
+#include <assert.h>
+
+#include "util/log.h"
 #include "util/timefmt.h"
 
-enum api_result quota_check(struct api_request *r)
+enum athos_error quota_check(struct store *s, const struct tenant *t)
 {
-  if (r->tenant.monthly_call_quota < 0)
-    return API_OK;
+  assert(s != NULL && t != NULL);
+  if (t->monthly_call_quota < 0)
+    return ERR_NONE;
   int64_t used = 0;
-  int rc = store_calls_created_since(r->server->store, r->tenant.id,
-                                     time_month_start(time_now_ms()), &used);
-  if (rc != STORE_OK)
-    return http_reply_store_error(r, rc);
-  if (used >= r->tenant.monthly_call_quota)
-    return http_reply_error(r, ERR_TENANT_QUOTA_EXCEEDED,
-                            "This tenant has used its monthly call quota");
-  return API_OK;
+  int rc = store_calls_created_since(s, t->id, time_month_start(time_now_ms()), &used);
+  if (rc != STORE_OK) {
+    if (rc != STORE_UNAVAILABLE)
+      log_error("quota check: store error %d", rc);
+    return athos_error_from_store(rc);
+  }
+  return used >= t->monthly_call_quota ? ERR_TENANT_QUOTA_EXCEEDED : ERR_NONE;
 }

@@ -5,10 +5,12 @@
 
 #include <stdint.h>
 
-#include "http/request.h"
+#include "errors.h"
+#include "store/store.h"
 
-/* API_OK if r->tenant may create another call; otherwise answers 403
- * TENANT_QUOTA_EXCEEDED (or a store error). */
-enum api_result quota_check(struct api_request *r);
+/* ERR_NONE if tenant t may create another call now; otherwise
+ * ERR_TENANT_QUOTA_EXCEEDED, or a store failure (ERR_SERVICE_UNAVAILABLE /
+ * ERR_INTERNAL_ERROR, logged). */
+enum athos_error quota_check(struct store *s, const struct tenant *t);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "auth/session_token.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +13,8 @@
 
 #include "util/crypto.h"
 
-#define PART_MAX 1536
+/* The largest decoded segment: the claims JSON at its limit. */
+#define PART_MAX (TOKEN_CLAIMS_JSON_MAX + 1)
 
 static int b64url_json(json_t *j, char *out, size_t cap)
 {
@@ -27,6 +29,7 @@ static int b64url_json(json_t *j, char *out, size_t cap)
 int session_token_mint(const struct token_keys *keys, const struct session_claims *c, char *out,
                        size_t cap)
 {
+  assert(keys != NULL && c != NULL && out != NULL && cap > 0);
   if (keys->n == 0)
     return -1;
   const struct signing_key *k = &keys->keys[0];
@@ -40,7 +43,8 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
     goto out;
   if (c->external_agency_id[0] != '\0')
     json_object_set_new(pl, "externalAgencyId", json_string(c->external_agency_id));
-  char h64[PART_MAX], p64[PART_MAX];
+  char h64[TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1];
+  char p64[TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1];
   if (b64url_json(hdr, h64, sizeof h64) < 0 || b64url_json(pl, p64, sizeof p64) < 0)
     goto out;
   int n = snprintf(out, cap, "%s.%s", h64, p64);
@@ -96,18 +100,19 @@ static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int r
   return 0;
 }
 
-enum token_verdict session_token_verify(const struct token_keys *keys, const char *token,
-                                        int64_t now, struct session_claims *c)
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
+                                      int64_t now, struct session_claims *c)
 {
-  enum token_verdict v = TOKEN_INVALID;
+  assert(keys != NULL && token != NULL && c != NULL);
+  enum athos_error v = ERR_INVALID_TOKEN;
   json_t *hdr = NULL, *pl = NULL;
   size_t len = strnlen(token, TOKEN_MAX + 1);
   if (len > TOKEN_MAX)
-    return TOKEN_INVALID;
+    return ERR_INVALID_TOKEN;
   const char *dot1 = memchr(token, '.', len);
   const char *dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
   if (dot1 == NULL || dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
-    return TOKEN_INVALID;
+    return ERR_INVALID_TOKEN;
 
   /* 1. The header: alg pinned to HS256, kid must be one of ours. */
   hdr = segment_json(token, (size_t)(dot1 - token));
@@ -147,7 +152,7 @@ enum token_verdict session_token_verify(const struct token_keys *keys, const cha
     goto out;
   c->iat = json_integer_value(iat);
   c->exp = json_integer_value(exp);
-  v = now >= c->exp ? TOKEN_EXPIRED_ : TOKEN_OK;
+  v = now >= c->exp ? ERR_TOKEN_EXPIRED : ERR_NONE;
 out:
   json_decref(hdr);
   json_decref(pl);

@@ -11,12 +11,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errors.h"
 #include "store/store.h"
 
 #define TOKEN_AUDIENCE "athos:roleplay"
 #define TOKEN_ISSUER "athos"
 #define TOKEN_KEYS_MAX 4
-#define TOKEN_MAX 2048
+
+/* Token size, derived from the claim limits rather than guessed. jansson
+ * writes one input byte as at most 6 (a control byte becomes \u00XX; '"'
+ * and '\' become 2), so the longest claims JSON is its fixed part (names,
+ * iss, aud, two integers: under 256 bytes) plus 6 bytes per byte of each
+ * string claim. Base64url turns n bytes into ceil(4n/3); the signature is
+ * 43 characters. A buffer of TOKEN_MAX holds the token of any claims within
+ * their limits, so session_token_mint never runs out of room in one. */
+#define TOKEN_JSON_ESCAPE_MAX 6
+#define TOKEN_HEADER_JSON_MAX (64 + TOKEN_JSON_ESCAPE_MAX * 32) /* kid[32] */
+#define TOKEN_CLAIMS_JSON_MAX \
+  (256 + TOKEN_JSON_ESCAPE_MAX * (ID_MAX + 64 + 2 * EXTERNAL_ID_MAX)) /* tenant, jti, ids */
+#define TOKEN_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define TOKEN_MAX                                                                            \
+  (TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1 + TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1 + \
+   TOKEN_B64URL_LEN(32) + 1)
 
 struct token_keys {
   struct signing_key keys[TOKEN_KEYS_MAX]; /* [0] signs; all verify */
@@ -31,14 +47,13 @@ struct session_claims {
   int64_t iat, exp; /* unix seconds */
 };
 
-enum token_verdict { TOKEN_OK, TOKEN_INVALID, TOKEN_EXPIRED_ };
-
 /* Signs claims with keys->keys[0] into out. Returns 0 or -1. */
 int session_token_mint(const struct token_keys *keys, const struct session_claims *c, char *out,
                        size_t cap);
 /* Verifies alg, kid, signature, aud, iss and exp (against now, unix
- * seconds) and fills claims. */
-enum token_verdict session_token_verify(const struct token_keys *keys, const char *token,
-                                        int64_t now, struct session_claims *c);
+ * seconds) and fills claims. The decision: ERR_NONE, ERR_INVALID_TOKEN, or
+ * ERR_TOKEN_EXPIRED (a genuine token past exp: claims are filled). */
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
+                                      int64_t now, struct session_claims *c);
 
 #endif

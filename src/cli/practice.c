@@ -1,20 +1,21 @@
 /*
  * practice.c — `athos practice`: mints a session token with an API key
  * (POST /session), redeems it (POST /roleplay/session), opens the live
- * WebSocket (DESIGN.md "Live protocol") and runs a text call in the
- * terminal. One poll() loop serves stdin and the socket. Turn-taking is
- * strict: after sending a line the client reads no more input until the
- * persona answers (or the server reports an error, or a timeout passes),
- * so a script piped into stdin gets every reply before the hang-up.
- * The API key travels only in an Authorization header and is never
- * printed.
+ * WebSocket (DESIGN.md "Live protocol", src/live/protocol.h) and runs a
+ * text call in the terminal. This file is the call's state machine; the
+ * HTTP calls are api_client.c, the stdin lines and clean output term.c,
+ * the WebSocket ws_client.c. One poll() loop serves stdin and the socket.
+ * Turn-taking is strict: after sending a line the client reads no more
+ * input until the persona answers (or the server reports an error, or a
+ * timeout passes), so a script piped into stdin gets every reply before
+ * the hang-up. The API key travels only in an Authorization header and is
+ * never printed.
  */
 #include "cli/practice.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,25 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/term.h"
 #include "cli/ws_client.h"
-#include "live/ws_util.h"
+#include "live/protocol.h"
+#include "util/timefmt.h"
+#include "ws/ws_util.h"
 
-#define API_PREFIX "/api/external/v1"
 #define DEFAULT_URL "http://127.0.0.1:8080"
 #define DEFAULT_DRILL "ma-full-sale"
 
-/* The live protocol's utterance limit, in characters. */
-#define UTTERANCE_MAX_CHARS 2000
-/* stdin line buffer: 2,000 characters of UTF-8 fit with room to spare;
- * a longer line is discarded up to its newline. */
-#define LINE_BUF 16384
-/* An HTTP response body is read up to this much. */
-#define HTTP_BODY_MAX 65536
-#define HTTP_TIMEOUT_SEC 20L
+/* A stdin line, in bytes: 2,000 characters of UTF-8 fit with room to
+ * spare; a longer line is discarded up to its newline. */
+#define LINE_MAX_BYTES 16382
 #define CONNECT_TIMEOUT_MS 10000
 /* How long to wait for ready, for the persona's answer to a line, and
  * for `ended` after our `end`. */
@@ -82,13 +80,10 @@ struct practice {
   bool start_failed;    /* an `error` arrived before `ready` */
   bool awaiting_reply;  /* no more input until the persona answers */
   bool end_sent;
-  bool stdin_eof;
-  bool discarding;      /* dropping an over-long line up to its newline */
   int64_t deadline;     /* for whatever we are waiting on; 0 = none */
+  struct term_input in; /* the rep's lines */
   char persona[128];
   char call_id[96];
-  char line[LINE_BUF];
-  size_t line_len;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -100,263 +95,32 @@ static void on_sigint(int sig)
 
 static int64_t mono_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Writes text from the server to f with control characters blanked, so
- * a hostile or broken server cannot drive the terminal. */
-static void put_clean(FILE *f, const char *s)
-{
-  for (; s != NULL && *s != '\0'; s++) {
-    unsigned char ch = (unsigned char)*s;
-    fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
-  }
-}
-
-/* ---------------------------------------------------------------- HTTP */
-
-struct body_buf {
-  char data[HTTP_BODY_MAX];
-  size_t len;
-  bool truncated;
-};
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-  struct body_buf *b = ud;
-  size_t n = size * nmemb;
-  size_t room = sizeof b->data - b->len;
-  if (n > room) {
-    b->truncated = true;
-    return 0; /* aborts the transfer: the body is over its ceiling */
-  }
-  memcpy(b->data + b->len, ptr, n);
-  b->len += n;
-  return n;
-}
-
-/* POSTs body (borrowed) as JSON to url with "Authorization: Bearer
- * credential". On an answer of any status returns 0 with the status in
- * *status and the parsed JSON body (owned, or NULL if not JSON) in *out;
- * returns -1 with a reason in err if no answer arrived. */
-static int http_post_json(const char *url, const char *credential, const json_t *body,
-                          long *status, json_t **out, char *err, size_t errlen)
-{
-  int rc = -1;
-  CURL *curl = NULL;
-  struct curl_slist *headers = NULL;
-  struct curl_slist *more = NULL;
-  char *payload = NULL;
-  char auth[1024];
-  char curl_err[CURL_ERROR_SIZE] = "";
-  struct body_buf *resp = calloc(1, sizeof *resp);
-  *out = NULL;
-  *status = 0;
-
-  if (resp == NULL) {
-    snprintf(err, errlen, "out of memory");
-    goto out;
-  }
-  int n = snprintf(auth, sizeof auth, "Authorization: Bearer %s", credential);
-  if (n < 0 || (size_t)n >= sizeof auth) {
-    snprintf(err, errlen, "the credential is too long");
-    goto out;
-  }
-  payload = json_dumps(body, JSON_COMPACT);
-  curl = curl_easy_init();
-  if (payload == NULL || curl == NULL) {
-    snprintf(err, errlen, "out of memory");
-    goto out;
-  }
-  headers = curl_slist_append(NULL, "Content-Type: application/json");
-  if (headers != NULL && (more = curl_slist_append(headers, "Accept: application/json")) != NULL)
-    headers = more;
-  if (headers != NULL && (more = curl_slist_append(headers, auth)) != NULL)
-    headers = more;
-  if (more == NULL) {
-    snprintf(err, errlen, "out of memory");
-    goto out;
-  }
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, HTTP_TIMEOUT_SEC);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "athos-practice");
-  CURLcode cc = curl_easy_perform(curl);
-  if (cc != CURLE_OK) {
-    if (resp->truncated)
-      snprintf(err, errlen, "the response from %.300s is larger than %d bytes", url, HTTP_BODY_MAX);
-    else
-      snprintf(err, errlen, "cannot reach %.300s: %s", url,
-               curl_err[0] != '\0' ? curl_err : curl_easy_strerror(cc));
-    goto out;
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-  *out = json_loadb(resp->data, resp->len, 0, NULL);
-  rc = 0;
-out:
-  OPENSSL_cleanse(auth, sizeof auth);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  free(payload);
-  free(resp);
-  return rc;
-}
-
-/* Prints a failed request's status and, when the body is the contract's
- * error envelope, its code, message and request id. */
-static void report_http_error(const char *what, long status, const json_t *body)
-{
-  const json_t *e = json_object_get(body, "error");
-  const char *code = json_string_value(json_object_get(e, "code"));
-  const char *msg = json_string_value(json_object_get(e, "message"));
-  const char *rid = json_string_value(json_object_get(e, "requestId"));
-  fprintf(stderr, "athos practice: %s failed: HTTP %ld", what, status);
-  if (code != NULL) {
-    fputc(' ', stderr);
-    put_clean(stderr, code);
-  }
-  if (msg != NULL) {
-    fputs(": ", stderr);
-    put_clean(stderr, msg);
-  }
-  if (rid != NULL) {
-    fputs(" (request ", stderr);
-    put_clean(stderr, rid);
-    fputc(')', stderr);
-  }
-  fputc('\n', stderr);
-}
-
-/* POSTs body (stolen) to base + path and returns the 200 response's JSON
- * object (owned), or NULL after printing why. */
-static json_t *api_post(const char *base, const char *path, const char *credential, json_t *body,
-                        const char *what)
-{
-  char url[2048];
-  char err[1024];
-  long status = 0;
-  json_t *resp = NULL;
-  int n = snprintf(url, sizeof url, "%s%s", base, path);
-  if (n < 0 || (size_t)n >= sizeof url) {
-    fprintf(stderr, "athos practice: the server URL is too long\n");
-    goto fail;
-  }
-  if (http_post_json(url, credential, body, &status, &resp, err, sizeof err) != 0) {
-    fprintf(stderr, "athos practice: %s failed: %s\n", what, err);
-    goto fail;
-  }
-  if (status != 200 || !json_is_object(resp)) {
-    report_http_error(what, status, resp);
-    goto fail;
-  }
-  json_decref(body);
-  return resp;
-fail:
-  json_decref(resp);
-  json_decref(body);
-  return NULL;
-}
-
-/* ------------------------------------------------------ connection URL */
-
-struct ws_target {
-  char host[256];
-  char port[8];
-  char host_header[300];
-  char path[1024];
-};
-
-/* Splits a ws:// URL. Returns 0, or -1 after printing why (wss:// is
- * refused: the CLI has no TLS). */
-static int parse_ws_url(const char *url, struct ws_target *t)
-{
-  const char *auth;
-  if (strncasecmp(url, "wss://", 6) == 0) {
-    fprintf(stderr,
-            "athos practice: the server's connection URL is wss:// (TLS), which the CLI does not "
-            "support; run it against a server whose ATHOS_PUBLIC_URL is http:// (for example on "
-            "loopback or a private network), or use the browser SDK\n");
-    return -1;
-  }
-  if (strncasecmp(url, "ws://", 5) != 0)
-    goto bad;
-  auth = url + 5;
-  size_t alen = strcspn(auth, "/?#");
-  const char *rest = auth + alen;
-  if (alen == 0 || alen >= sizeof t->host_header || memchr(auth, '@', alen) != NULL)
-    goto bad;
-  memcpy(t->host_header, auth, alen);
-  t->host_header[alen] = '\0';
-
-  const char *host = t->host_header;
-  const char *host_end;
-  const char *port = NULL;
-  if (host[0] == '[') {
-    host++;
-    host_end = strchr(host, ']');
-    if (host_end == NULL)
-      goto bad;
-    if (host_end[1] == ':')
-      port = host_end + 2;
-    else if (host_end[1] != '\0')
-      goto bad;
-  } else {
-    host_end = strchr(host, ':');
-    if (host_end != NULL)
-      port = host_end + 1;
-    else
-      host_end = host + strlen(host);
-  }
-  if (host_end == host || (size_t)(host_end - host) >= sizeof t->host)
-    goto bad;
-  memcpy(t->host, host, (size_t)(host_end - host));
-  t->host[host_end - host] = '\0';
-  if (port == NULL)
-    port = "80";
-  if (*port == '\0' || strlen(port) >= sizeof t->port || strspn(port, "0123456789") != strlen(port))
-    goto bad;
-  snprintf(t->port, sizeof t->port, "%s", port);
-
-  /* The request target: the path and query, never the fragment. */
-  if (*rest == '#' || *rest == '\0') {
-    snprintf(t->path, sizeof t->path, "/");
-  } else {
-    size_t plen = strcspn(rest, "#");
-    int n = snprintf(t->path, sizeof t->path, "%s%.*s", *rest == '?' ? "/" : "", (int)plen, rest);
-    if (n < 0 || (size_t)n >= sizeof t->path)
-      goto bad;
-  }
-  return 0;
-bad:
-  fprintf(stderr, "athos practice: the server returned a connection URL the CLI cannot use: ");
-  put_clean(stderr, url);
-  fputc('\n', stderr);
-  return -1;
+  return (int64_t)(time_mono_us() / 1000);
 }
 
 /* ------------------------------------------------------------ the call */
 
-static const char *reason_text(const char *reason)
+/* What an end reason means, for the rep; "" for one this version does
+ * not know. A switch, so a reason added to protocol.h warns here. */
+static const char *reason_text(const char *name)
 {
-  if (strcmp(reason, "rep_hangup") == 0)
+  enum live_end_reason r;
+  if (!live_end_reason_parse(name, &r))
+    return "";
+  switch (r) {
+  case LIVE_END_REP_HANGUP:
     return "you hung up";
-  if (strcmp(reason, "persona_hangup") == 0)
+  case LIVE_END_PERSONA_HANGUP:
     return "the prospect hung up";
-  if (strcmp(reason, "max_duration") == 0)
+  case LIVE_END_MAX_DURATION:
     return "the call reached its maximum duration";
-  if (strcmp(reason, "idle") == 0)
+  case LIVE_END_IDLE:
     return "nothing was said for too long";
-  if (strcmp(reason, "disconnect") == 0)
+  case LIVE_END_DISCONNECT:
     return "the connection dropped";
+  case LIVE_END_LIMIT:
+    return "the call reached its length limit";
+  }
   return "";
 }
 
@@ -365,7 +129,7 @@ static int send_json(struct practice *p, json_t *msg)
 {
   char *text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
   int rc = -1;
-  if (text != NULL && strlen(text) <= WS_CLIENT_MAX_MSG)
+  if (text != NULL && strlen(text) <= LIVE_FRAME_MAX)
     rc = ws_client_send_text(p->ws, text, strlen(text));
   free(text);
   json_decref(msg);
@@ -379,7 +143,7 @@ static void send_end(struct practice *p)
   p->end_sent = true;
   p->awaiting_reply = false;
   p->deadline = mono_ms() + END_TIMEOUT_MS;
-  if (send_json(p, json_pack("{s:s}", "type", "end")) != 0)
+  if (send_json(p, json_pack("{s:s}", "type", LIVE_TYPE_END)) != 0)
     fprintf(stderr, "athos practice: could not send the hang-up\n");
 }
 
@@ -393,7 +157,7 @@ static void on_server_text(void *ud, const char *msg, size_t len)
     fprintf(stderr, "athos practice: ignoring a message that is not a protocol object\n");
     goto out;
   }
-  if (strcmp(type, "ready") == 0) {
+  if (strcmp(type, LIVE_TYPE_READY) == 0) {
     const char *name = json_string_value(json_object_get(json_object_get(j, "persona"), "name"));
     const char *call_id = json_string_value(json_object_get(j, "callId"));
     if (name != NULL)
@@ -405,20 +169,20 @@ static void on_server_text(void *ud, const char *msg, size_t len)
     p->awaiting_reply = true;
     p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
     fputs("Connected: call ", stdout);
-    put_clean(stdout, p->call_id);
+    term_put_clean(stdout, p->call_id);
     fputs(" with ", stdout);
-    put_clean(stdout, p->persona);
+    term_put_clean(stdout, p->persona);
     fputs(". Type your lines; /end hangs up.\n", stdout);
-  } else if (strcmp(type, "say") == 0) {
-    put_clean(stdout, p->persona);
+  } else if (strcmp(type, LIVE_TYPE_SAY) == 0) {
+    term_put_clean(stdout, p->persona);
     fputs(": ", stdout);
-    put_clean(stdout, json_string_value(json_object_get(j, "text")));
+    term_put_clean(stdout, json_string_value(json_object_get(j, "text")));
     fputc('\n', stdout);
     if (!p->end_sent) {
       p->awaiting_reply = false;
       p->deadline = 0;
     }
-  } else if (strcmp(type, "ended") == 0) {
+  } else if (strcmp(type, LIVE_TYPE_ENDED) == 0) {
     const char *reason = json_string_value(json_object_get(j, "reason"));
     const char *call_id = json_string_value(json_object_get(j, "callId"));
     json_int_t dur = json_integer_value(json_object_get(j, "durationSec"));
@@ -428,19 +192,19 @@ static void on_server_text(void *ud, const char *msg, size_t len)
     p->awaiting_reply = false;
     p->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
     fputs("Call ended: ", stdout);
-    put_clean(stdout, reason);
+    term_put_clean(stdout, reason);
     if (reason_text(reason)[0] != '\0')
       fprintf(stdout, " (%s)", reason_text(reason));
     fprintf(stdout, " after %" JSON_INTEGER_FORMAT " s. Call id: ", dur);
-    put_clean(stdout, call_id != NULL ? call_id : p->call_id);
-    fputs("\nThe call is scored next; read it with GET " API_PREFIX "/calls/", stdout);
-    put_clean(stdout, call_id != NULL ? call_id : p->call_id);
+    term_put_clean(stdout, call_id != NULL ? call_id : p->call_id);
+    fputs("\nThe call is scored next; read it with GET " LIVE_API_PREFIX "/calls/", stdout);
+    term_put_clean(stdout, call_id != NULL ? call_id : p->call_id);
     fputc('\n', stdout);
-  } else if (strcmp(type, "error") == 0) {
+  } else if (strcmp(type, LIVE_TYPE_ERROR) == 0) {
     fputs("athos practice: server error ", stderr);
-    put_clean(stderr, json_string_value(json_object_get(j, "code")));
+    term_put_clean(stderr, json_string_value(json_object_get(j, "code")));
     fputs(": ", stderr);
-    put_clean(stderr, json_string_value(json_object_get(j, "message")));
+    term_put_clean(stderr, json_string_value(json_object_get(j, "message")));
     fputc('\n', stderr);
     if (!p->ready)
       p->start_failed = true;
@@ -479,11 +243,11 @@ static void on_line(struct practice *p, char *line)
     return;
   }
   size_t chars = ws_utf8_chars(line, len);
-  if (chars > UTTERANCE_MAX_CHARS) {
+  if (chars > LIVE_UTTERANCE_MAX_CHARS) {
     fprintf(stderr,
             "athos practice: that line is %zu characters; the limit is %d. Not sent: say it in "
             "shorter parts.\n",
-            chars, UTTERANCE_MAX_CHARS);
+            chars, LIVE_UTTERANCE_MAX_CHARS);
     return;
   }
   json_t *text = json_stringn(line, len);
@@ -493,10 +257,10 @@ static void on_line(struct practice *p, char *line)
   }
   if (p->echo) {
     fputs("You: ", stdout);
-    put_clean(stdout, line);
+    term_put_clean(stdout, line);
     fputc('\n', stdout);
   }
-  if (send_json(p, json_pack("{s:s, s:o}", "type", "say", "text", text)) != 0) {
+  if (send_json(p, json_pack("{s:s, s:o}", "type", LIVE_TYPE_SAY, "text", text)) != 0) {
     fprintf(stderr, "athos practice: could not send that line\n");
     return;
   }
@@ -504,64 +268,26 @@ static void on_line(struct practice *p, char *line)
   p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
 }
 
-/* Takes complete lines from the input buffer while the rep may speak. */
+/* Takes complete lines from the input while the rep may speak. */
 static void drain_lines(struct practice *p)
 {
-  while (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended) {
-    char *nl = memchr(p->line, '\n', p->line_len);
-    if (nl == NULL) {
-      if (p->stdin_eof && p->line_len > 0) {
-        /* The last line has no newline: it is still a line. */
-        p->line[p->line_len] = '\0';
-        p->line_len = 0;
-        if (!p->discarding)
-          on_line(p, p->line);
-        p->discarding = false;
-        continue;
-      }
-      return;
-    }
-    *nl = '\0';
-    size_t used = (size_t)(nl - p->line) + 1;
-    if (p->discarding)
-      p->discarding = false;
-    else
-      on_line(p, p->line);
-    memmove(p->line, p->line + used, p->line_len - used);
-    p->line_len -= used;
-  }
+  char line[LINE_MAX_BYTES + 1];
+  while (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended &&
+         term_input_next_line(&p->in, line, sizeof line))
+    on_line(p, line);
 }
 
-/* Reads what stdin has. Returns 0, or -1 on a read error. */
-static int read_stdin(struct practice *p)
+/* Reads what stdin has. */
+static void read_stdin(struct practice *p)
 {
-  /* One byte is kept for the NUL of a last line without a newline. */
-  size_t room = sizeof p->line - 1 - p->line_len;
-  if (room == 0) {
-    /* A line longer than the buffer: far beyond the utterance limit. */
-    if (!p->discarding)
-      fprintf(stderr,
-              "athos practice: that line is longer than %d characters. Not sent: say it in "
-              "shorter parts.\n",
-              UTTERANCE_MAX_CHARS);
-    p->discarding = true;
-    p->line_len = 0;
-    room = sizeof p->line - 1;
-  }
-  ssize_t n = read(STDIN_FILENO, p->line + p->line_len, room);
-  if (n > 0) {
-    p->line_len += (size_t)n;
-    return 0;
-  }
-  if (n == 0) {
-    p->stdin_eof = true;
-    return 0;
-  }
-  if (errno == EINTR || errno == EAGAIN)
-    return 0;
-  fprintf(stderr, "athos practice: cannot read stdin: %s\n", strerror(errno));
-  p->stdin_eof = true;
-  return -1;
+  int rc = term_input_read(&p->in, STDIN_FILENO);
+  if (rc > 0)
+    fprintf(stderr,
+            "athos practice: that line is longer than %d characters. Not sent: say it in "
+            "shorter parts.\n",
+            LIVE_UTTERANCE_MAX_CHARS);
+  else if (rc < 0)
+    fprintf(stderr, "athos practice: cannot read stdin: %s\n", strerror(errno));
 }
 
 /* Runs the call until it ends. Returns the exit status. */
@@ -569,7 +295,7 @@ static int run_call(struct practice *p, const char *ticket)
 {
   bool interrupt_seen = false;
   p->deadline = mono_ms() + READY_TIMEOUT_MS;
-  if (send_json(p, json_pack("{s:s, s:s}", "type", "start", "ticket", ticket)) != 0) {
+  if (send_json(p, json_pack("{s:s, s:s}", "type", LIVE_TYPE_START, "ticket", ticket)) != 0) {
     fprintf(stderr, "athos practice: could not send the start message\n");
     return CLI_FAILED;
   }
@@ -592,14 +318,13 @@ static int run_call(struct practice *p, const char *ticket)
     if (interrupted > 1)
       break;
     drain_lines(p);
-    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && p->stdin_eof &&
-        p->line_len == 0)
+    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && term_input_done(&p->in))
       send_end(p);
 
     struct pollfd fds[2];
     nfds_t nfds = 1;
     fds[0] = (struct pollfd){.fd = ws_client_fd(p->ws), .events = ws_client_events(p->ws)};
-    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && !p->stdin_eof)
+    if (p->ready && !p->awaiting_reply && !p->end_sent && !p->ended && !p->in.eof)
       fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
     int timeout = -1;
     if (p->deadline != 0) {
@@ -770,7 +495,7 @@ int cli_practice(int argc, char **argv)
   }
   curl_up = true;
 
-  minted = api_post(base, API_PREFIX "/session", o.api_key,
+  minted = api_client_post(base, LIVE_API_PREFIX "/session", o.api_key,
                     json_pack("{s:s}", "externalUserId", o.user_id), "minting a session token");
   if (minted == NULL)
     goto out;
@@ -787,8 +512,9 @@ int cli_practice(int argc, char **argv)
     json_object_set_new(req, "difficulty", json_string(o.difficulty));
   if (o.state != NULL)
     json_object_set_new(req, "filters", json_pack("{s:s}", "state", o.state));
-  redeemed = api_post(base, API_PREFIX "/roleplay/session", token, req, "starting the call");
-  req = NULL; /* stolen by api_post */
+  redeemed = api_client_post(base, LIVE_API_PREFIX "/roleplay/session", token, req,
+                             "starting the call");
+  req = NULL; /* stolen by api_client_post */
   if (redeemed == NULL)
     goto out;
   const char *ticket = json_string_value(json_object_get(redeemed, "connectionTicket"));
@@ -797,7 +523,7 @@ int cli_practice(int argc, char **argv)
     fprintf(stderr, "athos practice: the redeem response lacks connectionTicket or connectionUrl\n");
     goto out;
   }
-  if (parse_ws_url(conn_url, &target) != 0)
+  if (api_client_parse_ws_url(conn_url, &target) != 0)
     goto out;
 
   p = calloc(1, sizeof *p);
@@ -806,6 +532,7 @@ int cli_practice(int argc, char **argv)
     goto out;
   }
   p->echo = !isatty(STDIN_FILENO);
+  term_input_init(&p->in, LINE_MAX_BYTES);
   /* Until `ready` names them, the persona is whoever redeem said. */
   const char *name =
       json_string_value(json_object_get(json_object_get(redeemed, "persona"), "name"));
@@ -816,7 +543,7 @@ int cli_practice(int argc, char **argv)
                : "");
 
   p->ws = ws_client_open(target.host, target.port, target.host_header, target.path,
-                         CONNECT_TIMEOUT_MS, on_server_text, p, err, sizeof err);
+                         CONNECT_TIMEOUT_MS, LIVE_FRAME_MAX, on_server_text, p, err, sizeof err);
   if (p->ws == NULL) {
     fprintf(stderr, "athos practice: cannot open the live connection: %s\n", err);
     goto out;
@@ -833,8 +560,10 @@ int cli_practice(int argc, char **argv)
 out:
   if (sa_set)
     sigaction(SIGINT, &old_sa, NULL);
-  if (p != NULL)
+  if (p != NULL) {
     ws_client_free(p->ws);
+    term_input_free(&p->in);
+  }
   free(p);
   json_decref(req);
   json_decref(redeemed);

@@ -19,27 +19,27 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
 
-#include "live/ws_util.h"
 #include "util/crypto.h"
+#include "util/timefmt.h"
+#include "ws/ws.h"
+#include "ws/ws_util.h"
 
 /* The handshake response (status line and headers) must fit in this. */
 #define WS_HANDSHAKE_MAX 8192
 /* A refused handshake's body is read up to this much, for its message. */
 #define WS_ERROR_BODY_MAX 4096
+/* Bytes queued for the server, in messages of at most max_msg: the CLI
+ * sends one line at a time, so a few messages is already abnormal. */
+#define WS_CLIENT_QUEUE_MSGS 4
 
 struct ws_client {
-  int fd;
-  wslay_event_context_ptr ctx;
+  struct ws ws; /* ws.fd is ours: closed by ws_client_free() */
+  size_t max_msg;
   ws_client_text_cb on_text;
   void *ud;
-  /* bytes received with the handshake, not yet handed to wslay */
-  char pending[WS_HANDSHAKE_MAX];
-  size_t pending_len;
-  size_t pending_off;
   int failed;
 };
 
@@ -47,9 +47,7 @@ struct ws_client {
 
 static int64_t mono_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)(time_mono_us() / 1000);
 }
 
 /* Waits until fd has events or the deadline passes. Returns 1 ready,
@@ -168,7 +166,7 @@ static void describe_refusal(int status, const char *body, size_t len, char *err
 }
 
 /* Sends the upgrade request and checks the 101 response. Bytes after
- * the response's headers are left in c->pending. Returns 0 or -1. */
+ * the response's headers become c->ws's prefix. Returns 0 or -1. */
 static int handshake(struct ws_client *c, const char *host_header, const char *path,
                      int64_t deadline, char *err, size_t errlen)
 {
@@ -176,7 +174,8 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
   char key[32];
   char expect[WS_ACCEPT_LEN];
   char req[2048];
-  char *buf = c->pending;
+  char buf[WS_HANDSHAKE_MAX];
+  int fd = c->ws.fd;
   size_t len = 0;
   const char *hdr_end = NULL;
   char value[256];
@@ -201,18 +200,18 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
     snprintf(err, errlen, "the connection URL is too long");
     return -1;
   }
-  if (send_all(c->fd, req, (size_t)n, deadline) != 0) {
+  if (send_all(fd, req, (size_t)n, deadline) != 0) {
     snprintf(err, errlen, "cannot send the WebSocket handshake: %s", strerror(errno));
     return -1;
   }
 
   /* Read until the blank line that ends the headers. */
   while (hdr_end == NULL) {
-    if (len == sizeof c->pending) {
+    if (len == sizeof buf) {
       snprintf(err, errlen, "the handshake response headers are too long");
       return -1;
     }
-    ssize_t r = recv(c->fd, buf + len, sizeof c->pending - len, 0);
+    ssize_t r = recv(fd, buf + len, sizeof buf - len, 0);
     if (r > 0) {
       size_t from = len > 3 ? len - 3 : 0;
       len += (size_t)r;
@@ -229,7 +228,7 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
     }
     if (errno == EINTR)
       continue;
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(c->fd, POLLIN, deadline) == 1)
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLIN, deadline) == 1)
       continue;
     snprintf(err, errlen, "no WebSocket handshake response: %s",
              errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
@@ -237,6 +236,7 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
   }
 
   int status = 0;
+  buf[hdr_end - buf - 1] = '\0'; /* the final LF: sscanf stops at the headers */
   if (sscanf(buf, "HTTP/1.%*1[01] %3d", &status) != 1) {
     snprintf(err, errlen, "the handshake response is not HTTP");
     return -1;
@@ -255,8 +255,8 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
       want = (size_t)strtoul(value, NULL, 10);
     if (want > sizeof body)
       want = sizeof body;
-    while (blen < want && wait_fd(c->fd, POLLIN, deadline) == 1) {
-      ssize_t r = recv(c->fd, body + blen, want - blen, 0);
+    while (blen < want && wait_fd(fd, POLLIN, deadline) == 1) {
+      ssize_t r = recv(fd, body + blen, want - blen, 0);
       if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN)))
         break;
       if (r > 0)
@@ -278,73 +278,19 @@ static int handshake(struct ws_client *c, const char *host_header, const char *p
     return -1;
   }
   /* Keep the bytes that followed the headers for wslay. */
-  c->pending_len = (size_t)(buf + len - hdr_end);
-  memmove(buf, hdr_end, c->pending_len);
-  c->pending_off = 0;
-  return 0;
-}
-
-/* ------------------------------------------------------ wslay plumbing */
-
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *data, size_t len, int flags,
-                       void *user_data)
-{
-  struct ws_client *c = user_data;
-  if (c->pending_off < c->pending_len) {
-    size_t n = c->pending_len - c->pending_off;
-    if (n > len)
-      n = len;
-    memcpy(data, c->pending + c->pending_off, n);
-    c->pending_off += n;
-    return (ssize_t)n;
-  }
-  for (;;) {
-    ssize_t r = recv(c->fd, data, len, 0);
-    if (r > 0)
-      return r;
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* EOF or a socket error */
-    return -1;
-  }
-}
-
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
-                       void *user_data)
-{
-  struct ws_client *c = user_data;
-  int sflags = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
-  for (;;) {
-    ssize_t r = send(c->fd, data, len, sflags);
-    if (r >= 0)
-      return r;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-}
-
-/* Client frames are masked with a fresh random key each (RFC 6455 §5.3). */
-static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user_data)
-{
-  if (crypto_random(buf, len) != 0) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  if (ws_prefix_copy(&c->ws, hdr_end, (size_t)(buf + len - hdr_end), c->max_msg) != 0) {
+    snprintf(err, errlen, "out of memory");
     return -1;
   }
   return 0;
 }
+
+/* ------------------------------------------------------------ framing */
 
 static void on_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user_data)
+                      void *user)
 {
-  struct ws_client *c = user_data;
+  struct ws_client *c = ws_owner(user, struct ws_client, ws);
   if (arg->opcode == WSLAY_TEXT_FRAME && c->on_text != NULL)
     c->on_text(c->ud, (const char *)arg->msg, arg->msg_length);
   /* Binary frames are not part of the protocol: ignored. Pings are
@@ -354,33 +300,27 @@ static void on_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 /* ----------------------------------------------------------- public */
 
 struct ws_client *ws_client_open(const char *host, const char *port, const char *host_header,
-                                 const char *path, int timeout_ms, ws_client_text_cb on_text,
-                                 void *ud, char *err, size_t errlen)
+                                 const char *path, int timeout_ms, size_t max_msg,
+                                 ws_client_text_cb on_text, void *ud, char *err, size_t errlen)
 {
-  static const struct wslay_event_callbacks callbacks = {
-      .recv_callback = recv_cb,
-      .send_callback = send_cb,
-      .genmask_callback = genmask_cb,
-      .on_msg_recv_callback = on_msg_cb,
-  };
   int64_t deadline = mono_ms() + timeout_ms;
   struct ws_client *c = calloc(1, sizeof *c);
   if (c == NULL) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  c->max_msg = max_msg;
   c->on_text = on_text;
   c->ud = ud;
-  c->fd = tcp_connect(host, port, deadline, err, errlen);
-  if (c->fd < 0)
+  c->ws.fd = tcp_connect(host, port, deadline, err, errlen);
+  if (c->ws.fd < 0)
     goto fail;
   if (handshake(c, host_header, path, deadline, err, errlen) != 0)
     goto fail;
-  if (wslay_event_context_client_init(&c->ctx, &callbacks, c) != 0) {
+  if (ws_init(&c->ws, WS_CLIENT, c->ws.fd, max_msg, on_msg_cb) != 0) {
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
-  wslay_event_config_set_max_recv_msg_length(c->ctx, WS_CLIENT_MAX_MSG);
   return c;
 fail:
   ws_client_free(c);
@@ -391,16 +331,15 @@ void ws_client_free(struct ws_client *c)
 {
   if (c == NULL)
     return;
-  if (c->ctx != NULL)
-    wslay_event_context_free(c->ctx);
-  if (c->fd >= 0)
-    close(c->fd);
+  ws_free(&c->ws);
+  if (c->ws.fd >= 0)
+    close(c->ws.fd);
   free(c);
 }
 
 int ws_client_fd(const struct ws_client *c)
 {
-  return c->fd;
+  return c->ws.fd;
 }
 
 short ws_client_events(const struct ws_client *c)
@@ -408,9 +347,9 @@ short ws_client_events(const struct ws_client *c)
   short ev = 0;
   if (c->failed)
     return 0;
-  if (wslay_event_want_read(c->ctx))
+  if (wslay_event_want_read(c->ws.ctx))
     ev |= POLLIN;
-  if (wslay_event_want_write(c->ctx))
+  if (wslay_event_want_write(c->ws.ctx))
     ev |= POLLOUT;
   return ev;
 }
@@ -420,9 +359,9 @@ int ws_client_io(struct ws_client *c)
   if (c->failed)
     return -1;
   /* Handshake leftovers first: poll() would not report them. */
-  if (wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) != 0)
+  if (wslay_event_want_read(c->ws.ctx) && wslay_event_recv(c->ws.ctx) != 0)
     goto fail;
-  if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0)
+  if (wslay_event_want_write(c->ws.ctx) && wslay_event_send(c->ws.ctx) != 0)
     goto fail;
   return 0;
 fail:
@@ -432,23 +371,21 @@ fail:
 
 int ws_client_send_text(struct ws_client *c, const char *msg, size_t len)
 {
-  struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg,
-                              .msg_length = len};
-  if (c->failed || len > WS_CLIENT_MAX_MSG)
+  if (c->failed || len > c->max_msg)
     return -1;
-  return wslay_event_queue_msg(c->ctx, &m) == 0 ? 0 : -1;
+  return ws_queue_text(&c->ws, msg, len, WS_CLIENT_QUEUE_MSGS * c->max_msg) == 0 ? 0 : -1;
 }
 
 int ws_client_close(struct ws_client *c, int code)
 {
   if (c->failed)
     return -1;
-  return wslay_event_queue_close(c->ctx, (uint16_t)code, NULL, 0) == 0 ? 0 : -1;
+  return wslay_event_queue_close(c->ws.ctx, (uint16_t)code, NULL, 0) == 0 ? 0 : -1;
 }
 
 int ws_client_close_code(const struct ws_client *c)
 {
-  if (!wslay_event_get_close_received(c->ctx))
+  if (!wslay_event_get_close_received(c->ws.ctx))
     return 0;
-  return wslay_event_get_status_code_received(c->ctx);
+  return wslay_event_get_status_code_received(c->ws.ctx);
 }

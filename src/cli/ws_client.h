@@ -2,7 +2,7 @@
  * ws_client.h — a small WebSocket client (RFC 6455) for the command line:
  * a plain TCP connection (no TLS), the HTTP/1.1 upgrade handshake with a
  * random Sec-WebSocket-Key whose Sec-WebSocket-Accept is verified, then
- * wslay for the framing (client frames masked). The caller drives it
+ * the framing of src/ws/ws.h (client frames masked). The caller drives it
  * from its own poll() loop: ws_client_fd() and ws_client_events() say
  * what to wait for, ws_client_io() does the reading and writing.
  */
@@ -10,10 +10,6 @@
 #define ATHOS_CLI_WS_CLIENT_H
 
 #include <stddef.h>
-
-/* The largest message accepted from the server; a bigger one closes the
- * connection with 1009 (the live protocol's frame limit). */
-#define WS_CLIENT_MAX_MSG 16384
 
 struct ws_client;
 
@@ -24,10 +20,12 @@ typedef void (*ws_client_text_cb)(void *ud, const char *msg, size_t len);
 /* Connects to host:port (a name or an address; an IPv6 address without
  * brackets), performs the handshake for path (which starts with "/"),
  * and returns an owned client, or NULL with a reason in err. host_header
- * is the Host header's value. Blocks for at most timeout_ms. */
+ * is the Host header's value. Blocks for at most timeout_ms. max_msg is
+ * the largest message either way: a bigger one from the server closes
+ * the connection with 1009, a bigger one of ours is not sent. */
 struct ws_client *ws_client_open(const char *host, const char *port, const char *host_header,
-                                 const char *path, int timeout_ms, ws_client_text_cb on_text,
-                                 void *ud, char *err, size_t errlen);
+                                 const char *path, int timeout_ms, size_t max_msg,
+                                 ws_client_text_cb on_text, void *ud, char *err, size_t errlen);
 /* Frees the client and closes its socket. NULL is fine. */
 void ws_client_free(struct ws_client *c);
 
@@ -42,7 +40,7 @@ short ws_client_events(const struct ws_client *c);
 int ws_client_io(struct ws_client *c);
 
 /* Queues one text message (copied). Returns 0, or -1 if the connection
- * no longer accepts messages or len exceeds WS_CLIENT_MAX_MSG. */
+ * no longer accepts messages or len exceeds max_msg. */
 int ws_client_send_text(struct ws_client *c, const char *msg, size_t len);
 /* Queues a close frame with code (1000 = normal). Returns 0 or -1. */
 int ws_client_close(struct ws_client *c, int code);

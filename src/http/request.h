@@ -1,35 +1,48 @@
 /*
  * request.h — one HTTP request as handlers see it, and the only ways a
- * handler answers: http_reply_json() for success bodies and
- * http_reply_error() for the contract's error envelope. Both add the
- * X-Athos-Request-Id header.
+ * handler answers: a JSON body, the contract's error envelope, an empty
+ * reply, a CORS preflight or a protocol upgrade. Every answer carries the
+ * X-Athos-Request-Id header, and the CORS headers when the dispatcher
+ * marked the request `cors`. No handler calls libmicrohttpd: this header
+ * does not even include it.
  *
  * Handlers return API_OK (answered with a success body), API_REPLIED (a
  * client error, already answered) or API_FAIL (our fault: the server
  * answers 500 INTERNAL_ERROR and logs the request id).
+ *
+ * http/ knows nothing of the application: `app` and `tenant` are opaque
+ * pointers it carries for the layer above (src/api/).
  */
 #ifndef ATHOS_REQUEST_H
 #define ATHOS_REQUEST_H
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "http/errors.h"
-#include "store/store.h"
+#include "errors.h"
 
 enum api_result { API_OK, API_REPLIED, API_FAIL };
 
-struct server;
-struct route;
+struct MHD_Connection;
+struct MHD_UpgradeResponseHandle;
+struct app;
+struct tenant;
+
+/* Called once the 101 is out, on the HTTP thread (must not block): sock
+ * and urh now belong to the callee, who ends the connection with
+ * libmicrohttpd's MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE) — the
+ * one libmicrohttpd call allowed outside http/, in the live loop. extra
+ * holds bytes the client sent after its handshake (borrowed for the
+ * call). */
+typedef void (*http_upgrade_fn)(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,
+                                const char *extra, size_t extra_len);
 
 struct api_request {
-  struct MHD_Connection *conn;
-  struct server *server;
-  const struct route *route;
+  struct MHD_Connection *conn; /* http/ only */
+  struct app *app;             /* the application context (opaque to http/) */
   const char *method;
   const char *url;
   char request_id[48];
@@ -40,9 +53,14 @@ struct api_request {
   bool body_started;
   unsigned status;   /* the status sent, for the access log */
   bool replied;
+  /* Set by the dispatcher: */
+  const char *name;       /* the route's name for the access log; NULL = the url */
+  bool cors;              /* browsers may call it: answers carry the CORS headers */
   const char *path_param; /* e.g. the {callId}; borrowed from url */
-  struct tenant tenant;   /* filled by API-key authentication */
-  const char *cors_origin; /* set on CORS routes: echo this origin */
+  const struct tenant *tenant; /* API-key routes: borrowed for the handler's call */
+  /* http_reply_upgrade() only: */
+  http_upgrade_fn upgrade_fn;
+  void *upgrade_cls;
 };
 
 /* Queues a JSON success body (json is stolen). Returns API_OK, or
@@ -58,12 +76,24 @@ enum api_result http_reply_static(struct api_request *r, unsigned status,
 /* Queues the error envelope; msg is a human-readable sentence. Returns
  * API_REPLIED for 4xx, API_FAIL for 5xx (already answered either way). */
 enum api_result http_reply_error(struct api_request *r, enum athos_error e, const char *msg);
+/* http_reply_error() with the code's default sentence. */
+enum api_result http_reply_decision(struct api_request *r, enum athos_error e);
 /* An error with a status outside the code table (404 for an unknown
  * route, 405 with Allow, 413): code INVALID_REQUEST. */
 enum api_result http_reply_error_status(struct api_request *r, unsigned status, const char *msg,
                                         const char *allow);
-/* Maps a store failure: STORE_UNAVAILABLE → 503, anything else → 500. */
-enum api_result http_reply_store_error(struct api_request *r, int store_rc);
+/* Queues a reply without a body (e.g. 204). */
+enum api_result http_reply_empty(struct api_request *r, unsigned status);
+/* Answers a CORS preflight: 204 allowing `methods` ("POST, OPTIONS")
+ * from any origin with the Authorization and Content-Type headers. */
+enum api_result http_reply_preflight(struct api_request *r, const char *methods);
+/* Queues 101 Switching Protocols to `protocol` ("websocket") with one
+ * extra header (name, value; both may be NULL); once it is sent, fn(cls,
+ * …) receives the socket. */
+enum api_result http_reply_upgrade(struct api_request *r, const char *protocol,
+                                   const char *header, const char *value, http_upgrade_fn fn,
+                                   void *cls);
+
 /* A request header (borrowed for the request's lifetime) or NULL. */
 const char *http_header(struct api_request *r, const char *name);
 /* A query-string argument (borrowed) or NULL. */

@@ -1,7 +1,7 @@
 /*
  * server.c — libmicrohttpd glue: the access handler that turns MHD's
- * callbacks into one api_request per request (id, body, route, auth,
- * handler), and the completion callback that writes the access log line
+ * callbacks into one api_request per request (id, body, then the
+ * dispatcher), and the completion callback that writes the access log line
  * and frees it.
  *
  * MHD calls the access handler several times per request: first with the
@@ -12,6 +12,8 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
+#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -19,10 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/api_key.h"
-#include "api/handlers.h"
-#include "http/routes.h"
-#include "live/live.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -38,7 +36,7 @@ static struct api_request *request_new(struct server *srv, struct MHD_Connection
   if (r == NULL)
     return NULL;
   r->conn = conn;
-  r->server = srv;
+  r->app = srv->cfg.app;
   r->method = method;
   r->url = url;
   r->started_us = time_mono_us();
@@ -78,31 +76,6 @@ static void request_append(struct api_request *r, const char *data, size_t size,
   r->body = nb;
 }
 
-static enum api_result dispatch(struct api_request *r)
-{
-  const struct route *route = NULL;
-  const char *param = NULL;
-  char allow[64];
-  switch (routes_match(r->method, r->url, &route, &param, allow, sizeof allow)) {
-  case ROUTE_NO_PATH:
-    return http_reply_error_status(r, 404, "No such endpoint", NULL);
-  case ROUTE_NO_METHOD:
-    return http_reply_error_status(r, 405, "Method not allowed on this endpoint", allow);
-  case ROUTE_FOUND:
-    break;
-  }
-  r->route = route;
-  r->path_param = param;
-  if (r->body_too_large || r->body_len > route->body_limit)
-    return http_reply_error_status(r, 413, "Request body too large", NULL);
-  if (route->auth == AUTH_API_KEY) {
-    enum api_result a = api_key_authenticate(r);
-    if (a != API_OK)
-      return a;
-  }
-  return route->handler(r);
-}
-
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -118,13 +91,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return MHD_YES;
   }
   if (*upload_data_size > 0) {
-    request_append(r, upload_data, *upload_data_size, routes_max_body());
+    request_append(r, upload_data, *upload_data_size, srv->cfg.max_body);
     *upload_data_size = 0;
     return MHD_YES;
   }
   if (r->replied)
     return MHD_YES;
-  enum api_result res = dispatch(r);
+  enum api_result res = srv->cfg.dispatch(r);
   if (res == API_FAIL && !r->replied)
     http_reply_error(r, ERR_INTERNAL_ERROR, "Internal error");
   if (!r->replied) {
@@ -140,22 +113,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   struct api_request *r = *con_cls;
   if (r == NULL)
     return;
-  log_request(r->request_id, r->method, r->route != NULL ? r->route->name : r->url,
+  log_request(r->request_id, r->method, r->name != NULL ? r->name : r->url,
               r->replied ? r->status : 499, time_mono_us() - r->started_us);
   request_free(r);
   *con_cls = NULL;
   atomic_fetch_sub(&in_flight, 1);
 }
 
-static int resolve_listen(const struct athos_config *cfg, struct sockaddr_storage *ss,
+static int resolve_listen(const struct server_config *cfg, struct sockaddr_storage *ss,
                           socklen_t *len)
 {
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
   char port[8];
-  snprintf(port, sizeof port, "%u", cfg->listen_port);
-  if (getaddrinfo(cfg->listen_host, port, &hints, &res) != 0 || res == NULL)
+  snprintf(port, sizeof port, "%u", cfg->port);
+  if (getaddrinfo(cfg->host, port, &hints, &res) != 0 || res == NULL)
     return -1;
   memcpy(ss, res->ai_addr, res->ai_addrlen);
   *len = res->ai_addrlen;
@@ -173,18 +146,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
   log_warn("http: %s", msg);
 }
 
-int server_start(struct server *srv)
+int server_start(struct server *srv, const struct server_config *cfg)
 {
+  assert(cfg->dispatch != NULL && cfg->host != NULL);
+  srv->cfg = *cfg;
+  srv->daemon = NULL;
   struct sockaddr_storage ss;
   socklen_t sslen;
-  if (resolve_listen(srv->cfg, &ss, &sslen) != 0) {
-    log_error("cannot resolve listen address %s", srv->cfg->listen_host);
+  if (resolve_listen(cfg, &ss, &sslen) != 0) {
+    log_error("cannot resolve listen address %s", cfg->host);
     return -1;
   }
-  srv->auth_cache = api_key_cache_new();
-  srv->call_cache = calls_cache_new();
-  if (srv->auth_cache == NULL || srv->call_cache == NULL)
-    return -1;
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (ss.ss_family == AF_INET6)
@@ -192,12 +164,12 @@ int server_start(struct server *srv)
   /* The external logger must be the first option, or MHD prints its
    * start-up messages itself. The pool option is only given for a real
    * pool: 0/1 means one internal epoll thread. */
-  unsigned threads = srv->cfg->threads;
+  unsigned threads = cfg->threads;
   srv->daemon = MHD_start_daemon(
-      flags, srv->cfg->listen_port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+      flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
       on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg->max_connections,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
       /* MHD keeps this pool for every connection, upgraded WebSockets
        * included: 16 KiB (not the default 32) is most of what keeps a live
        * call under 32 KiB of RSS. Headers over it get 431. */
@@ -205,36 +177,25 @@ int server_start(struct server *srv)
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
       threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
   if (srv->daemon == NULL) {
-    log_error("cannot listen on %s:%u", srv->cfg->listen_host, srv->cfg->listen_port);
+    log_error("cannot listen on %s:%u", cfg->host, cfg->port);
     return -1;
   }
   return 0;
 }
 
-static void free_caches(struct server *srv)
+void server_quiesce(struct server *srv)
 {
-  lru_free(srv->auth_cache);
-  lru_free(srv->call_cache);
-  srv->auth_cache = srv->call_cache = NULL;
+  if (srv->daemon != NULL)
+    MHD_quiesce_daemon(srv->daemon);
 }
 
 void server_stop(struct server *srv)
 {
-  if (srv->daemon == NULL) {
-    live_loop_stop(srv->live);
-    srv->live = NULL;
-    free_caches(srv);
+  if (srv->daemon == NULL)
     return;
-  }
-  MHD_quiesce_daemon(srv->daemon);
-  /* WebSocket calls end first: MHD_stop_daemon frees the handles of
-   * upgraded connections still open. */
-  live_loop_stop(srv->live);
-  srv->live = NULL;
   /* Drain: in-flight requests finish (bounded at 10 s). */
   for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++)
     usleep(10000);
   MHD_stop_daemon(srv->daemon);
   srv->daemon = NULL;
-  free_caches(srv);
 }

@@ -1,42 +1,46 @@
 /*
  * server.h — the HTTP server: a libmicrohttpd daemon (epoll, internal
- * thread pool) that assigns every request an id, reads the body up to the
- * route's limit, authenticates it and dispatches it through the route
- * table (routes.c). Shared state handlers read lives in struct server.
+ * thread pool) that gives every request an id, reads its body up to a
+ * ceiling, hands it to one dispatch function and writes the access log.
+ * It knows no route, no handler and no application state: the layer above
+ * (src/api/routes.c) supplies the dispatcher, and `app` is passed through
+ * to every request untouched.
  */
 #ifndef ATHOS_SERVER_H
 #define ATHOS_SERVER_H
 
-#include <pthread.h>
-#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "auth/session_token.h"
-#include "config.h"
-#include "drills/catalog.h"
-#include "store/store.h"
-#include "util/lru.h"
+#include "http/request.h"
 
-struct live_loop;
-struct scoring_worker;
-struct webhook_deliverer;
+struct MHD_Daemon;
+
+/* Routes, authenticates and answers one request (its body complete). */
+typedef enum api_result (*http_dispatch_fn)(struct api_request *r);
+
+struct server_config {
+  const char *host;       /* listen address (borrowed while the server runs) */
+  uint16_t port;          /* 0 = any */
+  unsigned threads;       /* internal thread pool; 0/1 = one epoll thread */
+  size_t max_connections;
+  size_t max_body;        /* bytes read before routing; more marks body_too_large */
+  http_dispatch_fn dispatch;
+  struct app *app;        /* given to every request as r->app */
+};
 
 struct server {
-  const struct athos_config *cfg;
-  struct store *store;
-  const struct drill_catalog *drills;
-  struct token_keys keys;               /* JWT signing keys, loaded at start */
-  struct live_loop *live;               /* WebSocket calls (src/live) */
-  struct scoring_worker *scoring;       /* ended → scored (src/pipeline) */
-  struct webhook_deliverer *deliverer;  /* outbox → receivers (src/webhooks) */
+  struct server_config cfg;
   struct MHD_Daemon *daemon;
-  struct lru *auth_cache; /* API key hash → tenant, for cfg->auth_cache_ms */
-  struct lru *call_cache; /* rendered GET /calls/{id} bodies (scored calls never change) */
 };
 
 /* Starts listening. Returns 0 or -1 (logged). */
-int server_start(struct server *srv);
-/* Stops accepting, waits for in-flight requests (up to a few seconds),
- * then stops the daemon. */
+int server_start(struct server *srv, const struct server_config *cfg);
+/* Stops accepting new connections; requests in flight go on. Accepts a
+ * server that never started. */
+void server_quiesce(struct server *srv);
+/* Waits for in-flight requests (up to 10 s), then stops the daemon,
+ * freeing upgraded connections still open: close them first. */
 void server_stop(struct server *srv);
 
 #endif

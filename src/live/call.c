@@ -13,10 +13,11 @@
 #include <string.h>
 
 #include "drills/catalog.h"
-#include "http/errors.h"
-#include "http/server.h"
+#include "app.h"
+#include "errors.h"
 #include "live/live_internal.h"
 #include "live/message.h"
+#include "live/protocol.h"
 #include "persona/persona.h"
 #include "pipeline/scoring_worker.h"
 #include "store/store.h"
@@ -24,19 +25,11 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
-static const char *const END_REASONS[] = {
-    [LIVE_END_REP_HANGUP] = "rep_hangup",
-    [LIVE_END_PERSONA_HANGUP] = "persona_hangup",
-    [LIVE_END_MAX_DURATION] = "max_duration",
-    [LIVE_END_IDLE] = "idle",
-    [LIVE_END_DISCONNECT] = "disconnect",
-};
-
-static struct server *conn_server(const struct live_conn *c) { return live_loop_server(c->loop); }
+static struct app *conn_app(const struct live_conn *c) { return live_loop_app(c->loop); }
 
 void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message)
 {
-  live_conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+  live_conn_send_json(c, json_pack("{s:s, s:s, s:s}", "type", LIVE_TYPE_ERROR, "code",
                                    athos_error_code(e), "message", message));
 }
 
@@ -50,9 +43,9 @@ static void fail_conn(struct live_conn *c, enum athos_error e, const char *messa
 
 static void kick_scoring(struct live_conn *c)
 {
-  struct server *srv = conn_server(c);
-  if (srv->scoring != NULL)
-    scoring_worker_kick(srv->scoring);
+  struct app *app = conn_app(c);
+  if (app->scoring != NULL)
+    scoring_worker_kick(app->scoring);
 }
 
 void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_ended)
@@ -60,23 +53,24 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
   if (!c->call_open)
     return;
   c->call_open = false;
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t ended = time_now_ms();
   int64_t duration_sec = ended > c->started_wall ? (ended - c->started_wall) / 1000 : 0;
-  int rc = store_call_end(srv->store, c->call_id, ended, duration_sec, END_REASONS[reason]);
+  const char *why = live_end_reason_name(reason);
+  int rc = store_call_end(app->store, c->call_id, ended, duration_sec, why);
   if (rc != STORE_OK)
     log_error("live: call %s: cannot record its end (%s): store rc %d; the start-up sweep "
               "will end it",
-              c->call_public_id, END_REASONS[reason], rc);
+              c->call_public_id, why, rc);
   else
     kick_scoring(c);
-  log_info("live: call %s ended: %s after %llds, %d turns", c->call_public_id,
-           END_REASONS[reason], (long long)duration_sec, c->next_turn);
+  log_info("live: call %s ended: %s after %llds, %d turns", c->call_public_id, why,
+           (long long)duration_sec, c->next_turn);
   if (send_ended && c->state == LIVE_IN_CALL) {
-    live_conn_send_json(c, json_pack("{s:s, s:s, s:I, s:s}", "type", "ended", "callId",
+    live_conn_send_json(c, json_pack("{s:s, s:s, s:I, s:s}", "type", LIVE_TYPE_ENDED, "callId",
                                      c->call_public_id, "durationSec", (json_int_t)duration_sec,
-                                     "reason", END_REASONS[reason]));
-    live_conn_close(c, WSLAY_CODE_NORMAL_CLOSURE);
+                                     "reason", why));
+    live_conn_close(c, LIVE_CLOSE_NORMAL);
   }
 }
 
@@ -96,7 +90,7 @@ static void fail_store(struct live_conn *c, int rc, const char *what)
   fail_conn(c, rc == STORE_UNAVAILABLE ? ERR_SERVICE_UNAVAILABLE : ERR_INTERNAL_ERROR,
             rc == STORE_UNAVAILABLE ? "The database is unavailable; the call cannot go on."
                                     : "The call could not be saved.",
-            WSLAY_CODE_INTERNAL_SERVER_ERROR);
+            LIVE_CLOSE_INTERNAL);
   live_call_end(c, LIVE_END_DISCONNECT, false);
 }
 
@@ -104,16 +98,32 @@ static void fail_store(struct live_conn *c, int rc, const char *what)
  * connection is then closing). */
 static int commit_turn(struct live_conn *c, const char *role, const char *text)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t at_ms = time_now_ms() - c->started_wall;
   int idx = c->next_turn;
-  int rc = store_call_append_turn(srv->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
+  int rc = store_call_append_turn(app->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
   if (rc != STORE_OK) {
     fail_store(c, rc, "appending a turn");
     return -1;
   }
   c->next_turn++;
+  size_t len = strlen(text);
+  c->transcript_bytes = len > UINT32_MAX - c->transcript_bytes ? UINT32_MAX
+                                                                : c->transcript_bytes + (uint32_t)len;
   return idx;
+}
+
+/* Whether one more exchange (a rep say of say_bytes and the persona's
+ * reply) fits the call's limits: cfg->max_turns turns and
+ * cfg->max_transcript_bytes bytes stored, LIVE_REPLY_RESERVE kept for the
+ * reply. */
+static bool exchange_fits(const struct live_conn *c, size_t say_bytes)
+{
+  const struct athos_config *cfg = conn_app(c)->cfg;
+  if ((int64_t)c->next_turn + 2 > cfg->max_turns)
+    return false;
+  return (size_t)c->transcript_bytes + say_bytes + LIVE_REPLY_RESERVE <=
+         cfg->max_transcript_bytes;
 }
 
 /* Commits the persona's line, then sends it. Returns 0 or -1. */
@@ -122,7 +132,7 @@ static int persona_says(struct live_conn *c, const char *text)
   int idx = commit_turn(c, "assistant", text);
   if (idx < 0)
     return -1;
-  return live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", "say", "text", text,
+  return live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text,
                                           "turn", idx));
 }
 
@@ -130,9 +140,10 @@ static int persona_says(struct live_conn *c, const char *text)
  * the database failed): end it so it is not left `created` forever. */
 static void abandon_call(struct live_conn *c, const struct call_row *row)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   int64_t now = time_now_ms();
-  if (store_call_end(srv->store, row->id, now, 0, END_REASONS[LIVE_END_DISCONNECT]) == STORE_OK)
+  const char *why = live_end_reason_name(LIVE_END_DISCONNECT);
+  if (store_call_end(app->store, row->id, now, 0, why) == STORE_OK)
     kick_scoring(c);
 }
 
@@ -140,57 +151,57 @@ static void abandon_call(struct live_conn *c, const struct call_row *row)
  * open the call. */
 static void on_start(struct live_conn *c, const char *ticket)
 {
-  struct server *srv = conn_server(c);
+  struct app *app = conn_app(c);
   struct call_row row;
   char hex[65];
   enum persona_difficulty diff;
   sha256_hex(ticket, hex);
   memset(&row, 0, sizeof row);
-  int rc = store_ticket_consume(srv->store, hex, time_now_ms(), &row);
+  int rc = store_ticket_consume(app->store, hex, time_now_ms(), &row);
   switch (rc) {
   case STORE_OK:
     break;
   case STORE_NOT_FOUND:
     fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.",
-              WSLAY_CODE_POLICY_VIOLATION);
+              LIVE_CLOSE_POLICY);
     return;
   case STORE_EXPIRED:
     fail_conn(c, ERR_TOKEN_EXPIRED, "The connection ticket has expired; redeem a new session.",
-              WSLAY_CODE_POLICY_VIOLATION);
+              LIVE_CLOSE_POLICY);
     return;
   case STORE_CONFLICT:
     fail_conn(c, ERR_TOKEN_ALREADY_USED, "The connection ticket has already been used.",
-              WSLAY_CODE_POLICY_VIOLATION);
+              LIVE_CLOSE_POLICY);
     return;
   default:
     fail_store(c, rc, "spending a ticket");
     return;
   }
 
-  const struct drill_entry *entry = drill_catalog_find(srv->drills, row.drill_key);
+  const struct drill_entry *entry = drill_catalog_find(app->drills, row.drill_key);
   if (entry == NULL || persona_difficulty_parse(row.difficulty, &diff) != 0 ||
       row.persona_index < 0 || (size_t)row.persona_index >= drill_persona_count(entry->drill)) {
     log_error("live: call %s: drill %s / difficulty %s / persona %d is not playable",
               row.public_id, row.drill_key, row.difficulty, row.persona_index);
     abandon_call(c, &row);
     fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
-              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+              LIVE_CLOSE_INTERNAL);
     return;
   }
   c->pc = persona_call_new(entry->drill, (size_t)row.persona_index, diff, row.seed);
   if (c->pc == NULL) {
     abandon_call(c, &row);
     fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
-              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+              LIVE_CLOSE_INTERNAL);
     return;
   }
   c->started_wall = time_now_ms();
-  rc = store_call_mark_live(srv->store, row.id, c->started_wall);
+  rc = store_call_mark_live(app->store, row.id, c->started_wall);
   if (rc != STORE_OK) {
     log_error("live: call %s: cannot mark it live: store rc %d", row.public_id, rc);
     abandon_call(c, &row);
     fail_conn(c, rc == STORE_UNAVAILABLE ? ERR_SERVICE_UNAVAILABLE : ERR_INTERNAL_ERROR,
-              "The call could not be started.", WSLAY_CODE_INTERNAL_SERVER_ERROR);
+              "The call could not be started.", LIVE_CLOSE_INTERNAL);
     return;
   }
   c->call_id = row.id;
@@ -200,30 +211,36 @@ static void on_start(struct live_conn *c, const char *ticket)
   c->due_mono = 0;
   c->started_mono = c->last_rep_mono = live_loop_now(c->loop);
   c->next_turn = 0;
+  c->transcript_bytes = 0;
   const char *name = row.persona_name[0] != '\0'
                          ? row.persona_name
                          : drill_persona_name(entry->drill, (size_t)row.persona_index);
   log_info("live: call %s started (%s, %s, persona %d)", row.public_id, row.drill_key,
            row.difficulty, row.persona_index);
-  if (live_conn_send_json(c, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "ready", "callId",
-                                       row.public_id, "sessionId", row.session_id, "persona",
-                                       "name", name)) != 0)
+  if (live_conn_send_json(c, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", LIVE_TYPE_READY,
+                                       "callId", row.public_id, "sessionId", row.session_id,
+                                       "persona", "name", name)) != 0)
     return;
   persona_says(c, persona_call_open(c->pc));
 }
 
 /* A say whose text passed live_message_parse() (non-blank, no NUL, at
  * most LIVE_UTTERANCE_MAX_CHARS characters). */
-static void on_say(struct live_conn *c, const char *text)
+static void on_say(struct live_conn *c, const char *text, size_t len)
 {
   struct persona_reply reply = {0};
   c->last_rep_mono = live_loop_now(c->loop);
+  if (!exchange_fits(c, len)) {
+    /* not stored, not answered: the call is over */
+    live_call_end(c, LIVE_END_LIMIT, true);
+    return;
+  }
   if (commit_turn(c, "user", text) < 0)
     return;
   if (persona_call_reply(c->pc, text, &reply) != 0 || reply.text == NULL) {
     log_error("live: call %s: the persona engine failed", c->call_public_id);
     fail_conn(c, ERR_INTERNAL_ERROR, "The persona could not answer.",
-              WSLAY_CODE_INTERNAL_SERVER_ERROR);
+              LIVE_CLOSE_INTERNAL);
     live_call_end(c, LIVE_END_DISCONNECT, false);
     return;
   }
@@ -231,6 +248,8 @@ static void on_say(struct live_conn *c, const char *text)
     return;
   if (reply.hangup)
     live_call_end(c, LIVE_END_PERSONA_HANGUP, true);
+  else if (!exchange_fits(c, 1))
+    live_call_end(c, LIVE_END_LIMIT, true); /* no say could be stored any more */
 }
 
 void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
@@ -245,7 +264,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     if (!before_start)
       live_call_send_error(c, ERR_INVALID_REQUEST, "The call has already started.");
     else if (!m.ok)
-      fail_conn(c, m.err, m.problem, WSLAY_CODE_POLICY_VIOLATION);
+      fail_conn(c, m.err, m.problem, LIVE_CLOSE_POLICY);
     else
       on_start(c, m.ticket);
     break;
@@ -256,18 +275,18 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
       /* Before start there is no call to go on with: error, then close. */
       fail_conn(c, ERR_INVALID_REQUEST,
                 "The first message must be {\"type\":\"start\",\"ticket\":…}.",
-                WSLAY_CODE_POLICY_VIOLATION);
+                LIVE_CLOSE_POLICY);
     } else if (m.type == LIVE_MSG_END) {
       live_call_end(c, LIVE_END_REP_HANGUP, true);
     } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
       live_call_send_error(c, m.err, m.problem);
     } else {
-      on_say(c, m.text);
+      on_say(c, m.text, m.text_len);
     }
     break;
   case LIVE_MSG_INVALID:
     if (before_start)
-      fail_conn(c, m.err, m.problem, WSLAY_CODE_POLICY_VIOLATION);
+      fail_conn(c, m.err, m.problem, LIVE_CLOSE_POLICY);
     else
       live_call_send_error(c, m.err, m.problem);
     break;
@@ -277,11 +296,11 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
 
 void live_call_tick(struct live_conn *c, int64_t now_mono)
 {
-  const struct athos_config *cfg = conn_server(c)->cfg;
+  const struct athos_config *cfg = conn_app(c)->cfg;
   if (c->state == LIVE_AWAIT_START) {
     if (now_mono - c->opened_mono >= LIVE_START_TIMEOUT_MS)
       fail_conn(c, ERR_INVALID_REQUEST, "No start message arrived in time.",
-                WSLAY_CODE_POLICY_VIOLATION);
+                LIVE_CLOSE_POLICY);
     return;
   }
   if (c->state != LIVE_IN_CALL)

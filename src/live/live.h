@@ -7,14 +7,15 @@
 #ifndef ATHOS_LIVE_H
 #define ATHOS_LIVE_H
 
+#include "app.h"
 #include "http/request.h"
 
-struct server;
 struct live_loop;
 
-/* Starts the loop thread. On start-up the caller has already ended
- * orphaned `live` calls (store_calls_end_orphaned). */
-struct live_loop *live_loop_start(struct server *srv);
+/* Starts the loop thread for app (borrowed for the loop's life). On
+ * start-up the caller has already ended orphaned `live` calls
+ * (store_calls_end_orphaned). */
+struct live_loop *live_loop_start(struct app *app);
 /* Ends every open call (reason "disconnect"), closes every socket and
  * joins the thread. Must run before MHD_stop_daemon. Accepts NULL. */
 void live_loop_stop(struct live_loop *l);

@@ -17,35 +17,32 @@
 #include <stdint.h>
 #include <wslay/wslay.h>
 
-#include "http/errors.h"
+#include "errors.h"
+#include "live/protocol.h"
+#include "live/rate.h"
 #include "util/ids.h"
+#include "ws/ws.h"
 
-struct server;
+struct app;
 struct live_loop;
 struct persona_call;
 
-/* Limits, each named once (STYLE habit 3). */
-#define LIVE_FRAME_MAX (16 * 1024)      /* a received message; over → close 1009 */
-#define LIVE_UTTERANCE_MAX_CHARS 2000   /* a rep's say; over → error, call goes on */
+/* The server's own limits, each named once (STYLE habit 3); the ones the
+ * client must know too (frame, utterance, ticket) are in protocol.h. */
 #define LIVE_OUTBOUND_MAX (64 * 1024)   /* bytes queued for a client that does not read */
-#define LIVE_TICKET_MAX 256             /* longer is not one of ours */
 #define LIVE_START_TIMEOUT_MS 10000     /* connect → start */
 #define LIVE_CLOSE_TIMEOUT_MS 3000      /* close frame sent → the peer's close / EOF */
 #define LIVE_TICK_MS 250                /* timer resolution for timeouts and pings */
+#define LIVE_READ_PER_TURN (32 * 1024)  /* socket bytes one connection may read per loop turn */
+/* The room kept for the persona's reply when a say is checked against
+ * the transcript cap (a persona line is a sentence or two). */
+#define LIVE_REPLY_RESERVE 2048
 
 enum live_state {
   LIVE_AWAIT_START, /* upgraded, waiting for {"type":"start"} */
   LIVE_IN_CALL,     /* ready sent; the call is `live` in the database */
   LIVE_CLOSING,     /* close frame queued; finishing the close handshake */
   LIVE_DRAINING,    /* wslay done; FIN sent, reading to EOF before closing */
-};
-
-enum live_end_reason {
-  LIVE_END_REP_HANGUP,
-  LIVE_END_PERSONA_HANGUP,
-  LIVE_END_MAX_DURATION,
-  LIVE_END_IDLE,
-  LIVE_END_DISCONNECT,
 };
 
 /* One upgraded connection and, once started, its call. Owned by the loop
@@ -55,26 +52,26 @@ struct live_conn {
   struct live_conn *prev, *next; /* the loop's open list, or its graveyard */
   struct live_loop *loop;
   struct MHD_UpgradeResponseHandle *urh;
-  int fd;                   /* borrowed from MHD: never close()d here */
+  /* the framing; ws.fd is borrowed from MHD (never close()d here), and
+   * ws.prefix holds the bytes that arrived with the handshake (extra_in) */
+  struct ws ws;
   uint32_t events;          /* registered with epoll; 0 = not yet */
-  wslay_event_context_ptr ws;
   enum live_state state;
   bool dead;                /* unlinked; freed at the end of the epoll batch */
   bool failed;              /* a hard error: tear down without a close handshake */
   bool close_pending;       /* close once the frames queued before it are out */
   uint16_t close_code;
-  /* bytes that arrived with the handshake (extra_in), fed to wslay first */
-  uint8_t *extra;
-  uint32_t extra_len, extra_off;
   /* timers, monotonic ms */
   int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
   int64_t due_mono; /* no timer can fire before this; 0 = check at the next tick */
+  struct live_rate rate;     /* every message and control frame the client sends */
   /* the call, once started */
   struct persona_call *pc;
   int64_t call_id;           /* internal row id */
   char call_public_id[ID_MAX];
   bool call_open;            /* `live` in the database, not yet ended */
   int next_turn;             /* the next transcript index */
+  uint32_t transcript_bytes; /* text bytes of the turns stored so far */
   int64_t started_wall;      /* startedAt, unix ms */
   int64_t started_mono, last_rep_mono;
 };
@@ -87,8 +84,15 @@ struct live_conn {
 void live_loop_adopt(struct live_loop *l, MHD_socket sock,
                      struct MHD_UpgradeResponseHandle *urh, const char *extra_in,
                      size_t extra_in_size);
-/* The server the loop serves (borrowed). */
-struct server *live_loop_server(const struct live_loop *l);
+/* The upgrade callback handshake.c gives http_reply_upgrade(): cls is the
+ * loop. */
+static inline void live_loop_upgraded(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,
+                                      const char *extra, size_t extra_len)
+{
+  live_loop_adopt(cls, sock, urh, extra, extra_len);
+}
+/* The application the loop serves (borrowed). */
+struct app *live_loop_app(const struct live_loop *l);
 /* Monotonic ms of the current loop iteration (cheap). */
 int64_t live_loop_now(const struct live_loop *l);
 
@@ -96,6 +100,11 @@ int64_t live_loop_now(const struct live_loop *l);
  * be queued (the connection is then marked failed). Enforces
  * LIVE_OUTBOUND_MAX. */
 int live_conn_send_json(struct live_conn *c, json_t *json);
+/* A client that breaks a limit of the transport (a flood): the error
+ * frame (code, message) if the protocol still takes one, the call ended
+ * as a disconnect, reading stopped, and close_code (1008 or 1009). */
+void live_conn_police(struct live_conn *c, enum athos_error code, const char *message,
+                      uint16_t close_code);
 /* Moves the connection to LIVE_CLOSING: the close frame (code) follows
  * every frame queued before it. wslay sends control frames ahead of data,
  * so the close is queued only once the data queue is empty. */

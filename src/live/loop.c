@@ -23,7 +23,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "http/server.h"
+#include "app.h"
 #include "live/live_internal.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -32,7 +32,7 @@
 
 struct live_loop {
   struct live_loop *next_registered; /* g_loops; guarded by g_lock */
-  struct server *srv;
+  struct app *app;
   int epfd, wakefd, timerfd;
   pthread_t thread;
   bool thread_started;
@@ -56,7 +56,7 @@ static struct live_loop *g_loops;
 
 static int64_t mono_ms(void) { return (int64_t)(time_mono_us() / 1000); }
 
-struct server *live_loop_server(const struct live_loop *l) { return l->srv; }
+struct app *live_loop_app(const struct live_loop *l) { return l->app; }
 
 static uint64_t next_random(struct live_loop *l)
 {
@@ -68,73 +68,39 @@ static uint64_t next_random(struct live_loop *l)
 
 int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
 
-/* ------------------------------------------------------ wslay callbacks */
+/* ------------------------------------------------------------ framing */
 
-static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                          void *user)
-{
-  struct live_conn *c = user;
-  if (c->extra != NULL) {
-    /* The handshake's extra_in comes first: MHD already read it. */
-    size_t n = c->extra_len - c->extra_off;
-    if (n > len)
-      n = len;
-    memcpy(buf, c->extra + c->extra_off, n);
-    c->extra_off += (uint32_t)n;
-    if (c->extra_off == c->extra_len) {
-      free(c->extra);
-      c->extra = NULL;
-    }
-    return (ssize_t)n;
-  }
-  for (;;) {
-    ssize_t r = recv(c->fd, buf, len, 0);
-    if (r > 0) {
-      c->last_rx_mono = c->loop->now_mono;
-      return r;
-    }
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* EOF or reset */
-    return -1;
-  }
-}
-
-static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-                          int flags, void *user)
-{
-  struct live_conn *c = user;
-  for (;;) {
-    /* No MSG_MORE: every frame is a reply someone is waiting for. */
-    ssize_t r = send(c->fd, data, len, MSG_NOSIGNAL);
-    if (r >= 0)
-      return r;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-      wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-}
-
+/* wslay's on_msg_recv (user data = the connection's struct ws). Every
+ * message and ping or pong is charged to the connection's rate first
+ * (wslay has already queued the pong a ping asks for; the charge bounds
+ * how many). A message over the rate is dropped with an error frame; a
+ * burst of them, or any flood of pings, closes the connection (1008).
+ * Closes are wslay's business, messages the protocol's. */
 static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                       void *user)
 {
-  struct live_conn *c = user;
-  if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
-    live_call_on_message(c, arg);
+  (void)ctx;
+  struct live_conn *c = ws_owner(user, struct live_conn, ws);
+  bool data = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
+  if (!data && arg->opcode != WSLAY_PING && arg->opcode != WSLAY_PONG)
+    return;
+  switch (live_rate_take(&c->rate, c->loop->now_mono)) {
+  case LIVE_RATE_OK:
+    if (data)
+      live_call_on_message(c, arg);
+    return;
+  case LIVE_RATE_DROP:
+    if (data && (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL))
+      live_call_send_error(c, ERR_RATE_LIMITED,
+                           "Too many messages (more than " LIVE_STR(LIVE_RATE_PER_SEC)
+                           " a second); this one was dropped.");
+    return;
+  case LIVE_RATE_ABUSE:
+    live_conn_police(c, ERR_RATE_LIMITED, "Too many messages; the connection is closed.",
+                     LIVE_CLOSE_POLICY);
+    return;
+  }
 }
-
-static const struct wslay_event_callbacks WS_CALLBACKS = {
-    .recv_callback = ws_recv_cb,
-    .send_callback = ws_send_cb,
-    .on_msg_recv_callback = ws_msg_cb,
-};
 
 /* -------------------------------------------------- connection lifetime */
 
@@ -143,7 +109,7 @@ static void conn_set_events(struct live_conn *c, uint32_t want)
   if (c->events == want)
     return;
   struct epoll_event ev = {.events = want, .data.ptr = c};
-  if (epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+  if (epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->ws.fd, &ev) == 0)
     c->events = want;
   else
     c->failed = true;
@@ -160,13 +126,10 @@ static void conn_destroy(struct live_conn *c)
   live_call_end(c, LIVE_END_DISCONNECT, false);
   live_call_release(c);
   if (c->events != 0)
-    epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->ws.fd, NULL);
   /* Never close(): MHD owns the fd and closes it on its own thread. */
   MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-  wslay_event_context_free(c->ws);
-  c->ws = NULL;
-  free(c->extra);
-  c->extra = NULL;
+  ws_free(&c->ws);
   if (c->prev != NULL)
     c->prev->next = c->next;
   else
@@ -186,7 +149,7 @@ static void conn_destroy(struct live_conn *c)
 static void conn_start_draining(struct live_conn *c)
 {
   live_call_end(c, LIVE_END_DISCONNECT, false);
-  shutdown(c->fd, SHUT_WR);
+  shutdown(c->ws.fd, SHUT_WR);
   c->state = LIVE_DRAINING;
   c->closing_mono = c->loop->now_mono;
   c->due_mono = 0;
@@ -195,18 +158,8 @@ static void conn_start_draining(struct live_conn *c)
 
 static void conn_drain(struct live_conn *c)
 {
-  char sink[512];
-  for (;;) {
-    ssize_t r = recv(c->fd, sink, sizeof sink, 0);
-    if (r > 0)
-      continue;
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return;
+  if (ws_discard_input(c->ws.fd) != 0)
     conn_destroy(c); /* EOF or error: the peer is gone */
-    return;
-  }
 }
 
 /* Decides what c waits for next, after any I/O or protocol step. */
@@ -219,10 +172,10 @@ static void conn_settle(struct live_conn *c)
     return;
   }
   /* The peer closed (or sent close) without {"type":"end"}. */
-  if (c->call_open && wslay_event_get_close_received(c->ws))
+  if (c->call_open && wslay_event_get_close_received(c->ws.ctx))
     live_call_end(c, LIVE_END_DISCONNECT, false);
-  int want_read = wslay_event_want_read(c->ws);
-  int want_write = wslay_event_want_write(c->ws);
+  int want_read = wslay_event_want_read(c->ws.ctx);
+  int want_write = wslay_event_want_write(c->ws.ctx);
   if (!want_read && !want_write) {
     conn_start_draining(c);
     return;
@@ -239,17 +192,31 @@ static void conn_flush(struct live_conn *c)
   if (c->dead)
     return;
   if (!c->failed && c->state != LIVE_DRAINING) {
-    if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
+    if (wslay_event_want_write(c->ws.ctx) && wslay_event_send(c->ws.ctx) != 0)
       c->failed = true;
-    if (!c->failed && c->close_pending && wslay_event_get_queued_msg_count(c->ws) == 0) {
+    if (!c->failed && c->close_pending && wslay_event_get_queued_msg_count(c->ws.ctx) == 0) {
       /* A refusal means a close is already queued (the peer's echo). */
       c->close_pending = false;
-      wslay_event_queue_close(c->ws, c->close_code, NULL, 0);
-      if (wslay_event_send(c->ws) != 0)
+      wslay_event_queue_close(c->ws.ctx, c->close_code, NULL, 0);
+      if (wslay_event_send(c->ws.ctx) != 0)
         c->failed = true;
     }
   }
   conn_settle(c);
+}
+
+static const char *conn_name(const struct live_conn *c)
+{
+  return c->call_public_id[0] ? c->call_public_id : "-";
+}
+
+/* The outbound queue passed LIVE_OUTBOUND_MAX: tear down, no handshake
+ * (a close frame would only queue behind the rest). */
+static void conn_not_reading(struct live_conn *c)
+{
+  log_warn("live: call %s: client is not reading (outbound queue over %d bytes), closing",
+           conn_name(c), LIVE_OUTBOUND_MAX);
+  c->failed = true;
 }
 
 static void conn_on_io(struct live_conn *c, uint32_t events)
@@ -260,9 +227,17 @@ static void conn_on_io(struct live_conn *c, uint32_t events)
     conn_drain(c);
     return;
   }
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ws) &&
-      wslay_event_recv(c->ws) != 0)
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ws.ctx) &&
+      ws_recv(&c->ws, LIVE_READ_PER_TURN) != 0)
     c->failed = true;
+  /* wslay's pongs bypass ws_queue_text(): a peer that pings and does not
+   * read is caught here. */
+  if (!c->failed && ws_queued_cost(&c->ws) > LIVE_OUTBOUND_MAX)
+    conn_not_reading(c);
+  if (c->ws.received) {
+    c->ws.received = false;
+    c->last_rx_mono = c->loop->now_mono;
+  }
   conn_flush(c);
 }
 
@@ -275,15 +250,10 @@ int live_conn_send_json(struct live_conn *c, json_t *json)
   text = json_dumps(json, JSON_COMPACT);
   if (text == NULL)
     goto out;
-  size_t len = strlen(text);
-  if (wslay_event_get_queued_msg_length(c->ws) + len > LIVE_OUTBOUND_MAX) {
-    log_warn("live: call %s: client is not reading (outbound queue over %d bytes), closing",
-             c->call_public_id[0] ? c->call_public_id : "-", LIVE_OUTBOUND_MAX);
-    goto out;
-  }
-  struct wslay_event_msg msg = {
-      .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len};
-  if (wslay_event_queue_msg(c->ws, &msg) != 0)
+  int qrc = ws_queue_text(&c->ws, text, strlen(text), LIVE_OUTBOUND_MAX);
+  if (qrc == WS_QUEUE_FULL)
+    conn_not_reading(c);
+  if (qrc != 0)
     goto out;
   rc = 0;
 out:
@@ -292,6 +262,21 @@ out:
   free(text);
   json_decref(json);
   return rc;
+}
+
+void live_conn_police(struct live_conn *c, enum athos_error code, const char *message,
+                      uint16_t close_code)
+{
+  if (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL) {
+    log_warn("live: call %s: %s (close %u)", conn_name(c), athos_error_code(code),
+             (unsigned)close_code);
+    live_call_send_error(c, code, message);
+    live_call_end(c, LIVE_END_DISCONNECT, false);
+    live_conn_close(c, close_code);
+  }
+  /* Nothing more this peer sends is looked at; the close handshake ends
+   * at our close frame, then the socket drains to EOF. */
+  wslay_event_shutdown_read(c->ws.ctx);
 }
 
 void live_conn_close(struct live_conn *c, uint16_t code)
@@ -311,19 +296,19 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
   int one = 1;
   c->loop = l;
   c->opened_mono = c->last_rx_mono = l->now_mono;
+  live_rate_init(&c->rate, l->now_mono);
   /* Connections arrive in bursts; a random phase keeps their pings from
    * all landing in the same tick (10,000 sends at once stall the loop). */
-  const struct athos_config *cfg = l->srv->cfg;
+  const struct athos_config *cfg = l->app->cfg;
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   c->last_ping_mono = l->now_mono - (ping_ms > 0 ? (int64_t)(next_random(l) % (uint64_t)ping_ms) / 2 : 0);
   /* Replies are small and latency-bound; the setsockopt is best effort
    * (MHD documents that the socket may not be TCP in other setups). */
-  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (wslay_event_context_server_init(&c->ws, &WS_CALLBACKS, c) != 0)
+  setsockopt(c->ws.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (ws_init(&c->ws, WS_SERVER, c->ws.fd, LIVE_FRAME_MAX, ws_msg_cb) != 0)
     goto fail;
-  wslay_event_config_set_max_recv_msg_length(c->ws, LIVE_FRAME_MAX);
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-  if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+  if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->ws.fd, &ev) != 0)
     goto fail;
   c->events = EPOLLIN;
   c->next = l->open;
@@ -331,14 +316,13 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
     l->open->prev = c;
   l->open = c;
   l->nopen++;
-  if (c->extra != NULL) /* epoll will not report bytes MHD already read */
+  if (c->ws.prefix != NULL) /* epoll will not report bytes MHD already read */
     conn_on_io(c, EPOLLIN);
   return;
 fail:
   log_error("live: cannot register a connection: %s", strerror(errno));
   MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-  wslay_event_context_free(c->ws);
-  free(c->extra);
+  ws_free(&c->ws);
   free(c);
 }
 
@@ -347,18 +331,11 @@ void live_loop_adopt(struct live_loop *l, MHD_socket sock, struct MHD_UpgradeRes
 {
   struct live_conn *c = calloc(1, sizeof *c);
   bool adopted = false;
-  if (c == NULL || extra_in_size > LIVE_FRAME_MAX + 64)
+  if (c == NULL || ws_prefix_copy(&c->ws, extra_in, extra_in_size, LIVE_FRAME_MAX) != 0)
     goto out;
-  c->fd = sock;
+  c->ws.fd = sock;
   c->urh = urh;
   c->state = LIVE_AWAIT_START;
-  if (extra_in_size > 0) {
-    c->extra = malloc(extra_in_size);
-    if (c->extra == NULL)
-      goto out;
-    memcpy(c->extra, extra_in, extra_in_size);
-    c->extra_len = (uint32_t)extra_in_size;
-  }
   pthread_mutex_lock(&g_lock);
   for (struct live_loop *it = g_loops; it != NULL; it = it->next_registered) {
     if (it == l && !l->stopping) {
@@ -375,7 +352,7 @@ void live_loop_adopt(struct live_loop *l, MHD_socket sock, struct MHD_UpgradeRes
 out:
   if (!adopted) {
     if (c != NULL)
-      free(c->extra);
+      ws_free(&c->ws);
     free(c);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
   }
@@ -397,7 +374,7 @@ static struct live_conn *take_pending(struct live_loop *l, bool *stopping)
  * while the state is unchanged; a state change resets due_mono to 0). */
 static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
 {
-  const struct athos_config *cfg = c->loop->srv->cfg;
+  const struct athos_config *cfg = c->loop->app->cfg;
   int64_t due = INT64_MAX;
 #define LIVE_DUE_MIN(t) do { if ((t) < due) due = (t); } while (0)
   switch (c->state) {
@@ -424,7 +401,7 @@ static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
 
 static void on_tick(struct live_loop *l)
 {
-  const struct athos_config *cfg = l->srv->cfg;
+  const struct athos_config *cfg = l->app->cfg;
   int64_t now = l->now_mono;
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   struct live_conn *next;
@@ -446,7 +423,7 @@ static void on_tick(struct live_loop *l)
         c->failed = true;
       } else if (now - c->last_ping_mono >= ping_ms) {
         struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
-        if (wslay_event_queue_msg(c->ws, &ping) != 0)
+        if (wslay_event_queue_msg(c->ws.ctx, &ping) != 0)
           c->failed = true;
         c->last_ping_mono = now;
       }
@@ -483,7 +460,7 @@ static void close_everything(struct live_loop *l)
   for (struct live_conn *c = take_pending(l, &stopping), *next; c != NULL; c = next) {
     next = c->next;
     MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-    free(c->extra);
+    ws_free(&c->ws);
     free(c);
   }
   bury(l);
@@ -529,12 +506,12 @@ static void *loop_main(void *arg)
   return NULL;
 }
 
-struct live_loop *live_loop_start(struct server *srv)
+struct live_loop *live_loop_start(struct app *app)
 {
   struct live_loop *l = calloc(1, sizeof *l);
   if (l == NULL)
     return NULL;
-  l->srv = srv;
+  l->app = app;
   l->wakefd = l->timerfd = -1;
   l->epfd = epoll_create1(EPOLL_CLOEXEC);
   l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

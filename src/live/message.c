@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "live/live_internal.h"
-#include "live/ws_util.h"
+#include "live/protocol.h"
+#include "ws/ws_util.h"
+
 
 static enum live_msg_type refuse(struct live_message *m, enum athos_error e, const char *why)
 {
@@ -50,7 +51,8 @@ static enum live_msg_type parse_say(struct live_message *m)
   size_t chars = ws_utf8_chars(text, len);
   if (chars > LIVE_UTTERANCE_MAX_CHARS)
     return refuse(m, ERR_INVALID_REQUEST,
-                  "An utterance is limited to 2000 characters; this one was not sent.");
+                  "An utterance is limited to " LIVE_STR(LIVE_UTTERANCE_MAX_CHARS)
+                  " characters; this one was not sent.");
   m->text = text;
   m->text_len = len;
   m->text_chars = chars;
@@ -77,15 +79,15 @@ enum live_msg_type live_message_parse(const void *bytes, size_t len, bool binary
   const char *type = json_string_value(json_object_get(m->root, "type"));
   if (type == NULL)
     return refuse(m, ERR_INVALID_REQUEST, "A message needs a \"type\" string.");
-  if (strcmp(type, "start") == 0) {
+  if (strcmp(type, LIVE_TYPE_START) == 0) {
     m->type = LIVE_MSG_START;
     return parse_start(m);
   }
-  if (strcmp(type, "say") == 0) {
+  if (strcmp(type, LIVE_TYPE_SAY) == 0) {
     m->type = LIVE_MSG_SAY;
     return parse_say(m);
   }
-  if (strcmp(type, "end") == 0) {
+  if (strcmp(type, LIVE_TYPE_END) == 0) {
     m->type = LIVE_MSG_END;
     m->ok = true;
     return m->type;

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "http/errors.h"
+#include "errors.h"
 
 enum live_msg_type {
   LIVE_MSG_INVALID, /* not a protocol message: binary, not one JSON object, no "type" */

@@ -36,8 +36,8 @@ struct persona_call {
   uint16_t turn;
   int16_t trust, patience;
   uint16_t intro_turn, disclosure_turn, tpmo_turn, permission_turn;
-  uint16_t revealed; /* 1u << enum persona_fact */
-  uint16_t asked;    /* facts the rep has asked about */
+  uint32_t revealed; /* 1u << topic index (enum persona_fact, then the drill's extra topics) */
+  uint32_t asked;    /* topics the rep has asked about */
   uint16_t pressure_count;
   uint8_t obj_order[PERSONA_MAX_OBJECTIONS]; /* this call's order of the persona's objections */
   uint8_t needed;    /* objections this call raises (difficulty, capped by the persona) */
@@ -81,6 +81,10 @@ enum placeholder {
   PH_HEALTH1,
   PH_AGENT_NAME,
   PH_MISSING_TOPIC,
+  PH_FACT,
+  PH_TOPIC,
+  PH_HELPER,
+  PH_RECAP_WRONG,
   PH__COUNT
 };
 
@@ -98,6 +102,8 @@ static const char *const placeholder_names[PH__COUNT] = {
     [PH_DOSE2] = "dose2",         [PH_DRUGS] = "drugs",
     [PH_HEALTH] = "health",       [PH_HEALTH1] = "health1",
     [PH_AGENT_NAME] = "agent_name", [PH_MISSING_TOPIC] = "missing_topic",
+    [PH_FACT] = "fact",           [PH_TOPIC] = "topic",
+    [PH_HELPER] = "helper",       [PH_RECAP_WRONG] = "recap_wrong",
 };
 
 int persona_placeholder_find(const char *name, size_t len)
@@ -108,9 +114,17 @@ int persona_placeholder_find(const char *name, size_t len)
   return -1;
 }
 
+/* What a line is about, beyond the persona: the values of {missing_topic},
+ * {fact}/{topic} (a topic index, or -1) and {recap_wrong}. */
+struct slots {
+  const char *missing_topic;
+  int topic;
+  const char *recap_wrong;
+};
+
 struct render_ctx {
   const struct persona_call *pc;
-  const char *missing_topic;
+  const struct slots *s;
   char age[16];
 };
 
@@ -148,7 +162,15 @@ static const char *placeholder_value(struct render_ctx *rc, int ph, int *fact)
   case PH_HEALTH: *fact = FACT_HEALTH; return p->health_text;
   case PH_HEALTH1: return p->health.v[0];
   case PH_AGENT_NAME: return rc->pc->agent_name[0] != '\0' ? rc->pc->agent_name : NULL;
-  case PH_MISSING_TOPIC: return rc->missing_topic;
+  case PH_MISSING_TOPIC: return rc->s->missing_topic;
+  case PH_FACT:
+    if (rc->s->topic < 0)
+      return NULL;
+    *fact = rc->s->topic;
+    return p->facts[rc->s->topic];
+  case PH_TOPIC: return rc->s->topic >= 0 ? rc->pc->d->topics[rc->s->topic] : NULL;
+  case PH_HELPER: return p->decision_helper;
+  case PH_RECAP_WRONG: return rc->s->recap_wrong;
   case PH__COUNT: break;
   }
   return NULL;
@@ -299,7 +321,7 @@ static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct
   c->len += (size_t)n;
   c->segments++;
   line_remember(pc, h);
-  pc->revealed |= (uint16_t)facts;
+  pc->revealed |= facts;
   return true;
 }
 
@@ -310,10 +332,12 @@ static bool try_candidate(struct persona_call *pc, struct render_ctx *rc, struct
  * n lines with f fillers yields n * (1 + f + f*f) distinct lines before it
  * gives up, which no realistic call exhausts.
  */
+static const struct slots no_slots = {NULL, -1, NULL};
+
 static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct pool *pool,
-                          const char *missing_topic, bool last_resort)
+                          const struct slots *s, bool last_resort)
 {
-  struct render_ctx rc = {.pc = pc, .missing_topic = missing_topic};
+  struct render_ctx rc = {.pc = pc, .s = s != NULL ? s : &no_slots};
   const struct strlist *fl = &pc->d->fillers;
   size_t n = pool_size(pool);
   if (n == 0 || c->segments >= MAX_SEGMENTS)
@@ -350,20 +374,27 @@ static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct 
   return false;
 }
 
-static bool add_kind(struct persona_call *pc, struct comp *c, enum reply_kind k,
-                     const char *missing_topic)
+static bool add_kind_with(struct persona_call *pc, struct comp *c, enum reply_kind k,
+                          const struct slots *s)
 {
   struct pool p = kind_pool(pc, k);
-  if (add_from_pool(pc, c, &p, missing_topic, false))
+  if (add_from_pool(pc, c, &p, s, false))
     return true;
   if (c->segments > 0)
     return false;
   /* Every variant of k is spent: say something generic instead, and only
    * if that is spent too, repeat a line of k. */
   struct pool g = kind_pool(pc, R_GENERIC);
-  if (k != R_GENERIC && add_from_pool(pc, c, &g, missing_topic, false))
+  if (k != R_GENERIC && add_from_pool(pc, c, &g, s, false))
     return true;
-  return add_from_pool(pc, c, &p, missing_topic, true);
+  return add_from_pool(pc, c, &p, s, true);
+}
+
+static bool add_kind(struct persona_call *pc, struct comp *c, enum reply_kind k,
+                     const char *missing_topic)
+{
+  struct slots s = {missing_topic, -1, NULL};
+  return add_kind_with(pc, c, k, &s);
 }
 
 static bool add_list(struct persona_call *pc, struct comp *c, const struct strlist *l)
@@ -390,12 +421,14 @@ static const struct {
     [FACT_HEALTH] = {PERSONA_INTENT_ASK_HEALTH, R_HEALTH, R_HEALTH_AGAIN, R__COUNT},
 };
 
-static uint32_t fact_intent_mask(void)
+/* The topics the intents in m ask about (bits of enum persona_fact). */
+static uint32_t intent_topics(uint32_t m)
 {
-  uint32_t m = 0;
+  uint32_t t = 0;
   for (int f = 0; f < FACT__COUNT; f++)
-    m |= 1u << fact_table[f].intent;
-  return m;
+    if (m & (1u << fact_table[f].intent))
+      t |= 1u << f;
+  return t;
 }
 
 static void trust_add(struct persona_call *pc, int delta)
@@ -550,12 +583,99 @@ static void enroll_decision(struct persona_call *pc, struct comp *c)
     add_kind(pc, c, R_ENROLL_NOT_READY, NULL);
     return;
   }
+  /* Everything holds, but a persona with a power of attorney or a decision
+   * helper never enrolls alone: it defers to them, every time it is asked. */
+  if (pc->d->personas[pc->persona].decision_helper != NULL) {
+    add_kind(pc, c, R_ENROLL_DEFER, NULL);
+    return;
+  }
   pc->flags |= CF_ENROLLED;
   add_kind(pc, c, R_ENROLL_AGREE, NULL);
 }
 
+/* Answers a question about topic f: the fact the first time, "like I told
+ * you" after, and an in-character "I'd have to check" when the persona has
+ * no fact for it. */
+static void answer_topic(struct persona_call *pc, struct comp *c, int f)
+{
+  const struct persona *p = &pc->d->personas[pc->persona];
+  bool told = (pc->revealed & (1u << f)) != 0;
+  if (f < FACT__COUNT) {
+    add_kind(pc, c, told ? fact_table[f].again : fact_table[f].first, NULL);
+    return;
+  }
+  struct slots s = {NULL, f, NULL};
+  if (p->facts[f] == NULL)
+    add_kind_with(pc, c, R_TOPIC_UNKNOWN, &s);
+  else
+    add_kind_with(pc, c, told ? R_TOPIC_AGAIN : R_TOPIC_ANSWER, &s);
+}
+
+/* Whether key (a recap key of some persona) is one of this persona's. */
+static bool own_key(const struct persona *p, const char *key, bool drug)
+{
+  if (drug) {
+    for (size_t i = 0; i < p->n_drugs; i++)
+      if (strcmp(p->drug_keys[i], key) == 0)
+        return true;
+    return false;
+  }
+  for (size_t i = 0; i < p->n_doctors; i++)
+    for (int j = 0; j < 3; j++)
+      if (strcmp(p->doctor_keys[i][j], key) == 0)
+        return true;
+  return false;
+}
+
+/* A drug or doctor named in the recap that belongs to another persona of
+ * the drill and not to this one ("so you take metformin" to a persona who
+ * does not). Returns its display name, or NULL; *drug tells which. */
+static const char *recap_mistake(const struct persona_call *pc, const char *norm, bool *drug)
+{
+  const struct drill *d = pc->d;
+  const struct persona *me = &d->personas[pc->persona];
+  for (size_t q = 0; q < d->n_personas; q++) {
+    const struct persona *o = &d->personas[q];
+    if (q == pc->persona)
+      continue;
+    for (size_t i = 0; i < o->n_drugs; i++)
+      if (strstr(norm, o->drug_keys[i]) != NULL && !own_key(me, o->drug_keys[i], true)) {
+        *drug = true;
+        return o->drugs[i].name;
+      }
+    for (size_t i = 0; i < o->n_doctors; i++)
+      for (int j = 0; j < 3; j++)
+        if (strstr(norm, o->doctor_keys[i][j]) != NULL &&
+            !own_key(me, o->doctor_keys[i][j], false)) {
+          *drug = false;
+          return o->doctors[i].name;
+        }
+  }
+  return NULL;
+}
+
+/* The rep reads back what they heard: a wrong drug or doctor is corrected;
+ * otherwise confirmed, or "we haven't talked about X yet". */
+static void answer_recap(struct persona_call *pc, struct comp *c, const char *norm)
+{
+  static const int discovery[] = {FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY};
+  bool drug = false;
+  const char *wrong = recap_mistake(pc, norm, &drug);
+  if (wrong != NULL) {
+    struct slots s = {NULL, -1, wrong};
+    add_kind_with(pc, c, drug ? R_RECAP_CORRECT_DRUG : R_RECAP_CORRECT_DOCTOR, &s);
+    return;
+  }
+  int missing = missing_fact(pc, discovery, 3);
+  if (missing < 0)
+    add_kind(pc, c, R_RECAP_CONFIRM, NULL);
+  else
+    add_kind(pc, c, R_RECAP_PARTIAL, pc->d->topics[missing]);
+}
+
 /* Marks compliance moments and moves trust and patience for utterance m. */
-static void apply_intents(struct persona_call *pc, uint32_t m, const char *norm)
+static void apply_intents(struct persona_call *pc, uint32_t m, uint32_t topics,
+                          const char *norm)
 {
   const struct drill *d = pc->d;
   if ((m & I(INTRODUCTION)) && pc->intro_turn == 0) {
@@ -576,12 +696,9 @@ static void apply_intents(struct persona_call *pc, uint32_t m, const char *norm)
     pc->permission_turn = pc->turn;
     trust_add(pc, d->delta.permission);
   }
-  for (int f = 0; f < FACT__COUNT; f++) {
-    if ((m & (1u << fact_table[f].intent)) && !(pc->asked & (1u << f))) {
-      pc->asked |= (uint16_t)(1u << f);
-      trust_add(pc, d->delta.question);
-    }
-  }
+  for (uint32_t f = topics & ~pc->asked; f != 0; f &= f - 1)
+    trust_add(pc, d->delta.question); /* once per topic */
+  pc->asked |= topics;
   if (m & I(OBJECTION_HANDLING))
     trust_add(pc, d->delta.handling);
   if ((m & I(RECAP)) && !(pc->flags & CF_RECAPPED)) {
@@ -613,22 +730,36 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
 
   const struct drill *d = pc->d;
   const struct difficulty_rules *r = rules(pc);
-  const uint32_t facts_mask = fact_intent_mask();
   char norm[PERSONA_NORM_MAX];
   persona_normalize(rep_text, norm, sizeof norm);
-  uint32_t m = persona_classify_norm(d, norm);
+  uint32_t m = drill_classify(d, rep_text); /* the raw text: "?" and contractions count */
+  struct persona_heard h;
+  persona_hear(d, rep_text, &h);
   if (pc->turn < UINT16_MAX)
     pc->turn++;
   pc->last_intents = m;
 
+  /* The topics asked about: the topic classifier's, which knows them all
+   * and tells them apart ("which hospital" is not about doctors), unless
+   * the rep is pitching (a statement about the plan's dental benefits is
+   * not a question about the persona's teeth); else the ask_* intents'.
+   * A read-back of what the persona said is a recap, not a new question. */
+  uint32_t heard = h.question || !(m & (I(PLAN_PRESENTATION) | I(OBJECTION_HANDLING)))
+                       ? h.topics
+                       : 0;
+  uint32_t topics = heard != 0 ? heard : intent_topics(m);
+  bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0);
+  if (recap)
+    topics = 0;
+
   /* "Sorry, can you say that again?" gets the last line, word for word. */
-  if ((m & I(REPEAT_REQUEST)) && !(m & facts_mask) && pc->last[0] != '\0') {
+  if ((m & I(REPEAT_REQUEST)) && topics == 0 && pc->last[0] != '\0') {
     out->text = pc->last;
     out->hangup = false;
     return 0;
   }
 
-  apply_intents(pc, m, norm);
+  apply_intents(pc, recap ? m | I(RECAP) : m, topics, norm);
 
   /* Hanging up: pressure (Elite at once, others when patience runs out),
    * exhausted patience, or no recording disclosure and TPMO disclaimer by
@@ -662,7 +793,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       if (pc->patience < r->patience) /* a real answer restores some goodwill */
         pc->patience++;
       accepted = true;
-    } else if (!(m & facts_mask)) {
+    } else if (topics == 0 && !recap) { /* a question or a recap is answered first */
       /* Ignored or brushed off: the persona comes back to it. Pushing on
        * to the plan or the close past it, again and again, wears patience
        * down; small talk and "mm-hmm" only get the question again. */
@@ -671,6 +802,10 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
         if (pc->patience <= 0)
           return hang_up(pc, R_HANGUP_PATIENCE, out);
       }
+      /* A plain question it cannot answer is acknowledged before the
+       * persona comes back to its worry. */
+      if (h.question && h.about_persona && !h.check_in && (m & ~I(OFF_TOPIC)) == 0)
+        add_kind(pc, &c, R_QUESTION_UNKNOWN, NULL);
       add_list(pc, &c, &o->press);
       done = true;
     }
@@ -682,27 +817,46 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     done = true;
   }
 
+  /* "Do you wear glasses or hearing aids?" names plan benefits, but it is a
+   * question about the persona, not a pitch. */
+  bool pitch = (m & I(PLAN_PRESENTATION)) && !(h.question && h.topics != 0);
   bool raise_after_plan = false;
-  if (!done && !accepted && (m & I(PLAN_PRESENTATION))) {
+  if (!done && !accepted && pitch) {
     pc->flags |= CF_PRESENTED;
     add_kind(pc, &c, R_PLAN_REACTION, NULL);
     raise_after_plan = true;
     done = true;
   }
 
-  /* Questions get answers; right after an objection is settled, only an
-   * explicit question does (the rep's reassurance often names the topic). */
-  if (!done && (m & facts_mask) && (!accepted || strchr(rep_text, '?') != NULL)) {
+  if (!done && !accepted && recap) {
+    answer_recap(pc, &c, norm);
+    done = true;
+  }
+
+  /* Questions get answers, at most two per turn; right after an objection
+   * is settled, only an explicit question does (the rep's reassurance often
+   * names the topic). Below the tier's trust, the persona says it will not
+   * tell yet. */
+  if (!done && topics != 0 && (!accepted || h.question)) {
+    /* In the order asked (the classifier's), then any others by index. */
+    int order[PERSONA_MAX_TOPICS], n = 0;
+    for (size_t i = 0; topics == heard && i < h.n_order; i++)
+      order[n++] = h.order[i];
+    for (uint32_t rest = topics; rest != 0; rest &= rest - 1) {
+      int f = __builtin_ctz(rest);
+      bool listed = false;
+      for (int i = 0; i < n; i++)
+        listed |= order[i] == f;
+      if (!listed)
+        order[n++] = f;
+    }
     int answered = 0;
-    for (int f = 0; f < FACT__COUNT && answered < 2; f++) {
-      if (!(m & (1u << fact_table[f].intent)))
-        continue;
+    for (int i = 0; i < n && answered < 2; i++) {
       if (pc->trust < r->facts_min_trust) {
         add_kind(pc, &c, R_WITHHOLD, NULL);
         break;
       }
-      bool told = (pc->revealed & (1u << f)) != 0;
-      add_kind(pc, &c, told ? fact_table[f].again : fact_table[f].first, NULL);
+      answer_topic(pc, &c, order[i]);
       answered++;
     }
     done = true;
@@ -720,20 +874,17 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       k = R_ACK_INTRO;
     else if (m & I(GREETING))
       k = R_GREETING;
-    else if (m & I(RECAP))
-      k = missing_fact(pc, (const int[]){FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY}, 3) < 0
-              ? R_RECAP_CONFIRM
-              : R_RECAP_PARTIAL;
     else if (m & I(GOODBYE))
       k = (pc->flags & CF_ENROLLED) ? R_GOODBYE_ENROLLED : R_GOODBYE;
     else if (m & I(OBJECTION_HANDLING))
       k = R_EMPATHY_ACK;
     else if (m & I(OFF_TOPIC))
       k = R_OFF_TOPIC;
-    const char *missing = NULL;
-    if (k == R_RECAP_PARTIAL)
-      missing = d->topics[missing_fact(pc, (const int[]){FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY}, 3)];
-    add_kind(pc, &c, k, missing);
+    else if (h.check_in)
+      k = R_CHECK_IN; /* "does that make sense?" */
+    else if (h.question && h.about_persona)
+      k = R_QUESTION_UNKNOWN; /* asked, but nothing the persona knows: say so */
+    add_kind(pc, &c, k, NULL);
   }
 
   /* Extras after the main answer. */

@@ -115,7 +115,8 @@ struct persona_call_info {
   unsigned objections_addressed;
   bool objection_open;      /* one raised and not yet addressed */
   unsigned facts_revealed;  /* bitmask: coverage, doctors, drugs, pharmacy, budget,
-                               extra help, health (bit 0..6) */
+                               extra help, health (bit 0..6), then the drill's
+                               extra "topics" in file order (bit 7..31) */
   unsigned pressure_count;
   bool enrolled;            /* the persona agreed to enroll */
   bool ended;               /* the persona hung up */

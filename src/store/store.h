@@ -1,16 +1,18 @@
 /*
  * store.h — the one door to the database. Nothing outside src/store/
- * writes SQL. Two backends implement it behind an ops table
- * (store_backend.h; the wrappers are in store.c): SQLite (sqlite*.c), the
- * embedded default, and PostgreSQL (postgres*.c), on which several
- * `athos serve` processes form a cluster (docs/internals/store.md).
+ * writes SQL. Each operation is written once (tenants.c, calls.c, live.c,
+ * outbox.c) over a narrow driver interface (db.h) with two drivers:
+ * SQLite (db_sqlite.c), the embedded default, and PostgreSQL
+ * (db_postgres.c), on which several `athos serve` processes form a
+ * cluster (docs/internals/store.md).
  *
  * Every function is thread-safe (a pool of connections behind a mutex)
  * and every query on tenant data is scoped by the tenant's internal id,
  * which never leaves the process. Times are unix milliseconds.
  *
- * Return codes: STORE_OK, or one of the negative/positive codes below;
- * STORE_UNAVAILABLE means the database cannot be reached (HTTP 503).
+ * Return codes: an enum store_rc as int: STORE_OK (0), a refusal
+ * (positive), or an error (negative); STORE_UNAVAILABLE means the database
+ * cannot be reached, or stayed busy through the runner's retries (503).
  */
 #ifndef ATHOS_STORE_H
 #define ATHOS_STORE_H
@@ -46,6 +48,10 @@ int store_migrate(struct store *s);
 int store_start_background(struct store *s);
 /* A cheap round trip (readiness). */
 int store_ping(struct store *s);
+/* `athos backup PATH`: a consistent copy of the live database in a new
+ * file (refused if path exists), taken while servers keep serving.
+ * SQLite only; STORE_ERROR with err set otherwise. */
+int store_backup(struct store *s, const char *path, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- tenants */
 
@@ -119,6 +125,29 @@ struct signing_key {
 int store_signing_key_ensure(struct store *s);
 /* Loads up to *n keys, newest first. */
 int store_signing_keys(struct store *s, struct signing_key *out, size_t *n);
+
+/* ------------------------------------------------------ secrets at rest */
+
+#define MASTER_KEY_LEN 32
+
+/* Sets the key-encryption key (ATHOS_MASTER_KEY_FILE): webhook secrets and
+ * signing keys written from now on are sealed with AES-256-GCM under it,
+ * and sealed values are opened with it. Call before any thread uses s. */
+void store_set_master_key(struct store *s, const uint8_t key[MASTER_KEY_LEN]);
+
+struct secrets_count {
+  size_t plain, sealed; /* stored values of each form */
+};
+/* Opens every stored secret with the current master key (or none), and
+ * counts the forms. STORE_ERROR with err set if one does not open: the
+ * wrong master key, or sealed values and no key. */
+int store_secrets_check(struct store *s, struct secrets_count *out, char *err, size_t errlen);
+/* Re-encrypts every stored secret under next (NULL: back to plaintext)
+ * in one transaction, opening each with the current key; then s uses
+ * next. Nothing changes if one value does not open (err set). out counts
+ * the values rewritten. */
+int store_secrets_rekey(struct store *s, const uint8_t *next, size_t *out, char *err,
+                        size_t errlen);
 
 /* ------------------------------------------------------------------ calls */
 

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live/live_internal.h"
+#include "live/protocol.h"
 #include "live/message.h"
-#include "live/ws_util.h"
+#include "ws/ws_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

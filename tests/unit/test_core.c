@@ -171,16 +171,16 @@ static void test_session_token(void **state)
   snprintf(c.jti, sizeof c.jti, "jti_1");
   char tok[TOKEN_MAX];
   assert_int_equal(session_token_mint(&keys, &c, tok, sizeof tok), 0);
-  assert_int_equal(session_token_verify(&keys, tok, 1100, &out), TOKEN_OK);
+  assert_int_equal(session_token_verify(&keys, tok, 1100, &out), ERR_NONE);
   assert_string_equal(out.external_user_id, "rep_8842");
   assert_string_equal(out.external_agency_id, "");
-  assert_int_equal(session_token_verify(&keys, tok, 1300, &out), TOKEN_EXPIRED_);
+  assert_int_equal(session_token_verify(&keys, tok, 1300, &out), ERR_TOKEN_EXPIRED);
   /* a flipped signature character */
   char bad[TOKEN_MAX];
   snprintf(bad, sizeof bad, "%s", tok);
   char *last = bad + strlen(bad) - 2;
   *last = *last == 'A' ? 'B' : 'A';
-  assert_int_equal(session_token_verify(&keys, bad, 1100, &out), TOKEN_INVALID);
+  assert_int_equal(session_token_verify(&keys, bad, 1100, &out), ERR_INVALID_TOKEN);
   /* alg "none" with an empty signature */
   char hdr[128], body[TOKEN_MAX];
   const char *none = "{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"sk_new\"}";
@@ -188,7 +188,7 @@ static void test_session_token(void **state)
   const char *dot = strchr(tok, '.');
   const char *dot2 = strchr(dot + 1, '.');
   snprintf(body, sizeof body, "%s%.*s.", hdr, (int)(dot2 - dot), dot);
-  assert_int_equal(session_token_verify(&keys, body, 1100, &out), TOKEN_INVALID);
+  assert_int_equal(session_token_verify(&keys, body, 1100, &out), ERR_INVALID_TOKEN);
   /* an alg with an escaped NUL is not HS256 */
   const char *nul = "{\"alg\":\"HS256\\u0000x\",\"typ\":\"JWT\",\"kid\":\"sk_new\"}";
   b64url_encode(nul, strlen(nul), hdr, sizeof hdr);
@@ -199,14 +199,14 @@ static void test_session_token(void **state)
   char sig[64], whole[TOKEN_MAX + 80];
   b64url_encode(mac, sizeof mac, sig, sizeof sig);
   snprintf(whole, sizeof whole, "%s.%s", signing, sig);
-  assert_int_equal(session_token_verify(&keys, whole, 1100, &out), TOKEN_INVALID);
+  assert_int_equal(session_token_verify(&keys, whole, 1100, &out), ERR_INVALID_TOKEN);
   /* a key that is not ours */
   struct token_keys other = {.n = 1};
   snprintf(other.keys[0].kid, sizeof other.keys[0].kid, "sk_new");
   memset(other.keys[0].secret, 1, SIGNING_KEY_LEN);
-  assert_int_equal(session_token_verify(&other, tok, 1100, &out), TOKEN_INVALID);
-  assert_int_equal(session_token_verify(&keys, "a.b", 1100, &out), TOKEN_INVALID);
-  assert_int_equal(session_token_verify(&keys, "a.b.c.d", 1100, &out), TOKEN_INVALID);
+  assert_int_equal(session_token_verify(&other, tok, 1100, &out), ERR_INVALID_TOKEN);
+  assert_int_equal(session_token_verify(&keys, "a.b", 1100, &out), ERR_INVALID_TOKEN);
+  assert_int_equal(session_token_verify(&keys, "a.b.c.d", 1100, &out), ERR_INVALID_TOKEN);
 }
 
 static void test_lru(void **state)

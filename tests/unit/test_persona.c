@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "persona/persona.h"
+#include "reply_literal.h"
 
 struct fixture {
   char *text; /* the drill file */
@@ -92,6 +93,13 @@ static bool persona_suits(size_t idx, enum persona_difficulty df)
     if (strcmp(json_string_value(json_array_get(a, i)), persona_difficulty_name(df)) == 0)
       return true;
   return false;
+}
+
+/* Whether the persona has a power of attorney or a decision helper (it
+ * then never enrolls alone). */
+static bool has_helper(size_t idx)
+{
+  return pj_str(idx, "decision_helper") != NULL;
 }
 
 static const char *say(struct persona_call *pc, const char *line, bool *hangup)
@@ -568,7 +576,7 @@ static void test_advanced_needs_two_objections_addressed(void **state)
     }
     close_the_sale(pc, ADDRESS_ALL, 10);
     struct persona_call_info in = info(pc);
-    assert_true(in.enrolled);
+    assert_true(in.enrolled != has_helper(p));
     assert_true(in.objections_raised >= 2);
     assert_int_equal(in.objections_addressed, in.objections_raised);
     assert_false(in.objection_open);
@@ -596,7 +604,7 @@ static void test_elite_needs_three_objections_with_empathy_and_facts(void **stat
     assert_true(info(pc).objection_open);
     close_the_sale(pc, ADDRESS_ALL, 10);
     struct persona_call_info in = info(pc);
-    assert_true(in.enrolled);
+    assert_true(in.enrolled != has_helper(p));
     assert_true(in.objections_raised >= 3);
     assert_int_equal(in.objections_addressed, in.objections_raised);
     persona_call_free(pc);
@@ -1001,6 +1009,276 @@ static void test_drill_parse_rejects_bad_data(void **state)
   free(copy);
 }
 
+/* ---- questions, recaps and constraints (issue 7) ---------------------- */
+
+/* Whether text is one of the drill's lines of reply kind `kind` (any tier,
+ * or the persona's own), by reply_carries_template(). */
+static bool is_kind(size_t p, const char *text, const char *kind)
+{
+  const json_t *lists[5];
+  char key[96];
+  const json_t *replies = json_object_get(fx.root, "replies");
+  lists[0] = json_object_get(replies, kind);
+  for (int df = 0; df < 3; df++) {
+    snprintf(key, sizeof key, "%s.%s", kind, persona_difficulty_name((enum persona_difficulty)df));
+    lists[1 + df] = json_object_get(replies, key);
+  }
+  lists[4] = json_object_get(json_object_get(persona_json(p), "lines"), kind);
+  for (int l = 0; l < 5; l++) {
+    for (size_t i = 0; i < json_array_size(lists[l]); i++)
+      if (reply_carries_template(text, json_string_value(json_array_get(lists[l], i))))
+        return true;
+  }
+  return false;
+}
+
+static const char *pj_fact(size_t idx, const char *topic)
+{
+  return json_string_value(json_object_get(json_object_get(persona_json(idx), "facts"), topic));
+}
+
+static enum persona_difficulty first_tier(size_t p)
+{
+  enum persona_difficulty df = PERSONA_BEGINNER;
+  persona_difficulty_parse(
+      json_string_value(json_array_get(json_object_get(persona_json(p), "difficulty"), 0)), &df);
+  return df;
+}
+
+/* The twelve kinds of question the issue names, casual and misspelled:
+ * every persona answers each with its own fact, at its own tier. */
+static void test_questions_get_the_persona_facts(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *q, *topic;
+  } cases[] = {
+      {"who r ur docs?", "doctors"},
+      {"wat meds r u on", "prescriptions"},
+      {"do you have both part a and b", "parts_ab"},
+      {"r u on medicaid or extra help?", "extra_help"},
+      {"any other insurance, like VA or tricare?", "other_coverage"},
+      {"whats ur zip code", "location"},
+      {"which hospital do you like", "hospital"},
+      {"need dental or vision?", "extras"},
+      {"you travel much?", "travel"},
+      {"what don't you like about your plan", "dislikes"},
+      {"what do u like about ur plan", "likes"},
+      {"how old r u", "age"},
+      {"who helps u make decisions like this?", "decision"},
+  };
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 40 + i);
+      persona_call_open(pc);
+      opening(pc);
+      const char *t = say_ok(pc, cases[i].q);
+      const char *want = pj_fact(p, cases[i].topic);
+      if (strcmp(cases[i].topic, "doctors") == 0)
+        want = pj_item(p, "doctors", 0, "name");
+      else if (strcmp(cases[i].topic, "prescriptions") == 0)
+        want = pj_item(p, "prescriptions", 0, "name");
+      else if (strcmp(cases[i].topic, "extra_help") == 0)
+        want = pj_str(p, "extra_help");
+      assert_non_null(want);
+      if (strstr(t, want) == NULL)
+        fail_msg("%s: \"%s\" -> \"%s\" (wanted \"%s\")", drill_persona_name(fx.d, p), cases[i].q,
+                 t, want);
+      persona_call_free(pc);
+    }
+  }
+}
+
+/* Two questions in one turn get both answers, also at the end of a long
+ * turn that starts with small talk; a pitch that names a topic is not a
+ * question about the persona. */
+static void test_two_questions_and_pitches(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_BEGINNER);
+  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 12);
+  persona_call_open(pc);
+  opening(pc);
+  const char *t = say_ok(pc, "What's your zip and which hospital do you use?");
+  assert_non_null(strstr(t, pj_fact(p, "location")));
+  assert_non_null(strstr(t, pj_fact(p, "hospital")));
+  t = say_ok(pc, "Thanks so much, I know these calls can be long and a bit confusing with all "
+                 "the different parts of Medicare and the plans out there. So tell me, do you "
+                 "travel at all, and do you need dental?");
+  assert_non_null(strstr(t, pj_fact(p, "travel")));
+  assert_non_null(strstr(t, pj_fact(p, "extras")));
+  /* Answered in the order asked. */
+  assert_true(strstr(t, pj_fact(p, "travel")) < strstr(t, pj_fact(p, "extras")));
+  persona_call_free(pc);
+
+  pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 12);
+  persona_call_open(pc);
+  opening(pc);
+  t = say_ok(pc, "The plan I found includes dental, vision and hearing aids at no extra cost.");
+  assert_null(strstr(t, pj_fact(p, "extras")));
+  persona_call_free(pc);
+}
+
+/* Asked again, the persona says so and repeats the fact; Elite keeps its
+ * facts until trust is earned and says why, in character. */
+static void test_topic_again_and_elite_withholding(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_ELITE);
+  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 5);
+  persona_call_open(pc);
+  say_ok(pc, "Hi, I'm on a recorded line.");
+  const char *t = say_ok(pc, "you travel much?");
+  assert_null(strstr(t, pj_fact(p, "travel")));
+  assert_true(is_kind(p, t, "withhold"));
+  say_ok(pc, TPMO);
+  say_ok(pc, PERMISSION);
+  t = say_ok(pc, "you travel much?");
+  assert_non_null(strstr(t, pj_fact(p, "travel")));
+  t = say_ok(pc, "sorry, do you travel a lot?");
+  assert_non_null(strstr(t, pj_fact(p, "travel")));
+  assert_true(is_kind(p, t, "topic_again"));
+  persona_call_free(pc);
+}
+
+/* "Did I get all of that right?" is confirmed once the facts are out; a
+ * recap that names someone else's drug or doctor is corrected. */
+static void test_recaps_confirmed_or_corrected(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_BEGINNER);
+  size_t other = (p + 1) % drill_persona_count(fx.d);
+  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 8);
+  persona_call_open(pc);
+  opening(pc);
+  const char *t = say_ok(pc, "did I get all of that right?");
+  assert_true(is_kind(p, t, "recap_partial")); /* nothing told yet */
+  discovery(pc);
+  t = say_ok(pc, "did I get all of that right?");
+  assert_true(is_kind(p, t, "recap_confirm"));
+
+  char line[300];
+  snprintf(line, sizeof line, "so you take %s and see %s, correct?",
+           pj_item(p, "prescriptions", 0, "name"), pj_item(p, "doctors", 0, "name"));
+  t = say_ok(pc, line);
+  assert_true(is_kind(p, t, "recap_confirm"));
+
+  const char *wrong_drug = pj_item(other, "prescriptions", 0, "name");
+  snprintf(line, sizeof line, "ok so u take %s n see %s, right?", wrong_drug,
+           pj_item(p, "doctors", 0, "name"));
+  t = say_ok(pc, line);
+  assert_true(is_kind(p, t, "recap_correct_drug"));
+  assert_non_null(strstr(t, wrong_drug));
+  assert_non_null(strstr(t, pj_item(p, "prescriptions", 0, "name")));
+
+  const char *wrong_doc = pj_item(other, "doctors", 0, "name");
+  snprintf(line, sizeof line, "Let me recap: you see %s for checkups, is that right?", wrong_doc);
+  t = say_ok(pc, line);
+  assert_true(is_kind(p, t, "recap_correct_doctor"));
+  assert_non_null(strstr(t, wrong_doc));
+  assert_non_null(strstr(t, pj_item(p, "doctors", 0, "name")));
+  persona_call_free(pc);
+}
+
+/* A question the persona has no fact for is acknowledged in character,
+ * never answered with a bare filler. */
+static void test_unknown_questions_are_acknowledged(void **state)
+{
+  (void)state;
+  static const char *const qs[] = {"What's your shoe size?",
+                                   "do u know how many steps you walk a day?",
+                                   "Have you ever been to Alaska?"};
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 77);
+    persona_call_open(pc);
+    opening(pc);
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+      const char *t = say_ok(pc, qs[i]);
+      if (is_kind(p, t, "generic") ||
+          !(is_kind(p, t, "question_unknown") || is_kind(p, t, "topic_unknown") ||
+            is_kind(p, t, "off_topic")))
+        fail_msg("%s: \"%s\" -> \"%s\"", drill_persona_name(fx.d, p), qs[i], t);
+    }
+    /* The rep checking in is not a question the persona must look up. */
+    const char *t = say_ok(pc, "Does that make sense?");
+    if (!is_kind(p, t, "check_in"))
+      fail_msg("%s: check-in -> \"%s\"", drill_persona_name(fx.d, p), t);
+    persona_call_free(pc);
+  }
+}
+
+/* A persona whose daughter holds power of attorney, or who decides with
+ * her grandson, never enrolls alone: it defers on every ask, including the
+ * turn after it said so, however well the call went. */
+static void test_decision_helper_blocks_enrolling_alone(void **state)
+{
+  (void)state;
+  size_t checked = 0;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    if (!has_helper(p))
+      continue;
+    const char *helper = pj_str(p, "decision_helper");
+    const char *name = strrchr(helper, ' ') + 1; /* "my daughter Denise" -> "Denise" */
+    for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
+      if (!persona_suits(p, (enum persona_difficulty)df))
+        continue;
+      struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 31);
+      persona_call_open(pc);
+      opening(pc);
+      discovery(pc);
+      say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
+      close_the_sale(pc, ADDRESS_ALL, 6);
+      assert_false(info(pc).enrolled);
+      assert_false(info(pc).objection_open);
+      static const char *const asks[] = {"So can we go ahead and get you enrolled now?",
+                                         "Great, let's sign you up today then.",
+                                         "Are you ready to enroll?"};
+      for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+        const char *t = say_ok(pc, asks[i]);
+        assert_false(info(pc).enrolled);
+        /* It names the person it waits for ("Denise", "my grandson Tyler"). */
+        if (!is_kind(p, t, "enroll_defer") || strstr(t, name) == NULL)
+          fail_msg("%s (%s): \"%s\" -> \"%s\"", drill_persona_name(fx.d, p),
+                   persona_difficulty_name((enum persona_difficulty)df), asks[i], t);
+      }
+      persona_call_free(pc);
+      checked++;
+    }
+  }
+  assert_true(checked >= 3);
+}
+
+static void m_fact_unknown_topic(json_t *r)
+{
+  json_object_set_new(json_object_get(p0(r), "facts"), "favourite_colour", json_string("Blue."));
+}
+static void m_fact_core_topic(json_t *r)
+{
+  json_object_set_new(json_object_get(p0(r), "facts"), "doctors", json_string("Dr. Who."));
+}
+static void m_poa_without_helper(json_t *r)
+{
+  json_object_set_new(p0(r), "power_of_attorney", json_true());
+}
+
+static void test_drill_parse_checks_facts(void **state)
+{
+  (void)state;
+  expect_reject(m_fact_unknown_topic, "favourite_colour");
+  expect_reject(m_fact_core_topic, "doctors");
+  expect_reject(m_poa_without_helper, "decision_helper");
+  /* Every persona of the shipped drill answers every extra topic. */
+  const json_t *topics = json_object_get(fx.root, "topics");
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    const char *key;
+    const json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)topics, key, v)
+      n += pj_fact(p, key) != NULL;
+    assert_int_equal(n, json_object_size(topics) - 7);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1022,6 +1300,13 @@ int main(void)
       cmocka_unit_test(test_no_repeated_line_in_long_call),
       cmocka_unit_test(test_call_is_small_and_robust),
       cmocka_unit_test(test_drill_parse_rejects_bad_data),
+      cmocka_unit_test(test_questions_get_the_persona_facts),
+      cmocka_unit_test(test_two_questions_and_pitches),
+      cmocka_unit_test(test_topic_again_and_elite_withholding),
+      cmocka_unit_test(test_recaps_confirmed_or_corrected),
+      cmocka_unit_test(test_unknown_questions_are_acknowledged),
+      cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
+      cmocka_unit_test(test_drill_parse_checks_facts),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
