@@ -521,9 +521,12 @@ static size_t read_web(const struct nlu_doc *d, size_t i, char *out, size_t cap)
   return 0;
 }
 
-static void rewrite(struct nlu_doc *d)
+/* One round over the tokens; returns whether it rewrote any (a round that
+ * rewrites nothing gives back its input, so a second round would too). */
+static bool rewrite(struct nlu_doc *d)
 {
   struct rewriter rw;
+  bool changed = false;
   rw.d = d;
   rw.len = 0;
   rw.nout = 0;
@@ -553,9 +556,12 @@ static void rewrite(struct nlu_doc *d)
     } else if ((t.flags & NLU_TF_NUMBER) && (used = read_phone(d, i, tmp)) > 0) {
       rw_put(&rw, tmp, 10, t.src_off, src_end(d, i + used - 1), NLU_TF_WORD | NLU_TF_NUMBER);
     } else {
-      used = 1;
+      used = 0; /* kept as it is */
       rw_put(&rw, w, n, t.src_off, src_end(d, i), t.flags);
     }
+    changed = changed || used > 0;
+    if (used == 0)
+      used = 1;
     if (d->truncated)
       break;
     i += used;
@@ -564,6 +570,7 @@ static void rewrite(struct nlu_doc *d)
   d->text[rw.len] = '\0';
   d->len = rw.len;
   d->n = rw.nout;
+  return changed || d->truncated; /* a cut doc: keep the second round, as before */
 }
 
 /* Numbers written as words become number tokens before the phone pass sees
@@ -611,9 +618,11 @@ void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len,
   scan(d, src, len); /* words, expansions, spelling */
   if (d->rewrite) {  /* only when there may be numbers or web addresses */
     (void)flag_digits(d);
-    rewrite(d); /* number words -> digits, web addresses */
-    if (flag_digits(d) > 0)
-      rewrite(d); /* phone numbers from the digits just made */
+    /* number words -> digits, web addresses; then phone numbers from the
+     * digits just made (only when the first round rewrote something: an
+     * unchanged round would give the same tokens again) */
+    if (rewrite(d) && flag_digits(d) > 0)
+      rewrite(d);
   }
   assign_sentences(d);
   nlu_negation_mark(d);
