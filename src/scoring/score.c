@@ -746,7 +746,8 @@ json_t *scorer_score(const struct rubric *r, const struct score_input *in, char 
   json_object_set_new_nocheck(out, "metrics", metrics_json(&res));
   json_object_set_new_nocheck(out, "rubricVersion", json_string_nocheck(r->version));
   json_object_set_new_nocheck(out, "assessable", json_boolean(res.assessable));
-  if (!res.assessable) json_object_set_new_nocheck(out, "notAssessableReason", json_string_nocheck("tooShort"));
+  if (!res.assessable)
+    json_object_set_new_nocheck(out, "notAssessableReason", json_string_nocheck("tooShort"));
   if (json_object_size(out) != (res.assessable ? 8u : 9u)) { /* a json_*() allocation failed along the way */
     json_decref(out);
     out = NULL;
