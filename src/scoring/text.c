@@ -78,6 +78,13 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   size_t l = 0;
   while (p < end) {
+    /* the common case first: lowercase letters and digits, copied as they are */
+    if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+      if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)*p;
+      l++;
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) {
       for (size_t i = 0; i < n; i++) {
