@@ -179,11 +179,15 @@ static void emit_dotted(struct nlu_doc *d, const char *w, size_t n, size_t so)
   }
 }
 
-static void emit_raw_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl)
+/* A scanned word; joins: the joiners it holds (JOIN_*), noted by scan(). */
+#define JOIN_HYPHEN 1u
+#define JOIN_DOT 2u
+static void emit_raw_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl,
+                          unsigned joins)
 {
-  if (memchr(w, '-', n) != NULL)
+  if (joins & JOIN_HYPHEN)
     emit_hyphenated(d, w, n, so);
-  else if (memchr(w, '.', n) != NULL)
+  else if (joins & JOIN_DOT)
     emit_dotted(d, w, n, so);
   else
     nlu_expand_word(d, w, n, so, sl);
@@ -291,8 +295,21 @@ static void scan(struct nlu_doc *d, const char *src, size_t len)
   const unsigned char *s = (const unsigned char *)src;
   char w[NLU_WORD_MAX + 1];
   size_t wn = 0, wstart = 0;
+  unsigned joins = 0;
   size_t i = 0;
   while (i <= len) {
+    if (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) {
+      /* the common case, a plain word byte (what the general path below
+       * does with it, without classifying) */
+      if (wn == 0)
+        wstart = i;
+      if (wn < NLU_WORD_MAX)
+        w[wn++] = (char)s[i];
+      i++;
+      if (d->truncated)
+        return;
+      continue;
+    }
     char c = ' ';
     size_t adv = 1;
     if (i < len)
@@ -308,14 +325,17 @@ static void scan(struct nlu_doc *d, const char *src, size_t len)
     if (word_byte || joiner) {
       if (wn == 0)
         wstart = i;
-      if (wn < NLU_WORD_MAX)
+      if (wn < NLU_WORD_MAX) {
         w[wn++] = c;
+        joins |= c == '-' ? JOIN_HYPHEN : c == '.' ? JOIN_DOT : 0u;
+      }
     } else {
       bool abbr = false;
       if (wn > 0) {
         abbr = i < len && abbreviation_period(s, i, len, w, wn);
-        emit_raw_word(d, w, wn, wstart, i - wstart);
+        emit_raw_word(d, w, wn, wstart, i - wstart, joins);
         wn = 0;
+        joins = 0;
       }
       if (c != ' ' && c != '\'' && c != '-' && !abbr)
         emit_punct(d, c, i);
