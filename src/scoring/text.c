@@ -61,6 +61,10 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   /* skip separators, remembering sentence terminators */
   while (p < end) {
+    if (*p == ' ') { /* the common separator */
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) break;
     if (k == CC_QUESTION)
