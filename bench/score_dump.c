@@ -5,6 +5,7 @@
  * The set: the calls of tests/unit/scoring_calls.h under each difficulty and
  * end reason, every one-statement call, and 40-turn calls made of the lines of
  * the TSV files given (labels<TAB>text), taken in order.
+ * Build: as bench/score.sh builds score_bench, plus src/util/fileio.c.
  * Usage: score_dump RUBRIC.json [-n N] [FILE.tsv ...] */
 #include <jansson.h>
 #include <stdio.h>
@@ -12,28 +13,14 @@
 #include <string.h>
 
 #include "scoring/scorer.h"
+#include "util/fileio.h"
 #include "../tests/unit/scoring_calls.h"
 
 #define MAX_LINES 4096
 
 static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
   char *buf = NULL;
-  if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-      if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-      } else {
-        buf[n] = '\0';
-        *len = (size_t)n;
-      }
-    }
-  }
-  fclose(f);
-  return buf;
+  return file_read_all(path, 8u << 20, &buf, len) == 0 ? buf : NULL;
 }
 
 static void dump(const struct rubric *r, const struct score_turn *t, size_t n, const char *diff,
