@@ -71,12 +71,14 @@ static void set_name(struct scratch *s, const char *persona) {
   if (sc_next_word(&c, s->name, &len, &m) && len <= SC_MAX_TOKEN_BYTES) s->name_len = len;
 }
 
-/* Does phrase ph match at word i of the turn? */
+/* Does phrase ph match at word i of the turn? Its first token is known to
+ * match: the phrase was picked by it (the first-word index, or a "#" / "*"
+ * phrase tried where it may start). */
 static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const struct tok *toks,
                       size_t ntok, size_t i) {
   if (i + ph->ntok > ntok) return false;
   const uint32_t *pt = r->ptoks + ph->tok_off;
-  for (size_t j = 0; j < ph->ntok; j++) {
+  for (size_t j = 1; j < ph->ntok; j++) {
     const struct tok *t = &toks[i + j];
     if (pt[j] == SC_PT_ANY) continue;
     if (pt[j] == SC_PT_NUM) {
