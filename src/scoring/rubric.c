@@ -281,30 +281,46 @@ static int compile_check(struct pctx *c, json_t *obj, uint32_t role, struct sc_c
   return 0;
 }
 
-static int build_index(struct rubric *r) {
-  r->first_start = calloc((size_t)r->vcount + 1, sizeof *r->first_start);
-  r->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->by_first);
-  r->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->wild_first);
-  if (!r->first_start || !r->by_first || !r->wild_first) return -1;
+/* Does a turn of this role scan for phrase i? (nluOnly sets: by meaning only) */
+static bool scanned_for(const struct rubric *r, size_t i, uint32_t role) {
+  const struct sc_set *set = &r->sets[r->phrases[i].set];
+  return (set->role_mask & role) && !set->nlu_only;
+}
+
+/* The first-word index of role's phrases (see struct sc_phrase_index). */
+static int build_role_index(struct rubric *r, uint32_t role, struct sc_phrase_index *x) {
+  x->first_start = calloc((size_t)r->vcount + 1, sizeof *x->first_start);
+  x->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->by_first);
+  x->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->wild_first);
+  if (!x->first_start || !x->by_first || !x->wild_first) return -1;
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
-    if (t < r->vcount) r->first_start[t + 1]++;
+    if (t < r->vcount && scanned_for(r, i, role)) x->first_start[t + 1]++;
   }
-  for (uint32_t i = 0; i < r->vcount; i++) r->first_start[i + 1] += r->first_start[i];
+  for (uint32_t i = 0; i < r->vcount; i++) x->first_start[i + 1] += x->first_start[i];
   uint32_t *fill = calloc((size_t)r->vcount + 1, sizeof *fill);
   if (!fill) return -1;
   /* wildcard-first phrases: the "#" ones first, then the "*" ones */
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
+    if (!scanned_for(r, i, role)) continue;
     if (t < r->vcount)
-      r->by_first[r->first_start[t] + fill[t]++] = (uint32_t)i;
+      x->by_first[x->first_start[t] + fill[t]++] = (uint32_t)i;
     else if (t == SC_PT_NUM)
-      r->wild_first[r->nwild_first++] = (uint32_t)i;
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   }
-  r->nwild_num_first = r->nwild_first;
+  x->nwild_num_first = x->nwild_first;
   for (size_t i = 0; i < r->nphrases; i++)
-    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY) r->wild_first[r->nwild_first++] = (uint32_t)i;
+    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY && scanned_for(r, i, role))
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   free(fill);
+  return 0;
+}
+
+static int build_index(struct rubric *r) {
+  if (build_role_index(r, SC_ROLE_REP, &r->index[SC_ROLE_REP - 1]) != 0 ||
+      build_role_index(r, SC_ROLE_PERSONA, &r->index[SC_ROLE_PERSONA - 1]) != 0)
+    return -1;
   /* the sets read by meaning, grouped by classifier (counting sort) */
   r->nlu_sets = malloc((r->nsets ? r->nsets : 1) * sizeof *r->nlu_sets);
   if (!r->nlu_sets) return -1;
@@ -859,9 +875,11 @@ void rubric_free(struct rubric *r) {
   free(r->vpool);
   free(r->phrases);
   free(r->ptoks);
-  free(r->first_start);
-  free(r->by_first);
-  free(r->wild_first);
+  for (size_t i = 0; i < SC_ROLES; i++) {
+    free(r->index[i].first_start);
+    free(r->index[i].by_first);
+    free(r->index[i].wild_first);
+  }
   free(r->sets);
   free(r->nlu_sets);
   json_decref(r->root);

@@ -30,6 +30,18 @@
 
 #define SC_ROLE_REP 1u
 #define SC_ROLE_PERSONA 2u
+#define SC_ROLES 2
+
+/* The phrases one role's turns are scanned for (their set has the role and
+ * is not nluOnly), by first word, in phrase order: what analyse.c tries at
+ * each word of a turn of that role. */
+struct sc_phrase_index {
+  uint32_t *first_start; /* vcount + 1 offsets into by_first */
+  uint32_t *by_first;
+  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
+  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
+  size_t nwild_num_first;
+};
 
 /* Phrase-token wildcards and the id of a word not in the vocabulary. */
 #define SC_TOK_UNKNOWN 0xFFFFFFFFu
@@ -226,11 +238,7 @@ struct rubric {
   size_t nphrases, phrases_cap;
   uint32_t *ptoks;
   size_t nptoks, ptoks_cap;
-  uint32_t *first_start; /* vcount + 1 offsets into by_first */
-  uint32_t *by_first;
-  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
-  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
-  size_t nwild_num_first;
+  struct sc_phrase_index index[SC_ROLES]; /* per role (SC_ROLE_* - 1) */
 
   struct sc_set *sets;
   size_t nsets, sets_cap;

@@ -61,6 +61,10 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   /* skip separators, remembering sentence terminators */
   while (p < end) {
+    if (*p == ' ') { /* the common separator */
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) break;
     if (k == CC_QUESTION)
@@ -78,6 +82,13 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   size_t l = 0;
   while (p < end) {
+    /* the common case first: lowercase letters and digits, copied as they are */
+    if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+      if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)*p;
+      l++;
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) {
       for (size_t i = 0; i < n; i++) {
