@@ -212,9 +212,9 @@ class RoleplaySession {
         this.sessionId = msg.sessionId || this.sessionId;
         this.persona = msg.persona || this.persona;
         if (this.state === 'connecting') this.state = 'live';
+        if (this._audio) this.voiceActive = true; // the mic frames flow from now on
         this._emit('ready', { callId: this.callId, sessionId: this.sessionId, persona: this.persona });
         if (this._opts.voice === 'browser') this._startVoice();
-        if (this._audio) this.voiceActive = true;
         this._resolveConnect({ callId: this.callId, sessionId: this.sessionId, persona: this.persona });
         break;
       case 'say': {
