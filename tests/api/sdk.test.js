@@ -5,11 +5,12 @@
 // real `athos serve`, verifies the call.scored webhook with npm
 // `standardwebhooks` and reads the score over REST. Headless Chromium has no
 // speech service, so the page runs in text mode (DESIGN.md "Known traps");
-// voice mode is checked with the Web Speech API faked inside the page.
+// `voice: 'browser'` is checked with the Web Speech API faked inside the page
+// (server voice: sdk_voice.test.js).
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
-const { CHROMIUM, CHROMIUM_ARGS, skip, startExample } = require('./sdk_kit');
+const { CHROMIUM, CHROMIUM_ARGS, skip, startExample, startStack } = require('./sdk_kit');
 
 const SCREENSHOT = process.env.ATHOS_SDK_SCREENSHOT || '/tmp/athos-sdk-quickstart.png';
 
@@ -25,14 +26,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
 
   before(async () => {
     const { chromium } = require('playwright-core');
-    server = await h.startServer();
-    const port = await h.freePort();
-    tenant = h.createTenant(server, { name: 'sdk', webhookUrl: `http://127.0.0.1:${port}/webhooks/athos` });
-    example = await startExample({
-      ATHOS_API_KEY: tenant.apiKey,
-      ATHOS_WHSEC: tenant.webhookSecret,
-      ATHOS_BASE_URL: server.baseUrl,
-    }, port);
+    ({ server, tenant, example } = await startStack('sdk'));
     examples.push(example);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });

@@ -50,4 +50,17 @@ async function startExample(env, port) {
   return ex;
 }
 
-module.exports = { CHROMIUM, CHROMIUM_ARGS, EXAMPLE_DIR, skip, startExample };
+/* `athos serve`, a tenant whose webhook is the example's, and the example itself. */
+async function startStack(name) {
+  const server = await h.startServer();
+  const port = await h.freePort();
+  const tenant = h.createTenant(server, { name, webhookUrl: `http://127.0.0.1:${port}/webhooks/athos` });
+  const example = await startExample({
+    ATHOS_API_KEY: tenant.apiKey,
+    ATHOS_WHSEC: tenant.webhookSecret,
+    ATHOS_BASE_URL: server.baseUrl,
+  }, port).catch(async (e) => { await server.stop(); throw e; });
+  return { server, tenant, example };
+}
+
+module.exports = { CHROMIUM, CHROMIUM_ARGS, EXAMPLE_DIR, skip, startExample, startStack };

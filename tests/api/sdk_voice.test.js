@@ -22,7 +22,7 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const h = require('./harness');
 const { connect } = require('./abuse_live_kit');
-const { CHROMIUM, CHROMIUM_ARGS, skip, startExample } = require('./sdk_kit');
+const { CHROMIUM, CHROMIUM_ARGS, skip, startStack } = require('./sdk_kit');
 
 const AUDIO = { encoding: 'pcm_s16le', sampleRate: 16000 };
 const REP_LINE = 'Hi, this is Sam with Acme Benefits. This call may be recorded for quality purposes. Who is your doctor?';
@@ -126,14 +126,7 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
   before(async () => {
     ({ chromium } = require('playwright-core'));
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'athos-sdk-voice-'));
-    server = await h.startServer();
-    const port = await h.freePort();
-    tenant = h.createTenant(server, { name: 'sdkvoice', webhookUrl: `http://127.0.0.1:${port}/webhooks/athos` });
-    example = await startExample({
-      ATHOS_API_KEY: tenant.apiKey,
-      ATHOS_WHSEC: tenant.webhookSecret,
-      ATHOS_BASE_URL: server.baseUrl,
-    }, port);
+    ({ server, tenant, example } = await startStack('sdkvoice'));
   });
 
   after(async () => {
