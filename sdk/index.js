@@ -137,7 +137,10 @@ class RoleplaySession {
         this._fail('VOICE_UNAVAILABLE', `Voice mode cannot start: ${REASONS[reason] || reason}`, { reason });
         return ready;
       }
-      if (this.state !== 'connecting') return ready; // end() was called meanwhile
+      if (this.state !== 'connecting') { // end() was called meanwhile
+        this._stopVoice();
+        return ready;
+      }
     }
     const body = { drillKey: o.drillKey };
     if (o.difficulty) body.difficulty = o.difficulty;
@@ -239,7 +242,7 @@ class RoleplaySession {
         break;
       case 'ended': {
         this.state = 'ended';
-        this._stopVoice();
+        this._stopVoice(true); // the persona's goodbye still plays out
         const ev = { callId: msg.callId || this.callId, durationSec: msg.durationSec, reason: msg.reason };
         this._emit('ended', ev);
         for (const w of this._endWaiters.splice(0)) w.resolve(ev);
@@ -448,17 +451,20 @@ class RoleplaySession {
     window.speechSynthesis.speak(u);
   }
 
-  _stopVoice() {
+  /* Stops the mic now; with `drain`, queued persona audio plays out before the
+   * AudioContext closes (the call ended on the server side), else it stops too. */
+  _stopVoice(drain = false) {
     const v = this._voice;
     this.voiceActive = false;
     const a = this._audio;
     if (a) {
-      this._flushAudio(false);
+      if (!drain) this._flushAudio(false);
       this._audio = null;
       a.node.port.onmessage = null;
       try { a.source.disconnect(); a.node.disconnect(); } catch { /* already */ }
       for (const t of a.stream.getTracks()) t.stop();
-      a.ctx.close().catch(() => {});
+      const left = drain ? Math.max(0, a.playAt - a.ctx.currentTime) : 0;
+      setTimeout(() => a.ctx.close().catch(() => {}), left * 1000);
     }
     if (!v) return;
     v.stopped = true;
