@@ -27,6 +27,9 @@ const EVENTS = ['ready', 'say', 'heard', 'spoken', 'ended', 'error', 'transcript
 const BARGE_LEVEL = 0.03;
 const BARGE_REPORTS = 5;
 
+/* Live error codes after which the server keeps the call open. */
+const CALL_GOES_ON = new Set(['INVALID_REQUEST', 'RATE_LIMITED']);
+
 /** An Error with the contract's error `code` (and the REST `requestId` when there is one). */
 export class AthosError extends Error {
   constructor(code, message, extra = {}) {
@@ -249,9 +252,10 @@ class RoleplaySession {
         break;
       }
       case 'error': {
-        // Before ready every error ends the attempt; during the call only a
-        // rejected utterance (INVALID_REQUEST) leaves the call running.
-        if (this.state === 'connecting' || msg.code !== 'INVALID_REQUEST') {
+        // Before ready every error ends the attempt; during the call a rejected
+        // frame (INVALID_REQUEST: an utterance, audio over its limits) or a dropped
+        // one (RATE_LIMITED) leaves the call running.
+        if (this.state === 'connecting' || !CALL_GOES_ON.has(msg.code)) {
           this._fail(msg.code || 'INTERNAL_ERROR', msg.message || 'Live call error');
         } else {
           this._emit('error', { code: msg.code, message: msg.message, fatal: false });
