@@ -223,7 +223,7 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     assert.deepEqual({ ...support, microphone: undefined },
       { secureContext: true, audioWorklet: true, microphone: undefined, voice: true, reason: null, webSpeech: false });
     assert.equal(support.microphone, 'granted');
-    assert.equal(await page.locator('#voice').isDisabled(), false, 'voice offered');
+    await page.waitForFunction(() => !document.querySelector('#voice').disabled, null, { timeout: 5000 }); // voice offered
     await page.check('#voice');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('On the call with'), null, { timeout: 15_000 });
@@ -260,9 +260,11 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     await page.click('#hangup');
     await page.locator('#score').waitFor({ state: 'visible', timeout: 60_000 });
     await page.locator('#recording-box').waitFor({ state: 'visible', timeout: 5000 });
-    const latest = await (await fetch(`${example.url}/calls/latest`)).json();
-    assert.equal(typeof latest.audioUrl, 'string');
-    const detail = await h.api(server, 'GET', `/calls/${latest.id}`, { apiKey: tenant.apiKey });
+    const callId = wire.received.find((m) => m.type === 'ready').callId;
+    const detail = await h.api(server, 'GET', `/calls/${callId}`, { apiKey: tenant.apiKey });
+    assert.equal(detail.status, 200);
+    const call = detail.body;
+    assert.match(call.audioUrl, new RegExp(`/calls/${callId}/recording$`));
     const said = detail.body.transcript.filter((x) => x.role === 'user').map((x) => x.content);
     assert.ok(said.includes(heard.text), `the transcript keeps what was heard: ${JSON.stringify(said)}`);
 
@@ -284,17 +286,17 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     assert.ok(played.duration > 2, `recording lasts ${played.duration} s`);
     assert.ok(played.playedTo >= 0.3, `played to ${played.playedTo} s`);
     assert.ok(Math.abs(played.seekedTo - played.duration / 2) < 0.5, `seeked to ${played.seekedTo} of ${played.duration}`);
-    assert.match(played.src, new RegExp(`/calls/${latest.id}/recording$`));
+    assert.match(played.src, new RegExp(`/calls/${call.id}/recording$`));
 
     // The proxy passes Range through, byte for byte what Athos serves.
-    const part = await fetch(`${example.url}/calls/${latest.id}/recording`, { headers: { Range: 'bytes=0-11' } });
+    const part = await fetch(`${example.url}/calls/${call.id}/recording`, { headers: { Range: 'bytes=0-11' } });
     assert.equal(part.status, 206);
     assert.match(part.headers.get('content-range'), /^bytes 0-11\/\d+$/);
     assert.equal(Buffer.from(await part.arrayBuffer()).toString('latin1', 0, 4), 'RIFF');
-    const full = await fetch(`${example.url}/calls/${latest.id}/recording`);
+    const full = await fetch(`${example.url}/calls/${call.id}/recording`);
     assert.equal(full.status, 200);
     assert.match(full.headers.get('content-type'), /^audio\//);
-    const direct = await fetch(latest.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
+    const direct = await fetch(call.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
     assert.deepEqual(Buffer.from(await full.arrayBuffer()), Buffer.from(await direct.arrayBuffer()));
     assert.equal((await fetch(`${example.url}/calls/athos_call_unknown/recording`)).status, 404, 'only calls it saw scored');
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
