@@ -288,6 +288,7 @@ class RoleplaySession {
       this._ws.send(JSON.stringify({ type: 'end' }));
     } else if (this.state === 'idle' || this.state === 'connecting') {
       // Nothing started yet (or still redeeming): just give up.
+      this._stopVoice();
       if (this._ws) this._ws.close(1000);
       this.state = 'ended';
       if (this._rejectConnect) this._rejectConnect(new AthosError('INVALID_REQUEST', 'end() called before the call was ready'));

@@ -67,9 +67,9 @@ function writeWav(file, pcm, rate) {
   fs.writeFileSync(file, Buffer.concat([hdr, pcm]));
 }
 
-/* The rep's line as a 16 kHz mono WAV: 1 s of silence, the speech, 4 s of silence
+/* The rep's line as a 16 kHz mono WAV: leadSec of silence, the speech, 4 s of silence
  * (so the server's end-pointer closes the utterance). null when no synthesiser. */
-async function synthesiseRepWav(dir) {
+async function synthesiseRepWav(dir, leadSec = 1) {
   const raw = path.join(dir, 'raw.wav');
   const voiceBin = path.join(path.dirname(h.ATHOS_BIN), 'athos-voice');
   if (fs.existsSync(voiceBin)) execFileSync(voiceBin, ['say', REP_LINE, raw], { timeout: 60_000 });
@@ -83,8 +83,8 @@ async function synthesiseRepWav(dir) {
     const { Resampler, floatToS16le, s16leToFloat } = await import(pathToFileURL(path.join(h.REPO, 'sdk', 'pcm.js')).href);
     pcm = Buffer.from(floatToS16le(new Resampler(wav.rate, 16000).push(s16leToFloat(pcm))));
   }
-  const out = path.join(dir, 'rep.wav');
-  writeWav(out, Buffer.concat([Buffer.alloc(32000), pcm, Buffer.alloc(4 * 32000)]), 16000);
+  const out = path.join(dir, `rep-${leadSec}.wav`);
+  writeWav(out, Buffer.concat([Buffer.alloc(leadSec * 32000), pcm, Buffer.alloc(4 * 32000)]), 16000);
   return out;
 }
 
@@ -183,6 +183,50 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     // The token was not redeemed: a text session can still use it.
     const call = await h.redeem(server, token);
     assert.match(call.callId, h.CALL_ID_RE);
+  }));
+
+  test('persona audio queues in order and is flushed when the rep starts talking (barge-in), not on silence', withLogs(async (t) => {
+    const wav = await synthesiseRepWav(tmp, 2);
+    if (!wav) return t.skip('no speech synthesiser (build athos-voice, or apt-get install -y espeak-ng)');
+    const browser = await launch([
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}%noloop`,
+    ]);
+    const context = await browser.newContext();
+    await context.grantPermissions(['microphone'], { origin: example.url });
+    const page = await context.newPage();
+    await page.goto(example.url);
+    // No server needed: the SDK's audio graph (its private _prepareAudio and _playAudio,
+    // what connect() and a binary frame call), fed persona frames by hand.
+    const out = await page.evaluate(async () => {
+      const { AthosRoleplay } = await import('/sdk/index.js');
+      const s = AthosRoleplay.create({ token: 'unused', voice: true });
+      const reason = await s._prepareAudio();
+      const frame = () => new Int16Array(8000).fill(3000).buffer; // 0.5 s of persona audio
+      for (let i = 0; i < 10; i++) s._playAudio(frame());
+      const queued = s._audio.playing.size;
+      const ctx = s._audio.ctx;
+      const playAt = s._audio.playAt - ctx.currentTime;
+      await new Promise((res) => setTimeout(res, 1200)); // the mic is still silent (2 s lead-in)
+      const duringSilence = { playing: s._audio.playing.size, bargeIns: s.voiceStats.bargeIns };
+      const t0 = performance.now();
+      while (s.voiceStats.bargeIns === 0 && performance.now() - t0 < 4000) await new Promise((res) => setTimeout(res, 20));
+      const flushedAfter = (performance.now() - t0 + 1200) / 1000;
+      const afterSpeech = { playing: s._audio.playing.size, bargeIns: s.voiceStats.bargeIns };
+      await s.end();
+      await new Promise((res) => setTimeout(res, 200));
+      const released = s._audio === null && ctx.state !== 'running';
+      return { released, reason, queued, playAt, duringSilence, afterSpeech, flushedAfter, received: s.voiceStats.receivedBytes };
+    });
+    assert.equal(out.reason, null);
+    assert.equal(out.released, true, 'end() before connecting releases the mic and the AudioContext');
+    assert.equal(out.queued, 10);
+    assert.equal(out.received, 10 * 16000);
+    assert.ok(Math.abs(out.playAt - 5) < 0.2, `10 frames queued back to back: ${out.playAt} s ahead`);
+    assert.deepEqual(out.duringSilence, { playing: out.duringSilence.playing, bargeIns: 0 }, 'silence is not barge-in');
+    assert.ok(out.duringSilence.playing > 0, 'still playing during silence');
+    assert.deepEqual(out.afterSpeech, { playing: 0, bargeIns: 1 }, 'the rep talking flushed the queue');
+    assert.ok(out.flushedAfter < 4.5, `flushed ${out.flushedAfter} s in, before the 5 s of audio ran out`);
   }));
 
   test('a spoken call on the Quickstart page: heard, say, persona audio, spoken; then the recording plays and seeks', withLogs(async (t) => {
