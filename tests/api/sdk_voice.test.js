@@ -11,8 +11,8 @@
 // The spoken call is skipped, with the reason, when the server does not take
 // audio: `start` with the audio field answered by an error frame, or binary
 // frames refused after `ready` (a build without the voice half of the live
-// protocol). Browser detection and VOICE_UNAVAILABLE need no server audio and
-// always run.
+// protocol). Browser detection, VOICE_UNAVAILABLE, and the playback queue with
+// barge-in need no server audio and always run.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
