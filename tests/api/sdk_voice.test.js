@@ -26,6 +26,7 @@ const { CHROMIUM, CHROMIUM_ARGS, skip, startStack } = require('./sdk_kit');
 
 const AUDIO = { encoding: 'pcm_s16le', sampleRate: 16000 };
 const REP_LINE = 'Hi, this is Sam with Acme Benefits. This call may be recorded for quality purposes. Who is your doctor?';
+const NO_TTS = 'no speech synthesiser (build athos-voice, or apt-get install -y espeak-ng)';
 const KEY_WORDS = /\b(recorded|quality|doctor|benefits|call)\b/i;
 
 /* ------------------------------------------------------------ helpers */
@@ -145,6 +146,20 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     return b;
   }
 
+  /* A page in a browser whose microphone is the rep's line after leadSec of silence
+   * (permission granted), or null when nothing can synthesise speech. */
+  async function fakeMicPage(leadSec) {
+    const wav = await synthesiseRepWav(tmp, leadSec);
+    if (!wav) return null;
+    const browser = await launch([
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}%noloop`,
+    ]);
+    const context = await browser.newContext();
+    await context.grantPermissions(['microphone'], { origin: example.url });
+    return context.newPage();
+  }
+
   const withLogs = (fn) => async (t) => {
     try {
       await fn(t);
@@ -186,15 +201,8 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
   }));
 
   test('persona audio queues in order and is flushed when the rep starts talking (barge-in), not on silence', withLogs(async (t) => {
-    const wav = await synthesiseRepWav(tmp, 2);
-    if (!wav) return t.skip('no speech synthesiser (build athos-voice, or apt-get install -y espeak-ng)');
-    const browser = await launch([
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}%noloop`,
-    ]);
-    const context = await browser.newContext();
-    await context.grantPermissions(['microphone'], { origin: example.url });
-    const page = await context.newPage();
+    const page = await fakeMicPage(2);
+    if (!page) return t.skip(NO_TTS);
     await page.goto(example.url);
     // No server needed: the SDK's audio graph (its private _prepareAudio and _playAudio,
     // what connect() and a binary frame call), fed persona frames by hand.
@@ -232,16 +240,8 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
   test('a spoken call on the Quickstart page: heard, say, persona audio, spoken; then the recording plays and seeks', withLogs(async (t) => {
     const refusal = await audioRefusal(server, tenant);
     if (refusal) return t.skip(`${refusal}: this build has no server voice yet`);
-    const wav = await synthesiseRepWav(tmp);
-    if (!wav) return t.skip('no speech synthesiser (build athos-voice, or apt-get install -y espeak-ng)');
-
-    const browser = await launch([
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}%noloop`,
-    ]);
-    const context = await browser.newContext();
-    await context.grantPermissions(['microphone'], { origin: example.url });
-    const page = await context.newPage();
+    const page = await fakeMicPage(1);
+    if (!page) return t.skip(NO_TTS);
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
