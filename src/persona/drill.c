@@ -64,6 +64,7 @@ const char *const reply_kind_names[R__COUNT] = {
     [R_RECAP_CORRECT_DOCTOR] = "recap_correct_doctor",
     [R_ENROLL_DEFER] = "enroll_defer",
     [R_CHECK_IN] = "check_in",
+    [R_RECAP_CONFIRM_NAMED] = "recap_confirm_named",
 };
 
 static const char *const fact_names[FACT__COUNT] = {

@@ -17,6 +17,10 @@
  */
 #define USED_MAX 512
 #define MAX_SEGMENTS 3
+/* An Elite prospect warns at the first push ("say that again and I hang
+ * up") and hangs up at this one: the pressure reading is a probability,
+ * and a single borderline line should not end a call. */
+#define ELITE_PRESSURE_LIMIT 2
 
 enum call_flag {
   CF_ENROLLED = 1u << 0,
@@ -85,6 +89,7 @@ enum placeholder {
   PH_TOPIC,
   PH_HELPER,
   PH_RECAP_WRONG,
+  PH_RECAP_RIGHT,
   PH__COUNT
 };
 
@@ -104,6 +109,7 @@ static const char *const placeholder_names[PH__COUNT] = {
     [PH_AGENT_NAME] = "agent_name", [PH_MISSING_TOPIC] = "missing_topic",
     [PH_FACT] = "fact",           [PH_TOPIC] = "topic",
     [PH_HELPER] = "helper",       [PH_RECAP_WRONG] = "recap_wrong",
+    [PH_RECAP_RIGHT] = "recap_right",
 };
 
 int persona_placeholder_find(const char *name, size_t len)
@@ -115,11 +121,12 @@ int persona_placeholder_find(const char *name, size_t len)
 }
 
 /* What a line is about, beyond the persona: the values of {missing_topic},
- * {fact}/{topic} (a topic index, or -1) and {recap_wrong}. */
+ * {fact}/{topic} (a topic index, or -1) and {recap_wrong}/{recap_right}
+ * (the drug or doctor a recap named, wrongly or rightly). */
 struct slots {
   const char *missing_topic;
   int topic;
-  const char *recap_wrong;
+  const char *recap_named;
 };
 
 struct render_ctx {
@@ -170,7 +177,8 @@ static const char *placeholder_value(struct render_ctx *rc, int ph, int *fact)
     return p->facts[rc->s->topic];
   case PH_TOPIC: return rc->s->topic >= 0 ? rc->pc->d->topics[rc->s->topic] : NULL;
   case PH_HELPER: return p->decision_helper;
-  case PH_RECAP_WRONG: return rc->s->recap_wrong;
+  case PH_RECAP_WRONG:
+  case PH_RECAP_RIGHT: return rc->s->recap_named;
   case PH__COUNT: break;
   }
   return NULL;
@@ -372,6 +380,14 @@ static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct 
       if (try_candidate(pc, &rc, c, NULL, pool_get(pool, (start + i) % n), true))
         return true;
   return false;
+}
+
+/* Whether the drill has lines of k for this persona and tier (an
+ * optional kind may have none). */
+static bool kind_has_lines(const struct persona_call *pc, enum reply_kind k)
+{
+  struct pool p = kind_pool(pc, k);
+  return pool_size(&p) > 0;
 }
 
 static bool add_kind_with(struct persona_call *pc, struct comp *c, enum reply_kind k,
@@ -627,10 +643,59 @@ static bool own_key(const struct persona *p, const char *key, bool drug)
   return false;
 }
 
-/* A drug or doctor named in the recap that belongs to another persona of
- * the drill and not to this one ("so you take metformin" to a persona who
- * does not). Returns its display name, or NULL; *drug tells which. */
-static const char *recap_mistake(const struct persona_call *pc, const char *norm, bool *drug)
+/* Whether the padded word " w " is part of one of this persona's doctor
+ * keys (" dr reyes ", " alan reyes "). */
+static bool own_doctor_word(const struct persona *p, const char *padded)
+{
+  for (size_t i = 0; i < p->n_doctors; i++)
+    for (int j = 0; j < 3; j++)
+      if (strstr(p->doctor_keys[i][j], padded) != NULL)
+        return true;
+  return false;
+}
+
+/* A titled name in the rep's words ("is mrs jones your doctor", "so u see
+ * dr patel") that is none of this persona's doctors: "Mrs. Jones" into
+ * buf. A title before an ordinary word ("a dr you like") is no name. */
+static const char *unknown_titled_name(const struct persona *me, const char *norm, char *buf,
+                                       size_t cap)
+{
+  static const char *const titles[] = {" dr ", " mrs ", " mr ", " ms "};
+  static const char *const not_names[] = {"you", "your", "yours", "the", "that", "this",
+                                          "who", "and", "for", "visit", "visits", "office",
+                                          "appointment", "appointments", "near", "nearby"};
+  for (size_t t = 0; t < sizeof titles / sizeof titles[0]; t++) {
+    for (const char *hit = strstr(norm, titles[t]); hit != NULL;
+         hit = strstr(hit + 1, titles[t])) {
+      const char *w = hit + strlen(titles[t]);
+      size_t wl = strcspn(w, " ");
+      char padded[64];
+      if (wl < 3 || wl + 3 > sizeof padded)
+        continue;
+      snprintf(padded, sizeof padded, " %.*s ", (int)wl, w);
+      bool common = false;
+      for (size_t k = 0; k < sizeof not_names / sizeof not_names[0]; k++)
+        common |= strlen(not_names[k]) == wl && memcmp(not_names[k], w, wl) == 0;
+      if (common || own_doctor_word(me, padded))
+        continue;
+      /* " mrs " -> "Mrs.", "jones" -> "Jones" */
+      int n = snprintf(buf, cap, "%c%.*s. %c%.*s", titles[t][1] - 'a' + 'A',
+                       (int)strlen(titles[t]) - 3, titles[t] + 2, w[0] - 'a' + 'A',
+                       (int)wl - 1, w + 1);
+      if (n > 0 && (size_t)n < cap && w[0] >= 'a' && w[0] <= 'z')
+        return buf;
+    }
+  }
+  return NULL;
+}
+
+/* A drug or doctor the rep names that is not this persona's: one of
+ * another persona of the drill ("so you take metformin" to a persona who
+ * does not), or a titled name it does not know ("Is Mrs. Jones your
+ * doctor?"). Returns its display name (buf may hold it), or NULL; *drug
+ * tells which. */
+static const char *recap_mistake(const struct persona_call *pc, const char *norm, bool *drug,
+                                 char *buf, size_t cap)
 {
   const struct drill *d = pc->d;
   const struct persona *me = &d->personas[pc->persona];
@@ -651,23 +716,68 @@ static const char *recap_mistake(const struct persona_call *pc, const char *norm
           return o->doctors[i].name;
         }
   }
-  return NULL;
+  *drug = false;
+  return unknown_titled_name(me, norm, buf, cap);
+}
+
+/* This persona's own drugs and doctors that the rep names, as "Eliquis
+ * and Dr. Alan Reyes" into buf (at most two); NULL when none. */
+static const char *recap_named_own(const struct persona *p, const char *norm, char *buf,
+                                   size_t cap)
+{
+  const char *names[2];
+  int n = 0;
+  for (size_t i = 0; i < p->n_drugs && n < 2; i++)
+    if (strstr(norm, p->drug_keys[i]) != NULL)
+      names[n++] = p->drugs[i].name;
+  for (size_t i = 0; i < p->n_doctors && n < 2; i++)
+    for (int j = 0; j < 3; j++)
+      if (strstr(norm, p->doctor_keys[i][j]) != NULL) {
+        names[n++] = p->doctors[i].name;
+        break;
+      }
+  if (n == 0)
+    return NULL;
+  int w = n == 1 ? snprintf(buf, cap, "%s", names[0])
+                 : snprintf(buf, cap, "%s and %s", names[0], names[1]);
+  return w > 0 && (size_t)w < cap ? buf : NULL;
+}
+
+/* Whether the rep names a drug or doctor that is not this persona's
+ * ("So you take Eliquis?" to one who does not): a read-back to correct,
+ * not a question to answer with the list. */
+static bool names_mistake(const struct persona_call *pc, const char *norm)
+{
+  char buf[256];
+  bool drug;
+  return recap_mistake(pc, norm, &drug, buf, sizeof buf) != NULL;
 }
 
 /* The rep reads back what they heard: a wrong drug or doctor is corrected;
- * otherwise confirmed, or "we haven't talked about X yet". */
+ * the persona's own ones, named, are confirmed (the rep may know them from
+ * the persona's own earlier line: "So you see Dr. Reyes, correct?");
+ * otherwise the whole read-back is confirmed, or "we haven't talked about
+ * X yet". */
 static void answer_recap(struct persona_call *pc, struct comp *c, const char *norm)
 {
   static const int discovery[] = {FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY};
+  const struct persona *p = &pc->d->personas[pc->persona];
+  char buf[256];
   bool drug = false;
-  const char *wrong = recap_mistake(pc, norm, &drug);
+  const char *wrong = recap_mistake(pc, norm, &drug, buf, sizeof buf);
   if (wrong != NULL) {
     struct slots s = {NULL, -1, wrong};
     add_kind_with(pc, c, drug ? R_RECAP_CORRECT_DRUG : R_RECAP_CORRECT_DOCTOR, &s);
     return;
   }
+  const char *right = recap_named_own(p, norm, buf, sizeof buf);
+  if (right != NULL && kind_has_lines(pc, R_RECAP_CONFIRM_NAMED)) {
+    struct slots s = {NULL, -1, right};
+    add_kind_with(pc, c, R_RECAP_CONFIRM_NAMED, &s);
+    return;
+  }
   int missing = missing_fact(pc, discovery, 3);
-  if (missing < 0)
+  if (missing < 0 || right != NULL)
     add_kind(pc, c, R_RECAP_CONFIRM, NULL);
   else
     add_kind(pc, c, R_RECAP_PARTIAL, pc->d->topics[missing]);
@@ -748,7 +858,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
                        ? h.topics
                        : 0;
   uint32_t topics = heard != 0 ? heard : intent_topics(m);
-  bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0);
+  bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0) ||
+               ((topics & ((1u << FACT_DOCTORS) | (1u << FACT_DRUGS))) && names_mistake(pc, norm));
   if (recap)
     topics = 0;
 
@@ -761,10 +872,11 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
 
   apply_intents(pc, recap ? m | I(RECAP) : m, topics, norm);
 
-  /* Hanging up: pressure (Elite at once, others when patience runs out),
-   * exhausted patience, or no recording disclosure and TPMO disclaimer by
-   * the tier's deadline. */
-  if ((m & I(PRESSURE)) && (r->hangup_on_pressure || pc->patience <= 0))
+  /* Hanging up: pressure (Elite on the second push, after a warning;
+   * others when patience runs out), exhausted patience, or no recording
+   * disclosure and TPMO disclaimer by the tier's deadline. */
+  if ((m & I(PRESSURE)) &&
+      ((r->hangup_on_pressure && pc->pressure_count >= ELITE_PRESSURE_LIMIT) || pc->patience <= 0))
     return hang_up(pc, R_HANGUP_PRESSURE, out);
   if (pc->patience <= 0)
     return hang_up(pc, R_HANGUP_PATIENCE, out);

@@ -91,6 +91,7 @@ enum reply_kind {
   R_RECAP_CORRECT_DOCTOR,
   R_ENROLL_DEFER,
   R_CHECK_IN,
+  R_RECAP_CONFIRM_NAMED,
   R__COUNT
 };
 #define R__REQUIRED R_TOPIC_ANSWER /* kinds below this need lines for every tier */
