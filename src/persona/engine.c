@@ -557,10 +557,32 @@ static bool addresses_objection(const struct persona_call *pc, uint32_t m, const
   return false;
 }
 
-static int hang_up(struct persona_call *pc, enum reply_kind k, struct persona_reply *out)
+/* The persona's answer to the claim of a pressure line (kind, or -1 for
+ * none: "Nothing is free."), when the drill has a fresh line for it. */
+static bool add_claim_answer(struct persona_call *pc, struct comp *c, int kind)
+{
+  if (kind < 0)
+    return false;
+  struct pool p = kind_pool(pc, (enum reply_kind)kind);
+  return add_from_pool(pc, c, &p, NULL, false);
+}
+
+/* Pushback on pressure: the answer to its claim and, from an Elite
+ * prospect, a warning; a plain "don't rush me" when no claim is named. */
+static void push_back(struct persona_call *pc, struct comp *c, int claim)
+{
+  bool answered = add_claim_answer(pc, c, claim);
+  if (!answered || pc->diff == PERSONA_ELITE)
+    add_kind(pc, c, R_PRESSURE_PUSHBACK, NULL);
+}
+
+/* Hangs up with a line of kind k, after the answer to claim (-1: none). */
+static int hang_up(struct persona_call *pc, enum reply_kind k, int claim,
+                   struct persona_reply *out)
 {
   struct comp c = {.len = 0};
   c.text[0] = '\0';
+  add_claim_answer(pc, &c, claim);
   add_kind(pc, &c, k, NULL);
   finish(pc, &c);
   pc->flags |= CF_ENDED;
@@ -875,14 +897,15 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   /* Hanging up: pressure (Elite on the second push, after a warning;
    * others when patience runs out), exhausted patience, or no recording
    * disclosure and TPMO disclaimer by the tier's deadline. */
+  int claim = (m & I(PRESSURE)) ? persona_pressure_claim(rep_text) : -1;
   if ((m & I(PRESSURE)) &&
       ((r->hangup_on_pressure && pc->pressure_count >= ELITE_PRESSURE_LIMIT) || pc->patience <= 0))
-    return hang_up(pc, R_HANGUP_PRESSURE, out);
+    return hang_up(pc, R_HANGUP_PRESSURE, claim, out);
   if (pc->patience <= 0)
-    return hang_up(pc, R_HANGUP_PATIENCE, out);
+    return hang_up(pc, R_HANGUP_PATIENCE, -1, out);
   if (r->compliance_deadline_turn > 0 && pc->turn >= r->compliance_deadline_turn &&
       (pc->disclosure_turn == 0 || pc->tpmo_turn == 0))
-    return hang_up(pc, R_HANGUP_COMPLIANCE, out);
+    return hang_up(pc, R_HANGUP_COMPLIANCE, -1, out);
 
   struct comp c = {.len = 0};
   c.text[0] = '\0';
@@ -891,7 +914,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   bool raised_now = false;
 
   if (m & I(PRESSURE)) {
-    add_kind(pc, &c, R_PRESSURE_PUSHBACK, NULL);
+    push_back(pc, &c, claim);
     done = true;
   }
 
@@ -905,14 +928,15 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       if (pc->patience < r->patience) /* a real answer restores some goodwill */
         pc->patience++;
       accepted = true;
-    } else if (topics == 0 && !recap) { /* a question or a recap is answered first */
+    } else if (topics == 0 && !recap && !(m & I(GOODBYE))) {
+      /* A question or a recap is answered first, and a goodbye gets one. */
       /* Ignored or brushed off: the persona comes back to it. Pushing on
        * to the plan or the close past it, again and again, wears patience
        * down; small talk and "mm-hmm" only get the question again. */
       if ((m & (I(ENROLLMENT_ASK) | I(PLAN_PRESENTATION))) && ++pc->press_count >= 2) {
         pc->patience = (int16_t)(pc->patience - 1);
         if (pc->patience <= 0)
-          return hang_up(pc, R_HANGUP_PATIENCE, out);
+          return hang_up(pc, R_HANGUP_PATIENCE, -1, out);
       }
       /* A plain question it cannot answer is acknowledged before the
        * persona comes back to its worry. */

@@ -188,6 +188,34 @@ uint32_t drill_classify(const struct drill *d, const char *text)
   return intents_from_labels(m, nlu_classify_text(m, text, strlen(text), NULL));
 }
 
+int persona_pressure_claim(const char *text)
+{
+  static const struct {
+    const char *label;
+    enum reply_kind kind;
+  } claims[] = {
+      {"claim_medicare_affiliation", R_PUSHBACK_MEDICARE},
+      {"claim_free", R_PUSHBACK_FREE},
+      {"claim_guaranteed_savings", R_PUSHBACK_GUARANTEE},
+      {"claim_false_urgency", R_PUSHBACK_URGENCY},
+  };
+  const struct nlu_model *m = nlu_model_find("compliance");
+  if (m == NULL || text == NULL)
+    return -1;
+  float p[NLU_MAX_LABELS];
+  uint64_t labels = nlu_classify_text(m, text, strlen(text), p);
+  int best = -1;
+  float best_p = 0.0f;
+  for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+    int l = nlu_model_label(m, claims[i].label);
+    if (l >= 0 && (labels & (1ull << l)) && p[l] > best_p) {
+      best = (int)claims[i].kind;
+      best_p = p[l];
+    }
+  }
+  return best;
+}
+
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap)
 {
   for (size_t i = 0; i < d->name_cues.n; i++) {

@@ -474,6 +474,42 @@ static void test_elite_hangs_up_on_pressure(void **state)
   }
 }
 
+/* Pushback answers the claim the rep made ("Nothing is free" to "it's
+ * free", never "Medicare doesn't call people" to it), in every tier; an
+ * Elite prospect adds its warning. */
+static void test_pressure_answers_the_claim(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *line, *kind;
+  } pushes[] = {
+      {"This plan is completely free, you won't pay a thing.", "pushback_free"},
+      {"You're guaranteed to save money with this one.", "pushback_guarantee"},
+      {"I'm calling from Medicare about your benefits.", "pushback_medicare"},
+      {"You have to sign up today or you'll lose this offer.", "pushback_urgency"},
+  };
+  static const char *const kinds[] = {"pushback_free", "pushback_guarantee", "pushback_medicare",
+                                      "pushback_urgency"};
+  for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
+    size_t p = first_persona_for((enum persona_difficulty)df);
+    for (size_t k = 0; k < sizeof pushes / sizeof pushes[0]; k++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 40 + k);
+      persona_call_open(pc);
+      opening(pc);
+      const char *t = say_ok(pc, pushes[k].line);
+      if (!is_kind(p, t, pushes[k].kind))
+        fail_msg("%s on \"%s\": %s", persona_difficulty_name((enum persona_difficulty)df),
+                 pushes[k].line, t);
+      for (size_t o = 0; o < sizeof kinds / sizeof kinds[0]; o++)
+        if (strcmp(kinds[o], pushes[k].kind) != 0 && is_kind(p, t, kinds[o]))
+          fail_msg("\"%s\" got the answer to another claim: %s", pushes[k].line, t);
+      if (df == PERSONA_ELITE)
+        assert_true(is_kind(p, t, "pressure_pushback"));
+      persona_call_free(pc);
+    }
+  }
+}
+
 /* Plain qualification questions and a long objection answer are not
  * pressure: an Elite prospect answers them and stays on the line. */
 static void test_elite_stays_on_plain_questions(void **state)
@@ -1272,6 +1308,24 @@ static void test_partial_and_named_recaps(void **state)
   }
 }
 
+/* A goodbye gets a goodbye, even with an objection still open: the
+ * prospect does not keep pressing a rep who is leaving. */
+static void test_goodbye_with_an_open_objection(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_ADVANCED);
+  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 61);
+  persona_call_open(pc);
+  opening(pc);
+  discovery(pc);
+  say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
+  assert_true(info(pc).objection_open);
+  const char *t = say_ok(pc, "bye");
+  if (!is_kind(p, t, "goodbye"))
+    fail_msg("goodbye with an open objection: %s", t);
+  persona_call_free(pc);
+}
+
 /* A question the persona has no fact for is acknowledged in character,
  * never answered with a bare filler. */
 static void test_unknown_questions_are_acknowledged(void **state)
@@ -1398,6 +1452,8 @@ int main(void)
       cmocka_unit_test(test_topic_again_and_elite_withholding),
       cmocka_unit_test(test_recaps_confirmed_or_corrected),
       cmocka_unit_test(test_partial_and_named_recaps),
+      cmocka_unit_test(test_pressure_answers_the_claim),
+      cmocka_unit_test(test_goodbye_with_an_open_objection),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
       cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
       cmocka_unit_test(test_drill_parse_checks_facts),
