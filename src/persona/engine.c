@@ -765,14 +765,21 @@ static const char *recap_named_own(const struct persona *p, const char *norm, ch
   return w > 0 && (size_t)w < cap ? buf : NULL;
 }
 
-/* Whether the rep names a drug or doctor that is not this persona's
- * ("So you take Eliquis?" to one who does not): a read-back to correct,
- * not a question to answer with the list. */
-static bool names_mistake(const struct persona_call *pc, const char *norm)
+#define DRUGS_OR_DOCTORS ((1u << FACT_DOCTORS) | (1u << FACT_DRUGS))
+
+/* Whether the rep names a drug or doctor in a question about drugs or
+ * doctors: one that is not the persona's ("So you take Eliquis?" to one
+ * who does not, "What dose of metformin?") is corrected; its own is
+ * confirmed ("u see dr reyes rite?"), unless a wh-question asks more
+ * about it ("What dose of Eliquis do you take?"). Either way it reads a
+ * fact back rather than asking for the list again. */
+static bool names_fact(const struct persona_call *pc, const char *norm, bool wh)
 {
   char buf[256];
   bool drug;
-  return recap_mistake(pc, norm, &drug, buf, sizeof buf) != NULL;
+  if (recap_mistake(pc, norm, &drug, buf, sizeof buf) != NULL)
+    return true;
+  return !wh && recap_named_own(&pc->d->personas[pc->persona], norm, buf, sizeof buf) != NULL;
 }
 
 /* The rep reads back what they heard: a wrong drug or doctor is corrected;
@@ -881,7 +888,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
                        : 0;
   uint32_t topics = heard != 0 ? heard : intent_topics(m);
   bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0) ||
-               ((topics & ((1u << FACT_DOCTORS) | (1u << FACT_DRUGS))) && names_mistake(pc, norm));
+               (topics != 0 && (topics & ~DRUGS_OR_DOCTORS) == 0 && names_fact(pc, norm, h.wh));
   if (recap)
     topics = 0;
 

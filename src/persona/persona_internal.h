@@ -247,6 +247,7 @@ bool persona_extract_name(const struct drill *d, const char *norm, char *out, si
 /* What one rep utterance asks: the question form and the fact topics. */
 struct persona_heard {
   bool question;      /* a question (wh-, yes/no, tag or indirect) */
+  bool wh;            /* its first question is a wh-question ("which ...") */
   bool about_persona; /* the question is about "you"/"your" */
   bool recap;         /* the rep reads back what they heard */
   bool check_in;      /* "does that make sense?", "are you still there?" */

@@ -1304,7 +1304,40 @@ static void test_partial_and_named_recaps(void **state)
 
     t = say_ok(pc, "is there a dr you like to see for checkups?");
     assert_false(is_kind(p, t, "recap_correct_doctor"));
+
+    /* Asked as a question in text-speak, it is still a read-back... */
+    snprintf(line, sizeof line, "u still see dr %s rite?", doctor_surname(p, 0));
+    t = say_ok(pc, line);
+    if (!is_kind(p, t, "recap_confirm_named"))
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
+    /* ...but a wh-question about the persona's own drug asks for more. */
+    snprintf(line, sizeof line, "What dose of %s do you take?",
+             pj_item(p, "prescriptions", 0, "name"));
+    t = say_ok(pc, line);
+    if (strstr(t, pj_item(p, "prescriptions", 0, "dose")) == NULL)
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
     persona_call_free(pc);
+  }
+}
+
+/* An Elite prospect's answer to an introduction never asks the same
+ * thing twice ("Is this call being recorded? Wait, is this call being
+ * recorded?"), whatever line its seed picks. */
+static void test_elite_prompts_once(void **state)
+{
+  (void)state;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    if (!persona_suits(p, PERSONA_ELITE))
+      continue;
+    for (uint64_t seed = 0; seed < 24; seed++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, seed);
+      persona_call_open(pc);
+      const char *t = say_ok(pc, "hi this is dana w/ acme health, licensed agent, how r u today?");
+      const char *first = strstr(t, "record");
+      if (first != NULL && strstr(first + 1, "record") != NULL)
+        fail_msg("%s asks twice: %s", pj_str(p, "name"), t);
+      persona_call_free(pc);
+    }
   }
 }
 
@@ -1454,6 +1487,7 @@ int main(void)
       cmocka_unit_test(test_partial_and_named_recaps),
       cmocka_unit_test(test_pressure_answers_the_claim),
       cmocka_unit_test(test_goodbye_with_an_open_objection),
+      cmocka_unit_test(test_elite_prompts_once),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
       cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
       cmocka_unit_test(test_drill_parse_checks_facts),
