@@ -18,8 +18,10 @@
 #define USED_MAX 512
 #define MAX_SEGMENTS 3
 /* An Elite prospect warns at the first push ("say that again and I hang
- * up") and hangs up at this one: the pressure reading is a probability,
- * and a single borderline line should not end a call. */
+ * up") and hangs up at this one, or at once on a line that makes two
+ * prohibited claims or more ("it's free AND guaranteed"): the pressure
+ * reading is a probability, and one borderline line should not end a
+ * call. */
 #define ELITE_PRESSURE_LIMIT 2
 
 enum call_flag {
@@ -904,9 +906,10 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   /* Hanging up: pressure (Elite on the second push, after a warning;
    * others when patience runs out), exhausted patience, or no recording
    * disclosure and TPMO disclaimer by the tier's deadline. */
-  int claim = (m & I(PRESSURE)) ? persona_pressure_claim(rep_text) : -1;
-  if ((m & I(PRESSURE)) &&
-      ((r->hangup_on_pressure && pc->pressure_count >= ELITE_PRESSURE_LIMIT) || pc->patience <= 0))
+  int n_claims = 0;
+  int claim = (m & I(PRESSURE)) ? persona_pressure_claim(rep_text, &n_claims) : -1;
+  bool strong = n_claims >= 2 || pc->pressure_count >= ELITE_PRESSURE_LIMIT;
+  if ((m & I(PRESSURE)) && ((r->hangup_on_pressure && strong) || pc->patience <= 0))
     return hang_up(pc, R_HANGUP_PRESSURE, claim, out);
   if (pc->patience <= 0)
     return hang_up(pc, R_HANGUP_PATIENCE, -1, out);

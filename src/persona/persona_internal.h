@@ -237,8 +237,8 @@ bool persona_phrases_match(const struct phrase_list *pl, const char *norm,
 uint32_t persona_classify_norm(const struct drill *d, const char *norm);
 /* The reply kind that answers the prohibited claim a pressure line makes
  * ("it's free" -> R_PUSHBACK_FREE), by the compliance classifier; -1 when
- * it names none. */
-int persona_pressure_claim(const char *text);
+ * it names none. *n_claims gets how many such claims it makes. */
+int persona_pressure_claim(const char *text, int *n_claims);
 /* Finds the rep's name after a cue ("my name is ..."); writes it
  * capitalised into out, or returns false. */
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap);

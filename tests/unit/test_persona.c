@@ -474,6 +474,30 @@ static void test_elite_hangs_up_on_pressure(void **state)
   }
 }
 
+/* Two prohibited claims in one line are strong pressure: an Elite
+ * prospect hangs up at once, answering the claim; the same claims
+ * negated are no pressure at all. */
+static void test_elite_strong_pressure(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_ELITE);
+  bool hang = false;
+  struct persona_call *pc =
+      elite_says("Listen, this plan is free and you need to sign up today before it's gone.", 5,
+                 &hang);
+  assert_true(hang);
+  const char *t = info(pc).ended ? say(pc, "Hello?", &hang) : "";
+  if (!is_kind(p, t, "hangup_pressure") ||
+      !(is_kind(p, t, "pushback_free") || is_kind(p, t, "pushback_urgency")))
+    fail_msg("strong pressure: %s", t);
+  persona_call_free(pc);
+
+  pc = elite_says("It's not free, and nothing is guaranteed, so take your time.", 6, &hang);
+  assert_false(hang);
+  assert_int_equal(info(pc).pressure_count, 0);
+  persona_call_free(pc);
+}
+
 /* Pushback answers the claim the rep made ("Nothing is free" to "it's
  * free", never "Medicare doesn't call people" to it), in every tier; an
  * Elite prospect adds its warning. */
@@ -732,7 +756,7 @@ static void test_repeated_pressure_ends_every_tier(void **state)
     }
     assert_true(hang);
     if (df == PERSONA_ELITE)
-      assert_int_equal(n, 2); /* one warning, then gone */
+      assert_int_equal(n, 1); /* three claims at once: gone without a warning */
     else
       assert_true(n >= 2 && n <= 4); /* pushes back first, then hangs up */
     assert_int_equal(info(pc).pressure_count, n);
@@ -1486,6 +1510,7 @@ int main(void)
       cmocka_unit_test(test_recaps_confirmed_or_corrected),
       cmocka_unit_test(test_partial_and_named_recaps),
       cmocka_unit_test(test_pressure_answers_the_claim),
+      cmocka_unit_test(test_elite_strong_pressure),
       cmocka_unit_test(test_goodbye_with_an_open_objection),
       cmocka_unit_test(test_elite_prompts_once),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
