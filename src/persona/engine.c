@@ -544,11 +544,14 @@ static bool raise_next(struct persona_call *pc, struct comp *c)
 }
 
 /* Whether this utterance answers the open objection, by the tier's rule. */
-static bool addresses_objection(const struct persona_call *pc, uint32_t m, const char *norm)
+static bool addresses_objection(const struct persona_call *pc, uint32_t m, const char *norm,
+                                bool asks)
 {
   const struct objection_def *o = open_objection(pc);
   bool handling = (m & I(OBJECTION_HANDLING)) != 0;
-  bool facts = persona_phrases_match(&o->keywords, norm, NULL);
+  /* A wh-question that names the worry asks, it does not answer ("What's
+   * a comfortable monthly budget?" to "what will it cost me?"). */
+  bool facts = !asks && persona_phrases_match(&o->keywords, norm, NULL);
   if (m & I(PRESSURE))
     return false;
   switch (rules(pc)->objection_rule) {
@@ -930,7 +933,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
 
   if (!done && pc->open >= 0) {
     const struct objection_def *o = open_objection(pc);
-    if (addresses_objection(pc, m, norm)) {
+    if (addresses_objection(pc, m, norm, h.wh && topics != 0)) {
       add_list(pc, &c, &o->accept);
       pc->open = -1;
       pc->addressed++;

@@ -1344,6 +1344,62 @@ static void test_partial_and_named_recaps(void **state)
   }
 }
 
+/* Budgets are written many ways ("about $30 a month", "nothing, I can't
+ * pay a premium at all", "up to $75 a month"): no reply wraps one in a
+ * second qualifier ("about about", "more than up to"). Every persona. */
+static void test_budget_lines_read_naturally(void **state)
+{
+  (void)state;
+  static const char *const bad[] = {"about about", "about around", "about under", "about no ",
+                                     "about up to", "about nothing", "than up to",
+                                     "than no ", "than about", "than around", "than under",
+                                     "than nothing", "around about", "within up to",
+                                     "within nothing", "within about", "no more, no more"};
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    for (uint64_t seed = 0; seed < 8; seed++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), seed);
+      persona_call_open(pc);
+      opening(pc);
+      const char *lines[] = {"What's your monthly budget?", "sorry, what was ur budget again?",
+                             "Based on what you told me, I found a plan with a $0 premium."};
+      for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        const char *t = say(pc, lines[i], NULL);
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+          if (strstr(t, bad[b]) != NULL)
+            fail_msg("%s: \"%s\" in %s", pj_str(p, "name"), bad[b], t);
+      }
+      persona_call_free(pc);
+    }
+  }
+}
+
+/* A wh-question that names an open worry asks about it and does not
+ * settle it ("What's a comfortable monthly budget?" to "what will it
+ * cost me?"). Every persona, Advanced. */
+static void test_question_does_not_settle_objection(void **state)
+{
+  (void)state;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    if (!persona_suits(p, PERSONA_ADVANCED))
+      continue;
+    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 70 + p);
+    persona_call_open(pc);
+    opening(pc);
+    discovery(pc);
+    say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
+    if (!info(pc).objection_open) {
+      persona_call_free(pc);
+      continue;
+    }
+    unsigned addressed = info(pc).objections_addressed;
+    say_ok(pc, "What's a comfortable monthly budget for you?");
+    say_ok(pc, "Which doctors do you see, and what do your copays cost a month?");
+    assert_int_equal(info(pc).objections_addressed, addressed);
+    assert_true(info(pc).objection_open);
+    persona_call_free(pc);
+  }
+}
+
 /* An Elite prospect's answer to an introduction never asks the same
  * thing twice ("Is this call being recorded? Wait, is this call being
  * recorded?"), whatever line its seed picks. */
@@ -1513,6 +1569,8 @@ int main(void)
       cmocka_unit_test(test_elite_strong_pressure),
       cmocka_unit_test(test_goodbye_with_an_open_objection),
       cmocka_unit_test(test_elite_prompts_once),
+      cmocka_unit_test(test_budget_lines_read_naturally),
+      cmocka_unit_test(test_question_does_not_settle_objection),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
       cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
       cmocka_unit_test(test_drill_parse_checks_facts),
