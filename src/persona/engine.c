@@ -528,12 +528,34 @@ const char *persona_call_open(struct persona_call *pc)
   return pc->last;
 }
 
-/* Raises the next objection of this call's order. */
-static bool raise_next(struct persona_call *pc, struct comp *c)
+/* Brings forward, to the next place of this call's order, the first
+ * objection not yet raised whose facts the rep's words (norm) do not
+ * already answer: right after "your doctors are in network", a prospect
+ * does not ask whether it keeps its doctor. When every one is answered,
+ * the order stays. */
+static void skip_answered(struct persona_call *pc, const char *norm)
+{
+  const struct persona *p = &pc->d->personas[pc->persona];
+  for (size_t i = pc->raised; i < p->n_objections; i++) {
+    const struct objection_def *o = &pc->d->objections[p->objections[pc->obj_order[i]]];
+    if (persona_phrases_match(&o->keywords, norm, NULL))
+      continue;
+    uint8_t t = pc->obj_order[i];
+    memmove(&pc->obj_order[pc->raised + 1], &pc->obj_order[pc->raised], i - pc->raised);
+    pc->obj_order[pc->raised] = t;
+    return;
+  }
+}
+
+/* Raises the next objection of this call's order; with norm (the rep's
+ * words this turn, or NULL), one they have not already answered. */
+static bool raise_next(struct persona_call *pc, struct comp *c, const char *norm)
 {
   const struct persona *p = &pc->d->personas[pc->persona];
   if (pc->raised >= pc->needed || pc->open >= 0 || (pc->flags & CF_ENROLLED))
     return false;
+  if (norm != NULL)
+    skip_answered(pc, norm);
   const struct objection_def *o = &pc->d->objections[p->objections[pc->obj_order[pc->raised]]];
   if (!add_list(pc, c, &o->raise))
     return false;
@@ -615,7 +637,7 @@ static void enroll_decision(struct persona_call *pc, struct comp *c)
     add_kind(pc, c, R_ENROLLED_ALREADY, NULL);
     return;
   }
-  if (pc->diff != PERSONA_BEGINNER && pc->raised < pc->needed && raise_next(pc, c))
+  if (pc->diff != PERSONA_BEGINNER && pc->raised < pc->needed && raise_next(pc, c, NULL))
     return;
   int missing = r->require_discovery ? missing_fact(pc, discovery, 2) : -1;
   if (missing >= 0) {
@@ -1052,7 +1074,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     bool spontaneous = pc->diff != PERSONA_BEGINNER && pc->turn >= 4 && told >= 2 &&
                        rng_below(pc, 3) == 0;
     if (raise_after_plan || spontaneous)
-      raised_now = raise_next(pc, &c);
+      raised_now = raise_next(pc, &c, norm);
   }
   if (r->volunteer && calm && !raised_now && pc->open < 0 && pc->turn >= 2 &&
       rng_below(pc, 2) == 0) {

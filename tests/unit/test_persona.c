@@ -1400,6 +1400,48 @@ static void test_question_does_not_settle_objection(void **state)
   }
 }
 
+/* Whether text carries a "raise" line of objection id. */
+static bool raises(const char *text, const char *id)
+{
+  const json_t *l =
+      json_object_get(json_object_get(json_object_get(fx.root, "objections"), id), "raise");
+  for (size_t i = 0; i < json_array_size(l); i++)
+    if (reply_carries_template(text, json_string_value(json_array_get(l, i))))
+      return true;
+  return false;
+}
+
+/* Right after "your doctors are in the network", a prospect with other
+ * worries does not ask whether it keeps its doctor. Every persona whose
+ * objections include keep_doctor, several seeds. */
+static void test_no_objection_the_rep_just_answered(void **state)
+{
+  (void)state;
+  int checked = 0;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    const json_t *objs = json_object_get(persona_json(p), "objections");
+    bool has = false;
+    for (size_t i = 0; i < json_array_size(objs); i++)
+      has |= strcmp(json_string_value(json_array_get(objs, i)), "keep_doctor") == 0;
+    if (!has || json_array_size(objs) < 2 || !persona_suits(p, PERSONA_ADVANCED))
+      continue;
+    for (uint64_t seed = 0; seed < 12; seed++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, seed);
+      persona_call_open(pc);
+      opening(pc);
+      discovery(pc);
+      const char *t = say_ok(pc, "Based on what you told me, I'd recommend this plan: your "
+                                 "doctors are in the network, I checked the provider directory.");
+      if (raises(t, "keep_doctor"))
+        fail_msg("%s (seed %u) asks about the doctor the rep just covered: %s", pj_str(p, "name"),
+                 (unsigned)seed, t);
+      checked++;
+      persona_call_free(pc);
+    }
+  }
+  assert_true(checked > 0);
+}
+
 /* An Elite prospect's answer to an introduction never asks the same
  * thing twice ("Is this call being recorded? Wait, is this call being
  * recorded?"), whatever line its seed picks. */
@@ -1571,6 +1613,7 @@ int main(void)
       cmocka_unit_test(test_elite_prompts_once),
       cmocka_unit_test(test_budget_lines_read_naturally),
       cmocka_unit_test(test_question_does_not_settle_objection),
+      cmocka_unit_test(test_no_objection_the_rep_just_answered),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
       cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
       cmocka_unit_test(test_drill_parse_checks_facts),
