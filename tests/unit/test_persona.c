@@ -426,14 +426,21 @@ static size_t first_persona_for(enum persona_difficulty df)
   return 0;
 }
 
+/* A fresh call of persona p at tier df, past the opening lines. The
+ * caller frees it. */
+static struct persona_call *started(size_t p, enum persona_difficulty df, uint64_t seed)
+{
+  struct persona_call *pc = persona_call_new(fx.d, p, df, seed);
+  persona_call_open(pc);
+  opening(pc);
+  return pc;
+}
+
 /* A fresh Elite call past the opening lines that hears line; *hang tells
  * whether it hung up. The caller frees the call. */
 static struct persona_call *elite_says(const char *line, uint64_t seed, bool *hang)
 {
-  struct persona_call *pc =
-      persona_call_new(fx.d, first_persona_for(PERSONA_ELITE), PERSONA_ELITE, seed);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(first_persona_for(PERSONA_ELITE), PERSONA_ELITE, seed);
   say(pc, line, hang);
   return pc;
 }
@@ -454,9 +461,7 @@ static void test_elite_hangs_up_on_pressure(void **state)
   const size_t n = sizeof pressure / sizeof pressure[0];
   size_t p = first_persona_for(PERSONA_ELITE);
   for (size_t k = 0; k < n; k++) {
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 100 + k);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ELITE, 100 + k);
     bool hang = true;
     const char *t = say(pc, pressure[k], &hang);
     if (hang || !is_kind(p, t, "pressure_pushback"))
@@ -517,9 +522,7 @@ static void test_pressure_answers_the_claim(void **state)
   for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
     size_t p = first_persona_for((enum persona_difficulty)df);
     for (size_t k = 0; k < sizeof pushes / sizeof pushes[0]; k++) {
-      struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 40 + k);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, (enum persona_difficulty)df, 40 + k);
       const char *t = say_ok(pc, pushes[k].line);
       if (!is_kind(p, t, pushes[k].kind))
         fail_msg("%s on \"%s\": %s", persona_difficulty_name((enum persona_difficulty)df),
@@ -664,9 +667,7 @@ static void test_advanced_needs_two_objections_addressed(void **state)
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_ADVANCED))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 300 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ADVANCED, 300 + p);
     /* Asking before discovery does not work. */
     say_ok(pc, "Would you like to enroll today?");
     assert_false(info(pc).enrolled);
@@ -693,9 +694,7 @@ static void test_elite_needs_three_objections_with_empathy_and_facts(void **stat
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_ELITE))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 500 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ELITE, 500 + p);
     discovery(pc);
     say_ok(pc, "Let me recap: did I get everything?");
     /* Enroll asks raise objections until three are on the table. */
@@ -720,9 +719,7 @@ static void test_beginner_volunteers_and_accepts(void **state)
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_BEGINNER))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 700 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_BEGINNER, 700 + p);
     for (int i = 0; i < 4; i++)
       say_ok(pc, "Okay, great.");
     /* Volunteered without being asked. */
@@ -745,9 +742,7 @@ static void test_repeated_pressure_ends_every_tier(void **state)
   (void)state;
   for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
     size_t p = first_persona_for((enum persona_difficulty)df);
-    struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 9);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, (enum persona_difficulty)df, 9);
     bool hang = false;
     int n = 0;
     while (!hang && n < 10) {
@@ -1172,9 +1167,7 @@ static void test_questions_get_the_persona_facts(void **state)
   };
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-      struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 40 + i);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, first_tier(p), 40 + i);
       const char *t = say_ok(pc, cases[i].q);
       const char *want = pj_fact(p, cases[i].topic);
       if (strcmp(cases[i].topic, "doctors") == 0)
@@ -1199,9 +1192,7 @@ static void test_two_questions_and_pitches(void **state)
 {
   (void)state;
   size_t p = first_persona_for(PERSONA_BEGINNER);
-  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 12);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(p, PERSONA_BEGINNER, 12);
   const char *t = say_ok(pc, "What's your zip and which hospital do you use?");
   assert_non_null(strstr(t, pj_fact(p, "location")));
   assert_non_null(strstr(t, pj_fact(p, "hospital")));
@@ -1251,9 +1242,7 @@ static void test_recaps_confirmed_or_corrected(void **state)
   (void)state;
   size_t p = first_persona_for(PERSONA_BEGINNER);
   size_t other = (p + 1) % drill_persona_count(fx.d);
-  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 8);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(p, PERSONA_BEGINNER, 8);
   const char *t = say_ok(pc, "did I get all of that right?");
   assert_true(is_kind(p, t, "recap_partial")); /* nothing told yet */
   discovery(pc);
@@ -1302,9 +1291,7 @@ static void test_partial_and_named_recaps(void **state)
   (void)state;
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     size_t other = (p + 1) % drill_persona_count(fx.d);
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 31);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_BEGINNER, 31);
     say_ok(pc, "Who is your primary care doctor?");
     char line[300];
     snprintf(line, sizeof line, "So you see Dr. %s, correct?", doctor_surname(p, 0));
@@ -1357,9 +1344,7 @@ static void test_budget_lines_read_naturally(void **state)
                                      "within nothing", "within about", "no more, no more"};
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     for (uint64_t seed = 0; seed < 8; seed++) {
-      struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), seed);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, first_tier(p), seed);
       const char *lines[] = {"What's your monthly budget?", "sorry, what was ur budget again?",
                              "Based on what you told me, I found a plan with a $0 premium."};
       for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -1382,9 +1367,7 @@ static void test_question_does_not_settle_objection(void **state)
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_ADVANCED))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 70 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ADVANCED, 70 + p);
     discovery(pc);
     say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
     if (!info(pc).objection_open) {
@@ -1426,9 +1409,7 @@ static void test_no_objection_the_rep_just_answered(void **state)
     if (!has || json_array_size(objs) < 2 || !persona_suits(p, PERSONA_ADVANCED))
       continue;
     for (uint64_t seed = 0; seed < 12; seed++) {
-      struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, seed);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, PERSONA_ADVANCED, seed);
       discovery(pc);
       const char *t = say_ok(pc, "Based on what you told me, I'd recommend this plan: your "
                                  "doctors are in the network, I checked the provider directory.");
@@ -1469,9 +1450,7 @@ static void test_goodbye_with_an_open_objection(void **state)
 {
   (void)state;
   size_t p = first_persona_for(PERSONA_ADVANCED);
-  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 61);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(p, PERSONA_ADVANCED, 61);
   discovery(pc);
   say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
   assert_true(info(pc).objection_open);
@@ -1490,9 +1469,7 @@ static void test_unknown_questions_are_acknowledged(void **state)
                                    "do u know how many steps you walk a day?",
                                    "Have you ever been to Alaska?"};
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
-    struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 77);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, first_tier(p), 77);
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
       const char *t = say_ok(pc, qs[i]);
       if (is_kind(p, t, "generic") ||
@@ -1523,9 +1500,7 @@ static void test_decision_helper_blocks_enrolling_alone(void **state)
     for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
       if (!persona_suits(p, (enum persona_difficulty)df))
         continue;
-      struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 31);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, (enum persona_difficulty)df, 31);
       discovery(pc);
       say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
       close_the_sale(pc, ADDRESS_ALL, 6);
