@@ -1296,7 +1296,8 @@ static void test_partial_and_named_recaps(void **state)
     char line[300];
     snprintf(line, sizeof line, "So you see Dr. %s, correct?", doctor_surname(p, 0));
     const char *t = say_ok(pc, line);
-    if (!is_kind(p, t, "recap_confirm_named") || strstr(t, pj_item(p, "doctors", 0, "name")) == NULL)
+    if (!is_kind(p, t, "recap_confirm_named") ||
+        strstr(t, pj_item(p, "doctors", 0, "name")) == NULL)
       fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
 
     t = say_ok(pc, "Is Mrs. Jones your primary care doctor?");
