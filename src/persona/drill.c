@@ -64,6 +64,11 @@ const char *const reply_kind_names[R__COUNT] = {
     [R_RECAP_CORRECT_DOCTOR] = "recap_correct_doctor",
     [R_ENROLL_DEFER] = "enroll_defer",
     [R_CHECK_IN] = "check_in",
+    [R_RECAP_CONFIRM_NAMED] = "recap_confirm_named",
+    [R_PUSHBACK_FREE] = "pushback_free",
+    [R_PUSHBACK_GUARANTEE] = "pushback_guarantee",
+    [R_PUSHBACK_MEDICARE] = "pushback_medicare",
+    [R_PUSHBACK_URGENCY] = "pushback_urgency",
 };
 
 static const char *const fact_names[FACT__COUNT] = {
