@@ -1,14 +1,15 @@
 # The two commands a newcomer runs (see README.md):
 #   make run   install what is missing, build, start the server with a demo tenant
 #   make test  install what is missing, build (release + sanitizers), run every test
-#              (the black-box suites on SQLite, then on PostgreSQL)
+#              (lint, unit, fuzz, the black-box suites on PostgreSQL, then on SQLite,
+#              then some suites through nginx)
 # Everything else here is a step of those two.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test lint unit-test api-test pg-test fuzz bench clean
+.PHONY: all deps build build-asan run test lint unit-test api-test pg-test nginx-test fuzz bench clean
 
 all: build
 
@@ -43,11 +44,16 @@ api-test: build build-asan
 pg-test: build
 	@scripts/pg-test.sh
 
+# Some suites again through the shipped deploy/nginx/athos.conf (TLS and
+# plain), as a hardened deployment runs them.
+nginx-test: build
+	@scripts/nginx-test.sh
+
 # libFuzzer drivers (tests/fuzz), a short bounded run; FUZZ_SECONDS=60 for a real session
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} scripts/fuzz.sh
 
-test: lint unit-test fuzz pg-test api-test
+test: lint unit-test fuzz pg-test api-test nginx-test
 
 bench: build
 	@bench/run-all.sh

@@ -69,6 +69,8 @@ APORT=$(free_port)
 TENANT_JSON=$("$ATHOS_BIN" tenant create --name bench)
 TENANT_ID=$(sed -E 's/.*"tenantId" *: *"([^"]+)".*/\1/' <<<"$TENANT_JSON")
 API_KEY=$(sed -E 's/.*"apiKey" *: *"([^"]+)".*/\1/' <<<"$TENANT_JSON")
+# metered (the buckets run on every request) but never binding: one client at full speed
+"$ATHOS_BIN" tenant update "$TENANT_ID" --rate-limit 100000000 >/dev/null
 
 # One scored call of realistic size: 24 turns and a full score blob.
 CALL_ID="athos_call_$(rand_id 21)"

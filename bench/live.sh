@@ -52,7 +52,9 @@ export ATHOS_DRILLS_DIR="$PWD/drills"
 key=$("$BIN" tenant create --name bench | node -pe 'JSON.parse(require("fs").readFileSync(0)).apiKey')
 
 port=$(free_port)
-ATHOS_LISTEN="127.0.0.1:$port" ATHOS_MAX_CONNECTIONS=$((CALLS + 1000)) ATHOS_LOG_LEVEL=warn \
+# one load generator opens every call from one IP: no per-IP cap or rate limit
+ATHOS_LISTEN="127.0.0.1:$port" ATHOS_MAX_CONNECTIONS=$((CALLS + 1000)) ATHOS_MAX_CONNECTIONS_PER_IP=0 ATHOS_LOG_LEVEL=warn \
+  ATHOS_RATE_LIMIT=0 ATHOS_RATE_LIMIT_PER_IP=0 \
   "$BIN" serve 2>"$tmp/serve.log" &
 apid=$!
 pids+=("$apid")

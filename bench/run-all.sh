@@ -4,7 +4,7 @@
 # measurements, not tests: nothing here fails on a slow machine.
 set -uo pipefail
 cd "$(dirname "$0")"
-for b in api.sh live.sh webhooks.sh score.sh; do
+for b in api.sh live.sh webhooks.sh score.sh understanding.sh; do
   if [[ -x $b ]]; then
     echo "== bench/$b"
     ./"$b" || echo "bench/$b exited with $?"

@@ -25,7 +25,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const WebSocket = require('ws');
+const kit = require('../tests/api/abuse_kit');
 const { Webhook } = require('standardwebhooks');
 
 const REPO = process.env.REPO || path.resolve(__dirname, '..');
@@ -134,36 +134,10 @@ async function api(port, p, auth, body) {
   return j;
 }
 
-/* One live call; resolves with the time {"type":"end"} was sent. */
-async function liveCall(port, apiKey) {
-  const { token } = await api(port, '/session', apiKey, { externalUserId: 'rep_bench' });
-  const red = await api(port, '/roleplay/session', token, { drillKey: 'ma-full-sale' });
-  const ws = new WebSocket(red.connectionUrl, { perMessageDeflate: false });
-  const inbox = [];
-  let wake = () => {};
-  ws.on('message', (d) => { inbox.push(JSON.parse(d.toString())); wake(); });
-  const next = async (type) => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const i = inbox.findIndex((m) => m.type === type);
-      if (i >= 0) return inbox.splice(i, 1)[0];
-      const e = inbox.find((m) => m.type === 'error');
-      if (e) throw new Error(JSON.stringify(e));
-      if (Date.now() > deadline) throw new Error(`no ${type}`);
-      await new Promise((r) => { wake = r; setTimeout(r, 100); });
-    }
-  };
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.send(JSON.stringify({ type: 'start', ticket: red.connectionTicket }));
-  await next('ready');
-  await next('say');
-  ws.send(JSON.stringify({ type: 'say', text: 'Hi, this is Sam from Acme Benefits, this call may be recorded. How are you today?' }));
-  await next('say');
-  const closed = new Promise((r) => ws.once('close', r));
-  const tEnd = now();
-  ws.send(JSON.stringify({ type: 'end' }));
-  await closed;
-  return { callId: red.callId, tEnd };
+/* One live call (the abuse suite's); resolves with {callId, tEnd}, tEnd
+ * being when {"type":"end"} was sent. */
+function liveCall(port, apiKey) {
+  return kit.liveCall({ baseUrl: `http://127.0.0.1:${port}/api/external/v1` }, apiKey, { externalUserId: 'rep_bench' });
 }
 
 /* ------------------------------------------------------------- seeding */

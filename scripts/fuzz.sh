@@ -50,9 +50,13 @@ DRV_CFLAGS="$BASE $SAN -fsanitize=fuzzer -Wall -Wextra -Werror -Wshadow -Wstrict
 LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
-PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c util/fileio.c"
-SCORING_SRC="scoring/analyse.c scoring/rubric.c scoring/score.c scoring/summary.c scoring/text.c"
+NLU_SRC="nlu/normalize.c nlu/expand.c nlu/negation.c nlu/question.c nlu/classify.c nlu/lexicon.c"
+PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c util/fileio.c \
+$NLU_SRC"
+SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
+scoring/text.c $NLU_SRC"
 TARGETS=(
+  "nlu|$NLU_SRC||-max_len=8192"
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
   "session_token|auth/session_token.c util/crypto.c||-max_len=4096"
   "validate|api/validate.c util/json_spec.c util/dynbuf.c||-max_len=8192"
@@ -121,12 +125,29 @@ if [ ${#stale[@]} -gt 0 ]; then
     'o="$BUILD/obj/$(echo "{}" | tr / _ | sed "s/\.c\$/.o/")"; $CC $LIB_CFLAGS -c "src/{}" -o "$o.tmp" && mv "$o.tmp" "$o"'
 fi
 
+# The language layer's classifiers are generated (tools/nlu_train.c from
+# drills/nlu/*.tsv, as the CMake build does); targets built on src/nlu link
+# them. The trainer is a build tool: built without sanitizers.
+nlu_gen="$BUILD/nlu_models.c"
+nlu_obj="$BUILD/obj/nlu_models.o"
+if printf '%s\n' "${objs_needed[@]}" | grep -q '^nlu/'; then
+  if [ ! -f "$nlu_obj" ] || [ -n "$(find drills/nlu tools/nlu_train.c src/nlu -newer "$nlu_obj" | head -1)" ]; then
+    echo "fuzz.sh: training the NLU classifiers"
+    # shellcheck disable=SC2046
+    $CC -O1 -std=c11 -D_GNU_SOURCE -Isrc tools/nlu_train.c $(ls src/nlu/*.c) -lm -o "$BUILD/nlu_train"
+    "$BUILD/nlu_train" --vocab drills/ma-full-sale.json --vocab drills/ma-full-sale.rubric.json \
+      "$nlu_gen" drills/nlu/*.tsv
+    $CC $LIB_CFLAGS -c "$nlu_gen" -o "$nlu_obj"
+  fi
+fi
+
 for s in "${SELECTED[@]}"; do
   spec="$(spec_of "$s")"
   drv="tests/fuzz/fuzz_$s.c"
   bin="$BUILD/fuzz_$s"
   objs=()
   for src in $(field "$spec" 1); do objs+=("$(obj_path "$src")"); done
+  case " $(field "$spec" 1)" in *" nlu/"*) objs+=("$nlu_obj") ;; esac
   extra_libs="$(field "$spec" 2)"
   rebuild=0
   [ -f "$bin" ] || rebuild=1

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the black-box suites (tests/api/*.test.js, or the files given as
-# arguments) against PostgreSQL: starts a throwaway PostgreSQL 15 cluster
+# Runs the store contract test (build/test_store_contract, the same cmocka
+# cases as on SQLite) and the black-box suites (tests/api/*.test.js; given
+# files instead run only those, `contract` only the contract test) against
+# PostgreSQL: starts a throwaway PostgreSQL 15 cluster
 # in a temp directory (trust auth on 127.0.0.1, a free port, fsync off),
 # creates a database, points the harness at it with ATHOS_TEST_DATABASE_URL
 # (each test server then gets a fresh database of its own) and stops the
@@ -56,6 +58,13 @@ admin="postgres://postgres@127.0.0.1:$port/postgres"
 psql -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE athos_test" >/dev/null
 export ATHOS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/athos_test"
 echo "pg-test: PostgreSQL on 127.0.0.1:$port ($tmp)" >&2
+
+if (($# == 0)) || [[ $1 == contract ]]; then
+  contract=$(realpath "${ATHOS_CONTRACT_BIN:-$(dirname "$ATHOS_BIN")/test_store_contract}")
+  echo "pg-test: store contract ($contract)" >&2
+  "$contract"
+  [[ ${1:-} == contract ]] && exit 0
+fi
 
 cd "$root/tests/api"
 shopt -s nullglob

@@ -10,11 +10,14 @@
 
 #include "api/handlers.h"
 #include "auth/api_key.h"
+#include "auth/ratelimit.h"
 #include "live/live.h"
 #include "pipeline/scoring_worker.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "webhooks/deliverer.h"
+
+#define RATE_BUCKETS 65536 /* tenants, keys and client IPs metered at once */
 
 /* What a start needs from the database before any thread runs. */
 static int load_state(struct app *app)
@@ -50,7 +53,8 @@ int app_start(struct app *app, const struct athos_config *cfg, struct store *s)
     return -1;
   app->auth_cache = api_key_cache_new();
   app->call_cache = calls_cache_new();
-  if (app->auth_cache == NULL || app->call_cache == NULL)
+  app->rate = ratelimit_new(RATE_BUCKETS);
+  if (app->auth_cache == NULL || app->call_cache == NULL || app->rate == NULL)
     return -1;
   app->deliverer = webhook_deliverer_start(cfg, s);
   app->scoring = scoring_worker_start(cfg, s, app->drills, app->deliverer);
@@ -73,6 +77,8 @@ void app_stop(struct app *app)
   webhook_deliverer_stop(app->deliverer);
   lru_free(app->auth_cache);
   lru_free(app->call_cache);
+  ratelimit_free(app->rate);
+  app->rate = NULL;
   drill_catalog_free(app->drills);
   app->scoring = NULL;
   app->deliverer = NULL;

@@ -18,6 +18,7 @@
 #include "util/lru.h"
 
 struct live_loop;
+struct ratelimit;
 struct scoring_worker;
 struct webhook_deliverer;
 
@@ -31,6 +32,7 @@ struct app {
   struct webhook_deliverer *deliverer;  /* outbox → receivers (src/webhooks) */
   struct lru *auth_cache; /* API key hash → tenant, for cfg->auth_cache_ms */
   struct lru *call_cache; /* rendered GET /calls/{id} bodies (scored calls never change) */
+  struct ratelimit *rate; /* token buckets per tenant, API key and IP (auth/ratelimit.h) */
 };
 
 /* Fills app from cfg and s (both borrowed for app's life): loads the

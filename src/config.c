@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "live/protocol.h"
+
 enum kind {
   K_STRING, /* char[size], refused when it does not fit */
   K_I64,    /* int64_t in [min, max] */
@@ -40,6 +42,7 @@ struct setting {
 
 static const struct setting SETTINGS[] = {
     {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
+    {"ATHOS_MASTER_KEY_FILE", NULL, STR(master_key_file)},
     {"ATHOS_DRILLS_DIR", "--drills-dir", STR(drills_dir)},
     {"ATHOS_LISTEN", "--listen", OTHER(K_LISTEN)},
     {"ATHOS_PUBLIC_URL", "--public-url", STR(public_url)},
@@ -51,10 +54,19 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_MAX_CALL_SEC", NULL, NUM(K_I64, max_call_sec, 1, 86400)},
     {"ATHOS_IDLE_SEC", NULL, NUM(K_I64, idle_sec, 1, 86400)},
     {"ATHOS_WS_PING_SEC", NULL, NUM(K_I64, ws_ping_sec, 1, 3600)},
+    {"ATHOS_MAX_TURNS", NULL, NUM(K_I64, max_turns, 3, 100000)},
+    {"ATHOS_MAX_TRANSCRIPT_BYTES", NULL, NUM(K_SIZE, max_transcript_bytes, 16384, 1 << 30)},
     {"ATHOS_WEBHOOK_TIMEOUT_MS", NULL, NUM(K_I64, webhook_timeout_ms, 100, 120000)},
     {"ATHOS_SCORING_WORKERS", NULL, NUM(K_UINT, scoring_workers, 1, 64)},
     {"ATHOS_MAX_CONNECTIONS", NULL, NUM(K_SIZE, max_connections, 16, 1000000)},
     {"ATHOS_AUTH_CACHE_MS", NULL, NUM(K_I64, auth_cache_ms, 0, 60000)},
+    {"ATHOS_MAX_CONNECTIONS_PER_IP", NULL, NUM(K_UINT, max_connections_per_ip, 0, 1000000)},
+    {"ATHOS_HEADER_TIMEOUT_SEC", NULL, NUM(K_I64, header_timeout_sec, 0, 3600)},
+    {"ATHOS_BODY_TIMEOUT_SEC", NULL, NUM(K_I64, body_timeout_sec, 0, 3600)},
+    {"ATHOS_METRICS_TOKEN", NULL, STR(metrics_token)},
+    {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
+    {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -185,10 +197,17 @@ static void set_defaults(struct athos_config *c)
   c->max_call_sec = 1800;
   c->idle_sec = 120;
   c->ws_ping_sec = 20;
+  c->max_turns = LIVE_MAX_TURNS;
+  c->max_transcript_bytes = LIVE_TRANSCRIPT_MAX;
   c->webhook_timeout_ms = 15000;
   c->scoring_workers = 1;
   c->max_connections = 16384;
   c->auth_cache_ms = 1000;
+  c->max_connections_per_ip = 256;
+  c->header_timeout_sec = 15;
+  c->body_timeout_sec = 30;
+  c->rate_limit = 1000;
+  c->rate_limit_per_ip = 100;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);

@@ -27,6 +27,7 @@ static const struct {
     [ERR_SERVICE_UNAVAILABLE] = {"SERVICE_UNAVAILABLE", 503,
                                  "The service is temporarily unavailable; retry shortly"},
     [ERR_INTERNAL_ERROR] = {"INTERNAL_ERROR", 500, "Internal error"},
+    [ERR_RATE_LIMITED] = {"RATE_LIMITED", 429, "Too many requests; slow down"},
 };
 
 const char *athos_error_code(enum athos_error e)

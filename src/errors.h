@@ -24,6 +24,7 @@ enum athos_error {
   ERR_CALL_NOT_FOUND,
   ERR_SERVICE_UNAVAILABLE,
   ERR_INTERNAL_ERROR,
+  ERR_RATE_LIMITED,
   ERR_COUNT_ /* not a code: the size of the table */
 };
 

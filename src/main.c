@@ -1,8 +1,9 @@
 /*
  * main.c — the `athos` command line: `serve` runs the whole system in one
  * process (HTTP API, live WebSocket loop, scoring workers, webhook
- * deliverer); `migrate`, `tenant`, `key` and `webhook` are the admin CLI
- * on the same database.
+ * deliverer); `migrate`, `tenant`, `key`, `webhook`, `keys` and `backup`
+ * are the admin CLI on the same database. Every command but `backup`
+ * loads the master key that seals secrets at rest (cli/keys_cmd.c).
  */
 #include <curl/curl.h>
 #include <signal.h>
@@ -12,7 +13,9 @@
 
 #include "api/routes.h"
 #include "app.h"
+#include "cli/backup_cmd.h"
 #include "cli/cli.h"
+#include "cli/keys_cmd.h"
 #include "cli/practice.h"
 #include "cli/webhook_cmd.h"
 #include "config.h"
@@ -33,6 +36,8 @@ static const char USAGE[] =
     "  key revoke KEY_ID\n"
     "  webhook rotate-secret TENANT_ID\n"
     "  webhook replay TENANT_ID --since ISO8601\n"
+    "  keys rotate-master --new-key-file FILE\n"
+    "  backup PATH\n"
     "  practice --api-key KEY [--url URL] [--difficulty Beginner|Advanced|Elite] [--state ST]\n"
     "        [--drill KEY] [--user-id ID]\n"
     "Settings come from ATHOS_* environment variables (see README.md).\n";
@@ -86,7 +91,11 @@ static int serve(const struct athos_config *cfg, struct store *s)
     goto stop;
   struct server_config http = {.host = cfg->listen_host, .port = cfg->listen_port,
                                .threads = cfg->threads, .max_connections = cfg->max_connections,
-                               .body_limit = routes_body_limit, .dispatch = api_dispatch,
+                               .max_connections_per_ip = cfg->max_connections_per_ip,
+                               .header_timeout_ms = cfg->header_timeout_sec * 1000,
+                               .body_timeout_ms = cfg->body_timeout_sec * 1000,
+                               .max_body = routes_max_body(), .body_limit = routes_body_limit,
+                               .dispatch = api_dispatch,
                                .app = &app};
   if (server_start(&srv, &http) != 0)
     goto stop;
@@ -130,7 +139,8 @@ int main(int argc, char **argv)
   config_finish(&cfg);
   bool is_serve = strcmp(cmd, "serve") == 0;
   if (!is_serve && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "tenant") != 0 &&
-      strcmp(cmd, "key") != 0 && strcmp(cmd, "webhook") != 0) {
+      strcmp(cmd, "key") != 0 && strcmp(cmd, "webhook") != 0 && strcmp(cmd, "keys") != 0 &&
+      strcmp(cmd, "backup") != 0) {
     fputs(USAGE, stderr);
     return CLI_USAGE;
   }
@@ -151,6 +161,15 @@ int main(int argc, char **argv)
     rc = CLI_FAILED;
     goto out;
   }
+  if (strcmp(cmd, "backup") != 0 &&
+      keys_master_start(s, cfg.master_key_file, is_serve, err, sizeof err) != 0) {
+    if (is_serve)
+      log_error("secrets at rest: %s", err);
+    else
+      cli_error(CLI_FAILED, "%s", err);
+    rc = CLI_FAILED;
+    goto out;
+  }
   if (is_serve)
     rc = serve(&cfg, s);
   else if (strcmp(cmd, "migrate") == 0) {
@@ -160,6 +179,10 @@ int main(int argc, char **argv)
     rc = cli_tenant(s, argc - 1, argv + 1);
   else if (strcmp(cmd, "key") == 0)
     rc = cli_key(s, argc - 1, argv + 1);
+  else if (strcmp(cmd, "keys") == 0)
+    rc = cli_keys(s, argc - 1, argv + 1);
+  else if (strcmp(cmd, "backup") == 0)
+    rc = cli_backup(s, argc - 1, argv + 1);
   else
     rc = cli_webhook(s, argc - 1, argv + 1);
 out:

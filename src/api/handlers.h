@@ -20,6 +20,8 @@ enum api_result api_calls_get(struct api_request *r);
 /* openapi.c: GET /openapi.json, GET /openapi.yaml (the embedded contract) */
 enum api_result api_openapi_json(struct api_request *r);
 enum api_result api_openapi_yaml(struct api_request *r);
+/* metrics.c: GET /metrics (Prometheus text; loopback or ATHOS_METRICS_TOKEN) */
+enum api_result api_metrics(struct api_request *r);
 /* The cache app_start() gives struct app.call_cache. */
 struct lru *calls_cache_new(void);
 

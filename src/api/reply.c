@@ -2,6 +2,7 @@
 #include <assert.h>
 
 #include "api/api.h"
+#include "metrics.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -9,6 +10,7 @@ enum api_result api_reply_store_error(struct api_request *r, int store_rc)
 {
   assert(store_rc != STORE_OK);
   enum athos_error e = athos_error_from_store(store_rc);
+  metrics_inc(M_STORE_ERRORS);
   if (e == ERR_INTERNAL_ERROR)
     log_error("request %s: store error %d", r->request_id, store_rc);
   return http_reply_decision(r, e);

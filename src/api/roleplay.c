@@ -5,7 +5,8 @@
  *
  * Order matters: the token is verified first (401), then the body (400),
  * and only then is the token spent — together with the call row, in one
- * transaction — so a malformed request never burns a rep's token.
+ * transaction that also checks the tenant's monthly quota — so neither a
+ * malformed request nor one over quota burns a rep's token.
  */
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +115,7 @@ enum api_result api_roleplay_redeem(struct api_request *r)
   sha256_hex(ticket, n.ticket_hash_hex);
   n.tenant_id = t.id;
   snprintf(n.jti, sizeof n.jti, "%s", claims.jti);
+  snprintf(n.key_id, sizeof n.key_id, "%s", claims.key_id);
   n.token_expires_at = claims.exp * 1000;
   id_new(CALL_ID_PREFIX, CALL_ID_RANDOM_CHARS, n.public_id, sizeof n.public_id);
   id_new("ext_", 21, n.session_id, sizeof n.session_id);
@@ -127,10 +129,19 @@ enum api_result api_roleplay_redeem(struct api_request *r)
   snprintf(n.persona_name, sizeof n.persona_name, "%s", drill_persona_name(d->drill, pidx));
   n.ticket_expires_at = now + r->app->cfg->ticket_ttl_sec * 1000;
   n.created_at = now;
+  n.quota_since = time_month_start(now);
 
   rc = store_call_create(r->app->store, &n);
   if (rc == STORE_CONFLICT) {
     res = http_reply_error(r, ERR_TOKEN_ALREADY_USED, "Session token has already been used");
+    goto out;
+  }
+  if (rc == STORE_REVOKED) { /* the key that minted it was revoked */
+    res = http_reply_error(r, ERR_INVALID_TOKEN, "Session token was revoked");
+    goto out;
+  }
+  if (rc == STORE_QUOTA) { /* checked in the creating transaction: the token is not spent */
+    res = api_reply_decision(r, ERR_TENANT_QUOTA_EXCEEDED);
     goto out;
   }
   if (rc != STORE_OK) {

@@ -36,6 +36,7 @@ enum api_result api_session_mint(struct api_request *r)
 
   int64_t now_ms = time_now_ms();
   snprintf(c.tenant, sizeof c.tenant, "%s", r->tenant->public_id);
+  snprintf(c.key_id, sizeof c.key_id, "%s", r->key_id); /* redeem refuses it once revoked */
   id_new("jti_", 22, c.jti, sizeof c.jti);
   c.iat = now_ms / 1000;
   c.exp = c.iat + r->app->cfg->session_ttl_sec;

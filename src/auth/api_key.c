@@ -2,11 +2,13 @@
  * api_key.c — API key generation and the API-key authentication step of
  * the request pipeline (key → tenant → active → IP allow-list).
  *
- * A successful lookup is reused for cfg->auth_cache_ms (1 s by default):
- * the database round trip is the largest cost of a cached read, and an
- * operator's revocation, deactivation or allow-list change takes effect
- * within that window on every node. Unknown keys are never cached, so
- * random keys cannot fill the cache.
+ * A successful lookup is reused for cfg->auth_cache_ms (1 s by default),
+ * but only while the store's auth generation is the one it was made at.
+ * Every revocation and tenant change bumps that counter in its own
+ * transaction, so it takes effect on the next request on every node; a
+ * request pays one primary-key read for the generation instead of the
+ * key → tenant join. Unknown keys are never cached, so random keys cannot
+ * fill the cache.
  */
 #include "auth/api_key.h"
 
@@ -26,6 +28,8 @@
 struct cached_auth {
   struct tenant tenant;
   bool revoked;
+  char key_id[ID_MAX];
+  int64_t generation; /* the auth generation read before the lookup */
 };
 
 void api_key_generate(char key_out[API_KEY_MAX], struct api_key_new *rec)
@@ -46,25 +50,33 @@ static int lookup(struct store *s, struct lru *cache, int64_t cache_ms, const ch
                   struct cached_auth *out)
 {
   int64_t now = (int64_t)(time_mono_us() / 1000);
+  int64_t generation = 0;
+  bool cached = cache != NULL && cache_ms > 0;
+  /* Read before the lookup: a change committed after this read bumps the
+   * generation, so what the lookup saw is never kept beyond it. */
+  int rc = cached ? store_auth_generation(s, &generation) : STORE_OK;
+  if (rc != STORE_OK)
+    return rc == STORE_NOT_FOUND ? STORE_ERROR : rc; /* not migrated */
   void *hit = NULL;
   size_t len = 0;
-  if (cache != NULL && lru_get(cache, hash, now, &hit, &len)) {
+  if (cached && lru_get(cache, hash, now, &hit, &len)) {
     int ok = len == sizeof *out;
     if (ok)
       memcpy(out, hit, sizeof *out);
     free(hit);
-    if (ok)
+    if (ok && out->generation == generation)
       return STORE_OK;
   }
-  int rc = store_key_authenticate(s, hash, &out->tenant, &out->revoked);
-  if (rc == STORE_OK && cache != NULL && cache_ms > 0)
+  rc = store_key_authenticate(s, hash, &out->tenant, &out->revoked, out->key_id);
+  out->generation = generation;
+  if (rc == STORE_OK && cached)
     lru_put(cache, hash, out, sizeof *out, now + cache_ms);
   return rc;
 }
 
 enum athos_error api_key_authenticate(struct store *s, struct lru *cache, int64_t cache_ms,
                                       const char *key, const struct sockaddr *peer,
-                                      struct tenant *out)
+                                      struct tenant *out, char key_id[ID_MAX])
 {
   assert(s != NULL && out != NULL);
   if (key == NULL || !id_valid(key, API_KEY_PREFIX, API_KEY_RANDOM_CHARS))
@@ -87,5 +99,6 @@ enum athos_error api_key_authenticate(struct store *s, struct lru *cache, int64_
   if (!cidr_list_allows(a.tenant.ip_allow, peer))
     return ERR_IP_NOT_ALLOWED;
   *out = a.tenant;
+  snprintf(key_id, ID_MAX, "%s", a.key_id);
   return ERR_NONE;
 }

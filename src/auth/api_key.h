@@ -24,13 +24,15 @@ void api_key_generate(char key_out[API_KEY_MAX], struct api_key_new *rec);
 struct lru *api_key_cache_new(void);
 
 /* Decides on a presented API key from peer (key → tenant → active → IP
- * allow-list): ERR_NONE with *out filled, or ERR_INVALID_API_KEY,
- * ERR_API_KEY_REVOKED, ERR_TENANT_INACTIVE, ERR_IP_NOT_ALLOWED, or a store
- * failure (ERR_SERVICE_UNAVAILABLE / ERR_INTERNAL_ERROR, logged). A
- * successful lookup is kept in cache (may be NULL) for cache_ms. Answering
- * the client is the caller's business (src/api/routes.c). */
+ * allow-list): ERR_NONE with *out and key_id (the key's public id)
+ * filled, or ERR_INVALID_API_KEY, ERR_API_KEY_REVOKED, ERR_TENANT_INACTIVE,
+ * ERR_IP_NOT_ALLOWED, or a store failure (ERR_SERVICE_UNAVAILABLE /
+ * ERR_INTERNAL_ERROR, logged). A successful lookup is kept in cache (may
+ * be NULL) for cache_ms, and used only while the store's auth generation
+ * is the one it was made at. Answering the client is the caller's
+ * business (src/api/routes.c). */
 enum athos_error api_key_authenticate(struct store *s, struct lru *cache, int64_t cache_ms,
                                       const char *key, const struct sockaddr *peer,
-                                      struct tenant *out);
+                                      struct tenant *out, char key_id[ID_MAX]);
 
 #endif

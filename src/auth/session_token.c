@@ -13,7 +13,8 @@
 
 #include "util/crypto.h"
 
-#define PART_MAX 1536
+/* The largest decoded segment: the claims JSON at its limit. */
+#define PART_MAX (TOKEN_CLAIMS_JSON_MAX + 1)
 
 static int b64url_json(json_t *j, char *out, size_t cap)
 {
@@ -42,7 +43,10 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
     goto out;
   if (c->external_agency_id[0] != '\0')
     json_object_set_new(pl, "externalAgencyId", json_string(c->external_agency_id));
-  char h64[PART_MAX], p64[PART_MAX];
+  if (c->key_id[0] != '\0')
+    json_object_set_new(pl, "key", json_string(c->key_id));
+  char h64[TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1];
+  char p64[TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1];
   if (b64url_json(hdr, h64, sizeof h64) < 0 || b64url_json(pl, p64, sizeof p64) < 0)
     goto out;
   int n = snprintf(out, cap, "%s.%s", h64, p64);
@@ -146,7 +150,8 @@ enum athos_error session_token_verify(const struct token_keys *keys, const char 
   if (copy_claim(pl, "tenant", c->tenant, sizeof c->tenant, 1) ||
       copy_claim(pl, "externalUserId", c->external_user_id, sizeof c->external_user_id, 1) ||
       copy_claim(pl, "externalAgencyId", c->external_agency_id, sizeof c->external_agency_id, 0) ||
-      copy_claim(pl, "jti", c->jti, sizeof c->jti, 1))
+      copy_claim(pl, "jti", c->jti, sizeof c->jti, 1) ||
+      copy_claim(pl, "key", c->key_id, sizeof c->key_id, 0))
     goto out;
   c->iat = json_integer_value(iat);
   c->exp = json_integer_value(exp);

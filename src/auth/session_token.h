@@ -17,7 +17,23 @@
 #define TOKEN_AUDIENCE "athos:roleplay"
 #define TOKEN_ISSUER "athos"
 #define TOKEN_KEYS_MAX 4
-#define TOKEN_MAX 2048
+
+/* Token size, derived from the claim limits rather than guessed. jansson
+ * writes one input byte as at most 6 (a control byte becomes \u00XX; '"'
+ * and '\' become 2), so the longest claims JSON is its fixed part (names,
+ * iss, aud, two integers: under 256 bytes) plus 6 bytes per byte of each
+ * string claim. Base64url turns n bytes into ceil(4n/3); the signature is
+ * 43 characters. A buffer of TOKEN_MAX holds the token of any claims within
+ * their limits, so session_token_mint never runs out of room in one. */
+#define TOKEN_JSON_ESCAPE_MAX 6
+#define TOKEN_HEADER_JSON_MAX (64 + TOKEN_JSON_ESCAPE_MAX * 32) /* kid[32] */
+/* tenant, key, jti, ids */
+#define TOKEN_CLAIMS_JSON_MAX \
+  (256 + TOKEN_JSON_ESCAPE_MAX * (2 * ID_MAX + 64 + 2 * EXTERNAL_ID_MAX))
+#define TOKEN_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define TOKEN_MAX                                                                            \
+  (TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1 + TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1 + \
+   TOKEN_B64URL_LEN(32) + 1)
 
 struct token_keys {
   struct signing_key keys[TOKEN_KEYS_MAX]; /* [0] signs; all verify */
@@ -29,7 +45,8 @@ struct session_claims {
   char external_user_id[EXTERNAL_ID_MAX + 1];
   char external_agency_id[EXTERNAL_ID_MAX + 1]; /* "" = none */
   char jti[64];
-  int64_t iat, exp; /* unix seconds */
+  char key_id[ID_MAX]; /* "key": the minting API key's public id ("" = not recorded) */
+  int64_t iat, exp;    /* unix seconds */
 };
 
 /* Signs claims with keys->keys[0] into out. Returns 0 or -1. */

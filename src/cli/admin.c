@@ -29,6 +29,10 @@ static json_t *tenant_json(const struct tenant *t)
   json_object_set_new(j, "monthlyCallQuota", t->monthly_call_quota >= 0
                                                  ? json_integer(t->monthly_call_quota)
                                                  : json_null());
+  /* requests a second; "none" = unmetered, null = the server's default */
+  json_object_set_new(j, "rateLimit", t->rate_limit > 0    ? json_integer(t->rate_limit)
+                                      : t->rate_limit == 0 ? json_string("none")
+                                                           : json_null());
   return j;
 }
 
@@ -72,6 +76,7 @@ static int tenant_create(struct store *s, int argc, char **argv)
   t.active = true;
   t.webhook_enabled = true;
   t.monthly_call_quota = -1;
+  t.rate_limit = -1;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
       snprintf(t.name, sizeof t.name, "%s", argv[++i]);
@@ -98,11 +103,23 @@ static int tenant_create(struct store *s, int argc, char **argv)
   return CLI_OK;
 }
 
+/* A whole number >= min, all of v. */
+static int parse_whole(const char *v, long long min, int64_t *out)
+{
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (v[0] == '\0' || *end != '\0' || errno != 0 || n < min)
+    return -1;
+  *out = n;
+  return 0;
+}
+
 static int tenant_update(struct store *s, int argc, char **argv)
 {
   static const char USAGE[] = "usage: athos tenant update TENANT_ID [--webhook-url URL]"
                               " [--active true|false] [--ip-allow CIDR[,CIDR…]]"
-                              " [--monthly-call-quota N|none]";
+                              " [--monthly-call-quota N|none] [--rate-limit N|none|default]";
   if (argc < 3 || argv[2][0] == '-')
     return cli_error(CLI_USAGE, USAGE);
   struct tenant t;
@@ -129,16 +146,18 @@ static int tenant_update(struct store *s, int argc, char **argv)
         return cli_error(CLI_USAGE, "--ip-allow takes a comma-separated list of CIDR blocks");
       snprintf(t.ip_allow, sizeof t.ip_allow, "%s", v);
     } else if (strcmp(argv[i], "--monthly-call-quota") == 0) {
-      if (strcmp(v, "none") == 0) {
+      if (strcmp(v, "none") == 0)
         t.monthly_call_quota = -1;
-      } else {
-        char *end = NULL;
-        errno = 0;
-        long long q = strtoll(v, &end, 10);
-        if (v[0] == '\0' || *end != '\0' || errno != 0 || q < 0)
-          return cli_error(CLI_USAGE, "--monthly-call-quota takes a whole number or none");
-        t.monthly_call_quota = q;
-      }
+      else if (parse_whole(v, 0, &t.monthly_call_quota) != 0)
+        return cli_error(CLI_USAGE, "--monthly-call-quota takes a whole number or none");
+    } else if (strcmp(argv[i], "--rate-limit") == 0) {
+      if (strcmp(v, "none") == 0)
+        t.rate_limit = 0;
+      else if (strcmp(v, "default") == 0)
+        t.rate_limit = -1;
+      else if (parse_whole(v, 1, &t.rate_limit) != 0)
+        return cli_error(CLI_USAGE,
+                         "--rate-limit takes requests a second (1 or more), none or default");
     } else {
       return cli_error(CLI_USAGE, USAGE);
     }

@@ -118,6 +118,8 @@ static const char *reason_text(const char *name)
     return "nothing was said for too long";
   case LIVE_END_DISCONNECT:
     return "the connection dropped";
+  case LIVE_END_LIMIT:
+    return "the call reached its length limit";
   }
   return "";
 }

@@ -13,9 +13,25 @@
 
 #include "http/request.h"
 
+void http_reply_header(struct api_request *r, const char *name, long long value)
+{
+  if (r->nheaders >= HTTP_REPLY_HEADERS_MAX)
+    return;
+  r->headers[r->nheaders].name = name;
+  r->headers[r->nheaders].value = value;
+  r->nheaders++;
+}
+
 static void add_common_headers(struct api_request *r, struct MHD_Response *resp)
 {
   MHD_add_response_header(resp, "X-Athos-Request-Id", r->request_id);
+  for (int i = 0; i < r->nheaders; i++) {
+    char v[24];
+    snprintf(v, sizeof v, "%lld", r->headers[i].value);
+    MHD_add_response_header(resp, r->headers[i].name, v);
+  }
+  if (r->close_after) /* libmicrohttpd closes the connection after this reply */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if (r->cors) {
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Athos-Request-Id");
@@ -47,9 +63,9 @@ static enum api_result queue_typed(struct api_request *r, unsigned status,
   return queue(r, status, resp);
 }
 
-/* Queues body (malloc'd, taken) with status, as JSON. */
-static enum api_result queue_body(struct api_request *r, unsigned status, char *body, size_t len,
-                                  const char *allow)
+/* Queues body (malloc'd, taken) with status and content_type. */
+static enum api_result queue_owned(struct api_request *r, unsigned status, char *body, size_t len,
+                                   const char *content_type, const char *allow)
 {
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -57,7 +73,20 @@ static enum api_result queue_body(struct api_request *r, unsigned status, char *
     free(body);
     return API_FAIL;
   }
-  return queue_typed(r, status, resp, "application/json", allow);
+  return queue_typed(r, status, resp, content_type, allow);
+}
+
+/* Queues body (malloc'd, taken) with status, as JSON. */
+static enum api_result queue_body(struct api_request *r, unsigned status, char *body, size_t len,
+                                  const char *allow)
+{
+  return queue_owned(r, status, body, len, "application/json", allow);
+}
+
+enum api_result http_reply_text(struct api_request *r, unsigned status, const char *content_type,
+                                char *body, size_t len)
+{
+  return queue_owned(r, status, body, len, content_type, NULL);
 }
 
 enum api_result http_reply_static(struct api_request *r, unsigned status,

@@ -41,8 +41,13 @@ struct tenant;
 typedef void (*http_upgrade_fn)(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,
                                 const char *extra, size_t extra_len);
 
+#define HTTP_REPLY_HEADERS_MAX 4
+struct guard_conn;
+
 struct api_request {
   struct MHD_Connection *conn; /* http/ only */
+  struct guard_conn *guard;    /* http/ only: the connection's deadlines */
+  bool close_after;            /* http/ only: answer with Connection: close */
   struct app *app;             /* the application context (opaque to http/) */
   const char *method;
   const char *url;
@@ -52,6 +57,7 @@ struct api_request {
    * limit (server_config.body_limit). Read it with dynbuf_ptr()/_len(). */
   struct dynbuf body;
   bool body_too_large; /* more than the ceiling came (the buffer is empty) */
+  size_t body_read;    /* http/ only: body bytes received, kept or not */
   unsigned status;   /* the status sent, for the access log */
   bool replied;
   /* Set by the dispatcher: */
@@ -59,10 +65,22 @@ struct api_request {
   bool cors;              /* browsers may call it: answers carry the CORS headers */
   const char *path_param; /* e.g. the {callId}; borrowed from url */
   const struct tenant *tenant; /* API-key routes: borrowed for the handler's call */
+  const char *key_id;          /* API-key routes: the key's public id, likewise */
+  /* Headers for the reply, with integer values (http_reply_header). */
+  struct {
+    const char *name; /* static */
+    long long value;
+  } headers[HTTP_REPLY_HEADERS_MAX];
+  int nheaders;
   /* http_reply_upgrade() only: */
   http_upgrade_fn upgrade_fn;
   void *upgrade_cls;
 };
+
+/* Adds a header with an integer value (name: static storage) to the reply
+ * this request will get, whichever it is; ignored beyond
+ * HTTP_REPLY_HEADERS_MAX. */
+void http_reply_header(struct api_request *r, const char *name, long long value);
 
 /* Queues a JSON success body (json is stolen). Returns API_OK, or
  * API_FAIL if it could not be queued. */
@@ -74,6 +92,9 @@ enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, ch
  * its Content-Type, e.g. a document embedded in the binary. */
 enum api_result http_reply_static(struct api_request *r, unsigned status,
                                   const char *content_type, const void *body, size_t len);
+/* Queues a malloc'd body (taken) with its Content-Type, e.g. text. */
+enum api_result http_reply_text(struct api_request *r, unsigned status, const char *content_type,
+                                char *body, size_t len);
 /* Queues the error envelope; msg is a human-readable sentence. Returns
  * API_REPLIED for 4xx, API_FAIL for 5xx (already answered either way). */
 enum api_result http_reply_error(struct api_request *r, enum athos_error e, const char *msg);

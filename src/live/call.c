@@ -107,7 +107,23 @@ static int commit_turn(struct live_conn *c, const char *role, const char *text)
     return -1;
   }
   c->next_turn++;
+  size_t len = strlen(text);
+  c->transcript_bytes = len > UINT32_MAX - c->transcript_bytes ? UINT32_MAX
+                                                                : c->transcript_bytes + (uint32_t)len;
   return idx;
+}
+
+/* Whether one more exchange (a rep say of say_bytes and the persona's
+ * reply) fits the call's limits: cfg->max_turns turns and
+ * cfg->max_transcript_bytes bytes stored, LIVE_REPLY_RESERVE kept for the
+ * reply. */
+static bool exchange_fits(const struct live_conn *c, size_t say_bytes)
+{
+  const struct athos_config *cfg = conn_app(c)->cfg;
+  if ((int64_t)c->next_turn + 2 > cfg->max_turns)
+    return false;
+  return (size_t)c->transcript_bytes + say_bytes + LIVE_REPLY_RESERVE <=
+         cfg->max_transcript_bytes;
 }
 
 /* Commits the persona's line, then sends it. Returns 0 or -1. */
@@ -195,6 +211,7 @@ static void on_start(struct live_conn *c, const char *ticket)
   c->due_mono = 0;
   c->started_mono = c->last_rep_mono = live_loop_now(c->loop);
   c->next_turn = 0;
+  c->transcript_bytes = 0;
   const char *name = row.persona_name[0] != '\0'
                          ? row.persona_name
                          : drill_persona_name(entry->drill, (size_t)row.persona_index);
@@ -209,10 +226,15 @@ static void on_start(struct live_conn *c, const char *ticket)
 
 /* A say whose text passed live_message_parse() (non-blank, no NUL, at
  * most LIVE_UTTERANCE_MAX_CHARS characters). */
-static void on_say(struct live_conn *c, const char *text)
+static void on_say(struct live_conn *c, const char *text, size_t len)
 {
   struct persona_reply reply = {0};
   c->last_rep_mono = live_loop_now(c->loop);
+  if (!exchange_fits(c, len)) {
+    /* not stored, not answered: the call is over */
+    live_call_end(c, LIVE_END_LIMIT, true);
+    return;
+  }
   if (commit_turn(c, "user", text) < 0)
     return;
   if (persona_call_reply(c->pc, text, &reply) != 0 || reply.text == NULL) {
@@ -226,6 +248,8 @@ static void on_say(struct live_conn *c, const char *text)
     return;
   if (reply.hangup)
     live_call_end(c, LIVE_END_PERSONA_HANGUP, true);
+  else if (!exchange_fits(c, 1))
+    live_call_end(c, LIVE_END_LIMIT, true); /* no say could be stored any more */
 }
 
 void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
@@ -257,7 +281,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
       live_call_send_error(c, m.err, m.problem);
     } else {
-      on_say(c, m.text);
+      on_say(c, m.text, m.text_len);
     }
     break;
   case LIVE_MSG_INVALID:

@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "live/protocol.h"
+#include "live/rate.h"
 #include "util/ids.h"
 #include "ws/ws.h"
 
@@ -32,6 +33,10 @@ struct persona_call;
 #define LIVE_START_TIMEOUT_MS 10000     /* connect → start */
 #define LIVE_CLOSE_TIMEOUT_MS 3000      /* close frame sent → the peer's close / EOF */
 #define LIVE_TICK_MS 250                /* timer resolution for timeouts and pings */
+#define LIVE_READ_PER_TURN (32 * 1024)  /* socket bytes one connection may read per loop turn */
+/* The room kept for the persona's reply when a say is checked against
+ * the transcript cap (a persona line is a sentence or two). */
+#define LIVE_REPLY_RESERVE 2048
 
 enum live_state {
   LIVE_AWAIT_START, /* upgraded, waiting for {"type":"start"} */
@@ -59,12 +64,14 @@ struct live_conn {
   /* timers, monotonic ms */
   int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
   int64_t due_mono; /* no timer can fire before this; 0 = check at the next tick */
+  struct live_rate rate;     /* every message and control frame the client sends */
   /* the call, once started */
   struct persona_call *pc;
   int64_t call_id;           /* internal row id */
   char call_public_id[ID_MAX];
   bool call_open;            /* `live` in the database, not yet ended */
   int next_turn;             /* the next transcript index */
+  uint32_t transcript_bytes; /* text bytes of the turns stored so far */
   int64_t started_wall;      /* startedAt, unix ms */
   int64_t started_mono, last_rep_mono;
 };
@@ -93,6 +100,11 @@ int64_t live_loop_now(const struct live_loop *l);
  * be queued (the connection is then marked failed). Enforces
  * LIVE_OUTBOUND_MAX. */
 int live_conn_send_json(struct live_conn *c, json_t *json);
+/* A client that breaks a limit of the transport (a flood): the error
+ * frame (code, message) if the protocol still takes one, the call ended
+ * as a disconnect, reading stopped, and close_code (1008 or 1009). */
+void live_conn_police(struct live_conn *c, enum athos_error code, const char *message,
+                      uint16_t close_code);
 /* Moves the connection to LIVE_CLOSING: the close frame (code) follows
  * every frame queued before it. wslay sends control frames ahead of data,
  * so the close is queued only once the data queue is empty. */

@@ -25,6 +25,7 @@
 
 #include "app.h"
 #include "live/live_internal.h"
+#include "metrics.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -70,14 +71,38 @@ int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
 
 /* ------------------------------------------------------------ framing */
 
-/* wslay's on_msg_recv (user data = the connection's struct ws): pings
- * and closes are wslay's business, messages the protocol's. */
+/* wslay's on_msg_recv (user data = the connection's struct ws). Every
+ * message and ping or pong is charged to the connection's rate first
+ * (wslay has already queued the pong a ping asks for; the charge bounds
+ * how many). A message over the rate is dropped with an error frame; a
+ * burst of them, or any flood of pings, closes the connection (1008).
+ * Closes are wslay's business, messages the protocol's. */
 static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                       void *user)
 {
+  (void)ctx;
   struct live_conn *c = ws_owner(user, struct live_conn, ws);
-  if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
-    live_call_on_message(c, arg);
+  bool data = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
+  if (!data && arg->opcode != WSLAY_PING && arg->opcode != WSLAY_PONG)
+    return;
+  switch (live_rate_take(&c->rate, c->loop->now_mono)) {
+  case LIVE_RATE_OK:
+    if (data)
+      live_call_on_message(c, arg);
+    return;
+  case LIVE_RATE_DROP:
+    metrics_inc(M_RATE_LIMITED);
+    if (data && (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL))
+      live_call_send_error(c, ERR_RATE_LIMITED,
+                           "Too many messages (more than " LIVE_STR(LIVE_RATE_PER_SEC)
+                           " a second); this one was dropped.");
+    return;
+  case LIVE_RATE_ABUSE:
+    metrics_inc(M_RATE_LIMITED);
+    live_conn_police(c, ERR_RATE_LIMITED, "Too many messages; the connection is closed.",
+                     LIVE_CLOSE_POLICY);
+    return;
+  }
 }
 
 /* -------------------------------------------------- connection lifetime */
@@ -119,6 +144,7 @@ static void conn_destroy(struct live_conn *c)
   l->graveyard = c;
   c->dead = true;
   l->nopen--;
+  metrics_gauge_add(G_LIVE_CALLS, -1);
 }
 
 /* After wslay is done (close handshake over, or reading shut down by a
@@ -183,6 +209,20 @@ static void conn_flush(struct live_conn *c)
   conn_settle(c);
 }
 
+static const char *conn_name(const struct live_conn *c)
+{
+  return c->call_public_id[0] ? c->call_public_id : "-";
+}
+
+/* The outbound queue passed LIVE_OUTBOUND_MAX: tear down, no handshake
+ * (a close frame would only queue behind the rest). */
+static void conn_not_reading(struct live_conn *c)
+{
+  log_warn("live: call %s: client is not reading (outbound queue over %d bytes), closing",
+           conn_name(c), LIVE_OUTBOUND_MAX);
+  c->failed = true;
+}
+
 static void conn_on_io(struct live_conn *c, uint32_t events)
 {
   if (c->dead)
@@ -192,8 +232,12 @@ static void conn_on_io(struct live_conn *c, uint32_t events)
     return;
   }
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ws.ctx) &&
-      wslay_event_recv(c->ws.ctx) != 0)
+      ws_recv(&c->ws, LIVE_READ_PER_TURN) != 0)
     c->failed = true;
+  /* wslay's pongs bypass ws_queue_text(): a peer that pings and does not
+   * read is caught here. */
+  if (!c->failed && ws_queued_cost(&c->ws) > LIVE_OUTBOUND_MAX)
+    conn_not_reading(c);
   if (c->ws.received) {
     c->ws.received = false;
     c->last_rx_mono = c->loop->now_mono;
@@ -212,8 +256,7 @@ int live_conn_send_json(struct live_conn *c, json_t *json)
     goto out;
   int qrc = ws_queue_text(&c->ws, text, strlen(text), LIVE_OUTBOUND_MAX);
   if (qrc == WS_QUEUE_FULL)
-    log_warn("live: call %s: client is not reading (outbound queue over %d bytes), closing",
-             c->call_public_id[0] ? c->call_public_id : "-", LIVE_OUTBOUND_MAX);
+    conn_not_reading(c);
   if (qrc != 0)
     goto out;
   rc = 0;
@@ -223,6 +266,21 @@ out:
   free(text);
   json_decref(json);
   return rc;
+}
+
+void live_conn_police(struct live_conn *c, enum athos_error code, const char *message,
+                      uint16_t close_code)
+{
+  if (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL) {
+    log_warn("live: call %s: %s (close %u)", conn_name(c), athos_error_code(code),
+             (unsigned)close_code);
+    live_call_send_error(c, code, message);
+    live_call_end(c, LIVE_END_DISCONNECT, false);
+    live_conn_close(c, close_code);
+  }
+  /* Nothing more this peer sends is looked at; the close handshake ends
+   * at our close frame, then the socket drains to EOF. */
+  wslay_event_shutdown_read(c->ws.ctx);
 }
 
 void live_conn_close(struct live_conn *c, uint16_t code)
@@ -242,6 +300,7 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
   int one = 1;
   c->loop = l;
   c->opened_mono = c->last_rx_mono = l->now_mono;
+  live_rate_init(&c->rate, l->now_mono);
   /* Connections arrive in bursts; a random phase keeps their pings from
    * all landing in the same tick (10,000 sends at once stall the loop). */
   const struct athos_config *cfg = l->app->cfg;
@@ -261,6 +320,7 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
     l->open->prev = c;
   l->open = c;
   l->nopen++;
+  metrics_gauge_add(G_LIVE_CALLS, 1);
   if (c->ws.prefix != NULL) /* epoll will not report bytes MHD already read */
     conn_on_io(c, EPOLLIN);
   return;

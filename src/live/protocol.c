@@ -18,6 +18,8 @@ const char *live_end_reason_name(enum live_end_reason r)
     return "idle";
   case LIVE_END_DISCONNECT:
     return "disconnect";
+  case LIVE_END_LIMIT:
+    return "limit";
   }
   return "";
 }

@@ -44,11 +44,28 @@
 #define LIVE_TICKET_MAX 256
 /* Every connection ticket starts with this (api/roleplay.c mints them). */
 #define LIVE_TICKET_PREFIX "tkt_"
+/* Turns stored per call (the opener included; ATHOS_MAX_TURNS overrides):
+ * when the next exchange would not fit, the call ends with `limit`. */
+#define LIVE_MAX_TURNS 400
+/* Transcript bytes stored per call (ATHOS_MAX_TRANSCRIPT_BYTES
+ * overrides): a say that would take the transcript past it, with room
+ * for the reply, ends the call with `limit` instead. */
+#define LIVE_TRANSCRIPT_MAX (256 * 1024)
+/* Messages per connection, a token bucket: LIVE_RATE_BURST at once, then
+ * LIVE_RATE_PER_SEC a second. Pings and pongs count too. A message over
+ * the rate is dropped with an error frame (RATE_LIMITED); LIVE_RATE_BURST
+ * more without slowing down close the connection with 1008. */
+#define LIVE_RATE_PER_SEC 5
+#define LIVE_RATE_BURST 20
+
+/* A limit's digits, for a message built at compile time. */
+#define LIVE_STR_(x) #x
+#define LIVE_STR(x) LIVE_STR_(x)
 
 /* ---- close codes (RFC 6455 §7.4.1) the server uses ---- */
 
 #define LIVE_CLOSE_NORMAL 1000      /* after "ended" */
-#define LIVE_CLOSE_POLICY 1008      /* a ticket error, or anything wrong before start */
+#define LIVE_CLOSE_POLICY 1008      /* a ticket error, anything wrong before start, a flood */
 #define LIVE_CLOSE_TOO_BIG 1009     /* a message over LIVE_FRAME_MAX */
 #define LIVE_CLOSE_INTERNAL 1011    /* the database or the persona engine failed */
 
@@ -60,8 +77,9 @@ enum live_end_reason {
   LIVE_END_MAX_DURATION,   /* "max_duration": ATHOS_MAX_CALL_SEC reached */
   LIVE_END_IDLE,           /* "idle": no rep say for ATHOS_IDLE_SEC */
   LIVE_END_DISCONNECT,     /* "disconnect": the socket went away without end */
+  LIVE_END_LIMIT,          /* "limit": LIVE_MAX_TURNS or LIVE_TRANSCRIPT_MAX reached */
 };
-#define LIVE_END_REASON_COUNT 5
+#define LIVE_END_REASON_COUNT 6
 
 /* The reason's wire name (static storage); "" for a value out of range. */
 const char *live_end_reason_name(enum live_end_reason r);

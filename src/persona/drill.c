@@ -56,6 +56,19 @@ const char *const reply_kind_names[R__COUNT] = {
     [R_HANGUP_COMPLIANCE] = "hangup_compliance",
     [R_EMPATHY_ACK] = "empathy_ack",
     [R_GENERIC] = "generic",
+    [R_TOPIC_ANSWER] = "topic_answer",
+    [R_TOPIC_AGAIN] = "topic_again",
+    [R_TOPIC_UNKNOWN] = "topic_unknown",
+    [R_QUESTION_UNKNOWN] = "question_unknown",
+    [R_RECAP_CORRECT_DRUG] = "recap_correct_drug",
+    [R_RECAP_CORRECT_DOCTOR] = "recap_correct_doctor",
+    [R_ENROLL_DEFER] = "enroll_defer",
+    [R_CHECK_IN] = "check_in",
+    [R_RECAP_CONFIRM_NAMED] = "recap_confirm_named",
+    [R_PUSHBACK_FREE] = "pushback_free",
+    [R_PUSHBACK_GUARANTEE] = "pushback_guarantee",
+    [R_PUSHBACK_MEDICARE] = "pushback_medicare",
+    [R_PUSHBACK_URGENCY] = "pushback_urgency",
 };
 
 static const char *const fact_names[FACT__COUNT] = {
@@ -112,9 +125,17 @@ static void persona_free_fields(struct persona *p)
   char **strs[] = {&p->id,       &p->name,     &p->first_name, &p->city,
                    &p->state,    &p->coverage, &p->complaint,  &p->pharmacy,
                    &p->budget,   &p->extra_help, &p->family,   &p->personality,
-                   &p->enrollment_period, &p->doctors_text, &p->drugs_text, &p->health_text};
+                   &p->enrollment_period, &p->doctors_text, &p->drugs_text, &p->health_text,
+                   &p->decision_helper};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
+  for (size_t i = 0; i < PERSONA_MAX_TOPICS; i++)
+    free(p->facts[i]);
+  for (size_t i = 0; i < PERSONA_MAX_DRUGS; i++)
+    free(p->drug_keys[i]);
+  for (size_t i = 0; i < PERSONA_MAX_DOCTORS; i++)
+    for (size_t j = 0; j < 3; j++)
+      free(p->doctor_keys[i][j]);
   for (size_t i = 0; i < p->n_doctors; i++) {
     free(p->doctors[i].name);
     free(p->doctors[i].specialty);
@@ -156,8 +177,10 @@ void drill_free(struct drill *d)
     for (int j = 0; j < 4; j++)
       strlist_free(&d->replies[k][j]);
   strlist_free(&d->fillers);
-  for (int f = 0; f < FACT__COUNT; f++)
+  for (size_t f = 0; f < d->n_topics; f++) {
+    free(d->topic_keys[f]);
     free(d->topics[f]);
+  }
   free(d);
 }
 
@@ -415,6 +438,65 @@ static int parse_intents(struct perr *e, struct drill *d, const json_t *root)
   return 0;
 }
 
+static int topic_find(const struct drill *d, const char *key)
+{
+  for (size_t f = 0; f < d->n_topics; f++)
+    if (strcmp(d->topic_keys[f], key) == 0)
+      return (int)f;
+  return -1;
+}
+
+/* Maps each label of the persona_topics classifier to a topic of d. */
+static void bind_topic_model(struct drill *d)
+{
+  d->topic_model = nlu_model_find("persona_topics");
+  memset(d->label_topic, -1, sizeof d->label_topic);
+  if (d->topic_model == NULL)
+    return;
+  size_t n = nlu_model_nlabels(d->topic_model);
+  for (size_t i = 0; i < n && i < sizeof d->label_topic; i++) {
+    const char *name = nlu_model_label_name(d->topic_model, i);
+    if (strcmp(name, "recap") == 0)
+      d->label_topic[i] = TOPIC_LABEL_RECAP;
+    else if (strcmp(name, "check_in") == 0)
+      d->label_topic[i] = TOPIC_LABEL_CHECK_IN;
+    else
+      d->label_topic[i] = (int8_t)topic_find(d, name);
+  }
+}
+
+/* "topics": the seven facts every persona has, then any extra topic the
+ * personas' "facts" may answer. */
+static int parse_topics(struct perr *e, struct drill *d, const json_t *root)
+{
+  const json_t *topics = json_object_get(root, "topics");
+  if (!json_is_object(topics))
+    return fail(e, "missing \"topics\" object");
+  if (json_object_size(topics) > PERSONA_MAX_TOPICS)
+    return fail(e, "topics: at most %d", PERSONA_MAX_TOPICS);
+  for (int f = 0; f < FACT__COUNT; f++) {
+    if (get_string(e, topics, fact_names[f], true, &d->topics[f], "topics") < 0)
+      return -1;
+    d->n_topics = (size_t)f + 1;
+    if ((d->topic_keys[f] = strdup(fact_names[f])) == NULL)
+      return fail(e, "out of memory");
+  }
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)topics, key, v) {
+    if (topic_find(d, key) >= 0)
+      continue;
+    size_t f = d->n_topics;
+    if (get_string(e, topics, key, true, &d->topics[f], "topics") < 0)
+      return -1;
+    d->n_topics = f + 1;
+    if ((d->topic_keys[f] = strdup(key)) == NULL)
+      return fail(e, "out of memory");
+  }
+  bind_topic_model(d);
+  return 0;
+}
+
 static int parse_replies(struct perr *e, struct drill *d, const json_t *root)
 {
   const json_t *replies = json_object_get(root, "replies");
@@ -441,20 +523,14 @@ static int parse_replies(struct perr *e, struct drill *d, const json_t *root)
     if (get_strlist(e, v, 1, true, &d->replies[k][slot], where) < 0)
       return -1;
   }
-  for (int k = 0; k < R__COUNT; k++)
+  for (int k = 0; k < R__REQUIRED; k++)
     for (int df = 0; df < 3; df++)
       if (d->replies[k][0].n == 0 && d->replies[k][1 + df].n == 0)
         return fail(e, "replies: kind \"%s\" has no lines for %s", reply_kind_names[k],
                     difficulty_names[df]);
   if (get_strlist(e, json_object_get(root, "fillers"), 1, false, &d->fillers, "fillers") < 0)
     return -1;
-  const json_t *topics = json_object_get(root, "topics");
-  if (!json_is_object(topics))
-    return fail(e, "missing \"topics\" object");
-  for (int f = 0; f < FACT__COUNT; f++)
-    if (get_string(e, topics, fact_names[f], true, &d->topics[f], "topics") < 0)
-      return -1;
-  return 0;
+  return parse_topics(e, d, root);
 }
 
 static int parse_rules(struct perr *e, struct drill *d, const json_t *root)
@@ -549,6 +625,80 @@ static int parse_objections(struct perr *e, struct drill *d, const json_t *root)
     snprintf(where, sizeof where, "objections.%s.keywords", name);
     if (get_phrases(e, json_object_get(v, "keywords"), 1, &o->keywords, where) < 0)
       return -1;
+  }
+  return 0;
+}
+
+/* "facts" (topic key to the persona's answer), "decision_helper" and
+ * "power_of_attorney": all optional. */
+static int parse_persona_facts(struct perr *e, const struct drill *d, const json_t *pj,
+                               struct persona *p, const char *where)
+{
+  const json_t *facts = json_object_get(pj, "facts");
+  if (facts != NULL) {
+    if (!json_is_object(facts))
+      return fail(e, "%s: \"facts\" must be an object", where);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)facts, key, v) {
+      int f = topic_find(d, key);
+      char w[200];
+      snprintf(w, sizeof w, "%s.facts", where);
+      if (f < 0)
+        return fail(e, "%s: \"%s\" is not a key of the drill's \"topics\"", w, key);
+      if (f < FACT__COUNT)
+        return fail(e, "%s: \"%s\" is a field of the persona, not a fact", w, key);
+      if (get_string(e, facts, key, true, &p->facts[f], w) < 0)
+        return -1;
+      if (strlen(p->facts[f]) > PERSONA_MAX_TEXT / 2)
+        return fail(e, "%s: \"%s\" is longer than %d bytes", w, key, PERSONA_MAX_TEXT / 2);
+    }
+  }
+  if (get_string(e, pj, "decision_helper", false, &p->decision_helper, where) < 0 ||
+      get_bool(e, pj, "power_of_attorney", &p->power_of_attorney, where) < 0)
+    return -1;
+  if (p->power_of_attorney && p->decision_helper == NULL)
+    return fail(e, "%s: \"power_of_attorney\" needs a \"decision_helper\"", where);
+  return 0;
+}
+
+/* A normalised " a b " key from up to two words; NULL on no memory. */
+static char *recap_key(const char *a, const char *b)
+{
+  char raw[256], norm[300];
+  snprintf(raw, sizeof raw, "%s %s", a, b != NULL ? b : "");
+  persona_normalize(raw, norm, sizeof norm);
+  return strdup(norm);
+}
+
+/* The words a rep's recap would use for this persona's drugs ("eliquis")
+ * and doctors ("dr reyes", "doctor reyes", "alan reyes"). */
+static int build_recap_keys(struct perr *e, struct persona *p)
+{
+  for (size_t i = 0; i < p->n_drugs; i++) {
+    char first[128];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(p->drugs[i].name, " "), p->drugs[i].name);
+    if ((p->drug_keys[i] = recap_key(first, NULL)) == NULL)
+      return fail(e, "out of memory");
+  }
+  for (size_t i = 0; i < p->n_doctors; i++) {
+    /* "Dr. Alan Reyes": the last word is the surname, the one before the
+     * first name. */
+    const char *name = p->doctors[i].name;
+    const char *last = strrchr(name, ' ');
+    last = last != NULL ? last + 1 : name;
+    const char *prev = last;
+    while (prev > name && prev[-1] == ' ')
+      prev--;
+    const char *pstart = prev;
+    while (pstart > name && pstart[-1] != ' ')
+      pstart--;
+    char first[128];
+    snprintf(first, sizeof first, "%.*s", (int)(prev - pstart), pstart);
+    if ((p->doctor_keys[i][0] = recap_key("dr", last)) == NULL ||
+        (p->doctor_keys[i][1] = recap_key("doctor", last)) == NULL ||
+        (p->doctor_keys[i][2] = recap_key(first, last)) == NULL)
+      return fail(e, "out of memory");
   }
   return 0;
 }
@@ -683,6 +833,9 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
         return -1;
     }
   }
+
+  if (parse_persona_facts(e, d, pj, p, where) < 0 || build_recap_keys(e, p) < 0)
+    return -1;
 
   const char *names[PERSONA_MAX_DRUGS], *seconds[PERSONA_MAX_DRUGS];
   for (size_t i = 0; i < p->n_doctors; i++) {

@@ -1,8 +1,15 @@
 /*
- * intents.c — classifies a rep utterance into intents by matching the
- * drill's phrase lists, word-bounded, on lower-case ASCII-normalised text.
+ * intents.c — classifies a rep utterance into intents. The meaning comes
+ * from the language layer (src/nlu/): the "intents" classifier trained at
+ * build time from drills/nlu/intents.tsv, whose labels are the drill-file
+ * intent names below. The drill's own phrase lists (still parsed by
+ * drill.c, so older drill files load unchanged) are the fallback when the
+ * classifier is not built in, and still serve the engine's keyword lists
+ * (objection facts) and the name cues.
  */
 #include "persona/persona_internal.h"
+
+#include "nlu/nlu.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +137,8 @@ bool persona_phrases_match(const struct phrase_list *pl, const char *norm,
   return false;
 }
 
-uint32_t persona_classify_norm(const struct drill *d, const char *norm)
+/* The drill's phrase lists: the classifier's fallback. */
+static uint32_t classify_phrases(const struct drill *d, const char *norm)
 {
   uint32_t m = 0;
   for (int i = 0; i < PERSONA_INTENT__COUNT; i++) {
@@ -141,13 +149,103 @@ uint32_t persona_classify_norm(const struct drill *d, const char *norm)
   return m;
 }
 
+/* Maps a mask of the intents model's labels to 1u << enum persona_intent,
+ * by name (the model's label order is the training file's). */
+static uint32_t intents_from_labels(const struct nlu_model *m, uint64_t labels)
+{
+  uint32_t out = 0;
+  for (size_t k = 0; labels != 0 && k < nlu_model_nlabels(m); k++) {
+    if (!(labels & (1ull << k)))
+      continue;
+    labels &= ~(1ull << k);
+    const char *name = nlu_model_label_name(m, k);
+    for (int i = 0; i < PERSONA_INTENT__COUNT; i++)
+      if (strcmp(intent_names[i], name) == 0)
+        out |= 1u << i;
+  }
+  return out;
+}
+
+uint32_t persona_classify_norm(const struct drill *d, const char *norm)
+{
+  const struct nlu_model *m = nlu_model_find("intents");
+  if (m == NULL)
+    return classify_phrases(d, norm);
+  return intents_from_labels(m, nlu_classify_text(m, norm, strlen(norm), NULL));
+}
+
 uint32_t drill_classify(const struct drill *d, const char *text)
 {
-  char norm[PERSONA_NORM_MAX];
   if (d == NULL || text == NULL)
     return 0;
-  persona_normalize(text, norm, sizeof norm);
-  return persona_classify_norm(d, norm);
+  const struct nlu_model *m = nlu_model_find("intents");
+  if (m == NULL) {
+    char norm[PERSONA_NORM_MAX];
+    persona_normalize(text, norm, sizeof norm);
+    return classify_phrases(d, norm);
+  }
+  /* the raw text: punctuation ('?') and contractions carry meaning */
+  return intents_from_labels(m, nlu_classify_text(m, text, strlen(text), NULL));
+}
+
+/* The compliance labels of doc, read sentence by sentence and clause by
+ * clause: "it's free, guaranteed, you have to sign today" makes three
+ * claims in one sentence, which a reading of the whole dilutes. p gets the
+ * maximum per label. */
+static uint64_t claim_labels(const struct nlu_model *m, const struct nlu_doc *doc, float *p)
+{
+  float pc[NLU_MAX_LABELS];
+  size_t n = nlu_model_nlabels(m);
+  uint64_t labels = nlu_classify_doc(m, doc, p);
+  size_t from = 0;
+  for (size_t i = 0; i <= doc->n; i++) {
+    bool cut = i == doc->n || nlu_tok_is(doc, i, ",") || nlu_tok_is(doc, i, "and") ||
+               nlu_tok_is(doc, i, ".") || nlu_tok_is(doc, i, "so");
+    if (!cut)
+      continue;
+    if (i - from >= 2) {
+      labels |= nlu_classify_span(m, doc, from, i, pc);
+      for (size_t l = 0; l < n; l++)
+        p[l] = pc[l] > p[l] ? pc[l] : p[l];
+    }
+    from = i + 1;
+  }
+  return labels;
+}
+
+int persona_pressure_claim(const char *text, int *n_claims)
+{
+  static const struct {
+    const char *label;
+    enum reply_kind kind;
+  } claims[] = {
+      {"claim_medicare_affiliation", R_PUSHBACK_MEDICARE},
+      {"claim_free", R_PUSHBACK_FREE},
+      {"claim_guaranteed_savings", R_PUSHBACK_GUARANTEE},
+      {"claim_false_urgency", R_PUSHBACK_URGENCY},
+  };
+  const struct nlu_model *m = nlu_model_find("compliance");
+  *n_claims = 0;
+  if (m == NULL || text == NULL)
+    return -1;
+  /* About 20 KiB: on the stack, like persona_hear(). */
+  struct nlu_doc doc;
+  nlu_doc_parse(&doc, text, strlen(text), nlu_lexicon_default());
+  float p[NLU_MAX_LABELS];
+  uint64_t labels = claim_labels(m, &doc, p);
+  int best = -1;
+  float best_p = 0.0f;
+  for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+    int l = nlu_model_label(m, claims[i].label);
+    if (l < 0 || !(labels & (1ull << l)))
+      continue;
+    ++*n_claims;
+    if (p[l] > best_p) {
+      best = (int)claims[i].kind;
+      best_p = p[l];
+    }
+  }
+  return best;
 }
 
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap)

@@ -67,8 +67,10 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text,
 /* ---- Additions: intents and call introspection (for tests, the live
  * loop's logs and the scorer's evidence). ---- */
 
-/* What a rep utterance does; one utterance may carry several. The phrase
- * lists that recognise each intent are data (the drill's "intents"). */
+/* What a rep utterance does; one utterance may carry several. They are
+ * recognised by the language layer's "intents" classifier (src/nlu/,
+ * trained from drills/nlu/intents.tsv); the drill's phrase lists are only
+ * the fallback of a build without the classifier. */
 enum persona_intent {
   PERSONA_INTENT_GREETING,
   PERSONA_INTENT_INTRODUCTION,
@@ -97,8 +99,10 @@ enum persona_intent {
  * NULL if out of range. Static string. */
 const char *persona_intent_name(enum persona_intent i);
 
-/* Classifies one rep utterance with d's phrase lists. Returns a bitmask of
- * (1u << enum persona_intent); 0 when nothing matched. Thread-safe. */
+/* Classifies one rep utterance (raw text) with the "intents" classifier of
+ * the language layer (d's phrase lists when it is not built in). Returns a
+ * bitmask of (1u << enum persona_intent); 0 when nothing matched.
+ * Thread-safe. */
 uint32_t drill_classify(const struct drill *d, const char *text);
 
 /* A snapshot of a call's state. Strings are static. */
@@ -115,7 +119,8 @@ struct persona_call_info {
   unsigned objections_addressed;
   bool objection_open;      /* one raised and not yet addressed */
   unsigned facts_revealed;  /* bitmask: coverage, doctors, drugs, pharmacy, budget,
-                               extra help, health (bit 0..6) */
+                               extra help, health (bit 0..6), then the drill's
+                               extra "topics" in file order (bit 7..31) */
   unsigned pressure_count;
   bool enrolled;            /* the persona agreed to enroll */
   bool ended;               /* the persona hung up */

@@ -6,6 +6,7 @@
 #ifndef ATHOS_PERSONA_INTERNAL_H
 #define ATHOS_PERSONA_INTERNAL_H
 
+#include "nlu/nlu.h"
 #include "persona/persona.h"
 
 #include <stdbool.h>
@@ -18,8 +19,12 @@
 #define PERSONA_MAX_OBJECTIONS 8
 #define PERSONA_MAX_TEXT 600 /* the longest reply the engine produces */
 #define PERSONA_NORM_MAX 4096 /* rep text beyond this is not classified */
+#define PERSONA_MAX_TOPICS 32 /* facts a persona can be asked about (bits of a uint32_t) */
 
-/* Facts a persona can reveal; one bit each in the call's state. */
+/* Facts a persona can reveal; one bit each in the call's state. These
+ * seven have their own fields and reply kinds; the drill's "topics" may
+ * name more (index FACT__COUNT and up), answered from the persona's
+ * "facts" with the generic topic_* reply kinds. */
 enum persona_fact {
   FACT_COVERAGE,
   FACT_DOCTORS,
@@ -77,8 +82,23 @@ enum reply_kind {
   R_HANGUP_COMPLIANCE,
   R_EMPATHY_ACK,
   R_GENERIC,
+  /* Optional kinds (a drill without them falls back to generic lines). */
+  R_TOPIC_ANSWER,
+  R_TOPIC_AGAIN,
+  R_TOPIC_UNKNOWN,
+  R_QUESTION_UNKNOWN,
+  R_RECAP_CORRECT_DRUG,
+  R_RECAP_CORRECT_DOCTOR,
+  R_ENROLL_DEFER,
+  R_CHECK_IN,
+  R_RECAP_CONFIRM_NAMED,
+  R_PUSHBACK_FREE,
+  R_PUSHBACK_GUARANTEE,
+  R_PUSHBACK_MEDICARE,
+  R_PUSHBACK_URGENCY,
   R__COUNT
 };
+#define R__REQUIRED R_TOPIC_ANSWER /* kinds below this need lines for every tier */
 
 extern const char *const reply_kind_names[R__COUNT];
 
@@ -137,6 +157,16 @@ struct persona {
   struct strlist lines[R__COUNT]; /* optional persona-specific lines */
   /* Lists rendered once at parse time from the drill's formats. */
   char *doctors_text, *drugs_text, *health_text;
+  /* Answers to the drill's extra topics, by topic index; NULL = the persona
+   * does not know (indexes below FACT__COUNT stay NULL). */
+  char *facts[PERSONA_MAX_TOPICS];
+  /* Who must be on the line before this persona enrolls; NULL = nobody. */
+  char *decision_helper;
+  bool power_of_attorney;
+  /* Normalised " word " keys that name this persona's drugs and doctors in
+   * a rep's recap (" eliquis ", " dr reyes ", " doctor reyes ", " alan reyes "). */
+  char *drug_keys[PERSONA_MAX_DRUGS];
+  char *doctor_keys[PERSONA_MAX_DOCTORS][3];
 };
 
 enum objection_rule {
@@ -169,11 +199,23 @@ struct drill {
   struct strlist name_stopwords;
   struct strlist replies[R__COUNT][4]; /* [kind][0 = any, 1 + difficulty] */
   struct strlist fillers;              /* prefixes used when variants run out */
-  char *topics[FACT__COUNT];
+  /* Fact topics: key ("doctors", "travel") and how the persona names it
+   * ("my doctors"). The first FACT__COUNT are enum persona_fact. */
+  char *topic_keys[PERSONA_MAX_TOPICS];
+  char *topics[PERSONA_MAX_TOPICS];
+  size_t n_topics;
+  /* The persona_topics classifier (NULL when the build has none) and, per
+   * label, the topic it asks about (>= 0), TOPIC_LABEL_RECAP,
+   * TOPIC_LABEL_CHECK_IN or -1. */
+  const struct nlu_model *topic_model;
+  int8_t label_topic[64];
   struct difficulty_rules rules[3];
   struct trust_deltas delta;
   int pressure_patience_cost, off_topic_patience_cost;
 };
+
+#define TOPIC_LABEL_RECAP (-2)
+#define TOPIC_LABEL_CHECK_IN (-3)
 
 /* engine.c */
 /* Index of a template placeholder name (without braces), or -1. */
@@ -193,8 +235,27 @@ bool persona_phrases_match(const struct phrase_list *pl, const char *norm,
                            const struct phrase_list *negators);
 /* Classifies a normalised utterance; a bitmask of 1u << enum persona_intent. */
 uint32_t persona_classify_norm(const struct drill *d, const char *norm);
+/* The reply kind that answers the prohibited claim a pressure line makes
+ * ("it's free" -> R_PUSHBACK_FREE), by the compliance classifier; -1 when
+ * it names none. *n_claims gets how many such claims it makes. */
+int persona_pressure_claim(const char *text, int *n_claims);
 /* Finds the rep's name after a cue ("my name is ..."); writes it
  * capitalised into out, or returns false. */
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap);
+
+/* understand.c */
+/* What one rep utterance asks: the question form and the fact topics. */
+struct persona_heard {
+  bool question;      /* a question (wh-, yes/no, tag or indirect) */
+  bool wh;            /* its first question is a wh-question ("which ...") */
+  bool about_persona; /* the question is about "you"/"your" */
+  bool recap;         /* the rep reads back what they heard */
+  bool check_in;      /* "does that make sense?", "are you still there?" */
+  uint32_t topics;    /* 1u << topic index (the drill's topics) */
+  uint8_t order[4];   /* the first topics in the order the rep asked them */
+  uint8_t n_order;
+};
+/* Reads rep_text with the language layer. Thread-safe; no allocation. */
+void persona_hear(const struct drill *d, const char *rep_text, struct persona_heard *out);
 
 #endif

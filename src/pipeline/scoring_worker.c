@@ -28,6 +28,8 @@
 
 #define SCORING_LEASE_MS 60000  /* scoring takes milliseconds; a dead worker's call waits this long */
 #define SCORING_POLL_MS 1000    /* other nodes' and the CLI's calls are found by polling */
+#define REAP_EVERY_MS 5000      /* the sweep of calls redeemed but never started */
+#define REAP_GRACE_MS 5000      /* past the ticket's life, so a start in flight wins */
 #define TRANSCRIPT_MAX_TURNS 4096
 #define TRANSCRIPT_MAX_BYTES (4u << 20)
 
@@ -39,6 +41,7 @@ struct scoring_worker {
   pthread_mutex_t mu;
   pthread_cond_t cv;  /* signalled by kicks and by stop */
   uint64_t kicks;     /* bumped by every kick: a wait never misses one */
+  int64_t next_reap;  /* when an idle thread next reaps (unix ms) */
   bool stopping;
   pthread_t *threads;
   size_t nthreads;
@@ -185,6 +188,27 @@ static void wait_for_work(struct scoring_worker *w, uint64_t seen)
   pthread_mutex_unlock(&w->mu);
 }
 
+/* The periodic sweep (docs/internals/store.md): a call redeemed but
+ * never started stays `created` and would count against the tenant's
+ * quota forever; once its ticket is past, one idle thread ends it. */
+static void reap_unstarted(struct scoring_worker *w)
+{
+  int64_t now = time_now_ms();
+  pthread_mutex_lock(&w->mu);
+  bool due = now >= w->next_reap;
+  if (due)
+    w->next_reap = now + REAP_EVERY_MS;
+  pthread_mutex_unlock(&w->mu);
+  if (!due)
+    return;
+  int64_t n = 0;
+  int rc = store_calls_reap_unstarted(w->store, now, now - REAP_GRACE_MS, &n);
+  if (rc != STORE_OK)
+    log_warn("reap: store rc %d", rc);
+  else if (n > 0)
+    log_info("reap: %lld call(s) redeemed but never started ended as expired", (long long)n);
+}
+
 static void *worker_main(void *arg)
 {
   struct scoring_worker *w = arg;
@@ -197,6 +221,7 @@ static void *worker_main(void *arg)
       break;
     if (score_one(w) > 0)
       continue; /* there may be more */
+    reap_unstarted(w);
     wait_for_work(w, seen);
   }
   return NULL;

@@ -3,6 +3,7 @@
  * index, and the hits are kept per phrase set (first hit per turn), along
  * with the per-turn facts the scorer needs (role, words, questions, time). */
 #include "scoring/scoring_int.h"
+#include "scoring/meaning.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct scratch {
   size_t nocc, occ_cap;
   char name[SC_MAX_TOKEN_BYTES];
   size_t name_len;
+  struct sc_meaning *meaning; /* NULL when the rubric reads nothing by meaning */
 };
 
 /* Doubles the raw-hit buffer, up to SC_MAX_TURN_MATCHES; -1 at the ceiling
@@ -69,12 +71,14 @@ static void set_name(struct scratch *s, const char *persona) {
   if (sc_next_word(&c, s->name, &len, &m) && len <= SC_MAX_TOKEN_BYTES) s->name_len = len;
 }
 
-/* Does phrase ph match at word i of the turn? */
+/* Does phrase ph match at word i of the turn? Its first token is known to
+ * match: the phrase was picked by it (the first-word index, or a "#" / "*"
+ * phrase tried where it may start). */
 static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const struct tok *toks,
                       size_t ntok, size_t i) {
   if (i + ph->ntok > ntok) return false;
   const uint32_t *pt = r->ptoks + ph->tok_off;
-  for (size_t j = 0; j < ph->ntok; j++) {
+  for (size_t j = 1; j < ph->ntok; j++) {
     const struct tok *t = &toks[i + j];
     if (pt[j] == SC_PT_ANY) continue;
     if (pt[j] == SC_PT_NUM) {
@@ -87,7 +91,7 @@ static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const 
 }
 
 static int push_occ(struct scratch *s, uint32_t set, uint32_t turn, uint32_t pos, uint32_t phrase,
-                    bool inq) {
+                    bool inq, uint32_t src_off, uint32_t src_len) {
   if (s->stamp[set] == turn + 1) {
     struct sc_occ *o = &s->occ[s->occ_idx[set]];
     if (inq) o->in_question = 1;
@@ -106,10 +110,16 @@ static int push_occ(struct scratch *s, uint32_t set, uint32_t turn, uint32_t pos
   }
   s->stamp[set] = turn + 1;
   s->occ_idx[set] = (uint32_t)s->nocc;
-  s->occ[s->nocc] = (struct sc_occ){turn, pos, phrase, inq ? UINT32_MAX : pos, (uint8_t)inq};
+  s->occ[s->nocc] = (struct sc_occ){turn,   pos, phrase, src_off, src_len,
+                                    inq ? UINT32_MAX : pos, (uint8_t)inq};
   s->occ_set[s->nocc] = set;
   s->nocc++;
   return 0;
+}
+
+static int push_meaning(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bool inq,
+                        uint32_t src_off, uint32_t src_len) {
+  return push_occ(ctx, set, turn, pos, SC_PHRASE_NLU, inq, src_off, src_len);
 }
 
 /* Tokenises and scans one turn. */
@@ -151,27 +161,26 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   ti->words = words;
   if (!role) return 0;
 
-  /* every phrase starting at every word */
+  /* every phrase of the role's index starting at every word */
+  const struct sc_phrase_index *x = &r->index[role - 1];
   size_t nraw = 0;
   for (size_t i = 0; i < ntok && nraw < SC_MAX_TURN_MATCHES; i++) { /* ceiling: see raw_grow */
     uint32_t id = s->toks[i].id;
     if (id < r->vcount) {
-      for (uint32_t k = r->first_start[id]; k < r->first_start[id + 1]; k++) {
-        const struct sc_phrase *ph = &r->phrases[r->by_first[k]];
-        if (!(r->sets[ph->set].role_mask & (uint32_t)role)) continue;
+      for (uint32_t k = x->first_start[id]; k < x->first_start[id + 1]; k++) {
+        const struct sc_phrase *ph = &r->phrases[x->by_first[k]];
         if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
         if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-        s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->by_first[k]};
+        s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->by_first[k]};
       }
     }
     /* phrases opening with "#" only start at a number; "*" anywhere */
-    size_t wk = s->toks[i].num ? 0 : r->nwild_num_first;
-    for (size_t k = wk; k < r->nwild_first; k++) {
-      const struct sc_phrase *ph = &r->phrases[r->wild_first[k]];
-      if (!(r->sets[ph->set].role_mask & (uint32_t)role)) continue;
+    size_t wk = s->toks[i].num ? 0 : x->nwild_num_first;
+    for (size_t k = wk; k < x->nwild_first; k++) {
+      const struct sc_phrase *ph = &r->phrases[x->wild_first[k]];
       if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
       if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-      s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->wild_first[k]};
+      s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->wild_first[k]};
     }
   }
 
@@ -186,8 +195,12 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     }
     struct sent *se = &s->sents[s->toks[h->start].sent];
     if (h->set == r->set_open_starters && h->start - se->start < SC_PREFIX_WINDOW) se->open = 1;
-    if (push_occ(s, h->set, t, h->start, h->phrase, se->question) != 0) return -1;
+    if (push_occ(s, h->set, t, h->start, h->phrase, se->question, 0, 0) != 0) return -1;
   }
+
+  /* hits by meaning: sentences the classifiers label */
+  struct sc_meaning_sink sink = {s, push_meaning};
+  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
 
   if (role == SC_ROLE_REP) {
     for (size_t k = 0; k < nsent; k++) {
@@ -207,6 +220,7 @@ static void scratch_release(struct scratch *s) {
   free(s->occ_idx);
   free(s->occ);
   free(s->occ_set);
+  sc_meaning_free(s->meaning);
 }
 
 int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_analysis *a,
@@ -242,6 +256,11 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
     goto out;
   }
   set_name(&s, in->persona_name);
+  s.meaning = sc_meaning_new(r);
+  if (r->n_nlu_models > 0 && !s.meaning) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
 
   uint32_t rep_ord = 0, run_words = 0, run_start = 0;
   bool clock_ok = true, clock_any = false;
@@ -262,8 +281,11 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
       a->ti[t].rep_ord = rep_ord++;
       a->rep_words += w;
       a->rep_turns++;
-      a->questions += a->ti[t].questions;
-      a->open_questions += a->ti[t].open_questions;
+      a->substantive_turns += a->ti[t].substantive;
+      if (!a->ti[t].off_topic) { /* chatter's questions are not discovery skill */
+        a->questions += a->ti[t].questions;
+        a->open_questions += a->ti[t].open_questions;
+      }
       if (run_words == 0) run_start = (uint32_t)t;
       run_words += w;
       if (run_words > a->longest_run_words) {

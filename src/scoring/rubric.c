@@ -113,6 +113,10 @@ static uint32_t vocab_intern(struct rubric *r, const char *w, size_t len, uint16
  * Phrase sets
  * ---------------------------------------------------------------------- */
 
+static int get_str(struct pctx *c, json_t *obj, const char *key, bool required,
+                   const char **out, const char *where);
+static int get_bool(struct pctx *c, json_t *obj, const char *key, bool *out, const char *where);
+
 static int new_set(struct pctx *c, uint32_t role, uint32_t *out) {
   struct rubric *r = c->r;
   if (r->nsets >= 0xFFFFu) return fail(c, "too many phrase lists");
@@ -120,7 +124,60 @@ static int new_set(struct pctx *c, uint32_t role, uint32_t *out) {
     return fail(c, "out of memory");
   r->sets[r->nsets].role_mask = role;
   r->sets[r->nsets].except_set = SC_NO_SET;
+  r->sets[r->nsets].nlu_model = SC_NLU_NONE;
+  r->sets[r->nsets].nlu_label = 0;
+  r->sets[r->nsets].nlu_only = false;
   *out = (uint32_t)r->nsets++;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Meaning: "model:label" names a label of a compiled-in classifier
+ * (src/nlu, trained from drills/nlu/<model>.tsv).
+ * ---------------------------------------------------------------------- */
+
+/* Resolves ref for turns of role: the model's index in r->nlu_models and
+ * the label's index in the model. */
+static int resolve_label(struct pctx *c, const char *ref, uint32_t role, uint8_t *model,
+                         uint8_t *label, const char *where) {
+  struct rubric *r = c->r;
+  const char *colon = strchr(ref, ':');
+  char name[64];
+  if (!colon || (size_t)(colon - ref) >= sizeof name)
+    return fail(c, "%s: \"%s\" is not \"model:label\"", where, ref);
+  memcpy(name, ref, (size_t)(colon - ref));
+  name[colon - ref] = '\0';
+  const struct nlu_model *m = nlu_model_find(name);
+  if (!m) return fail(c, "%s: no classifier \"%s\" is built in", where, name);
+  int l = nlu_model_label(m, colon + 1);
+  if (l < 0) return fail(c, "%s: classifier \"%s\" has no label \"%s\"", where, name, colon + 1);
+  size_t k = 0;
+  while (k < r->n_nlu_models && r->nlu_models[k] != m) k++;
+  if (k == r->n_nlu_models) {
+    if (k == SC_NLU_MAX_MODELS) return fail(c, "%s: more than %d classifiers", where, SC_NLU_MAX_MODELS);
+    r->nlu_models[r->n_nlu_models++] = m;
+  }
+  r->nlu_role_mask |= role;
+  *model = (uint8_t)k;
+  *label = (uint8_t)l;
+  return 0;
+}
+
+/* An optional "nlu": "model:label" (and "nluOnly": true) on obj, attached
+ * to set s. */
+static int attach_nlu(struct pctx *c, json_t *obj, uint32_t s, const char *where) {
+  struct sc_set *set = &c->r->sets[s];
+  const char *ref = NULL;
+  bool only = false;
+  if (get_str(c, obj, "nlu", false, &ref, where) || get_bool(c, obj, "nluOnly", &only, where))
+    return -1;
+  if (!ref) {
+    if (only) return fail(c, "%s: \"nluOnly\" needs \"nlu\"", where);
+    return 0;
+  }
+  if (resolve_label(c, ref, set->role_mask, &set->nlu_model, &set->nlu_label, where) != 0)
+    return -1;
+  c->r->sets[s].nlu_only = only;
   return 0;
 }
 
@@ -207,43 +264,74 @@ static int compile_check(struct pctx *c, json_t *obj, uint32_t role, struct sc_c
   if (ph) {
     if (compile_set(c, ph, role, &chk->groups[0], where) != 0) return -1;
     chk->ngroups = 1;
-    return compile_except(c, obj, chk->groups[0], where);
+    return compile_except(c, obj, chk->groups[0], where) ||
+           attach_nlu(c, obj, chk->groups[0], where);
   }
   if (!json_is_array(all) || json_array_size(all) == 0 || json_array_size(all) > SC_MAX_GROUPS)
     return fail(c, "%s: needs \"phrases\" or \"allOf\" (1..%d groups)", where, SC_MAX_GROUPS);
   size_t i;
   json_t *g;
   json_array_foreach(all, i, g) {
-    if (compile_set(c, g, role, &chk->groups[i], where) != 0) return -1;
+    /* a sentence with the label stands for every group at once */
+    if (compile_set(c, g, role, &chk->groups[i], where) != 0 ||
+        attach_nlu(c, obj, chk->groups[i], where) != 0)
+      return -1;
   }
   chk->ngroups = (uint8_t)json_array_size(all);
   return 0;
 }
 
-static int build_index(struct rubric *r) {
-  r->first_start = calloc((size_t)r->vcount + 1, sizeof *r->first_start);
-  r->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->by_first);
-  r->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->wild_first);
-  if (!r->first_start || !r->by_first || !r->wild_first) return -1;
+/* Does a turn of this role scan for phrase i? (nluOnly sets: by meaning only) */
+static bool scanned_for(const struct rubric *r, size_t i, uint32_t role) {
+  const struct sc_set *set = &r->sets[r->phrases[i].set];
+  return (set->role_mask & role) && !set->nlu_only;
+}
+
+/* The first-word index of role's phrases (see struct sc_phrase_index). */
+static int build_role_index(struct rubric *r, uint32_t role, struct sc_phrase_index *x) {
+  x->first_start = calloc((size_t)r->vcount + 1, sizeof *x->first_start);
+  x->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->by_first);
+  x->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->wild_first);
+  if (!x->first_start || !x->by_first || !x->wild_first) return -1;
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
-    if (t < r->vcount) r->first_start[t + 1]++;
+    if (t < r->vcount && scanned_for(r, i, role)) x->first_start[t + 1]++;
   }
-  for (uint32_t i = 0; i < r->vcount; i++) r->first_start[i + 1] += r->first_start[i];
+  for (uint32_t i = 0; i < r->vcount; i++) x->first_start[i + 1] += x->first_start[i];
   uint32_t *fill = calloc((size_t)r->vcount + 1, sizeof *fill);
   if (!fill) return -1;
   /* wildcard-first phrases: the "#" ones first, then the "*" ones */
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
+    if (!scanned_for(r, i, role)) continue;
     if (t < r->vcount)
-      r->by_first[r->first_start[t] + fill[t]++] = (uint32_t)i;
+      x->by_first[x->first_start[t] + fill[t]++] = (uint32_t)i;
     else if (t == SC_PT_NUM)
-      r->wild_first[r->nwild_first++] = (uint32_t)i;
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   }
-  r->nwild_num_first = r->nwild_first;
+  x->nwild_num_first = x->nwild_first;
   for (size_t i = 0; i < r->nphrases; i++)
-    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY) r->wild_first[r->nwild_first++] = (uint32_t)i;
+    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY && scanned_for(r, i, role))
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   free(fill);
+  return 0;
+}
+
+static int build_index(struct rubric *r) {
+  if (build_role_index(r, SC_ROLE_REP, &r->index[SC_ROLE_REP - 1]) != 0 ||
+      build_role_index(r, SC_ROLE_PERSONA, &r->index[SC_ROLE_PERSONA - 1]) != 0)
+    return -1;
+  /* the sets read by meaning, grouped by classifier (counting sort) */
+  r->nlu_sets = malloc((r->nsets ? r->nsets : 1) * sizeof *r->nlu_sets);
+  if (!r->nlu_sets) return -1;
+  memset(r->nlu_set_start, 0, sizeof r->nlu_set_start);
+  for (size_t s = 0; s < r->nsets; s++)
+    if (r->sets[s].nlu_model != SC_NLU_NONE) r->nlu_set_start[r->sets[s].nlu_model + 1]++;
+  for (size_t k = 0; k < SC_NLU_MAX_MODELS; k++) r->nlu_set_start[k + 1] += r->nlu_set_start[k];
+  uint32_t at[SC_NLU_MAX_MODELS];
+  memcpy(at, r->nlu_set_start, sizeof at);
+  for (size_t s = 0; s < r->nsets; s++)
+    if (r->sets[s].nlu_model != SC_NLU_NONE) r->nlu_sets[at[r->sets[s].nlu_model]++] = (uint32_t)s;
   return 0;
 }
 
@@ -507,7 +595,7 @@ static int parse_compliance(struct pctx *c, json_t *o) {
       get_str(c, rec, "advice", true, &r->rec.advice, w) || get_penalty(c, rec, &r->rec.pen, w) ||
       get_num(c, rec, "withinRepTurns", 0, 0, 1000, &within, w) ||
       compile_set(c, json_object_get(rec, "phrases"), SC_ROLE_REP, &r->rec.set, w) ||
-      compile_except(c, rec, r->rec.set, w))
+      compile_except(c, rec, r->rec.set, w) || attach_nlu(c, rec, r->rec.set, w))
     return -1;
   r->rec.within_rep_turns = (uint32_t)within;
 
@@ -546,7 +634,7 @@ static int parse_compliance(struct pctx *c, json_t *o) {
     if (get_str(c, e, "key", true, &k->key, ew) || get_str(c, e, "label", true, &k->label, ew) ||
         get_str(c, e, "advice", true, &k->advice, ew) ||
         compile_set(c, json_object_get(e, "phrases"), SC_ROLE_REP, &k->set, ew) ||
-        compile_except(c, e, k->set, ew))
+        compile_except(c, e, k->set, ew) || attach_nlu(c, e, k->set, ew))
       return -1;
     k->raised_set = SC_NO_SET;
     json_t *raised = json_object_get(e, "allowedIfProspectRaised");
@@ -597,6 +685,7 @@ static const struct {
     [SC_T_END_MAX_DURATION] = {"summary", "endMaxDuration"},
     [SC_T_END_IDLE] = {"summary", "endIdle"},
     [SC_T_END_DISCONNECT] = {"summary", "endDisconnect"},
+    [SC_T_END_LIMIT] = {"summary", "endLimit"},
     [SC_T_COMPLIANCE_CLEAN] = {"summary", "complianceClean"},
     [SC_T_COMPLIANCE_MISSED] = {"summary", "complianceMissed"},
     [SC_T_STRONG_WEAK] = {"summary", "strongWeak"},
@@ -604,6 +693,8 @@ static const struct {
     [SC_T_FB_OBJECTION_OPEN] = {"feedback", "objectionOpen"},
     [SC_T_FB_ALL_GOOD] = {"feedback", "allGood"},
     [SC_T_FB_EMPTY] = {"feedback", "empty"},
+    [SC_T_TOO_SHORT] = {"summary", "tooShort"},
+    [SC_T_FB_TOO_SHORT] = {"feedback", "tooShort"},
 };
 
 static int check_template(struct pctx *c, const char *t, const char *where) {
@@ -621,8 +712,12 @@ static int parse_templates(struct pctx *c) {
     char w[96];
     snprintf(w, sizeof w, "%s.%s", tmpl_names[i].section, tmpl_names[i].name);
     if (!json_is_object(sec)) return fail(c, "missing \"%s\" object", tmpl_names[i].section);
-    if (get_str(c, sec, tmpl_names[i].name, true, &r->tmpl[i], tmpl_names[i].section) ||
-        check_template(c, r->tmpl[i], w))
+    /* the too-short sentences exist only in rubrics with an "assessable" rule */
+    bool required = i != SC_T_END_LIMIT &&
+                    ((i != SC_T_TOO_SHORT && i != SC_T_FB_TOO_SHORT) ||
+                     r->substantive_model != SC_NLU_NONE);
+    if (get_str(c, sec, tmpl_names[i].name, required, &r->tmpl[i], tmpl_names[i].section) ||
+        (r->tmpl[i] && check_template(c, r->tmpl[i], w)))
       return -1;
   }
   /* advice strings are templates too */
@@ -665,6 +760,51 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
       compile_set(c, json_object_get(lex, "benefitDiscussion"), SC_ROLE_REP, &r->set_benefits,
                   "lexicon.benefitDiscussion"))
     return -1;
+  /* optional meanings: "nlu": {"empathy": "model:label", "offTopic": "model:label"} */
+  json_t *nlu = json_object_get(lex, "nlu");
+  r->off_topic_model = SC_NLU_NONE;
+  if (!nlu) return 0;
+  if (!json_is_object(nlu)) return fail(c, "lexicon.nlu: expected an object");
+  const char *empathy = NULL, *off = NULL;
+  if (get_str(c, nlu, "empathy", false, &empathy, "lexicon.nlu") ||
+      get_str(c, nlu, "offTopic", false, &off, "lexicon.nlu"))
+    return -1;
+  struct sc_set *es = &r->sets[r->set_empathy];
+  if (empathy &&
+      resolve_label(c, empathy, SC_ROLE_REP, &es->nlu_model, &es->nlu_label, "lexicon.nlu.empathy"))
+    return -1;
+  if (off && resolve_label(c, off, SC_ROLE_REP, &r->off_topic_model, &r->off_topic_label,
+                           "lexicon.nlu.offTopic"))
+    return -1;
+  return 0;
+}
+
+/* Optional "assessable": {"minSubstantiveTurns": 2, "substantive": ["model:label", ...]}:
+ * a call with fewer rep turns carrying one of the labels (all of one
+ * model) is reported as too short to judge (score.c, assessable()). */
+static int parse_assessable(struct pctx *c, json_t *o) {
+  struct rubric *r = c->r;
+  const char *w = "assessable";
+  double mint = 0;
+  r->substantive_model = SC_NLU_NONE;
+  if (!o) return 0;
+  if (!json_is_object(o)) return fail(c, "%s: expected an object", w);
+  if (get_num(c, o, "minSubstantiveTurns", 1, 1, 1000, &mint, w)) return -1;
+  r->min_substantive_turns = (uint32_t)mint;
+  json_t *sub = json_object_get(o, "substantive");
+  if (!json_is_array(sub) || json_array_size(sub) == 0)
+    return fail(c, "%s.substantive: expected a non-empty array of \"model:label\"", w);
+  size_t i;
+  json_t *v;
+  json_array_foreach(sub, i, v) {
+    uint8_t m, l;
+    if (!json_is_string(v)) return fail(c, "%s.substantive[%zu]: expected a string", w, i);
+    if (resolve_label(c, json_string_value(v), SC_ROLE_REP, &m, &l, w) != 0) return -1;
+    if (r->substantive_model != SC_NLU_NONE && m != r->substantive_model)
+      return fail(c, "%s.substantive: labels must come from one classifier", w);
+    r->substantive_model = m;
+    r->substantive_mask |= 1ull << l;
+  }
   return 0;
 }
 
@@ -706,7 +846,8 @@ struct rubric *rubric_parse(const char *json_text, size_t len, char *err, size_t
   if (parse_lexicon(&c, json_object_get(r->root, "lexicon")) ||
       parse_dimensions(&c, json_object_get(r->root, "dimensions")) ||
       parse_compliance(&c, json_object_get(r->root, "compliance")) ||
-      parse_objections(&c, json_object_get(r->root, "objections")) || parse_templates(&c))
+      parse_objections(&c, json_object_get(r->root, "objections")) ||
+      parse_assessable(&c, json_object_get(r->root, "assessable")) || parse_templates(&c))
     goto fail_out;
   if (build_index(r) != 0) {
     fail(&c, "out of memory");
@@ -734,10 +875,13 @@ void rubric_free(struct rubric *r) {
   free(r->vpool);
   free(r->phrases);
   free(r->ptoks);
-  free(r->first_start);
-  free(r->by_first);
-  free(r->wild_first);
+  for (size_t i = 0; i < SC_ROLES; i++) {
+    free(r->index[i].first_start);
+    free(r->index[i].by_first);
+    free(r->index[i].wild_first);
+  }
   free(r->sets);
+  free(r->nlu_sets);
   json_decref(r->root);
   free(r);
 }

@@ -9,6 +9,7 @@
 #define ATHOS_SCORING_INT_H
 
 #include "scoring/scorer.h"
+#include "nlu/nlu.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,18 @@
 
 #define SC_ROLE_REP 1u
 #define SC_ROLE_PERSONA 2u
+#define SC_ROLES 2
+
+/* The phrases one role's turns are scanned for (their set has the role and
+ * is not nluOnly), by first word, in phrase order: what analyse.c tries at
+ * each word of a turn of that role. */
+struct sc_phrase_index {
+  uint32_t *first_start; /* vcount + 1 offsets into by_first */
+  uint32_t *by_first;
+  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
+  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
+  size_t nwild_num_first;
+};
 
 /* Phrase-token wildcards and the id of a word not in the vocabulary. */
 #define SC_TOK_UNKNOWN 0xFFFFFFFFu
@@ -79,7 +92,17 @@ struct sc_phrase {
 struct sc_set {
   uint32_t role_mask;   /* SC_ROLE_* whose turns are scanned for it */
   uint32_t except_set;  /* hits overlapping a hit of this set are dropped */
+  /* Meaning (src/nlu): a sentence the classifier gives this label hits the
+   * set too ("nlu": "model:label" in the rubric); with nlu_only the phrases
+   * are ignored and only the meaning counts ("nluOnly": true). */
+  uint8_t nlu_model;    /* index into rubric.nlu_models, or SC_NLU_NONE */
+  uint8_t nlu_label;
+  bool nlu_only;
 };
+
+#define SC_NLU_NONE 0xFFu
+#define SC_NLU_MAX_MODELS 4
+#define SC_PHRASE_NLU 0xFFFFFFFFu /* sc_occ.phrase of a hit found by meaning */
 
 /* A check: every group (a set of alternative phrases) must match in the
  * same turn. */
@@ -183,6 +206,7 @@ enum sc_tmpl {
   SC_T_END_MAX_DURATION,
   SC_T_END_IDLE,
   SC_T_END_DISCONNECT,
+  SC_T_END_LIMIT, /* optional: rubrics written before the `limit` end reason */
   SC_T_COMPLIANCE_CLEAN,
   SC_T_COMPLIANCE_MISSED,
   SC_T_STRONG_WEAK,
@@ -190,6 +214,8 @@ enum sc_tmpl {
   SC_T_FB_OBJECTION_OPEN,
   SC_T_FB_ALL_GOOD,
   SC_T_FB_EMPTY,
+  SC_T_TOO_SHORT,    /* optional: required when the rubric has "assessable" */
+  SC_T_FB_TOO_SHORT, /* optional, likewise */
   SC__T_N
 };
 
@@ -212,11 +238,7 @@ struct rubric {
   size_t nphrases, phrases_cap;
   uint32_t *ptoks;
   size_t nptoks, ptoks_cap;
-  uint32_t *first_start; /* vcount + 1 offsets into by_first */
-  uint32_t *by_first;
-  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
-  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
-  size_t nwild_num_first;
+  struct sc_phrase_index index[SC_ROLES]; /* per role (SC_ROLE_* - 1) */
 
   struct sc_set *sets;
   size_t nsets, sets_cap;
@@ -255,6 +277,23 @@ struct rubric {
   struct sc_objection *obj;
   size_t nobj;
 
+  /* classifiers the rubric names, and the roles whose turns they read */
+  const struct nlu_model *nlu_models[SC_NLU_MAX_MODELS];
+  size_t n_nlu_models;
+  uint32_t nlu_role_mask;
+  /* the sets read by meaning, grouped by classifier: nlu_sets[nlu_set_start[k]
+   * .. nlu_set_start[k + 1]) use nlu_models[k] (built by build_index) */
+  uint32_t *nlu_sets;
+  uint32_t nlu_set_start[SC_NLU_MAX_MODELS + 1];
+  /* rep turns with this label are off-topic (SC_NLU_NONE = no such rule) */
+  uint8_t off_topic_model, off_topic_label;
+  /* the too-short rule: a call with fewer rep turns than this carrying a
+   * substantive label (substantive_mask of substantive_model) cannot be
+   * judged; SC_NLU_NONE = every call is judged */
+  uint32_t min_substantive_turns;
+  uint8_t substantive_model;
+  uint64_t substantive_mask;
+
   const char *tmpl[SC__T_N];
 };
 
@@ -266,7 +305,9 @@ uint32_t sc_vocab_find(const struct rubric *r, const char *w, size_t len, uint64
 struct sc_occ {
   uint32_t turn;
   uint32_t pos;    /* word index of the first hit in the turn */
-  uint32_t phrase; /* the phrase of that first hit */
+  uint32_t phrase; /* the phrase of that first hit, or SC_PHRASE_NLU */
+  uint32_t src_off; /* SC_PHRASE_NLU: the sentence's bytes in the turn's text */
+  uint32_t src_len;
   uint32_t stmt_pos; /* first hit outside a question, UINT32_MAX if none */
   uint8_t in_question; /* some hit sat in a sentence ending with '?' */
 };
@@ -278,6 +319,8 @@ struct sc_turn_info {
   uint32_t questions, open_questions;
   int64_t time_ms; /* effective start time */
   bool says_name;
+  bool off_topic;   /* a rep turn the classifier reads as off-topic chatter */
+  bool substantive; /* a rep turn with a substantive label (see rubric) */
 };
 
 struct sc_analysis {
@@ -294,6 +337,7 @@ struct sc_analysis {
   uint32_t rep_turns, persona_turns;
   uint32_t questions, open_questions;
   uint32_t longest_run_words, longest_run_turn;
+  uint32_t substantive_turns; /* rep turns with a substantive label */
 };
 
 int sc_analyse(const struct rubric *r, const struct score_input *in,
@@ -315,9 +359,17 @@ struct sc_crit_res {
   uint32_t ev[SC_MAX_EVIDENCE];
 };
 
+struct sc_result;
+
 struct sc_violation {
   uint32_t claim, turn, phrase;
+  uint32_t src_off, src_len; /* phrase == SC_PHRASE_NLU: the sentence in the turn */
 };
+
+/* The words of violation v to quote: the rubric phrase, or an excerpt of
+ * the sentence the classifier flagged, cut at a word boundary (score.c). */
+void sc_violation_quote(const struct rubric *r, const struct sc_result *res,
+                        const struct sc_violation *v, char *out, size_t cap);
 
 struct sc_obj_res {
   uint32_t obj;         /* index into rubric objections */
@@ -351,6 +403,7 @@ struct sc_result {
 
   bool soa_products, soa_no_obligation, soa_agreed, soa_timely;
   int64_t soa_agree_turn;
+  int64_t soa_products_turn, soa_no_obligation_turn; /* -1 = not said */
 
   struct sc_violation *viol;
   size_t nviol;
@@ -363,6 +416,7 @@ struct sc_result {
   uint32_t duration_sec;
   double overall;
   int best_dim, worst_dim; /* -1 when no dimension applies */
+  bool assessable;         /* false: too short to judge (see docs/internals/scoring.md) */
 };
 
 struct sc_buf;
@@ -384,6 +438,11 @@ void sc_buf_release(struct sc_buf *b);
 void sc_buf_add(struct sc_buf *b, const char *s, size_t n);
 void sc_buf_adds(struct sc_buf *b, const char *s);
 void sc_buf_addf(struct sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies s[0..n) into out (cap bytes with the NUL), cut at a word boundary
+ * with "…" when it does not fit; UTF-8 sequences are never split. */
+void sc_cut_words(char *out, size_t cap, const char *s, size_t n);
+#define SC_QUOTE_MAX 96 /* a quoted sentence in a violation, with its NUL */
 
 /* Replaces every byte that is not part of valid UTF-8 with '?', in place. */
 void sc_utf8_fix(char *s);

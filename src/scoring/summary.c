@@ -59,7 +59,8 @@ static void set_num(struct vars *vs, enum var k, long long n) {
 }
 
 static void set_str(struct vars *vs, enum var k, const char *s) {
-  snprintf(vs->store[k], sizeof vs->store[k], "%s", s ? s : "");
+  s = s ? s : "";
+  sc_cut_words(vs->store[k], sizeof vs->store[k], s, strlen(s)); /* never mid-word */
   sc_utf8_fix(vs->store[k]);
   vs->v[k].value = vs->store[k];
 }
@@ -72,7 +73,7 @@ static void join_list(char *out, size_t n, const char *const *items, size_t coun
     if (i) sc_buf_adds(&b, i + 1 == count ? " and " : ", ");
     sc_buf_adds(&b, items[i]);
   }
-  snprintf(out, n, "%s", b.s ? b.s : "");
+  sc_cut_words(out, n, b.s ? b.s : "", b.len);
   sc_buf_release(&b);
 }
 
@@ -166,6 +167,24 @@ static void fill_vars(const struct rubric *r, const struct sc_result *res, struc
   vs->v[V_MISSED].value = vs->missed;
 }
 
+/* How the call ended. */
+static void write_ending(const struct rubric *r, const struct score_input *in,
+                         const struct vars *vs, struct sc_buf *b) {
+  const char *why = in->end_reason ? in->end_reason : "";
+  if (strcmp(why, "persona_hangup") == 0)
+    sentence(b, r->tmpl[SC_T_END_PERSONA_HANGUP], vs);
+  else if (strcmp(why, "rep_hangup") == 0)
+    sentence(b, r->tmpl[SC_T_END_REP_HANGUP], vs);
+  else if (strcmp(why, "max_duration") == 0)
+    sentence(b, r->tmpl[SC_T_END_MAX_DURATION], vs);
+  else if (strcmp(why, "idle") == 0)
+    sentence(b, r->tmpl[SC_T_END_IDLE], vs);
+  else if (strcmp(why, "disconnect") == 0)
+    sentence(b, r->tmpl[SC_T_END_DISCONNECT], vs);
+  else if (strcmp(why, "limit") == 0 && r->tmpl[SC_T_END_LIMIT])
+    sentence(b, r->tmpl[SC_T_END_LIMIT], vs);
+}
+
 static void write_summary(const struct rubric *r, const struct sc_result *res, struct vars *vs,
                           struct sc_buf *b) {
   const struct sc_analysis *a = &res->a;
@@ -180,6 +199,12 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
     sentence(b, r->tmpl[SC_T_INTRO], vs);
   else
     sentence(b, r->tmpl[SC_T_INTRO_NO_DIFFICULTY], vs);
+  if (!res->assessable && a->rep_turns && r->tmpl[SC_T_TOO_SHORT]) {
+    /* too short to judge: say so, and not as a list of failures */
+    sentence(b, r->tmpl[SC_T_TOO_SHORT], vs);
+    write_ending(r, in, vs, b);
+    return;
+  }
 
   if (a->rep_turns) {
     if (!vs->missed[0] && vs->covered[0])
@@ -223,17 +248,7 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
     sentence(b, r->tmpl[SC_T_OBJECTIONS_HANDLED], vs);
   }
 
-  const char *why = in->end_reason ? in->end_reason : "";
-  if (strcmp(why, "persona_hangup") == 0)
-    sentence(b, r->tmpl[SC_T_END_PERSONA_HANGUP], vs);
-  else if (strcmp(why, "rep_hangup") == 0)
-    sentence(b, r->tmpl[SC_T_END_REP_HANGUP], vs);
-  else if (strcmp(why, "max_duration") == 0)
-    sentence(b, r->tmpl[SC_T_END_MAX_DURATION], vs);
-  else if (strcmp(why, "idle") == 0)
-    sentence(b, r->tmpl[SC_T_END_IDLE], vs);
-  else if (strcmp(why, "disconnect") == 0)
-    sentence(b, r->tmpl[SC_T_END_DISCONNECT], vs);
+  write_ending(r, in, vs, b);
 
   const char *missed[SC_C__N];
   size_t nm = 0;
@@ -266,6 +281,10 @@ static void write_feedback(const struct rubric *r, const struct sc_result *res, 
     sentence(b, r->tmpl[SC_T_FB_EMPTY], vs);
     return;
   }
+  if (!res->assessable && r->tmpl[SC_T_FB_TOO_SHORT]) {
+    sentence(b, r->tmpl[SC_T_FB_TOO_SHORT], vs);
+    return;
+  }
   if (!res->comp_passed[SC_C_RECORDING] && items < max) {
     set_num(vs, V_TURN, res->comp_turn[SC_C_RECORDING]);
     sentence(b, r->rec.advice, vs);
@@ -284,7 +303,9 @@ static void write_feedback(const struct rubric *r, const struct sc_result *res, 
   for (size_t i = 0; i < res->nviol && i < 2 && items < max; i++) {
     const struct sc_claim *k = &r->claims.c[res->viol[i].claim];
     set_num(vs, V_TURN, res->viol[i].turn);
-    set_str(vs, V_PHRASE, r->phrases[res->viol[i].phrase].text);
+    char quote[SC_QUOTE_MAX];
+    sc_violation_quote(r, res, &res->viol[i], quote, sizeof quote);
+    set_str(vs, V_PHRASE, quote);
     set_str(vs, V_CLAIM, k->label);
     set_advice(vs, k->advice);
     sentence(b, r->tmpl[SC_T_FB_CLAIM], vs);

@@ -61,6 +61,10 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   /* skip separators, remembering sentence terminators */
   while (p < end) {
+    if (*p == ' ') { /* the common separator */
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) break;
     if (k == CC_QUESTION)
@@ -78,6 +82,13 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   size_t l = 0;
   while (p < end) {
+    /* the common case first: lowercase letters and digits, copied as they are */
+    if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+      if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)*p;
+      l++;
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) {
       for (size_t i = 0; i < n; i++) {
@@ -140,15 +151,41 @@ void sc_buf_release(struct sc_buf *b) {
   memset(b, 0, sizeof *b);
 }
 
+/* Where to cut s[0..n) so that it fits in room bytes: at the last space
+ * (a word boundary) that leaves room for the ellipsis, else 0. */
+static size_t word_cut(const char *s, size_t n, size_t room) {
+  static const size_t ell = sizeof "\xE2\x80\xA6" - 1;
+  if (n <= room) return n;
+  if (room <= ell) return 0;
+  size_t k = room - ell;
+  while (k > 0 && s[k] != ' ') k--;
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == ',' || s[k - 1] == '(')) k--;
+  return k;
+}
+
+void sc_cut_words(char *out, size_t cap, const char *s, size_t n) {
+  if (cap == 0) return;
+  size_t k = word_cut(s, n, cap - 1);
+  memcpy(out, s, k);
+  if (k < n && k + 4 <= cap) {
+    memcpy(out + k, "\xE2\x80\xA6", 3); /* … */
+    k += 3;
+  }
+  out[k] = '\0';
+}
+
 void sc_buf_add(struct sc_buf *b, const char *s, size_t n) {
+  bool ellipsis = false;
   if (b->overflow) return;
   if (b->len + n > b->limit) {
-    n = b->limit - b->len;
+    /* never mid-word: cut at the last word boundary that fits, then "…" */
+    n = word_cut(s, n, b->limit - b->len);
+    ellipsis = b->limit - b->len - n >= 3;
     b->overflow = true;
   }
-  if (b->len + n + 1 > b->cap) {
+  if (b->len + n + 4 > b->cap) { /* room for the NUL and a "…" */
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 4) cap *= 2;
     char *ns = realloc(b->s, cap);
     if (!ns) {
       b->overflow = true;
@@ -159,6 +196,10 @@ void sc_buf_add(struct sc_buf *b, const char *s, size_t n) {
   }
   memcpy(b->s + b->len, s, n);
   b->len += n;
+  if (ellipsis && b->len + 4 <= b->cap) {
+    memcpy(b->s + b->len, "\xE2\x80\xA6", 3);
+    b->len += 3;
+  }
   b->s[b->len] = '\0';
 }
 

@@ -105,6 +105,17 @@ const struct migration store_migrations[] = {
      * ends only the live calls of nodes that are gone; see
      * docs/internals/store.md). SQLite has one node and leaves it NULL. */
     {2, "call_live_node", "ALTER TABLE calls ADD COLUMN live_node BIGINT;", NULL},
+    /* Named counters shared by every node. auth_generation: bumped in the
+     * transaction of every key revocation and tenant change; a node's
+     * API-key cache holds only lookups made at the current generation
+     * (docs/internals/store.md). */
+    {3, "settings",
+     "CREATE TABLE settings (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+     "INSERT INTO settings(name, value) VALUES ('auth_generation', 0);",
+     NULL},
+    /* A tenant's request rate limit (requests a second; NULL = the
+     * server's ATHOS_RATE_LIMIT, 0 = none). */
+    {4, "tenant_rate_limit", "ALTER TABLE tenants ADD COLUMN rate_limit BIGINT;", NULL},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

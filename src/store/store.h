@@ -1,16 +1,18 @@
 /*
  * store.h — the one door to the database. Nothing outside src/store/
- * writes SQL. Two backends implement it behind an ops table
- * (store_backend.h; the wrappers are in store.c): SQLite (sqlite*.c), the
- * embedded default, and PostgreSQL (postgres*.c), on which several
- * `athos serve` processes form a cluster (docs/internals/store.md).
+ * writes SQL. Each operation is written once (tenants.c, calls.c, live.c,
+ * outbox.c) over a narrow driver interface (db.h) with two drivers:
+ * SQLite (db_sqlite.c), the embedded default, and PostgreSQL
+ * (db_postgres.c), on which several `athos serve` processes form a
+ * cluster (docs/internals/store.md).
  *
  * Every function is thread-safe (a pool of connections behind a mutex)
  * and every query on tenant data is scoped by the tenant's internal id,
  * which never leaves the process. Times are unix milliseconds.
  *
- * Return codes: STORE_OK, or one of the negative/positive codes below;
- * STORE_UNAVAILABLE means the database cannot be reached (HTTP 503).
+ * Return codes: an enum store_rc as int: STORE_OK (0), a refusal
+ * (positive), or an error (negative); STORE_UNAVAILABLE means the database
+ * cannot be reached, or stayed busy through the runner's retries (503).
  */
 #ifndef ATHOS_STORE_H
 #define ATHOS_STORE_H
@@ -26,6 +28,8 @@ enum store_rc {
   STORE_NOT_FOUND = 1,
   STORE_CONFLICT = 2, /* a uniqueness rule said no (e.g. a spent token) */
   STORE_EXPIRED = 3,
+  STORE_QUOTA = 4,   /* the tenant's monthly call quota is used up */
+  STORE_REVOKED = 5, /* the API key that minted a session token is revoked */
   STORE_ERROR = -1,       /* a bug or a broken row: 500 */
   STORE_UNAVAILABLE = -2, /* cannot reach / lock the database: 503 */
 };
@@ -46,6 +50,10 @@ int store_migrate(struct store *s);
 int store_start_background(struct store *s);
 /* A cheap round trip (readiness). */
 int store_ping(struct store *s);
+/* `athos backup PATH`: a consistent copy of the live database in a new
+ * file (refused if path exists), taken while servers keep serving.
+ * SQLite only; STORE_ERROR with err set otherwise. */
+int store_backup(struct store *s, const char *path, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- tenants */
 
@@ -63,6 +71,7 @@ struct tenant {
   bool webhook_enabled;                  /* false after a 410 */
   char ip_allow[IP_ALLOW_MAX + 1];       /* comma-separated CIDRs, "" = any */
   int64_t monthly_call_quota;            /* -1 = unlimited */
+  int64_t rate_limit;                    /* requests a second; -1 = server default, 0 = none */
   int64_t created_at;
 };
 
@@ -78,19 +87,27 @@ struct api_key_new {
 int store_tenant_create(struct store *s, struct tenant *t, const struct api_key_new *key,
                         const char *webhook_secret);
 int store_tenant_get(struct store *s, const char *public_id, struct tenant *out);
-/* Writes every field of t (found by t->public_id). */
+/* Writes every field of t (found by t->public_id), and bumps the auth
+ * generation in the same transaction. */
 int store_tenant_update(struct store *s, const struct tenant *t);
 /* Calls cb for each tenant, oldest first. */
 int store_tenant_list(struct store *s, void (*cb)(const struct tenant *t, void *arg), void *arg);
 
 int store_key_create(struct store *s, int64_t tenant_id, const struct api_key_new *key);
-/* STORE_NOT_FOUND if no such key; revoking twice is OK. */
+/* STORE_NOT_FOUND if no such key; revoking twice is OK. Bumps the auth
+ * generation in the same transaction. */
 int store_key_revoke(struct store *s, const char *key_public_id, int64_t now);
 
 /* Authenticates an API key by the SHA-256 hex of the presented key. On
- * STORE_OK fills tenant and *revoked. */
+ * STORE_OK fills tenant, *revoked and key_id (the key's public id). */
 int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
-                           bool *revoked);
+                           bool *revoked, char key_id[ID_MAX]);
+
+/* The auth generation: a counter shared by every node, bumped by every
+ * change that can turn an API key's answer (revocation, a tenant's
+ * settings). One primary-key read: the per-request check that keeps the
+ * API-key caches exact. */
+int store_auth_generation(struct store *s, int64_t *gen);
 
 /* ------------------------------------------------------- webhook secrets */
 
@@ -120,6 +137,29 @@ int store_signing_key_ensure(struct store *s);
 /* Loads up to *n keys, newest first. */
 int store_signing_keys(struct store *s, struct signing_key *out, size_t *n);
 
+/* ------------------------------------------------------ secrets at rest */
+
+#define MASTER_KEY_LEN 32
+
+/* Sets the key-encryption key (ATHOS_MASTER_KEY_FILE): webhook secrets and
+ * signing keys written from now on are sealed with AES-256-GCM under it,
+ * and sealed values are opened with it. Call before any thread uses s. */
+void store_set_master_key(struct store *s, const uint8_t key[MASTER_KEY_LEN]);
+
+struct secrets_count {
+  size_t plain, sealed; /* stored values of each form */
+};
+/* Opens every stored secret with the current master key (or none), and
+ * counts the forms. STORE_ERROR with err set if one does not open: the
+ * wrong master key, or sealed values and no key. */
+int store_secrets_check(struct store *s, struct secrets_count *out, char *err, size_t errlen);
+/* Re-encrypts every stored secret under next (NULL: back to plaintext)
+ * in one transaction, opening each with the current key; then s uses
+ * next. Nothing changes if one value does not open (err set). out counts
+ * the values rewritten. */
+int store_secrets_rekey(struct store *s, const uint8_t *next, size_t *out, char *err,
+                        size_t errlen);
+
 /* ------------------------------------------------------------------ calls */
 
 #define EXTERNAL_ID_MAX 256
@@ -143,14 +183,28 @@ struct call_new {
   char ticket_hash_hex[65];
   int64_t ticket_expires_at;
   int64_t created_at;
+  int64_t quota_since; /* the start of the quota's month (unix ms) */
+  char key_id[ID_MAX]; /* the minting API key's public id; "" = not checked */
 };
 
-/* Spends the token's jti and creates the call in one transaction.
- * STORE_CONFLICT if the jti was already spent. */
+/* Spends the token's jti and creates the call in one transaction, which
+ * also checks the tenant's monthly quota (read in that transaction, and
+ * serialized per tenant, so concurrent redeems never overshoot it).
+ * STORE_CONFLICT if the jti was already spent; STORE_REVOKED if the key
+ * c->key_id is revoked (or gone); STORE_QUOTA if the tenant
+ * already has monthly_call_quota calls counted since c->quota_since
+ * (the token is not spent: the transaction rolls back). */
 int store_call_create(struct store *s, const struct call_new *c);
 
-/* Calls created for the tenant since `since` (the monthly quota). */
+/* Calls counted against the quota for the tenant since `since`: every
+ * call created since then, but those reaped as `expired`. */
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);
+
+/* Ends with status `expired` (end reason "ticket_expired") every call
+ * still `created` whose ticket expired before `before`: redeemed but
+ * never started. They are never scored and no longer count against the
+ * quota. *n receives how many. */
+int store_calls_reap_unstarted(struct store *s, int64_t now, int64_t before, int64_t *n);
 
 /* A call row, as the REST API, the live loop and the scorer read it. */
 struct call_row {

@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,59 @@ bool crypto_equal(const void *a, const void *b, size_t len)
 
 static const char B64STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* ------------------------------------------------------- AES-256-GCM */
+
+long crypto_aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                      const void *in, size_t n, uint8_t *out, size_t cap)
+{
+  long rc = -1;
+  int len = 0;
+  EVP_CIPHER_CTX *ctx = NULL;
+  if (n > INT_MAX - AEAD_OVERHEAD || cap < n + AEAD_OVERHEAD)
+    return -1;
+  uint8_t *nonce = out, *ct = out + AEAD_NONCE_LEN, *tag = ct + n;
+  if (crypto_random(nonce, AEAD_NONCE_LEN) != 0 || (ctx = EVP_CIPHER_CTX_new()) == NULL)
+    goto cleanup;
+  if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+      EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1 ||
+      EVP_EncryptUpdate(ctx, ct, &len, in, (int)n) != 1 ||
+      EVP_EncryptFinal_ex(ctx, ct + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, AEAD_TAG_LEN, tag) != 1)
+    goto cleanup;
+  rc = (long)(n + AEAD_OVERHEAD);
+cleanup:
+  EVP_CIPHER_CTX_free(ctx);
+  return rc;
+}
+
+long crypto_aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                      const uint8_t *in, size_t n, void *out, size_t cap)
+{
+  long rc = -1;
+  int len = 0, fin = 0;
+  EVP_CIPHER_CTX *ctx = NULL;
+  if (n < AEAD_OVERHEAD || n > INT_MAX || cap < n - AEAD_OVERHEAD)
+    return -1;
+  size_t ctlen = n - AEAD_OVERHEAD;
+  const uint8_t *nonce = in, *ct = in + AEAD_NONCE_LEN, *tag = ct + ctlen;
+  if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+    goto cleanup;
+  if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+      EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1 ||
+      EVP_DecryptUpdate(ctx, out, &len, ct, (int)ctlen) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, AEAD_TAG_LEN, (void *)tag) != 1 ||
+      EVP_DecryptFinal_ex(ctx, (uint8_t *)out + len, &fin) != 1) {
+    OPENSSL_cleanse(out, ctlen);
+    goto cleanup;
+  }
+  rc = (long)ctlen;
+cleanup:
+  EVP_CIPHER_CTX_free(ctx);
+  return rc;
+}
+
+/* ------------------------------------------------------------- base64 */
 
 size_t b64_encoded_size(size_t n) { return (n + 2) / 3 * 4 + 1; }
 

@@ -1,7 +1,8 @@
 /*
  * crypto.h — the few primitives the server needs, on OpenSSL: random
- * bytes, SHA-256, HMAC-SHA256, constant-time comparison, and base64 in
- * both the standard and the URL-safe (unpadded) alphabets.
+ * bytes, SHA-256, HMAC-SHA256, constant-time comparison, AES-256-GCM (the
+ * store's secrets at rest), and base64 in both the standard and the
+ * URL-safe (unpadded) alphabets.
  */
 #ifndef ATHOS_CRYPTO_H
 #define ATHOS_CRYPTO_H
@@ -20,6 +21,21 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
                         uint8_t out[SHA256_LEN]);
 /* Constant-time: true if equal. */
 bool crypto_equal(const void *a, const void *b, size_t len);
+
+/* AES-256-GCM with a fresh random 96-bit nonce. A sealed value is
+ * nonce || ciphertext || tag, AEAD_OVERHEAD bytes longer than the input. */
+#define AEAD_KEY_LEN 32
+#define AEAD_NONCE_LEN 12
+#define AEAD_TAG_LEN 16
+#define AEAD_OVERHEAD (AEAD_NONCE_LEN + AEAD_TAG_LEN)
+/* Seals in[0..n) bound to aad. Returns the sealed length, or -1 (cap too
+ * small, or an OpenSSL failure). */
+long crypto_aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                      const void *in, size_t n, uint8_t *out, size_t cap);
+/* Opens a sealed value. Returns the plaintext length, or -1 when the key,
+ * the aad or any byte is wrong (nothing is written that can be trusted). */
+long crypto_aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                      const uint8_t *in, size_t n, void *out, size_t cap);
 
 /* Encoded length, including NUL, of n bytes. */
 size_t b64_encoded_size(size_t n);

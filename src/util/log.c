@@ -1,7 +1,9 @@
 /* log.c — JSON-lines logger on stderr; one write(2) per line so lines from
- * several threads never interleave. */
+ * several threads never interleave, and every line is one valid JSON
+ * object whatever bytes the caller hands in (see line_escaped). */
 #include "util/log.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,20 +43,120 @@ static const char *level_name(enum log_level lvl)
   }
 }
 
-/* Appends s JSON-escaped to out[*pos..cap), truncating safely. */
-static void append_escaped(char *out, size_t cap, size_t *pos, const char *s)
+/* ---------------------------------------------------------- line builder */
+
+/* Every line is built in one fixed buffer. Strings from outside (a URL, a
+ * message that quotes client input) are escaped, checked as UTF-8 and cut
+ * to leave LOG_TAIL_RESERVE bytes for the line's closing fields, so a line
+ * is always one complete, valid JSON object ending in a newline. A line is
+ * shorter than LOG_LINE_MAX = PIPE_BUF (4096 on Linux), so its one write(2)
+ * to a pipe is atomic too. */
+#define LOG_LINE_MAX 4096
+#define LOG_TAIL_RESERVE 96
+#define LOG_MSG_MAX 2048
+#define LOG_METHOD_MAX 32
+
+struct log_line {
+  char buf[LOG_LINE_MAX];
+  size_t pos;
+};
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. Never reads past a
+ * NUL: a NUL is not a continuation byte. */
+static size_t utf8_seq_len(const unsigned char *s)
 {
-  for (; *s != '\0' && *pos + 7 < cap; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      out[(*pos)++] = '\\';
-      out[(*pos)++] = (char)c;
-    } else if (c < 0x20) {
-      *pos += (size_t)snprintf(out + *pos, cap - *pos, "\\u%04x", c);
+  unsigned char c = s[0];
+  unsigned char lo = 0x80, hi = 0xBF;
+  size_t n;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4;
+  else
+    return 0;
+  if (c == 0xE0)
+    lo = 0xA0;
+  else if (c == 0xED)
+    hi = 0x9F;
+  else if (c == 0xF0)
+    lo = 0x90;
+  else if (c == 0xF4)
+    hi = 0x8F;
+  if (s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF)
+      return 0;
+  return n;
+}
+
+static void line_raw(struct log_line *l, const char *s, size_t n)
+{
+  assert(l->pos + n < sizeof l->buf); /* callers keep to their limits */
+  if (n >= sizeof l->buf - l->pos)
+    n = sizeof l->buf - l->pos - 1;
+  memcpy(l->buf + l->pos, s, n);
+  l->pos += n;
+}
+
+/* Appends s as the inside of a JSON string, stopping (with "...") before
+ * the line would pass limit. A byte that does not begin well-formed UTF-8
+ * becomes U+FFFD; '"', '\\', control characters and DEL are escaped. */
+static void line_escaped(struct log_line *l, const char *s, size_t limit)
+{
+  static const char cut[] = "...";
+  assert(limit <= sizeof l->buf);
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p != '\0') {
+    char esc[8];
+    const char *unit = esc;
+    size_t in = utf8_seq_len(p), out;
+    if (in == 0) {
+      in = 1;
+      out = (size_t)snprintf(esc, sizeof esc, "\\ufffd");
+    } else if (*p == '"' || *p == '\\') {
+      out = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+    } else if (*p < 0x20 || *p == 0x7f) {
+      out = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
     } else {
-      out[(*pos)++] = (char)c;
+      unit = (const char *)p;
+      out = in;
     }
+    if (l->pos + out + sizeof cut > limit) {
+      line_raw(l, cut, sizeof cut - 1);
+      return;
+    }
+    line_raw(l, unit, out);
+    p += in;
   }
+}
+
+/* Appends a formatted, trusted piece (field names, numbers). */
+static void line_printf(struct log_line *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void line_printf(struct log_line *l, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(l->buf + l->pos, sizeof l->buf - l->pos, fmt, ap);
+  va_end(ap);
+  assert(n >= 0 && (size_t)n < sizeof l->buf - l->pos); /* pieces fit by construction */
+  if (n > 0)
+    l->pos += (size_t)n < sizeof l->buf - l->pos ? (size_t)n : sizeof l->buf - l->pos - 1;
+}
+
+/* {"ts":"…","level":"…", */
+static void line_begin(struct log_line *l, enum log_level lvl)
+{
+  char ts[32];
+  time_format_iso(time_now_ms(), ts, sizeof ts);
+  l->pos = 0;
+  line_printf(l, "{\"ts\":\"%s\",\"level\":\"%s\",", ts, level_name(lvl));
 }
 
 static void write_line(const char *buf, size_t len)
@@ -72,20 +174,18 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 {
   if (lvl < min_level)
     return;
-  char msg[1024];
+  char msg[LOG_MSG_MAX]; /* a longer message is cut; a split character becomes U+FFFD */
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
 
-  char ts[32];
-  time_format_iso(time_now_ms(), ts, sizeof ts);
-  char line[2300];
-  size_t pos = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
-                                level_name(lvl));
-  append_escaped(line, sizeof line, &pos, msg);
-  pos += (size_t)snprintf(line + pos, sizeof line - pos, "\"}\n");
-  write_line(line, pos < sizeof line ? pos : sizeof line - 1);
+  struct log_line l;
+  line_begin(&l, lvl);
+  line_printf(&l, "\"msg\":\"");
+  line_escaped(&l, msg, sizeof l.buf - LOG_TAIL_RESERVE);
+  line_printf(&l, "\"}\n");
+  write_line(l.buf, l.pos);
 }
 
 void log_request(const char *request_id, const char *method, const char *route,
@@ -93,16 +193,14 @@ void log_request(const char *request_id, const char *method, const char *route,
 {
   if (LOG_INFO < min_level)
     return;
-  char ts[32];
-  time_format_iso(time_now_ms(), ts, sizeof ts);
-  char line[512];
-  size_t pos = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"info\",\"requestId\":\"%s\",\"method\":\"",
-                                ts, request_id);
-  append_escaped(line, sizeof line, &pos, method);
-  pos += (size_t)snprintf(line + pos, sizeof line - pos, "\",\"route\":\"");
-  append_escaped(line, sizeof line, &pos, route);
-  if (pos < sizeof line)
-    pos += (size_t)snprintf(line + pos, sizeof line - pos, "\",\"status\":%u,\"us\":%llu}\n", status,
-                            (unsigned long long)micros);
-  write_line(line, pos < sizeof line ? pos : sizeof line - 1);
+  struct log_line l;
+  line_begin(&l, LOG_INFO);
+  line_printf(&l, "\"requestId\":\"");
+  line_escaped(&l, request_id, l.pos + 64);
+  line_printf(&l, "\",\"method\":\"");
+  line_escaped(&l, method, l.pos + LOG_METHOD_MAX);
+  line_printf(&l, "\",\"route\":\"");
+  line_escaped(&l, route, sizeof l.buf - LOG_TAIL_RESERVE);
+  line_printf(&l, "\",\"status\":%u,\"us\":%llu}\n", status, (unsigned long long)micros);
+  write_line(l.buf, l.pos);
 }

@@ -10,6 +10,16 @@
  * until a socket is ready, the poll interval passes, or a kick (an event
  * was just committed) wakes it with curl_multi_wakeup.
  *
+ * Fairness: a tenant has at most TENANT_INFLIGHT_MAX transfers in flight
+ * and a receiver host at most HOST_INFLIGHT_MAX (curl's own per-host
+ * connection cap), so no transfer ever waits inside curl holding a slot.
+ * A claimed event over a cap is parked in memory (FIFO) until its tenant
+ * and host have room. A tenant or host that sits at its cap without
+ * starting anything for STALL_MS (a receiver that hangs) is stalled: its
+ * parked and newly claimed events are let go unsent; they stay leased, so
+ * the next claims skip past them to other tenants' events, and they are
+ * claimed again when the lease runs out (see docs/internals/outbox.md).
+ *
  * Delivery is at-least-once: if the process dies mid-transfer the lease
  * runs out and the event is sent again with the same webhook-id, which is
  * the receiver's idempotency key.
@@ -27,29 +37,45 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "metrics.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "webhooks/fair.h"
 #include "webhooks/retry.h"
 #include "webhooks/signer.h"
 #include "webhooks/target.h"
 
-#define MAX_INFLIGHT 128        /* transfers in flight at once */
+#define MAX_INFLIGHT 256        /* transfers in flight at once, all receivers */
+#define TENANT_INFLIGHT_MAX 32  /* one tenant's share: a hanging receiver holds no more */
+#define HOST_INFLIGHT_MAX 64    /* = curl's per-host connection cap: nothing queues in curl;
+                                   twice a tenant's share, so tenants sharing a receiver
+                                   host (a webhook gateway) are not all held by one */
+#define PARK_MAX 1024           /* claimed events waiting for their tenant or host */
+#define PARK_MS 5000            /* how long one may wait: half the lease margin */
+#define STALL_MS 2000           /* at its cap with no new start this long: stalled */
 #define CLAIM_BATCH 64          /* events claimed per query */
-#define MAX_HOST_CONNECTIONS 32 /* per receiver; more transfers queue in curl */
 #define POLL_MS 1000            /* finds events committed by other processes */
+#define PARKED_POLL_MS 100      /* re-checks parked events this often */
 #define LEASE_MARGIN_MS 10000   /* lease = timeout + margin */
+#define DROP_LOG_MS 10000       /* "let go" summary at most this often */
 #define TARGET_CACHE 16         /* URLs whose check is remembered… */
 #define TARGET_CACHE_MS 30000   /* …this long (bounds blocking DNS lookups) */
 #define RESPONSE_BODY_CAP 4096  /* read and discard at most this much */
 #define STOP_DRAIN_MS 5000      /* how long stop waits for transfers in flight */
 #define SIGNATURE_MAX (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
+_Static_assert(PARK_MAX <= 65536, "park indices are uint16_t");
+_Static_assert(PARK_MS < LEASE_MARGIN_MS, "a parked event must finish inside its lease");
+_Static_assert(TENANT_INFLIGHT_MAX < HOST_INFLIGHT_MAX && HOST_INFLIGHT_MAX < MAX_INFLIGHT,
+               "one tenant must not take a whole host, nor one host every slot");
+_Static_assert(MAX_INFLIGHT <= FAIR_GROUPS_MAX, "every transfer's groups are counted");
 
 struct delivery {
   struct webhook_deliverer *d;
   CURL *easy;                  /* kept across deliveries: reset, not recreated */
   bool busy;
   struct webhook_event ev;
+  char host[FAIR_HOST_KEY_MAX]; /* the target's "host:port", for the per-host cap */
   struct curl_slist *headers;
   struct curl_slist *resolve;
   int64_t attempted_at;        /* unix ms */
@@ -69,6 +95,13 @@ struct target_cache_entry {
   char err[200];
 };
 
+/* A claimed event waiting for room under its tenant's and host's caps. */
+struct parked_event {
+  struct webhook_event ev;
+  char host[FAIR_HOST_KEY_MAX];
+  int64_t until; /* unix ms: started by then, or let go (the lease covers it) */
+};
+
 struct pending_record {
   struct webhook_attempt a;
   char error[256];
@@ -84,7 +117,15 @@ struct webhook_deliverer {
   atomic_bool kicked;
   struct delivery slots[MAX_INFLIGHT];
   size_t inflight;
-  struct pending_record records[MAX_INFLIGHT + CLAIM_BATCH];
+  struct parked_event park[PARK_MAX]; /* storage; never moved */
+  uint16_t park_order[PARK_MAX];      /* indices of the parked events, in claim order */
+  size_t nparked;
+  uint16_t park_free[PARK_MAX];       /* indices not in use */
+  size_t nfree;
+  struct fair fair;                   /* in-flight counts, rebuilt at each pass */
+  uint64_t dropped;                   /* events let go since the last summary */
+  int64_t dropped_logged_at;
+  struct pending_record records[MAX_INFLIGHT + CLAIM_BATCH]; /* flushed when full */
   size_t nrecords;
   struct webhook_attempt batch[MAX_INFLIGHT + CLAIM_BATCH];
   struct target_cache_entry targets[TARGET_CACHE];
@@ -92,12 +133,16 @@ struct webhook_deliverer {
 
 /* ------------------------------------------------------------- recording */
 
+static void flush_records(struct webhook_deliverer *d);
+
 static void queue_record(struct webhook_deliverer *d, const struct webhook_event *ev,
                          int64_t attempted_at, int status, int64_t latency_ms, const char *error,
                          const char *retry_after)
 {
   const struct athos_config *cfg = d->cfg;
   int64_t now = time_now_ms();
+  if (d->nrecords == sizeof d->records / sizeof d->records[0])
+    flush_records(d);
   struct pending_record *r = &d->records[d->nrecords++];
   memset(r, 0, sizeof *r);
   r->a.event_id = ev->id;
@@ -115,6 +160,9 @@ static void queue_record(struct webhook_deliverer *d, const struct webhook_event
   int64_t ra = webhook_retry_after_parse(retry_after, now);
   r->a.outcome = webhook_decide(status, ra, (size_t)ev->attempts + 1, schedule, n, now,
                                 crypto_random_u64(), &r->a.next_attempt_at);
+  metrics_inc(r->a.outcome == WEBHOOK_DELIVERED ? M_WEBHOOK_DELIVERED
+               : r->a.outcome == WEBHOOK_RETRY   ? M_WEBHOOK_RETRY
+                                                 : M_WEBHOOK_FAILED);
   switch (r->a.outcome) {
   case WEBHOOK_DELIVERED:
     log_debug("webhook %s delivered (HTTP %d, %" PRId64 " ms)", ev->msg_id, status, latency_ms);
@@ -255,17 +303,19 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
   return 0;
 }
 
-/* Starts one attempt; takes ownership of ev. A refusal before any byte is
- * sent (SSRF guard, no secret) is recorded as a failed attempt. */
-static void start_delivery(struct webhook_deliverer *d, struct webhook_event *ev)
+/* Starts one attempt to host (its grouping key); takes ownership of ev.
+ * A refusal before any byte is sent (SSRF guard, no secret) is recorded as
+ * a failed attempt. Returns true if a transfer is now in flight. */
+static bool start_delivery(struct webhook_deliverer *d, struct webhook_event *ev,
+                           const char *host)
 {
   char err[256] = "";
   struct delivery *x = free_slot(d);
   int64_t attempted_at = time_now_ms();
   uint64_t t0 = time_mono_us();
-  if (x == NULL) { /* cannot happen: we never claim more than the free slots */
+  if (x == NULL) { /* cannot happen: callers check for a free slot first */
     webhook_event_clear(ev);
-    return;
+    return false;
   }
   memset(&x->ev, 0, sizeof x->ev);
   x->ev = *ev;
@@ -279,6 +329,7 @@ static void start_delivery(struct webhook_deliverer *d, struct webhook_event *ev
   x->retry_after[0] = '\0';
   x->errbuf[0] = '\0';
   x->guard_refused = NULL;
+  snprintf(x->host, sizeof x->host, "%s", host);
 
   struct webhook_target target;
   if (check_target(d, x->ev.url, attempted_at, &target, err, sizeof err) != 0)
@@ -359,12 +410,13 @@ static void start_delivery(struct webhook_deliverer *d, struct webhook_event *ev
     goto refused;
   }
   d->inflight++;
-  return;
+  return true;
 
 refused:
   queue_record(d, &x->ev, attempted_at, 0, (int64_t)((time_mono_us() - t0) / 1000), err, NULL);
   log_warn("webhook %s not sent: %s", x->ev.msg_id, err);
   slot_release(x);
+  return false;
 }
 
 /* ------------------------------------------------------------- finishing */
@@ -403,25 +455,121 @@ static void finish_delivery(struct webhook_deliverer *d, CURL *e, CURLcode resul
   slot_release(x);
 }
 
+/* -------------------------------------------------------------- fairness */
+
+/* Counts the transfers in flight per tenant and per host. */
+static void fair_build(struct webhook_deliverer *d)
+{
+  fair_reset(&d->fair);
+  for (size_t i = 0; i < MAX_INFLIGHT; i++) {
+    const struct delivery *x = &d->slots[i];
+    if (x->busy)
+      fair_count(&d->fair, x->ev.tenant_id, x->host, x->attempted_at);
+  }
+}
+
+/* Starts ev and counts it (the counts stay right within a pass). */
+static void start_counted(struct webhook_deliverer *d, struct webhook_event *ev,
+                          const char *host, int64_t now)
+{
+  int64_t tenant_id = ev->tenant_id;
+  if (start_delivery(d, ev, host))
+    fair_count(&d->fair, tenant_id, host, now);
+}
+
+/* Lets a claimed event go unsent. Its lease stays, so the next claims
+ * skip it; it is claimed again (and sent) once the lease runs out. */
+static void let_go(struct webhook_deliverer *d, struct webhook_event *ev, int64_t now)
+{
+  webhook_event_clear(ev);
+  d->dropped++;
+  if (now - d->dropped_logged_at >= DROP_LOG_MS) {
+    log_info("webhooks: %" PRIu64 " event(s) of stalled or saturated receivers left for a later"
+             " claim",
+             d->dropped);
+    d->dropped = 0;
+    d->dropped_logged_at = now;
+  }
+}
+
+/* Starts, keeps or lets go each parked event, in claim order; compacts
+ * the order (small indices: the events themselves never move). */
+static void run_parked(struct webhook_deliverer *d, int64_t now)
+{
+  if (d->nparked == 0)
+    return;
+  fair_build(d);
+  size_t kept = 0;
+  for (size_t i = 0; i < d->nparked; i++) {
+    uint16_t idx = d->park_order[i];
+    struct parked_event *p = &d->park[idx];
+    enum fair_verdict a =
+        now >= p->until ? FAIR_STALLED : fair_admit(&d->fair, p->ev.tenant_id, p->host, now);
+    if (a == FAIR_WAIT) {
+      d->park_order[kept++] = idx;
+      continue;
+    }
+    if (a == FAIR_GO)
+      start_counted(d, &p->ev, p->host, now);
+    else
+      let_go(d, &p->ev, now);
+    d->park_free[d->nfree++] = idx;
+  }
+  d->nparked = kept;
+}
+
+/* Starts a just-claimed event, parks it, or lets it go. */
+static void place_claimed(struct webhook_deliverer *d, struct webhook_event *ev, int64_t now)
+{
+  char host[FAIR_HOST_KEY_MAX];
+  webhook_host_key(ev->url, host, sizeof host);
+  enum fair_verdict a = fair_admit(&d->fair, ev->tenant_id, host, now);
+  if (a == FAIR_GO) {
+    start_counted(d, ev, host, now);
+  } else if (a == FAIR_WAIT && d->nfree > 0) {
+    uint16_t idx = d->park_free[--d->nfree];
+    d->park_order[d->nparked++] = idx;
+    struct parked_event *p = &d->park[idx];
+    p->ev = *ev;
+    memset(ev, 0, sizeof *ev);
+    snprintf(p->host, sizeof p->host, "%s", host);
+    p->until = now + PARK_MS;
+  } else {
+    let_go(d, ev, now);
+  }
+}
+
+/* Claims only with a free slot and room to park a whole batch, so an
+ * event of a tenant that is merely busy is never let go. */
+static size_t claim_room(const struct webhook_deliverer *d)
+{
+  if (d->inflight >= MAX_INFLIGHT || PARK_MAX - d->nparked < CLAIM_BATCH)
+    return 0;
+  return CLAIM_BATCH;
+}
+
 /* ----------------------------------------------------------------- loop */
 
 static void claim_and_start(struct webhook_deliverer *d, bool *more)
 {
   struct webhook_event evs[CLAIM_BATCH];
-  size_t room = MAX_INFLIGHT - d->inflight;
-  size_t want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
+  size_t want = claim_room(d);
   size_t n = 0;
   if (want == 0) {
-    *more = true; /* saturated: claim again as soon as a transfer ends */
+    *more = true; /* saturated: claim again once a slot or the park has room */
     return;
   }
   *more = false;
   int64_t now = time_now_ms();
   int64_t timeout = d->cfg->webhook_timeout_ms > 0 ? d->cfg->webhook_timeout_ms : 15000;
-  if (store_outbox_claim(d->store, now, now + timeout + LEASE_MARGIN_MS, evs, want, &n) != STORE_OK)
+  /* A parked event starts within PARK_MS of its claim, so even its
+   * transfer ends LEASE_MARGIN_MS - PARK_MS inside this lease. */
+  int64_t lease_until = now + timeout + LEASE_MARGIN_MS;
+  if (store_outbox_claim(d->store, now, lease_until, evs, want, &n) != STORE_OK)
     return;
+  fair_build(d);
   for (size_t i = 0; i < n; i++)
-    start_delivery(d, &evs[i]);
+    place_claimed(d, &evs[i], now);
   *more = n == want; /* a full batch: look again without waiting */
 }
 
@@ -448,22 +596,29 @@ static void *deliverer_main(void *arg)
         drain_deadline = now + STOP_DRAIN_MS;
       if (d->inflight == 0 || now >= drain_deadline)
         break;
-    } else if (atomic_exchange(&d->kicked, false) || more || now >= next_poll) {
-      claim_and_start(d, &more);
-      next_poll = now + POLL_MS;
+    } else {
+      run_parked(d, now); /* parked events go before newer claims */
+      if (atomic_exchange(&d->kicked, false) || more || now >= next_poll) {
+        claim_and_start(d, &more);
+        next_poll = now + POLL_MS;
+      }
     }
     int running = 0;
     curl_multi_perform(d->multi, &running);
     drain_finished(d);
+    if (!stopping)
+      run_parked(d, time_now_ms()); /* slots just freed go to waiting events */
     flush_records(d);
-    /* A backlog with free slots: go round at once. Saturated: sleep until
-     * a socket is ready (curl_multi_poll also wakes for curl's timers). */
-    bool room = d->inflight < MAX_INFLIGHT;
-    int wait_ms = more && room && !stopping ? 0 : (int)(next_poll > now ? next_poll - now : 0);
+    /* A backlog and room to claim: go round at once. Otherwise sleep until
+     * a socket is ready (curl_multi_poll also wakes for curl's timers),
+     * waking often enough to start or let go parked events on time. */
+    int wait_ms = more && claim_room(d) > 0 && !stopping
+                      ? 0
+                      : (int)(next_poll > now ? next_poll - now : 0);
     if (wait_ms > POLL_MS)
       wait_ms = POLL_MS;
-    if (stopping && wait_ms > 100)
-      wait_ms = 100;
+    if ((stopping || d->nparked > 0) && wait_ms > PARKED_POLL_MS)
+      wait_ms = PARKED_POLL_MS;
     curl_multi_poll(d->multi, NULL, 0, wait_ms, NULL);
   }
   /* Anything still in flight is abandoned: its lease runs out and it is
@@ -476,6 +631,9 @@ static void *deliverer_main(void *arg)
     }
   }
   d->inflight = 0;
+  for (size_t i = 0; i < d->nparked; i++)
+    webhook_event_clear(&d->park[d->park_order[i]].ev);
+  d->nparked = 0;
   flush_records(d);
   return NULL;
 }
@@ -489,6 +647,12 @@ struct webhook_deliverer *webhook_deliverer_start(const struct athos_config *cfg
     return NULL;
   d->cfg = cfg;
   d->store = s;
+  for (size_t i = 0; i < PARK_MAX; i++)
+    d->park_free[d->nfree++] = (uint16_t)(PARK_MAX - 1 - i);
+  d->fair.lim = (struct fair_limits){.per_tenant = TENANT_INFLIGHT_MAX,
+                                     .per_host = HOST_INFLIGHT_MAX,
+                                     .total = MAX_INFLIGHT,
+                                     .stall_ms = STALL_MS};
   atomic_init(&d->stopping, false);
   atomic_init(&d->kicked, true); /* look at the outbox at once: a restart has a backlog */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -497,7 +661,7 @@ struct webhook_deliverer *webhook_deliverer_start(const struct athos_config *cfg
     curl_global_cleanup();
     goto fail;
   }
-  curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_HOST_CONNECTIONS);
+  curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HOST_INFLIGHT_MAX);
   curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_INFLIGHT);
   curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)MAX_INFLIGHT);
   if (pthread_create(&d->thread, NULL, deliverer_main, d) != 0)

@@ -9,12 +9,27 @@
 #include <curl/curl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ----------------------------------------------------- classification */
+
+/* The ranges follow the IANA IPv4 and IPv6 Special-Purpose Address
+ * Registries: everything there that is not globally reachable is refused,
+ * and so are the anycast and documentation blocks no webhook receiver
+ * lives in. Forms that embed an IPv4 address (mapped, translated,
+ * compatible, NAT64, 6to4) are judged by that address. */
+
+/* True if a lies in the IPv4 prefix net/len (host byte order). */
+static bool v4_in(uint32_t a, uint32_t net, unsigned len)
+{
+  return (a ^ net) >> (32 - len) == 0;
+}
+
+#define V4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static enum webhook_addr_class classify_v4(uint32_t a)
 {
@@ -32,7 +47,12 @@ static enum webhook_addr_class classify_v4(uint32_t a)
     return ADDR_MULTICAST;
   if ((a >> 28) == 0xF) /* 240/4 and 255.255.255.255 */
     return ADDR_RESERVED;
-  if ((a >> 8) == 0xC00000 /* 192.0.0/24 */ || (a >> 17) == (0xC612 >> 1) /* 198.18/15 */)
+  if (v4_in(a, V4(192, 0, 0, 0), 24)       /* IETF protocol assignments */
+      || v4_in(a, V4(192, 0, 2, 0), 24)    /* TEST-NET-1 */
+      || v4_in(a, V4(192, 88, 99, 0), 24)  /* deprecated 6to4 relay anycast */
+      || v4_in(a, V4(198, 18, 0, 0), 15)   /* benchmarking */
+      || v4_in(a, V4(198, 51, 100, 0), 24) /* TEST-NET-2 */
+      || v4_in(a, V4(203, 0, 113, 0), 24)) /* TEST-NET-3 */
     return ADDR_RESERVED;
   return ADDR_PUBLIC;
 }
@@ -42,19 +62,45 @@ static uint32_t be32_at(const uint8_t *p)
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* True if b lies in the IPv6 prefix p/len. */
+static bool v6_in(const uint8_t b[16], const uint8_t p[16], unsigned len)
+{
+  unsigned whole = len / 8, bits = len % 8;
+  if (memcmp(b, p, whole) != 0)
+    return false;
+  return bits == 0 || ((b[whole] ^ p[whole]) >> (8 - bits)) == 0;
+}
+
 static enum webhook_addr_class classify_v6(const uint8_t b[16])
 {
   static const uint8_t zero[16];
-  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};     /* ::ffff:0:0/96 */
+  static const uint8_t translated[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}; /* ::ffff:0:0:0/96 */
+  static const uint8_t nat64[16] = {0, 0x64, 0xff, 0x9b};                     /* 64:ff9b::/96 */
+  static const uint8_t nat64_local[16] = {0, 0x64, 0xff, 0x9b, 0, 1};         /* 64:ff9b:1::/48 */
+  static const uint8_t discard[16] = {0x01};                                  /* 100::/64 */
+  static const uint8_t dummy[16] = {0x01, 0, 0, 0, 0, 0, 0, 1};               /* 100:0:0:1::/64 */
+  static const uint8_t ietf[16] = {0x20, 0x01};                               /* 2001::/23 */
+  static const uint8_t doc[16] = {0x20, 0x01, 0x0d, 0xb8};                    /* 2001:db8::/32 */
+  static const uint8_t doc2[16] = {0x3f, 0xff};                               /* 3fff::/20 */
+  static const uint8_t srv6[16] = {0x5f, 0x00};                               /* 5f00::/16 */
   if (memcmp(b, zero, 16) == 0)
     return ADDR_UNSPECIFIED;
   if (memcmp(b, zero, 15) == 0 && b[15] == 1)
     return ADDR_LOOPBACK;
-  if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0 || memcmp(b, zero, 12) == 0)
-    return classify_v4(be32_at(b + 12)); /* ::ffff:v4, 64:ff9b::v4, ::v4 */
+  /* mapped, IPv4-translated (SIIT), well-known NAT64, v4-compatible */
+  if (v6_in(b, mapped, 96) || v6_in(b, translated, 96) || v6_in(b, nat64, 96) ||
+      v6_in(b, zero, 96))
+    return classify_v4(be32_at(b + 12));
+  if (v6_in(b, nat64_local, 48)) /* a site's own translator: anything behind it */
+    return ADDR_PRIVATE;
   if (b[0] == 0x20 && b[1] == 0x02) /* 2002:V4::/48, 6to4 */
     return classify_v4(be32_at(b + 2));
+  /* 2001::/23 holds Teredo, benchmarking, ORCHID and protocol anycast
+   * (PCP, TURN, AMT, AS112): no webhook receiver lives there. */
+  if (v6_in(b, discard, 64) || v6_in(b, dummy, 64) || v6_in(b, ietf, 23) || v6_in(b, doc, 32) ||
+      v6_in(b, doc2, 20) || v6_in(b, srv6, 16))
+    return ADDR_RESERVED;
   if ((b[0] & 0xfe) == 0xfc) /* fc00::/7, unique local */
     return ADDR_PRIVATE;
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 */

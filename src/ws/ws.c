@@ -29,10 +29,20 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     }
     return (ssize_t)n;
   }
+  if (w->budgeted) {
+    if (w->read_left == 0) {
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK); /* the rest waits for the next turn */
+      return -1;
+    }
+    if (len > w->read_left)
+      len = w->read_left;
+  }
   for (;;) {
     ssize_t r = recv(w->fd, buf, len, 0);
     if (r > 0) {
       w->received = true;
+      if (w->budgeted)
+        w->read_left -= (uint32_t)r;
       return r;
     }
     if (r < 0 && errno == EINTR)
@@ -63,6 +73,25 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     else
       wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
+  }
+}
+
+/* Counts the frames of each data message: one that needs more than
+ * WS_FRAGMENTS_MAX frames is refused as too big, as wslay refuses one
+ * over max_msg bytes (close 1009, reading stops). */
+static void frame_start_cb(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+  struct ws *w = user;
+  if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) {
+    w->fragments = 1;
+  } else if (arg->opcode == WSLAY_CONTINUATION_FRAME && ++w->fragments >= WS_FRAGMENTS_MAX &&
+             !arg->fin) {
+    /* the message needs more frames than allowed: refused before any of
+     * it is delivered */
+    wslay_event_queue_close(ctx, WSLAY_CODE_MESSAGE_TOO_BIG, NULL, 0);
+    wslay_event_shutdown_read(ctx);
+    w->fragments = WS_FRAGMENTS_MAX;
   }
 }
 
@@ -100,6 +129,7 @@ int ws_init(struct ws *w, enum ws_role role, int fd, size_t max_msg,
       .recv_callback = recv_cb,
       .send_callback = send_cb,
       .genmask_callback = role == WS_CLIENT ? genmask_cb : NULL,
+      .on_frame_recv_start_callback = frame_start_cb,
       .on_msg_recv_callback = on_msg,
   };
   int rc = role == WS_CLIENT ? wslay_event_context_client_init(&w->ctx, &cb, w)
@@ -122,9 +152,27 @@ void ws_free(struct ws *w)
   w->prefix_len = w->prefix_off = 0;
 }
 
+int ws_recv(struct ws *w, size_t max_bytes)
+{
+  w->budgeted = true;
+  w->read_left = max_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)max_bytes;
+  int rc = wslay_event_recv(w->ctx);
+  w->budgeted = false;
+  return rc;
+}
+
+void ws_recv_stop(struct ws *w) { w->read_left = 0; }
+
+size_t ws_queued_cost(const struct ws *w)
+{
+  return wslay_event_get_queued_msg_length(w->ctx) +
+         wslay_event_get_queued_msg_count(w->ctx) * WS_QUEUED_MSG_OVERHEAD;
+}
+
 int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max)
 {
-  if (len > queue_max || wslay_event_get_queued_msg_length(w->ctx) > queue_max - len)
+  size_t cost = len + WS_QUEUED_MSG_OVERHEAD;
+  if (len > queue_max || cost > queue_max || ws_queued_cost(w) > queue_max - cost)
     return WS_QUEUE_FULL;
   struct wslay_event_msg m = {
       .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg, .msg_length = len};
@@ -133,13 +181,16 @@ int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max)
 
 int ws_discard_input(int fd)
 {
-  char sink[512];
-  for (;;) {
+  char sink[4096];
+  for (size_t total = 0; total < WS_DISCARD_MAX;) {
     ssize_t r = recv(fd, sink, sizeof sink, 0);
+    if (r > 0)
+      total += (size_t)r;
     if (r > 0 || (r < 0 && errno == EINTR))
       continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       return 0;
     return 1; /* EOF or an error */
   }
+  return 0; /* more may follow: the next turn reads on */
 }

@@ -42,6 +42,9 @@ struct ws {
   uint32_t prefix_len, prefix_off;
   int fd;        /* borrowed: never closed here */
   bool received; /* set by every read from the socket; the owner clears it */
+  bool budgeted; /* inside ws_recv(): reads stop when read_left is 0 */
+  uint8_t fragments;  /* frames of the message being received, up to WS_FRAGMENTS_MAX */
+  uint32_t read_left; /* ws_recv(): socket bytes this call may still read */
 };
 
 /* The owner of w when it is embedded as member of type. */
@@ -70,18 +73,42 @@ int ws_init(struct ws *w, enum ws_role role, int fd, size_t max_msg,
  * zeroed or already freed w. */
 void ws_free(struct ws *w);
 
+/* What one queued outbound message costs beyond its payload (the
+ * allocation, the queue entry, the frame header), so that a queue of
+ * empty control frames (wslay's automatic pongs) is not free. */
+#define WS_QUEUED_MSG_OVERHEAD 64
+/* The frames one message may arrive in; wslay keeps a chunk per frame,
+ * so a stream of empty continuation frames would grow without bound.
+ * More is refused like an oversized message: close 1009. */
+#define WS_FRAGMENTS_MAX 64
+
+/* Runs wslay_event_recv() reading at most max_bytes from the socket (the
+ * prefix does not count): a peer that sends faster than we parse leaves
+ * the rest in the socket for the next call (a level-triggered poll
+ * reports it again), so one connection cannot hold its caller. Returns
+ * wslay_event_recv()'s result. */
+int ws_recv(struct ws *w, size_t max_bytes);
+/* From a message callback inside ws_recv(): read nothing more from the
+ * socket in this call (what wslay already buffered is still parsed). */
+void ws_recv_stop(struct ws *w);
+/* The outbound queue's cost: payload bytes plus WS_QUEUED_MSG_OVERHEAD
+ * per message, control frames included. */
+size_t ws_queued_cost(const struct ws *w);
+
 /* ws_queue_text()'s answer when the peer is not reading. */
 #define WS_QUEUE_FULL (-2)
 
-/* Queues one text message (copied). Returns 0; WS_QUEUE_FULL if the bytes
- * already queued plus len would pass queue_max (a peer that does not
- * read); -1 if the connection no longer takes messages or memory ran
- * out. */
+/* Queues one text message (copied). Returns 0; WS_QUEUE_FULL if the
+ * queue's cost (ws_queued_cost) with this message would pass queue_max (a
+ * peer that does not read); -1 if the connection no longer takes messages or
+ * memory ran out. */
 int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max);
 
-/* Reads and discards what the socket holds, for a connection that is
- * closing: returns 0 while the peer may send more (EAGAIN), 1 at EOF or
- * on an error (the peer is gone). */
+/* Reads and discards what the socket holds (at most WS_DISCARD_MAX bytes
+ * a call, so a flooding peer cannot hold the caller), for a connection
+ * that is closing: returns 0 while the peer may send more, 1 at EOF or on
+ * an error (the peer is gone). */
+#define WS_DISCARD_MAX (64 * 1024)
 int ws_discard_input(int fd);
 
 #endif

@@ -11,6 +11,13 @@
  * URL, and the seeding/inspection helpers run the same SQL through psql
  * (".mode json" and ".mode tabs" are emulated). Databases are dropped at exit.
  *
+ * Reverse proxy: when ATHOS_TEST_PROXY is set (scripts/nginx-test.sh sets
+ * it), it is a command, split on spaces, that every server gets in front of
+ * it: run as `CMD... LISTEN_PORT UPSTREAM_PORT`, it prints its base URL
+ * (e.g. https://127.0.0.1:LISTEN_PORT) on its first line and serves until
+ * killed. server.url, baseUrl, port and ATHOS_PUBLIC_URL are then the
+ * proxy's; athos itself listens on server.listenPort.
+ *
  *   const h = require('./harness');
  *
  *   h.REPO, h.ATHOS_BIN, h.CONTRACT          paths (ATHOS_BIN env overrides the binary)
@@ -78,13 +85,19 @@ const PG_URL = /^postgres(ql)?:\/\//.test(process.env.ATHOS_TEST_DATABASE_URL ||
   : null;
 const isPg = (db) => typeof db === 'string' && /^postgres(ql)?:\/\//.test(db);
 
+const PROXY = process.env.ATHOS_TEST_PROXY ? process.env.ATHOS_TEST_PROXY.split(' ').filter(Boolean) : null;
+
 const live = new Set(); // servers to kill at exit
+const proxies = new Set(); // reverse proxies to kill at exit
 const pgDatabases = new Set(); // databases to drop at exit
 const tempDirs = new Set(); // temp directories to remove at exit
 
 process.on('exit', () => {
   for (const s of live) {
     try { s.proc.kill('SIGKILL'); } catch { /* gone */ }
+  }
+  for (const p of proxies) {
+    try { p.kill('SIGKILL'); } catch { /* gone */ }
   }
   if (!process.env.ATHOS_KEEP_TMP) {
     if (pgDatabases.size > 0) {
@@ -116,7 +129,9 @@ function freePort() {
 
 function baseEnv(dbPath, extra) {
   const url = isPg(dbPath) ? dbPath : `sqlite:${dbPath}`;
-  const env = { ...process.env, ATHOS_DATABASE_URL: url, ...(extra || {}) };
+  // Every suite drives the server from one loopback address at machine speed:
+  // the per-IP rate limit is off unless a test sets it (abuse_quota.test.js).
+  const env = { ATHOS_RATE_LIMIT_PER_IP: '0', ...process.env, ATHOS_DATABASE_URL: url, ...(extra || {}) };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }
@@ -139,7 +154,8 @@ function waitExit(proc, ms) {
 async function spawnServe(s, env) {
   if (!fs.existsSync(ATHOS_BIN)) throw new Error(`athos binary not found at ${ATHOS_BIN} (build it, or set ATHOS_BIN)`);
   const fullEnv = baseEnv(s.dbPath, {
-    ATHOS_LISTEN: `127.0.0.1:${s.port}`,
+    ATHOS_LISTEN: `127.0.0.1:${s.listenPort}`,
+    ...(s.proxyUrl ? { ATHOS_PUBLIC_URL: s.proxyUrl } : {}),
     ATHOS_DRILLS_DIR: path.join(REPO, 'drills'),
     ATHOS_ALLOW_PRIVATE_WEBHOOKS: '1',
     ...env,
@@ -171,6 +187,25 @@ async function spawnServe(s, env) {
   }
 }
 
+/* Starts the ATHOS_TEST_PROXY command in front of s; resolves with its URL. */
+function startProxy(s) {
+  return freePort().then((listen) => new Promise((resolve, reject) => {
+    const proc = spawn(PROXY[0], [...PROXY.slice(1), String(listen), String(s.listenPort)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    proxies.add(proc);
+    let out = '';
+    proc.once('exit', (code) => reject(new Error(`ATHOS_TEST_PROXY exited (${code}) before printing its URL`)));
+    proc.once('error', reject);
+    proc.stdout.on('data', (c) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      proc.stdout.destroy();
+      proc.unref(); // the proxy must not keep the test process alive
+      resolve(out.slice(0, nl).trim().replace(/\/+$/, ''));
+    });
+  }));
+}
+
 /* Starts `athos serve` on a temp database (or opts.dbPath) and a free port. */
 async function startServer(opts = {}) {
   const sqliteFile = opts.dbPath && !isPg(opts.dbPath);
@@ -183,6 +218,8 @@ async function startServer(opts = {}) {
     dir,
     ownDir,
     port,
+    listenPort: port,
+    proxyUrl: null,
     dbPath,
     url: `http://127.0.0.1:${port}`,
     baseUrl: `http://127.0.0.1:${port}${API_PREFIX}`,
@@ -217,6 +254,12 @@ async function startServer(opts = {}) {
       }
     },
   };
+  if (PROXY) {
+    s.proxyUrl = await startProxy(s);
+    s.url = s.proxyUrl;
+    s.baseUrl = s.proxyUrl + API_PREFIX;
+    s.port = Number(new URL(s.proxyUrl).port);
+  }
   live.add(s);
   await spawnServe(s, s.env);
   return s;

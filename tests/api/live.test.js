@@ -8,73 +8,14 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const crypto = require('node:crypto');
-const WebSocket = require('ws');
 const h = require('./harness');
+const { connect, stopClean } = require('./abuse_live_kit');
 
 const LIVE_PATH = '/api/external/v1/roleplay/live';
 const PRESSURE =
   "I'm calling from Medicare and you must enroll today, it's totally free and you'll lose your benefits if you don't act now.";
 
 /* ------------------------------------------------------------ helpers */
-
-/* A ws connection with an awaitable message queue and close. */
-function connect(url, opts = {}) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, ...opts });
-  const queue = [];
-  const waiters = [];
-  let closeInfo = null;
-  const closeWaiters = [];
-  const c = {
-    ws,
-    pings: 0,
-    opened: new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    }),
-    send(obj) {
-      ws.send(typeof obj === 'string' || Buffer.isBuffer(obj) ? obj : JSON.stringify(obj));
-    },
-    /* The next message (parsed), failing on timeout or close. */
-    next(ms = 5000) {
-      if (queue.length) return Promise.resolve(queue.shift());
-      if (closeInfo) return Promise.reject(new Error(`closed ${closeInfo.code} before a message`));
-      return new Promise((resolve, reject) => {
-        const w = {
-          resolve: (m) => { clearTimeout(w.t); resolve(m); },
-          reject: (e) => { clearTimeout(w.t); reject(e); },
-        };
-        w.t = setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no message within ${ms} ms`));
-        }, ms);
-        waiters.push(w);
-      });
-    },
-    /* Resolves {code, reason} when the socket closes. */
-    closed(ms = 5000) {
-      if (closeInfo) return Promise.resolve(closeInfo);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
-        closeWaiters.push((ci) => { clearTimeout(t); resolve(ci); });
-      });
-    },
-    pending() { return queue.slice(); },
-  };
-  ws.on('message', (data, isBinary) => {
-    let m;
-    try { m = JSON.parse(data.toString('utf8')); } catch { m = { unparsable: data.toString('utf8'), isBinary }; }
-    if (waiters.length) waiters.shift().resolve(m);
-    else queue.push(m);
-  });
-  ws.on('ping', () => { c.pings++; });
-  ws.on('error', () => { /* reported through close */ });
-  ws.on('close', (code, reason) => {
-    closeInfo = { code, reason: reason.toString() };
-    while (waiters.length) waiters.shift().reject(new Error(`closed ${code} before a message`));
-    for (const f of closeWaiters) f(closeInfo);
-  });
-  return c;
-}
 
 async function newCall(server, tenant, body = { drillKey: 'ma-full-sale' }) {
   const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_live' });
@@ -204,13 +145,6 @@ before(async () => {
   });
   S = h.createTenant(short, { name: 'Live short tenant' });
 });
-
-/* A clean exit: no sanitizer report, no leak (LeakSanitizer exits non-zero). */
-async function stopClean(s) {
-  const exit = await s.stop();
-  assert.doesNotMatch(s.logs(), /AddressSanitizer|LeakSanitizer|runtime error:/);
-  assert.equal(exit.code, 0, `athos serve exited ${JSON.stringify(exit)}:\n${s.logs().slice(-3000)}`);
-}
 
 after(async () => {
   if (server) await stopClean(server);

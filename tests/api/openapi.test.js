@@ -126,10 +126,10 @@ describe('GET /openapi.yaml and /openapi.json', () => {
     }
   });
 
-  test('other methods get 405 with Allow: GET; a GET with a body is 413', async () => {
+  test('other methods get 405 with Allow: GET, HEAD; a GET with a body is 413', async () => {
     const r = await h.api(server, 'POST', '/openapi.json', { body: {} });
     h.assertError(r, 405, 'INVALID_REQUEST');
-    assert.equal(r.headers.get('allow'), 'GET');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
     // fetch sends no body with GET, nor does node:http without a Content-Length
     const res = await new Promise((resolve, reject) => {
       const req = http.request(`${server.baseUrl}/openapi.json`, { method: 'GET', headers: { 'content-type': 'text/plain', 'content-length': '1' } }, (rs) => {
@@ -161,9 +161,10 @@ describe('the paths match the server', () => {
     assert.ok(n >= 7, `only ${n} operations`);
   });
 
-  test('a method a path does not document is 405, and Allow lists exactly the documented ones', async () => {
+  test('a method a path does not document is 405, and Allow lists exactly the documented ones (and HEAD with GET)', async () => {
     for (const [template, item] of Object.entries(DOC.paths)) {
       const documented = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
+      if (documented.includes('GET') && !documented.includes('HEAD')) documented.push('HEAD'); // every GET route answers HEAD
       const other = ['DELETE', 'PUT', 'PATCH'].find((m) => !documented.includes(m));
       const r = await h.api(server, other, concrete(template));
       h.assertError(r, 405, 'INVALID_REQUEST');

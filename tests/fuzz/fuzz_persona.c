@@ -9,7 +9,8 @@
  * (each cut to 2,000 bytes, the live loop's limit). The call is fed until
  * the persona hangs up or the input ends. Every reply (and the opener)
  * must be non-NULL, NUL-terminated and at most PERSONA_MAX_TEXT (600)
- * bytes; persona_call_info() must stay within its documented ranges.
+ * bytes; persona_call_info() must stay within its documented ranges (one
+ * facts_revealed bit per key of the drill's "topics").
  *
  * The drill is found through $ATHOS_DRILL, else <binary dir>/../drills/,
  * else ./drills/ (the drivers are run from the repo root by
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "persona/persona.h"
 #include "util/fileio.h"
 
@@ -32,6 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define UTTERANCE_MAX 2000 /* LIVE_UTTERANCE_MAX_CHARS, in bytes here */
 
 static struct drill *g_drill;
+static size_t g_topics; /* keys of the drill's "topics": one bit each in facts_revealed */
 
 /* The whole file (at most 8 MiB), or NULL: util/fileio's bounded read. */
 static char *slurp(const char *path, size_t *len)
@@ -80,6 +84,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     exit(2);
   }
   g_drill = drill_parse(text, len, err, sizeof err);
+  json_t *root = json_loadb(text, len, 0, NULL);
+  g_topics = json_object_size(json_object_get(root, "topics"));
+  json_decref(root);
   free(text);
   if (g_drill == NULL) {
     fprintf(stderr, "fuzz_persona: the real drill does not parse: %s\n", err);
@@ -102,7 +109,8 @@ static void check_info(const struct persona_call *pc, unsigned turns)
   if (in.turn != turns || in.trust < 0 || in.trust > 100 || in.stage == NULL ||
       in.persona_idx >= drill_persona_count(g_drill) || in.disclosure_turn > turns ||
       in.tpmo_turn > turns || in.permission_turn > turns ||
-      in.objections_addressed > in.objections_raised || in.facts_revealed >= (1u << 7))
+      in.objections_addressed > in.objections_raised || g_topics == 0 || g_topics > 32 ||
+      (g_topics < 32 && in.facts_revealed >= (1u << g_topics)))
     abort();
 }
 

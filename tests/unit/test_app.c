@@ -97,6 +97,15 @@ static void test_routes(void **state)
   assert_non_null(r);
   assert_true(r->cors);
   assert_string_equal(allow, "POST, OPTIONS");
+  /* HEAD is answered by every GET route, and listed beside it */
+  assert_int_equal(routes_match("HEAD", "/healthz", &r, &param, allow, sizeof allow), ROUTE_FOUND);
+  assert_string_equal(r->name, "healthz");
+  assert_int_equal(routes_match("POST", "/healthz", &r, &param, allow, sizeof allow),
+                   ROUTE_NO_METHOD);
+  assert_string_equal(allow, "GET, HEAD");
+  assert_int_equal(routes_match("HEAD", API_PREFIX "/session", &r, &param, allow, sizeof allow),
+                   ROUTE_NO_METHOD);
+  assert_true(routes_max_body() >= BODY_LIMIT_DEFAULT);
   /* the body ceiling the server reads with is the route's own limit */
   assert_int_equal(routes_body_limit("POST", API_PREFIX "/session"), BODY_LIMIT_DEFAULT);
   assert_int_equal(routes_body_limit("GET", API_PREFIX "/calls"), 0);

@@ -1,5 +1,6 @@
 /* test_live_protocol.c — the live protocol's one definition
- * (src/live/protocol.h): end reasons name and parse both ways, and the two
+ * (src/live/protocol.h): end reasons name and parse both ways, the
+ * message-rate bucket (live/rate.c) holds its numbers, and the two
  * documents that describe the protocol to people (docs/internals/live.md,
  * sdk/README.md) still name every message type, end reason and limit it
  * defines — a changed constant fails here until the docs follow. */
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "live/protocol.h"
+#include "live/rate.h"
 #include "util/fileio.h"
 
 static void test_end_reasons_both_ways(void **state)
@@ -35,6 +37,42 @@ static void test_end_reasons_both_ways(void **state)
   assert_false(live_end_reason_parse("", &r));
   assert_false(live_end_reason_parse("REP_HANGUP", &r));
   assert_false(live_end_reason_parse(NULL, &r));
+}
+
+/* The bucket: a burst at once, then drops, then abuse after a burst of
+ * drops; refilled at the rate, debt paid back before tokens return. */
+static void test_rate(void **state)
+{
+  (void)state;
+  struct live_rate r;
+  int64_t t = 1000000;
+  live_rate_init(&r, t);
+  for (int i = 0; i < LIVE_RATE_BURST; i++)
+    assert_int_equal(live_rate_take(&r, t), LIVE_RATE_OK);
+  for (int i = 0; i < LIVE_RATE_BURST; i++)
+    assert_int_equal(live_rate_take(&r, t), LIVE_RATE_DROP);
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_ABUSE);
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_ABUSE); /* the debt stops growing */
+  /* Paying back a burst of debt takes LIVE_RATE_BURST / LIVE_RATE_PER_SEC s. */
+  t += 1000 * LIVE_RATE_BURST / LIVE_RATE_PER_SEC;
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_DROP);
+  t += 1000 / LIVE_RATE_PER_SEC; /* one token's worth: 0 → 1 */
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_DROP);
+  t += 2 * 1000 / LIVE_RATE_PER_SEC;
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_OK);
+  /* A long quiet spell refills to a burst, no more (and cannot overflow). */
+  t += INT64_C(1) << 40;
+  for (int i = 0; i < LIVE_RATE_BURST; i++)
+    assert_int_equal(live_rate_take(&r, t), LIVE_RATE_OK);
+  assert_int_equal(live_rate_take(&r, t), LIVE_RATE_DROP);
+  /* Time going backwards refills nothing. */
+  assert_int_equal(live_rate_take(&r, t - 5000), LIVE_RATE_DROP);
+  /* Steady at the rate: never dropped. */
+  live_rate_init(&r, t);
+  for (int i = 0; i < 1000; i++) {
+    t += 1000 / LIVE_RATE_PER_SEC;
+    assert_int_equal(live_rate_take(&r, t), LIVE_RATE_OK);
+  }
 }
 
 static char *read_doc(const char *rel)
@@ -78,6 +116,15 @@ static void check_doc(const char *rel)
   expect_in(doc, rel, needle);
   snprintf(needle, sizeof needle, "%d", LIVE_CLOSE_TOO_BIG);
   expect_in(doc, rel, needle);
+  snprintf(needle, sizeof needle, "%d turns", LIVE_MAX_TURNS);
+  expect_in(doc, rel, needle);
+  snprintf(needle, sizeof needle, "%d KiB", LIVE_TRANSCRIPT_MAX / 1024);
+  expect_in(doc, rel, needle);
+  snprintf(needle, sizeof needle, "%d at once", LIVE_RATE_BURST);
+  expect_in(doc, rel, needle);
+  snprintf(needle, sizeof needle, "%d a second", LIVE_RATE_PER_SEC);
+  expect_in(doc, rel, needle);
+  expect_in(doc, rel, "RATE_LIMITED");
   free(doc);
 }
 
@@ -102,6 +149,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_end_reasons_both_ways),
+      cmocka_unit_test(test_rate),
       cmocka_unit_test(test_internals_note_follows),
       cmocka_unit_test(test_sdk_readme_follows),
   };

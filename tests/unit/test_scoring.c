@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "scoring/scorer.h"
+#include "scoring/scoring_int.h" /* sc_cut_words, sc_buf: the text primitives */
 #include "scoring_calls.h"
 
 static struct rubric *g_rubric;
@@ -190,7 +191,7 @@ static void test_strong_call_is_compliant(void **state) {
   assert_true(passed(comp(s, "noProhibitedClaims")));
   assert_int_equal(turn_of(comp(s, "noProhibitedClaims")), -1);
   assert_true(overall(s) >= 85);
-  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.06-3");
+  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.11-1");
   json_decref(s);
 
   /* the same call under the CY2027 rule: disclaimer before any benefit */
@@ -593,6 +594,15 @@ static void test_summary_and_feedback_use_call_facts(void **state) {
   assert_non_null(strstr(sum, "turn 31"));      /* the enrollment ask */
   assert_non_null(strstr(sum, "doctors"));      /* discovery covered */
   assert_non_null(strstr(sum, "The rep ended")); /* end_reason */
+  json_decref(s);
+
+  /* a call stopped at the turn or transcript cap says so */
+  struct call cl = {STRONG_CALL, N_LINES(STRONG_CALL), DATE_CY2024, "Dorothy Miller", "Advanced",
+                    "limit", NULL, 0};
+  s = score_call(&cl);
+  sum = str(s, "summary");
+  assert_non_null(strstr(sum, "reached the length limit after turn"));
+  assert_null(strstr(sum, "The rep ended"));
 
   struct call ca = {AVERAGE_CALL, N_LINES(AVERAGE_CALL), DATE_CY2024, "Harold Brooks",
                     "Beginner", "rep_hangup", NULL, 0};
@@ -800,6 +810,206 @@ static void m_dup_dimension(json_t *root) {
   json_array_append(d, json_array_get(d, 0));
 }
 
+/* Issue 7: compliant paraphrases pass by meaning, with the evidence turn;
+ * negated claims are not violations; lookalike claims are. */
+static void test_meaning_paraphrases_and_negations(void **state) {
+  (void)state;
+  const struct edit e[] = {
+      {3, "Quick disclaimer: we don't offer all the plans out there in your area. Right now "
+          "I work with 8 companies that have 42 plans where you live. For all your options you "
+          "can check Medicare dot gov, call one eight hundred Medicare, or ask your local SHIP.",
+       -1},
+      {5, "Today I'd like to go over Medicare Advantage and Part D drug plans. You're not "
+          "signing up for anything by talking to me. Is that okay with you? And is there "
+          "anyone else who helps you with these decisions, like a family member?",
+       -1},
+      {35, "Of course. I'll never ask for bank or card details, and these plans aren't free. "
+           "I'll call you in two weeks to follow up.",
+       -1},
+  };
+  json_t *s = strong(DATE_CY2024, e, 3);
+  json_t *tpmo = comp(s, "tpmoDisclaimer");
+  assert_true(passed(tpmo));
+  assert_int_equal(turn_of(element(tpmo, "notEveryPlan")), 3);
+  assert_int_equal(turn_of(element(tpmo, "orgAndProductCount")), 3);
+  json_t *soa = comp(s, "scopeOfAppointment");
+  assert_true(passed(soa));
+  assert_int_equal(json_integer_value(json_object_get(soa, "noObligationTurn")), 5);
+  assert_int_equal(json_integer_value(json_object_get(soa, "productTypesTurn")), 5);
+  assert_true(passed(comp(s, "noProhibitedClaims")));
+  assert_true(overall(s) >= 85);
+  json_decref(s);
+
+  const struct edit bad[] = {
+      {1, "Hi Dorothy, I'm calling on behalf of Medicare, on a recorded line. My name is Sam, a "
+          "licensed insurance agent.", -1},
+      {25, "Medicare endorses this plan, and everyone qualifies.", -1},
+  };
+  s = strong(DATE_CY2024, bad, 2);
+  json_t *v = json_object_get(comp(s, "noProhibitedClaims"), "violations");
+  assert_true(json_array_size(v) >= 2);
+  bool affiliation1 = false, affiliation25 = false, everyone = false;
+  for (size_t i = 0; i < json_array_size(v); i++) {
+    json_t *x = json_array_get(v, i);
+    long long t = json_integer_value(json_object_get(x, "turn"));
+    affiliation1 |= strcmp(str(x, "key"), "medicareAffiliation") == 0 && t == 1;
+    affiliation25 |= strcmp(str(x, "key"), "medicareAffiliation") == 0 && t == 25;
+    everyone |= strcmp(str(x, "key"), "everyoneQualifies") == 0 && t == 25;
+    /* the quote is the rep's own sentence */
+    const char *said = t == 1 ? bad[0].text : bad[1].text;
+    char head[12];
+    snprintf(head, sizeof head, "%s", str(x, "phrase"));
+    assert_true(strlen(head) == 11);
+    assert_non_null(strstr(said, head));
+  }
+  assert_true(affiliation1 && affiliation25 && everyone);
+  assert_true(overall(s) <= 60);
+  json_decref(s);
+}
+
+/* Typos and text-speak count as discovery questions. */
+static void test_discovery_by_meaning(void **state) {
+  (void)state;
+  const struct edit e[] = {{13, "ok. who r ur docs", -1}, {15, "wat meds r u on", -1}};
+  json_t *s = strong(DATE_CY2024, e, 2);
+  json_t *d = crit(s, "discovery", "doctors"), *p = crit(s, "discovery", "prescriptions");
+  assert_true(passed(d));
+  assert_true(passed(p));
+  bool d13 = false, p15 = false;
+  json_t *ev;
+  size_t i;
+  json_array_foreach(json_object_get(d, "evidence"), i, ev) d13 |= json_integer_value(ev) == 13;
+  json_array_foreach(json_object_get(p, "evidence"), i, ev) p15 |= json_integer_value(ev) == 15;
+  assert_true(d13 && p15);
+  json_decref(s);
+}
+
+/* A two-line hang-up is too short to judge, not a list of failures. */
+static void test_too_short_to_judge(void **state) {
+  (void)state;
+  const struct call_line call[] = {
+      PERSONA("Hello?", 0),
+      REP("Hi, is this Dorothy?", 2000),
+      PERSONA("No, wrong number.", 5000),
+  };
+  struct call c = {call, N_LINES(call), DATE_CY2024, "Dorothy Miller", "Beginner",
+                   "persona_hangup", NULL, 0};
+  json_t *s = score_call(&c);
+  assert_true(json_is_false(json_object_get(s, "assessable")));
+  assert_string_equal(str(s, "notAssessableReason"), "tooShort");
+  assert_true(json_is_integer(json_object_get(s, "overallScore")));
+  assert_non_null(strstr(str(s, "summary"), "too short to judge"));
+  assert_null(strstr(str(s, "summary"), "Compliance misses"));
+  assert_null(strstr(str(s, "feedback"), "TPMO disclaimer:"));
+  json_t *items = json_object_get(s, "compliance");
+  for (size_t i = 0; i < json_array_size(items); i++)
+    assert_true(json_is_false(json_object_get(json_array_get(items, i), "applicable")));
+  json_decref(s);
+  /* a judged call says so */
+  s = strong(DATE_CY2024, NULL, 0);
+  assert_true(json_is_true(json_object_get(s, "assessable")));
+  assert_null(json_object_get(s, "notAssessableReason"));
+  assert_null(json_object_get(comp(s, "tpmoDisclaimer"), "applicable"));
+  json_decref(s);
+  /* a prohibited claim stands however short the call */
+  const struct call_line claim[] = {
+      PERSONA("Hello?", 0),
+      REP("Hi, I'm calling from Medicare about your benefits.", 2000),
+      PERSONA("Goodbye.", 5000),
+  };
+  struct call cc = {claim, N_LINES(claim), DATE_CY2024, "Dorothy Miller", NULL, NULL, NULL, 0};
+  s = score_call(&cc);
+  assert_true(json_is_true(json_object_get(s, "assessable")));
+  assert_false(passed(comp(s, "noProhibitedClaims")));
+  json_decref(s);
+}
+
+/* Off-topic chatter does not raise the conversation-skills dimension. */
+static void test_off_topic_does_not_raise_skills(void **state) {
+  (void)state;
+  struct call_line call[] = {
+      PERSONA("Hello?", 0),
+      REP("Hi Dorothy, this is Sam, a licensed insurance agent on a recorded line.", 2000),
+      PERSONA("Hi.", 6000),
+      REP("What's your favourite colour?", 8000),
+      PERSONA("Blue.", 10000),
+      REP("Do you have any pets?", 12000),
+      PERSONA("A cat.", 14000),
+      REP("What's your cat's name?", 16000),
+      PERSONA("Milo.", 18000),
+      REP("Did you watch the football game last night?", 20000),
+      PERSONA("No.", 22000),
+  };
+  struct call c = {call, N_LINES(call), DATE_CY2024, "Dorothy Miller", NULL, NULL, NULL, 0};
+  json_t *s = score_call(&c);
+  json_t *m = json_object_get(s, "metrics");
+  assert_true(json_integer_value(json_object_get(m, "questionsAsked")) <= 1);
+  assert_true(json_integer_value(json_object_get(dim(s, "conversationSkills"), "score")) < 100);
+  json_decref(s);
+}
+
+/* Summaries are cut at a word boundary, never mid-word. */
+static void test_text_cut_at_word_boundary(void **state) {
+  (void)state;
+  char out[16];
+  sc_cut_words(out, sizeof out, "whether the doctor is in network", 32);
+  assert_string_equal(out, "whether the\xE2\x80\xA6");
+  sc_cut_words(out, sizeof out, "short", 5);
+  assert_string_equal(out, "short");
+  struct sc_buf b;
+  sc_buf_init(&b, 20);
+  sc_buf_adds(&b, "Discovery covered doctors and whether they travel.");
+  assert_true(b.overflow);
+  assert_string_equal(b.s, "Discovery covered\xE2\x80\xA6");
+  sc_buf_release(&b);
+}
+
+/* Issue 7: a compliant rep who speaks naturally (paraphrases, text-speak)
+ * passes every compliance rule (the keyword scorer missed the TPMO
+ * disclaimer and the scope of appointment, and capped the call). */
+static void test_natural_compliant_call(void **state) {
+  (void)state;
+  const struct call_line call[] = {
+      PERSONA("Hello?", 0),
+      REP("Hey, is this Dorothy? It's Sam from Bright Path, I'm a licenced agent and just so you "
+          "know we're on a recorded line. I don't work for Medicare or the government.", 2000),
+      PERSONA("Yes, this is Dorothy.", 12000),
+      REP("Quick thing I have to mention: we don't offer all the plans out there in your area. "
+          "Right now I work with 8 companies that have 42 plans where you live, and for all your "
+          "options you can always check medicare dot gov or call one eight hundred Medicare.",
+          15000),
+      PERSONA("Okay.", 35000),
+      REP("I'd like to go over Medicare Advantage and Part D drug plans with you today. You're "
+          "not signing up for anything by talking to me. That alright?", 38000),
+      PERSONA("Sure, that's fine.", 50000),
+      REP("Great. So wat plan r u on now, and what do you like or not like about it?", 53000),
+      PERSONA("Original Medicare with a supplement. The premium keeps going up.", 60000),
+      REP("Got it. who r ur docs, any specialists?", 70000),
+      PERSONA("Dr. Patel, and a cardiologist, Dr. Kim.", 76000),
+      REP("wat meds r u on, and which pharmacy do u use?", 82000),
+      PERSONA("Eliquis and metformin, at the Walgreens on Main.", 88000),
+      REP("I found a plan with a $0 premium, both your doctors in network, and Eliquis at a $47 "
+          "copay. Would you like to go ahead and enroll today?", 95000),
+      PERSONA("Yes, let's do it.", 110000),
+  };
+  struct call c = {call, N_LINES(call), DATE_CY2027, "Dorothy Miller", "Beginner",
+                   "rep_hangup", NULL, 0};
+  json_t *s = score_call(&c);
+  const char *keys[] = {"recordingDisclosure", "tpmoDisclaimer", "scopeOfAppointment",
+                        "noProhibitedClaims"};
+  for (size_t i = 0; i < 4; i++)
+    if (!passed(comp(s, keys[i]))) fail_msg("%s failed: %s", keys[i], str(comp(s, keys[i]), "detail"));
+  assert_true(passed(crit(s, "opening", "notGovernment")));
+  assert_true(passed(crit(s, "discovery", "currentCoverage")));
+  assert_true(passed(crit(s, "discovery", "doctors")));
+  assert_true(passed(crit(s, "discovery", "prescriptions")));
+  assert_true(passed(crit(s, "closing", "asksForEnrollment")));
+  /* no compliance penalty or cap: what is left is the discovery it skipped */
+  assert_int_equal(json_integer_value(json_object_get(dim(s, "compliance"), "score")), 100);
+  assert_true(overall(s) >= 50);
+  json_decref(s);
+}
+
 static void test_rubric_parse_rejects_malformed(void **state) {
   (void)state;
   char err[256];
@@ -824,7 +1034,7 @@ static void test_rubric_parse_rejects_malformed(void **state) {
     assert_false(parses_after(muts[i], err, sizeof err));
     assert_true(strlen(err) > 0);
   }
-  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.06-3");
+  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-1");
 }
 
 int main(void) {
@@ -845,6 +1055,12 @@ int main(void) {
       cmocka_unit_test(test_objection_answered_later),
       cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_edge_cases),
+      cmocka_unit_test(test_meaning_paraphrases_and_negations),
+      cmocka_unit_test(test_discovery_by_meaning),
+      cmocka_unit_test(test_too_short_to_judge),
+      cmocka_unit_test(test_off_topic_does_not_raise_skills),
+      cmocka_unit_test(test_text_cut_at_word_boundary),
+      cmocka_unit_test(test_natural_compliant_call),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,9 @@
 /* test_webhooks.c — unit tests of the webhook pieces: Standard Webhooks
  * signatures against reference values computed outside this code base,
- * the SSRF address classes, the retry policy, the call.scored payload, and
- * the outbox tables (scoring claim/commit, event claim/record/replay) on a
- * temporary SQLite database. */
+ * the SSRF address classes, the retry policy, the deliverer's fairness
+ * bookkeeping (host keys, per-tenant and per-host caps, stalls), the
+ * call.scored payload, and the outbox tables (scoring claim/commit, event
+ * claim/record/replay) on a temporary SQLite database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/timefmt.h"
+#include "webhooks/fair.h"
 #include "webhooks/payload.h"
 #include "webhooks/retry.h"
 #include "webhooks/signer.h"
@@ -142,6 +144,46 @@ static void test_address_classes(void **state)
       {"::127.0.0.1", ADDR_LOOPBACK},          /* v4-compatible */
       {"64:ff9b::a9fe:a9fe", ADDR_LINK_LOCAL}, /* NAT64 of 169.254.169.254 */
       {"2002:c0a8:0101::1", ADDR_PRIVATE},     /* 6to4 of 192.168.1.1 */
+      /* IANA special-purpose IPv4 blocks and their edges */
+      {"192.0.2.1", ADDR_RESERVED},   /* TEST-NET-1 */
+      {"198.51.100.7", ADDR_RESERVED}, /* TEST-NET-2 */
+      {"203.0.113.255", ADDR_RESERVED}, /* TEST-NET-3 */
+      {"203.0.112.255", ADDR_PUBLIC},
+      {"203.0.114.0", ADDR_PUBLIC},
+      {"192.88.99.1", ADDR_RESERVED}, /* 6to4 relay anycast */
+      {"192.0.1.255", ADDR_PUBLIC},
+      {"198.17.255.255", ADDR_PUBLIC},
+      /* IPv4-translated (SIIT), ::ffff:0:0:0/96: judged by the IPv4 address */
+      {"::ffff:0:127.0.0.1", ADDR_LOOPBACK},
+      {"::ffff:0:7f00:1", ADDR_LOOPBACK},
+      {"::ffff:0:a9fe:a9fe", ADDR_LINK_LOCAL},
+      {"::ffff:0:10.0.0.1", ADDR_PRIVATE},
+      {"::ffff:0:8.8.8.8", ADDR_PUBLIC},
+      {"::ffff:1:8.8.8.8", ADDR_PUBLIC}, /* outside both /96s: an ordinary address */
+      /* NAT64 with a private embedded IPv4, and the local-use prefix */
+      {"64:ff9b::10.1.2.3", ADDR_PRIVATE},
+      {"64:ff9b::127.0.0.1", ADDR_LOOPBACK},
+      {"64:ff9b::100.64.0.1", ADDR_CGNAT},
+      {"64:ff9b::198.18.0.1", ADDR_RESERVED},
+      {"64:ff9b::8.8.8.8", ADDR_PUBLIC},
+      {"64:ff9b:1::8.8.8.8", ADDR_PRIVATE},
+      {"::ffff:100.64.0.1", ADDR_CGNAT},
+      {"::ffff:198.18.0.1", ADDR_RESERVED},
+      {"2002:6440:0001::1", ADDR_CGNAT}, /* 6to4 of 100.64.0.1 */
+      /* IANA special-purpose IPv6 blocks */
+      {"100::1", ADDR_RESERVED},        /* discard-only */
+      {"100:0:0:1::1", ADDR_RESERVED},  /* dummy prefix */
+      {"100:0:0:2::1", ADDR_PUBLIC},
+      {"2001::1", ADDR_RESERVED},       /* Teredo */
+      {"2001:2::1", ADDR_RESERVED},     /* benchmarking */
+      {"2001:10::1", ADDR_RESERVED},    /* ORCHID */
+      {"2001:1ff:ffff::1", ADDR_RESERVED},
+      {"2001:200::1", ADDR_PUBLIC},     /* just past 2001::/23 */
+      {"2001:db8::1", ADDR_RESERVED},   /* documentation */
+      {"2001:db9::1", ADDR_PUBLIC},
+      {"3fff:fff::1", ADDR_RESERVED},   /* documentation (RFC 9637) */
+      {"3fff:1000::1", ADDR_PUBLIC},
+      {"5f00::1", ADDR_RESERVED},       /* SRv6 SIDs */
       {"2001:4860:4860::8888", ADDR_PUBLIC},
       {"2606:4700::1111", ADDR_PUBLIC},
       {"not-an-ip", ADDR_RESERVED},
@@ -261,6 +303,73 @@ static void test_retry_after_parse(void **state)
   assert_int_equal(webhook_retry_after_parse("soon", now), -1);
   assert_int_equal(webhook_retry_after_parse("Tue, 14 Nov 2023 22:14:00 GMT", now), 40);
   assert_int_equal(webhook_retry_after_parse("Tue, 14 Nov 2023 22:00:00 GMT", now), 0);
+}
+
+/* -------------------------------------------------------------- fairness */
+
+static void test_host_key(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *url, *key;
+  } cases[] = {
+      {"https://hooks.example.com/athos", "hooks.example.com"},
+      {"https://User:Secret@Hooks.Example.COM:8443/p?q=1#f", "hooks.example.com:8443"},
+      {"http://127.0.0.1:4000", "127.0.0.1:4000"},
+      {"http://[::1]:8080/x", "[::1]:8080"},
+      {"https://a.test?x=/y", "a.test"},
+      {"https://a.test#/y", "a.test"},
+      {"https://u@a.test/x@y", "a.test"}, /* an '@' in the path is not user info */
+  };
+  char key[FAIR_HOST_KEY_MAX];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    webhook_host_key(cases[i].url, key, sizeof key);
+    assert_string_equal(key, cases[i].key);
+  }
+  char small[6];
+  webhook_host_key("https://abcdefghij/", small, sizeof small);
+  assert_string_equal(small, "abcde");
+}
+
+static void test_fair_admission(void **state)
+{
+  (void)state;
+  static struct fair f; /* large: not on the stack */
+  f.lim = (struct fair_limits){.per_tenant = 2, .per_host = 3, .total = 5, .stall_ms = 1000};
+  fair_reset(&f);
+  assert_int_equal(fair_admit(&f, 1, "a", 0), FAIR_GO);
+
+  /* tenant 1 reaches its cap on host a at t=100 and t=200 */
+  fair_count(&f, 1, "a", 100);
+  assert_int_equal(fair_admit(&f, 1, "a", 200), FAIR_GO);
+  fair_count(&f, 1, "a", 200);
+  assert_int_equal(fair_admit(&f, 1, "a", 300), FAIR_WAIT);
+  assert_int_equal(fair_admit(&f, 1, "b", 300), FAIR_WAIT); /* the cap is the tenant's */
+  assert_int_equal(fair_admit(&f, 1, "a", 1199), FAIR_WAIT);
+  /* nothing started since t=200: stalled from t=1200, whatever the host */
+  assert_int_equal(fair_admit(&f, 1, "a", 1200), FAIR_STALLED);
+  assert_int_equal(fair_admit(&f, 1, "b", 1200), FAIR_STALLED);
+
+  /* another tenant on the same host: the host has room for one more */
+  assert_int_equal(fair_admit(&f, 2, "a", 300), FAIR_GO);
+  fair_count(&f, 2, "a", 300);
+  assert_int_equal(fair_admit(&f, 3, "a", 400), FAIR_WAIT);     /* host a is full */
+  assert_int_equal(fair_admit(&f, 3, "a", 1299), FAIR_WAIT);
+  assert_int_equal(fair_admit(&f, 3, "a", 1300), FAIR_STALLED); /* host a stalled */
+  assert_int_equal(fair_admit(&f, 3, "b", 400), FAIR_GO);       /* another host is fine */
+  assert_int_equal(fair_admit(&f, 2, "b", 400), FAIR_GO);       /* tenant 2 has 1 of 2 */
+
+  /* the total: 5 in flight, then everyone waits, and nobody is stalled by it */
+  fair_count(&f, 3, "b", 400);
+  fair_count(&f, 4, "c", 500);
+  assert_int_equal(f.inflight, 5);
+  assert_int_equal(fair_admit(&f, 5, "d", 600), FAIR_WAIT);
+  assert_int_equal(fair_admit(&f, 5, "d", 60000), FAIR_WAIT);
+
+  /* a reset forgets the counts, not the limits */
+  fair_reset(&f);
+  assert_int_equal(fair_admit(&f, 1, "a", 60000), FAIR_GO);
+  assert_int_equal(f.lim.per_host, 3);
 }
 
 /* --------------------------------------------------------------- payload */
@@ -541,6 +650,8 @@ int main(void)
       cmocka_unit_test(test_retry_delay_and_jitter),
       cmocka_unit_test(test_retry_decisions),
       cmocka_unit_test(test_retry_after_parse),
+      cmocka_unit_test(test_host_key),
+      cmocka_unit_test(test_fair_admission),
       cmocka_unit_test(test_payload_shape),
       cmocka_unit_test_setup_teardown(test_scoring_claim_and_commit, setup_store, teardown_store),
       cmocka_unit_test_setup_teardown(test_outbox_record_and_replay, setup_store, teardown_store),

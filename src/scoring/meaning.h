@@ -1,0 +1,31 @@
+/* meaning.h — the scorer's bridge to the language layer (meaning.c): hits
+ * of rubric sets found by the classifiers rather than by phrases. Internal
+ * to src/scoring. */
+#ifndef ATHOS_SCORING_MEANING_H
+#define ATHOS_SCORING_MEANING_H
+
+#include "scoring/scoring_int.h"
+
+/* Per-analysis scratch (holds one parsed chunk). NULL when the rubric
+ * names no classifier; sc_meaning_scan() accepts NULL and does nothing. */
+struct sc_meaning;
+struct sc_meaning *sc_meaning_new(const struct rubric *r);
+void sc_meaning_free(struct sc_meaning *m);
+
+/* Whether turns of role are read by meaning at all. */
+bool sc_meaning_needed(const struct rubric *r, int role);
+
+/* Where hits go: push(ctx, set, turn, word pos, in a question, source byte
+ * offset and length of the sentence in the turn's text); 0 or -1 (OOM). */
+struct sc_meaning_sink {
+  void *ctx;
+  int (*push)(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bool inq, uint32_t src_off,
+              uint32_t src_len);
+};
+
+/* Classifies turn t (text, of role) and pushes a hit for every set whose
+ * label a sentence carries; marks ti->off_topic / ti->substantive. */
+int sc_meaning_scan(const struct rubric *r, struct sc_meaning *m, uint32_t t, const char *text,
+                    int role, struct sc_turn_info *ti, const struct sc_meaning_sink *sink);
+
+#endif
