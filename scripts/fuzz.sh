@@ -52,9 +52,9 @@ LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
 NLU_SRC="nlu/normalize.c nlu/expand.c nlu/negation.c nlu/question.c nlu/classify.c nlu/lexicon.c"
 PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c util/fileio.c \
-$NLU_SRC"
+util/json_spec.c $NLU_SRC"
 SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
-scoring/text.c $NLU_SRC"
+scoring/text.c util/dynbuf.c util/json_spec.c $NLU_SRC"
 TARGETS=(
   "nlu|$NLU_SRC||-max_len=8192"
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
