@@ -310,7 +310,7 @@ static int eval_claims(const struct rubric *r, struct sc_result *res) {
     sc_buf_addf(&b, "%s\"%s\" at turn %u", i ? ", " : "", q, res->viol[i].turn);
   }
   sc_buf_adds(&b, res->nviol > 4 ? ", …" : ".");
-  snprintf(d, dl, "%s", b.s ? b.s : "");
+  snprintf(d, dl, "%s", sc_buf_str(&b));
   sc_buf_release(&b);
   return 0;
 }
@@ -739,8 +739,8 @@ json_t *scorer_score(const struct rubric *r, const struct score_input *in, char 
     goto cleanup;
   }
   json_object_set_new_nocheck(out, "overallScore", json_integer(iround(res.overall)));
-  json_object_set_new_nocheck(out, "summary", json_string(summary.s ? summary.s : ""));
-  json_object_set_new_nocheck(out, "feedback", json_string(feedback.s ? feedback.s : ""));
+  json_object_set_new_nocheck(out, "summary", json_string(sc_buf_str(&summary)));
+  json_object_set_new_nocheck(out, "feedback", json_string(sc_buf_str(&feedback)));
   json_object_set_new_nocheck(out, "dimensions", dimensions_json(r, &res));
   json_object_set_new_nocheck(out, "compliance", compliance_json(r, &res));
   json_object_set_new_nocheck(out, "metrics", metrics_json(&res));

@@ -10,6 +10,7 @@
 
 #include "scoring/scorer.h"
 #include "nlu/nlu.h"
+#include "util/dynbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -425,16 +426,23 @@ struct sc_buf;
 int sc_write_text(const struct rubric *r, const struct sc_result *res, struct sc_buf *summary,
                   struct sc_buf *feedback);
 
-/* ---- bounded string builder (text.c) ---- */
+/* ---- bounded string builder (text.c) ----
+ * A util/dynbuf with its ceiling (limit > 0 bytes) that keeps what fits:
+ * text past the limit is cut at a word boundary and marked with "…". */
 
 struct sc_buf {
-  char *s;
-  size_t len, cap, limit;
-  bool overflow;
+  struct dynbuf d;
+  bool overflow; /* something was cut (or memory ran out): no more adds */
 };
 
 void sc_buf_init(struct sc_buf *b, size_t limit);
 void sc_buf_release(struct sc_buf *b);
+/* The text so far, NUL-terminated ("" while empty); borrowed until the
+ * next add or release. */
+const char *sc_buf_str(const struct sc_buf *b);
+size_t sc_buf_len(const struct sc_buf *b);
+/* sc_utf8_fix() on the text, in place. */
+void sc_buf_fix_utf8(struct sc_buf *b);
 void sc_buf_add(struct sc_buf *b, const char *s, size_t n);
 void sc_buf_adds(struct sc_buf *b, const char *s);
 void sc_buf_addf(struct sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
