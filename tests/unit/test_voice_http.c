@@ -204,11 +204,18 @@ static void test_stop_mid_stream(void **state)
   pcm_buf_free(&a.b);
 }
 
+/* Runs the failing requests with stderr (the log) in a file, then checks
+ * that neither key reached it. */
 static void test_wrong_key(void **state)
 {
   (void)state;
   struct audio a = {0};
-  char text[64];
+  char text[64], logged[8192];
+  FILE *log = tmpfile();
+  int saved = dup(2);
+  assert_non_null(log);
+  fflush(stderr);
+  dup2(fileno(log), 2);
   setenv("ATHOS_TTS_API_KEY", "wrong", 1);
   setenv("ATHOS_ASR_API_KEY", "wrong", 1);
   assert_int_equal(speak(LINE, &a), -1);
@@ -220,6 +227,15 @@ static void test_wrong_key(void **state)
   assert_int_equal(speak(LINE, &a), -1); /* no key at all */
   setenv("ATHOS_TTS_API_KEY", KEY, 1);
   setenv("ATHOS_ASR_API_KEY", KEY, 1);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  size_t n = fread(logged, 1, sizeof logged - 1, (rewind(log), log));
+  logged[n] = '\0';
+  fclose(log);
+  assert_non_null(strstr(logged, "HTTP 401"));
+  assert_null(strstr(logged, "wrong"));
+  assert_null(strstr(logged, KEY));
   pcm_buf_free(&a.b);
 }
 
