@@ -417,15 +417,15 @@ static enum MHD_Result speak(struct server *sv, struct MHD_Connection *c, struct
   struct pcmbuf b = {0};
   size_t len = 0;
   uint8_t *bytes = NULL;
+  bool wav = fmt && strcmp(fmt, "wav") == 0;
   pcm_buf_init(&b.b, MAX_SAMPLES);
   if (synth(sv->tts, &o, input, &b) == 0)
-    bytes = speech_bytes(&b, fmt && strcmp(fmt, "wav") == 0, &len);
+    bytes = speech_bytes(&b, wav, &len);
   pcm_buf_free(&b.b);
-  json_decref(j);
+  json_decref(j); /* input, voice and fmt are gone with it */
   if (!bytes)
     return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "synthesis failed");
-  return reply(c, MHD_HTTP_OK, fmt && strcmp(fmt, "wav") == 0 ? "audio/wav" : "audio/pcm",
-               bytes, len);
+  return reply(c, MHD_HTTP_OK, wav ? "audio/wav" : "audio/pcm", bytes, len);
 }
 
 static bool authorised(const struct server *sv, struct MHD_Connection *c)
