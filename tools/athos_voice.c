@@ -37,6 +37,7 @@
 #include <microhttpd.h>
 
 #include "util/dynbuf.h"
+#include "util/log.h"
 #include "voice/asr.h"
 #include "voice/cutter.h"
 #include "voice/pcm.h"
@@ -572,6 +573,7 @@ int main(int argc, char **argv)
 {
   struct opts o = {0};
   int rc = 2;
+  log_init(); /* ATHOS_LOG_LEVEL */
   if (parse_opts(&argc, argv, &o) < 0 || argc < 2) {
     fprintf(stderr, "usage: athos-voice say|hear|loop [--sex S] [--age N] [--pace X] "
                     "[--no-domain] ARGS\n"

@@ -168,9 +168,39 @@ static curl_mime *multipart(CURL *curl, const struct voice_http_config *c,
   return m;
 }
 
+/* One connection cache (and DNS, TLS sessions) for every request of the
+ * process: a request opens its own easy handle (workers run in parallel)
+ * but reuses a kept-alive connection to the provider, which spares a TCP
+ * and TLS handshake per utterance and per line. */
+static CURLSH *g_share;
+static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+  (void)h, (void)access, (void)arg;
+  pthread_mutex_lock(&g_share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+  (void)h, (void)arg;
+  pthread_mutex_unlock(&g_share_mu[data]);
+}
+
 static void global_init(void)
 {
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    pthread_mutex_init(&g_share_mu[i], NULL);
+  if ((g_share = curl_share_init()) &&
+      (curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+       curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+       curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+       curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+       curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+    curl_share_cleanup(g_share); /* requests then open their own connections */
+    g_share = NULL;
+  }
 }
 
 int voice_http_post(const struct voice_http_config *c, const struct voice_http_request *r,
@@ -191,6 +221,8 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
   curl_easy_setopt(x.curl, CURLOPT_URL, c->url);
   curl_easy_setopt(x.curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(x.curl, CURLOPT_NOSIGNAL, 1L);
+  if (g_share)
+    curl_easy_setopt(x.curl, CURLOPT_SHARE, g_share);
   curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(x.curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   curl_easy_setopt(x.curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -213,6 +245,10 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
     error_summary(dynbuf_ptr(&x.error), dynbuf_len(&x.error), msg, sizeof msg);
     log_warn("%s: %s: HTTP %ld: %s", r->what, where, status, msg);
   } else {
+    long connects = 0;
+    curl_easy_getinfo(x.curl, CURLINFO_NUM_CONNECTS, &connects);
+    log_debug("%s: %s: HTTP %ld, %s connection", r->what, where, status,
+              connects ? "new" : "reused");
     rc = 0;
   }
 out:

@@ -6,6 +6,7 @@
  * recognises through asr_http, checks the words, and the failures: a wrong
  * key, no server, a timeout, a stopped synthesis, bad settings. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "util/log.h"
 #include "voice/asr.h"
 #include "voice/pcm.h"
 #include "voice/tts.h"
@@ -41,6 +44,7 @@ static int start_server(void **state)
     return -1;
   g_server = fork();
   if (g_server == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives a crashed test */
     dup2(fds[1], 1);
     close(fds[0]);
     unsetenv("ATHOS_ASR_URL");
@@ -122,6 +126,32 @@ static bool has_word(const char *text, const char *word)
   return false;
 }
 
+/* The log (stderr) into a file while a test runs, then read back. */
+struct capture {
+  FILE *f;
+  int saved;
+};
+
+static void capture_begin(struct capture *c)
+{
+  c->f = tmpfile();
+  assert_non_null(c->f);
+  fflush(stderr);
+  c->saved = dup(2);
+  dup2(fileno(c->f), 2);
+}
+
+static void capture_end(struct capture *c, char *out, size_t cap)
+{
+  fflush(stderr);
+  dup2(c->saved, 2);
+  close(c->saved);
+  rewind(c->f);
+  size_t n = fread(out, 1, cap - 1, c->f);
+  out[n] = '\0';
+  fclose(c->f);
+}
+
 /* ---- round trips -------------------------------------------------------- */
 
 static void round_trip(const char *format)
@@ -192,6 +222,53 @@ static void test_resampled_matches_local(void **state)
   pcm_buf_free(&local.b);
 }
 
+/* Requests reuse a kept-alive connection (one cache for the process). */
+static void test_keep_alive(void **state)
+{
+  (void)state;
+  struct audio a = {0};
+  struct capture cap;
+  char logged[8192];
+  log_set_level(LOG_DEBUG);
+  capture_begin(&cap);
+  assert_int_equal(speak("Hello.", &a), 0);
+  a.b.n = 0;
+  assert_int_equal(speak("Goodbye.", &a), 0);
+  capture_end(&cap, logged, sizeof logged);
+  log_set_level(LOG_INFO);
+  assert_non_null(strstr(logged, "HTTP 200, reused connection"));
+  pcm_buf_free(&a.b);
+}
+
+/* Workers synthesise at the same time: each request its own handle, the
+ * connection cache shared under its locks (run under ASan/TSan). */
+static void *speak_thread(void *arg)
+{
+  struct audio *a = arg;
+  return (void *)(intptr_t)speak("The premium is zero dollars a month.", a);
+}
+
+static void test_parallel(void **state)
+{
+  (void)state;
+  pthread_t th[3];
+  struct audio a[3];
+  memset(a, 0, sizeof a);
+  void *rc;
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, speak_thread, &a[i]), 0);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(pthread_join(th[i], &rc), 0);
+    assert_int_equal((intptr_t)rc, 0);
+    /* the same line, the same length (the samples differ: Flite's
+     * unvoiced excitation is random noise) */
+    assert_true(labs((long)a[i].b.n - (long)a[0].b.n) <= 2);
+  }
+  assert_true(a[0].b.n > TTS_RATE);
+  for (int i = 0; i < 3; i++)
+    pcm_buf_free(&a[i].b);
+}
+
 /* ---- failures ----------------------------------------------------------- */
 
 static void test_stop_mid_stream(void **state)
@@ -211,11 +288,8 @@ static void test_wrong_key(void **state)
   (void)state;
   struct audio a = {0};
   char text[64], logged[8192];
-  FILE *log = tmpfile();
-  int saved = dup(2);
-  assert_non_null(log);
-  fflush(stderr);
-  dup2(fileno(log), 2);
+  struct capture cap;
+  capture_begin(&cap);
   setenv("ATHOS_TTS_API_KEY", "wrong", 1);
   setenv("ATHOS_ASR_API_KEY", "wrong", 1);
   assert_int_equal(speak(LINE, &a), -1);
@@ -227,12 +301,7 @@ static void test_wrong_key(void **state)
   assert_int_equal(speak(LINE, &a), -1); /* no key at all */
   setenv("ATHOS_TTS_API_KEY", KEY, 1);
   setenv("ATHOS_ASR_API_KEY", KEY, 1);
-  fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  size_t n = fread(logged, 1, sizeof logged - 1, (rewind(log), log));
-  logged[n] = '\0';
-  fclose(log);
+  capture_end(&cap, logged, sizeof logged);
   assert_non_null(strstr(logged, "HTTP 401"));
   assert_null(strstr(logged, "wrong"));
   assert_null(strstr(logged, KEY));
@@ -290,6 +359,8 @@ int main(void)
     cmocka_unit_test(test_round_trip_pcm),
     cmocka_unit_test(test_round_trip_wav),
     cmocka_unit_test(test_resampled_matches_local),
+    cmocka_unit_test(test_keep_alive),
+    cmocka_unit_test(test_parallel),
     cmocka_unit_test(test_stop_mid_stream),
     cmocka_unit_test(test_wrong_key),
     cmocka_unit_test(test_no_server_and_timeout),
