@@ -101,7 +101,8 @@ static int speak(const char *text, struct audio *a)
   if (!t)
     return -2;
   tts_voice_choose(&traits, &v);
-  pcm_buf_init(&a->b, TTS_RATE * 60);
+  if (a->b.max == 0)
+    pcm_buf_init(&a->b, TTS_RATE * 60);
   int rc = tts_synth(t, &v, text, collect, a);
   tts_free(t);
   return rc;
