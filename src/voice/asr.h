@@ -5,8 +5,8 @@
  * (asr_pocketsphinx.c), its general language model interpolated with a
  * domain model built from the drills (tools/voice_lm.py), so that
  * "Medigap", "formulary", "TPMO", drug and doctor names are in the
- * vocabulary. An OpenAI-compatible HTTP backend (ATHOS_ASR_URL) can
- * implement the same functions.
+ * vocabulary. An OpenAI-compatible HTTP provider (ATHOS_ASR_URL,
+ * asr_http.c) implements the same functions: asr_open_from_config().
  *
  * Threading: a struct asr is a decoder; it is not thread-safe and costs
  * tens of MB, so each pool worker builds its own (worker_init).
@@ -40,6 +40,16 @@ struct asr;
 
 /* Owned; free with asr_free(). NULL if the models cannot be loaded. */
 struct asr *asr_new(const struct asr_config *c);
+
+/* The recogniser the settings ask for — what the server and tools open:
+ * with ATHOS_ASR_URL set, the OpenAI-compatible provider (asr_http.c:
+ * POST {ATHOS_ASR_URL}/v1/audio/transcriptions; ATHOS_ASR_API_KEY,
+ * ATHOS_ASR_MODEL, ATHOS_ASR_TIMEOUT_MS), else PocketSphinx with
+ * asr_config_default(). Every function below works the same on both (the
+ * provider's asr_feed() only collects; asr_end() makes the request, and
+ * blocks for it: call it on a pool worker). Owned; asr_free(). NULL when
+ * the models or the settings are unusable (logged). */
+struct asr *asr_open_from_config(void);
 void asr_free(struct asr *a); /* accepts NULL */
 
 /* Streaming form, for decoding while the rep still talks (the first pass

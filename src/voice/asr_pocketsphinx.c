@@ -30,6 +30,7 @@
 #pragma GCC diagnostic pop
 
 #include "util/log.h"
+#include "voice/voice_http.h"
 
 cst_lexicon *cmu_lex_init(void);
 
@@ -42,6 +43,7 @@ cst_lexicon *cmu_lex_init(void);
 #define ASR_TUNING_MAX 512
 
 struct asr {
+  struct asr_http *http; /* set: the HTTP provider serves every call */
   cmd_ln_t *config;
   ps_decoder_t *ps;
 };
@@ -273,10 +275,27 @@ fail:
   return NULL;
 }
 
+struct asr *asr_open_from_config(void)
+{
+  const char *url = getenv("ATHOS_ASR_URL");
+  if (!url || !*url) {
+    struct asr_config c;
+    asr_config_default(&c);
+    return asr_new(&c);
+  }
+  struct asr *a = calloc(1, sizeof *a);
+  if (a && !(a->http = asr_http_new())) {
+    free(a);
+    a = NULL;
+  }
+  return a;
+}
+
 void asr_free(struct asr *a)
 {
   if (!a)
     return;
+  asr_http_free(a->http);
   if (a->ps)
     ps_free(a->ps);
   if (a->config)
@@ -308,17 +327,23 @@ static void clean_hyp(const char *hyp, char *text, size_t cap)
 
 int asr_begin(struct asr *a)
 {
+  if (a->http)
+    return asr_http_begin(a->http);
   return ps_start_utt(a->ps) < 0 ? -1 : 0;
 }
 
 int asr_feed(struct asr *a, const int16_t *pcm, size_t n)
 {
+  if (a->http)
+    return asr_http_feed(a->http, pcm, n);
   return n == 0 || ps_process_raw(a->ps, pcm, n, FALSE, FALSE) >= 0 ? 0 : -1;
 }
 
 int asr_end(struct asr *a, char *text, size_t cap)
 {
   int32 score;
+  if (a->http)
+    return asr_http_end(a->http, text, cap);
   if (cap == 0 || ps_end_utt(a->ps) < 0)
     return -1;
   clean_hyp(ps_get_hyp(a->ps, &score), text, cap);

@@ -3,7 +3,8 @@
  * a persona's traits, and streamed synthesis (a callback per chunk of
  * 16 kHz mono pcm_s16le, the first one long before the line is done).
  * The offline backend is Flite (tts_flite.c); an OpenAI-compatible HTTP
- * backend (ATHOS_TTS_URL) can implement the same functions.
+ * provider (ATHOS_TTS_URL, tts_http.c) implements the same functions:
+ * tts_open_from_config().
  *
  * Threading: one struct tts serves every pool worker; tts_synth() may be
  * called from several threads (the backend serialises what it must).
@@ -47,6 +48,16 @@ struct tts;
 /* Loads the engine and its voices. Owned; free with tts_free(). NULL if
  * the engine cannot start. Not thread-safe itself: call before the pool. */
 struct tts *tts_new(void);
+
+/* The synthesiser the settings ask for — what the server and tools open:
+ * with ATHOS_TTS_URL set, the OpenAI-compatible provider (tts_http.c:
+ * POST {ATHOS_TTS_URL}/v1/audio/speech, its audio streamed and resampled
+ * to TTS_RATE; ATHOS_TTS_API_KEY, ATHOS_TTS_MODEL, ATHOS_TTS_FORMAT,
+ * ATHOS_TTS_SAMPLE_RATE, ATHOS_TTS_VOICE_FEMALE / _MALE,
+ * ATHOS_TTS_TIMEOUT_MS), else Flite (tts_new()). tts_synth() works the same
+ * on both. Owned; tts_free(). NULL when the engine or the settings are
+ * unusable (logged). Call before the pool, like tts_new(). */
+struct tts *tts_open_from_config(void);
 void tts_free(struct tts *t); /* accepts NULL */
 
 /* Synthesises text (UTF-8, one or more sentences) with voice v, sentence

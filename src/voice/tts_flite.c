@@ -9,6 +9,7 @@
  * ms on this machine, so the pool's workers still interleave sentences.
  */
 #include "voice/tts.h"
+#include "voice/voice_http.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ cst_voice *register_cmu_us_awb(const char *voxdir);
 #define TTS_SENTENCE_MAX 600 /* bytes; longer runs are cut at a space */
 
 struct tts {
+  struct tts_http *http; /* set: the HTTP provider speaks, nothing else is used */
   pthread_mutex_t mu;
   cst_voice *slt, *rms, *awb;
 };
@@ -75,10 +77,28 @@ struct tts *tts_new(void)
   return t;
 }
 
+struct tts *tts_open_from_config(void)
+{
+  const char *url = getenv("ATHOS_TTS_URL");
+  if (!url || !*url)
+    return tts_new();
+  struct tts *t = calloc(1, sizeof *t);
+  if (t && !(t->http = tts_http_new())) {
+    free(t);
+    t = NULL;
+  }
+  return t;
+}
+
 void tts_free(struct tts *t)
 {
   if (!t)
     return;
+  if (t->http) {
+    tts_http_free(t->http);
+    free(t);
+    return;
+  }
   /* the voices are Flite's process-wide singletons: left registered */
   pthread_mutex_destroy(&t->mu);
   free(t);
@@ -185,6 +205,8 @@ static bool next_sentence(const char **p, char *buf, size_t cap)
 int tts_synth(struct tts *t, const struct tts_voice *v, const char *text, tts_chunk_fn fn,
               void *arg)
 {
+  if (t->http)
+    return tts_http_synth(t->http, v, text, fn, arg);
   struct stream s = {.fn = fn, .arg = arg};
   cst_voice *vox = voice_of(t, v->name);
   char sentence[TTS_SENTENCE_MAX];
