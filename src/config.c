@@ -67,6 +67,9 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
+    {"ATHOS_VOICE_WORKERS", NULL, NUM(K_UINT, voice_workers, 1, 64)},
+    {"ATHOS_VOICE_QUEUE", NULL, NUM(K_UINT, voice_queue, 1, 100000)},
+    {"ATHOS_VOICE_SILENCE_MS", NULL, NUM(K_I64, voice_silence_ms, 200, 5000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -208,6 +211,9 @@ static void set_defaults(struct athos_config *c)
   c->body_timeout_sec = 30;
   c->rate_limit = 1000;
   c->rate_limit_per_ip = 100;
+  c->voice_workers = c->threads > 0 ? c->threads : 1;
+  c->voice_queue = 64;
+  c->voice_silence_ms = 700;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);

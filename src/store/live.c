@@ -101,6 +101,16 @@ int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char
   return db_write(s->db, SQL, &p, NULL);
 }
 
+int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const char *content)
+{
+  static const char SQL[] = "UPDATE call_turns SET content = $1 WHERE call_id = $2 AND idx = $3";
+  struct db_params p = {0};
+  db_p_text(&p, content);
+  db_p_i64(&p, call_id);
+  db_p_i64(&p, idx);
+  return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
+}
+
 int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
                    const char *reason)
 {

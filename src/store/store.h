@@ -269,6 +269,8 @@ int store_ticket_consume(struct store *s, const char *ticket_hash_hex, int64_t n
 /* created → live, startedAt = started_at. */
 int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at);
 /* Appends one turn (committed before it returns). */
+/* Replaces a turn's text (a persona line cut short by a barge-in). */
+int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const char *content);
 int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
                            const char *content, int64_t at_ms);
 /* live → ended with the reason and duration. */

@@ -1,0 +1,429 @@
+/*
+ * voice.c — the voice half of a live call (issue 10, DESIGN.md "Live
+ * protocol"): the rep's binary PCM frames go through the rate limit into
+ * the call's cutter; each utterance the cutter hands over is recognised
+ * on the voice pool (never on the loop); the text comes back as `heard`
+ * and is committed as the rep's turn exactly like a `say` (call.c); the
+ * persona's reply is synthesised on the pool and streamed as binary
+ * frames, paced to real time (at most LIVE_VOICE_AHEAD_MS ahead, so the
+ * outbound cap is never reached), then `spoken`. Rep speech while the
+ * persona speaks (barge-in) stops the rest of its audio.
+ *
+ * Memory: a text call holds no voice state (c->voice is NULL); a voice
+ * call holds a cutter (~1 MB) and its jobs. The pool (workers with a
+ * recogniser each) and the synthesiser are the loop's, made at the first
+ * voice call (live_loop_voice()).
+ *
+ * Jobs outlive their call when it ends mid-job: live_voice_free() cancels
+ * and detaches them (owner = NULL), and their done() frees them.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "live/live_internal.h"
+#include "util/log.h"
+#include "voice/asr.h"
+#include "voice/cutter.h"
+#include "voice/pcm.h"
+#include "voice/pool.h"
+#include "voice/tts.h"
+
+#define SAMPLES_PER_MS (LIVE_AUDIO_RATE / 1000)
+/* persona audio per binary frame: 100 ms */
+#define TTS_FRAME_SAMPLES (LIVE_AUDIO_RATE / 10)
+/* how far the persona's audio may run ahead of real time on the wire */
+#define LIVE_VOICE_AHEAD_MS 1000
+/* slack of the inbound rate limit: a client may send this much early */
+#define LIVE_AUDIO_SLACK_MS 1000
+/* the recognised text of one utterance */
+#define HEARD_MAX 4096
+
+/* One utterance on its way through the recogniser. */
+struct asr_job {
+  struct voice_job job; /* first: the pool hands back this pointer */
+  struct live_conn *owner; /* NULL once the call is gone */
+  struct asr_job *next;    /* the call's jobs, in utterance order */
+  bool done;
+  uint64_t start, end; /* stream sample positions */
+  int16_t *pcm;
+  size_t n;
+  char text[HEARD_MAX];
+};
+
+/* One persona line being synthesised. The worker appends samples under
+ * mu; the loop reads them out. */
+struct tts_job {
+  struct voice_job job;
+  struct live_conn *owner;
+  struct voice_pool *pool;
+  struct tts *tts;
+  struct tts_voice voice;
+  pthread_mutex_t mu;
+  int16_t *pcm; /* guarded by mu */
+  size_t n, cap;
+  bool finished; /* done() ran */
+  char *text;
+};
+
+struct live_voice {
+  struct voice_cutter *cutter;
+  uint64_t received;      /* rep samples so far (the stream clock) */
+  int64_t first_audio_mono; /* 0 = no audio yet */
+  struct asr_job *asr_head, *asr_tail;
+  struct tts_job *tts;
+  int speak_turn;          /* the persona turn being spoken */
+  size_t sent;             /* samples of tts sent */
+  int64_t speak_mono;      /* when its first samples went out */
+  bool rate_warned;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static struct voice_pool *conn_pool(struct live_conn *c) { return live_loop_voice(c->loop); }
+
+static void send_type_turn(struct live_conn *c, const char *type, int turn)
+{
+  live_conn_send_json(c, json_pack("{s:s, s:i}", "type", type, "turn", turn));
+}
+
+/* ------------------------------------------------------------ recognition */
+
+static void asr_run(struct voice_job *job, void *worker_ctx)
+{
+  struct asr_job *j = (struct asr_job *)job;
+  if (asr_decode(worker_ctx, j->pcm, j->n, j->text, sizeof j->text) != 0)
+    j->text[0] = '\0';
+}
+
+static void asr_job_free(struct asr_job *j)
+{
+  free(j->pcm);
+  free(j);
+}
+
+/* Hands the finished utterances at the head of the queue to the call, in
+ * order (several workers may finish them out of order). */
+static void asr_deliver(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  while (v != NULL && v->asr_head != NULL && v->asr_head->done) {
+    struct asr_job *j = v->asr_head;
+    v->asr_head = j->next;
+    if (v->asr_head == NULL)
+      v->asr_tail = NULL;
+    if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
+      live_call_heard(c, j->text, j->start / SAMPLES_PER_MS, j->end / SAMPLES_PER_MS);
+    asr_job_free(j);
+    v = c->voice; /* the call may have ended and released it */
+  }
+}
+
+static void asr_done(struct voice_job *job)
+{
+  struct asr_job *j = (struct asr_job *)job;
+  if (j->owner == NULL) {
+    asr_job_free(j);
+    return;
+  }
+  j->done = true;
+  struct live_conn *c = j->owner;
+  asr_deliver(c);
+  live_conn_kick(c);
+}
+
+static void submit_utterance(struct live_conn *c, const struct voice_cut *cut)
+{
+  struct live_voice *v = c->voice;
+  struct asr_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->pcm = malloc(cut->n * sizeof *j->pcm)) == NULL) {
+    free(j);
+    return;
+  }
+  memcpy(j->pcm, cut->pcm, cut->n * sizeof *j->pcm);
+  j->n = cut->n;
+  j->start = cut->start;
+  j->end = cut->end;
+  j->owner = c;
+  voice_job_init(&j->job, asr_run, NULL, asr_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+    asr_job_free(j);
+    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
+                         "The speech recogniser is busy; that utterance was dropped.");
+    return;
+  }
+  if (v->asr_tail != NULL)
+    v->asr_tail->next = j;
+  else
+    v->asr_head = j;
+  v->asr_tail = j;
+}
+
+/* ------------------------------------------------------------ synthesis */
+
+static bool tts_chunk(void *arg, const int16_t *pcm, size_t n, bool last)
+{
+  struct tts_job *j = arg;
+  (void)last;
+  if (voice_job_cancelled(&j->job))
+    return false;
+  if (n == 0)
+    return true;
+  bool ok = true;
+  pthread_mutex_lock(&j->mu);
+  if (j->n + n > j->cap) {
+    size_t cap = j->cap ? j->cap : TTS_RATE;
+    while (cap < j->n + n)
+      cap *= 2;
+    int16_t *grown = realloc(j->pcm, cap * sizeof *grown);
+    if (grown != NULL) {
+      j->pcm = grown;
+      j->cap = cap;
+    }
+    ok = grown != NULL;
+  }
+  if (ok) {
+    memcpy(j->pcm + j->n, pcm, n * sizeof *pcm);
+    j->n += n;
+  }
+  pthread_mutex_unlock(&j->mu);
+  voice_pool_notify(j->pool, &j->job);
+  return ok;
+}
+
+static void tts_run(struct voice_job *job, void *worker_ctx)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  (void)worker_ctx;
+  if (tts_synth(j->tts, &j->voice, j->text, tts_chunk, j) < 0)
+    log_warn("live: speech synthesis failed");
+}
+
+static void tts_job_free(struct tts_job *j)
+{
+  pthread_mutex_destroy(&j->mu);
+  free(j->pcm);
+  free(j->text);
+  free(j);
+}
+
+/* Drops the call's current line: cancelled, and freed now or by its
+ * done(). */
+static void tts_detach(struct live_voice *v)
+{
+  struct tts_job *j = v->tts;
+  if (j == NULL)
+    return;
+  v->tts = NULL;
+  voice_job_cancel(&j->job);
+  if (j->finished)
+    tts_job_free(j);
+  else
+    j->owner = NULL;
+}
+
+/* Sends the persona's audio up to LIVE_VOICE_AHEAD_MS past real time, and
+ * `spoken` once the whole line is out. */
+static void tts_pump(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL || v->tts == NULL || c->state != LIVE_IN_CALL)
+    return;
+  struct tts_job *j = v->tts;
+  int64_t now = live_loop_now(c->loop);
+  int64_t ahead_ms = (v->speak_mono ? now - v->speak_mono : 0) + LIVE_VOICE_AHEAD_MS;
+  size_t limit = (size_t)ahead_ms * SAMPLES_PER_MS;
+  uint8_t bytes[TTS_FRAME_SAMPLES * 2];
+  for (;;) {
+    pthread_mutex_lock(&j->mu);
+    size_t n = j->n - v->sent;
+    if (n > TTS_FRAME_SAMPLES)
+      n = TTS_FRAME_SAMPLES;
+    if (v->sent + n > limit)
+      n = limit > v->sent ? limit - v->sent : 0;
+    if (n > 0)
+      pcm_to_le(j->pcm + v->sent, n, bytes);
+    pthread_mutex_unlock(&j->mu);
+    if (n == 0)
+      break;
+    if (live_conn_send_binary(c, bytes, n * 2) != 0)
+      return;
+    if (v->speak_mono == 0)
+      v->speak_mono = now;
+    v->sent += n;
+  }
+  if (j->finished && v->sent == j->n) {
+    send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
+    tts_detach(v);
+  }
+}
+
+static void tts_progress(struct voice_job *job)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  if (j->owner == NULL)
+    return;
+  struct live_conn *c = j->owner;
+  tts_pump(c);
+  live_conn_kick(c);
+}
+
+static void tts_done(struct voice_job *job)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  j->finished = true;
+  if (j->owner == NULL) {
+    tts_job_free(j);
+    return;
+  }
+  tts_progress(job);
+}
+
+void live_voice_speak(struct live_conn *c, int turn, const char *text)
+{
+  struct live_voice *v = c->voice;
+  struct voice_pool *pool = conn_pool(c);
+  if (v == NULL || pool == NULL)
+    return;
+  tts_detach(v); /* a text say while the persona still spoke */
+  struct tts_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->text = strdup(text)) == NULL) {
+    free(j);
+    return;
+  }
+  pthread_mutex_init(&j->mu, NULL);
+  struct tts_traits traits = {.sex = TTS_SEX_UNKNOWN};
+  tts_voice_choose(&traits, &j->voice);
+  j->tts = live_loop_tts(c->loop);
+  j->pool = pool;
+  j->owner = c;
+  voice_job_init(&j->job, tts_run, tts_progress, tts_done);
+  if (voice_pool_submit(pool, &j->job) != 0) {
+    tts_job_free(j);
+    log_warn("live: call %s: the voice pool is full; a persona line goes unspoken",
+             c->call_public_id);
+    send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
+    return;
+  }
+  v->tts = j;
+  v->speak_turn = turn;
+  v->sent = 0;
+  v->speak_mono = 0;
+}
+
+/* ------------------------------------------------------------ the rep's audio */
+
+/* Barge-in: the rep started talking while the persona's audio plays. */
+static void barge_in(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  struct tts_job *j = v->tts;
+  if (j == NULL)
+    return;
+  int64_t now = live_loop_now(c->loop);
+  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
+  if (played > v->sent)
+    played = v->sent;
+  pthread_mutex_lock(&j->mu);
+  size_t total = j->n;
+  pthread_mutex_unlock(&j->mu);
+  /* The share of the line heard; the rest never was. */
+  double heard = j->finished && total > 0 ? (double)played / (double)total : -1.0;
+  int turn = v->speak_turn;
+  char *text = strdup(j->text);
+  tts_detach(v);
+  send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
+  if (text != NULL)
+    live_call_barged_in(c, turn, text, heard);
+  free(text);
+}
+
+static void on_cut(void *arg, const struct voice_cut *cut)
+{
+  struct live_conn *c = arg;
+  if (cut->event == VOICE_CUT_START) {
+    c->last_rep_mono = live_loop_now(c->loop);
+    barge_in(c);
+  } else if (cut->n > 0) {
+    submit_utterance(c, cut);
+  }
+}
+
+void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
+{
+  struct live_voice *v = c->voice;
+  int64_t now = live_loop_now(c->loop);
+  if (len % 2 != 0) {
+    live_call_send_error(c, ERR_INVALID_REQUEST,
+                         "Audio frames carry whole 16-bit samples (an even number of bytes).");
+    return;
+  }
+  size_t n = len / 2;
+  if (v->first_audio_mono == 0)
+    v->first_audio_mono = now;
+  uint64_t allowed = (uint64_t)(now - v->first_audio_mono + LIVE_AUDIO_SLACK_MS) *
+                     SAMPLES_PER_MS * LIVE_AUDIO_RATE_FACTOR;
+  if (v->received + n > allowed) {
+    if (!v->rate_warned)
+      live_call_send_error(c, ERR_RATE_LIMITED,
+                           "Audio arrives faster than twice real time; it was dropped.");
+    v->rate_warned = true;
+    return;
+  }
+  v->rate_warned = false;
+  int16_t pcm[LIVE_FRAME_MAX / 2];
+  pcm_from_le(bytes, n, pcm);
+  v->received += n;
+  voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+int live_voice_new(struct live_conn *c)
+{
+  struct vad_config vc;
+  if (live_loop_voice(c->loop) == NULL)
+    return -1;
+  struct live_voice *v = calloc(1, sizeof *v);
+  if (v == NULL)
+    return -1;
+  vad_config_default(&vc);
+  vc.rate = LIVE_AUDIO_RATE;
+  vc.max_utterance_ms = LIVE_AUDIO_UTTERANCE_MAX_SEC * 1000;
+  if (live_loop_app(c->loop)->cfg->voice_silence_ms > 0)
+    vc.trailing_silence_ms = (unsigned)live_loop_app(c->loop)->cfg->voice_silence_ms;
+  v->cutter = voice_cutter_new(&vc);
+  if (v->cutter == NULL) {
+    free(v);
+    return -1;
+  }
+  c->voice = v;
+  return 0;
+}
+
+bool live_voice_busy(const struct live_conn *c)
+{
+  return c->voice != NULL && c->voice->tts != NULL;
+}
+
+void live_voice_tick(struct live_conn *c) { tts_pump(c); }
+
+void live_voice_free(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL)
+    return;
+  c->voice = NULL;
+  for (struct asr_job *j = v->asr_head, *next; j != NULL; j = next) {
+    next = j->next;
+    voice_job_cancel(&j->job);
+    if (j->done)
+      asr_job_free(j);
+    else
+      j->owner = NULL;
+  }
+  tts_detach(v);
+  voice_cutter_free(v->cutter);
+  free(v);
+}
