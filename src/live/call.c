@@ -58,6 +58,7 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
   int64_t ended = time_now_ms();
   int64_t duration_sec = ended > c->started_wall ? (ended - c->started_wall) / 1000 : 0;
   const char *why = live_end_reason_name(reason);
+  live_voice_finish(c); /* before the end: scoring may publish the call at once */
   int rc = store_call_end(app->store, c->call_id, ended, duration_sec, why);
   if (rc != STORE_OK)
     log_error("live: call %s: cannot record its end (%s): store rc %d; the start-up sweep "
@@ -98,12 +99,14 @@ static void fail_store(struct live_conn *c, int rc, const char *what)
 
 /* Commits one transcript turn. Returns the turn's index, or -1 (the
  * connection is then closing). */
-static int commit_turn(struct live_conn *c, const char *role, const char *text)
+static int commit_turn(struct live_conn *c, const char *role, const char *text, int64_t start_ms,
+                       int64_t end_ms)
 {
   struct app *app = conn_app(c);
   int64_t at_ms = time_now_ms() - c->started_wall;
   int idx = c->next_turn;
-  int rc = store_call_append_turn(app->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
+  int rc = store_call_append_turn_timed(app->store, c->call_id, idx, role, text,
+                                        at_ms < 0 ? 0 : at_ms, start_ms, end_ms);
   if (rc != STORE_OK) {
     fail_store(c, rc, "appending a turn");
     return -1;
@@ -132,7 +135,7 @@ static bool exchange_fits(const struct live_conn *c, size_t say_bytes)
  * it). Returns 0 or -1. */
 static int persona_says(struct live_conn *c, const char *text)
 {
-  int idx = commit_turn(c, "assistant", text);
+  int idx = commit_turn(c, "assistant", text, -1, -1);
   if (idx < 0)
     return -1;
   if (live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text,
@@ -230,6 +233,7 @@ static void on_start(struct live_conn *c, const char *ticket, bool audio)
                          : drill_persona_name(entry->drill, (size_t)row.persona_index);
   log_info("live: call %s started (%s, %s, persona %d)", row.public_id, row.drill_key,
            row.difficulty, row.persona_index);
+  live_voice_record(c);
   if (live_conn_send_json(c, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", LIVE_TYPE_READY,
                                        "callId", row.public_id, "sessionId", row.session_id,
                                        "persona", "name", name)) != 0)
@@ -240,7 +244,8 @@ static void on_start(struct live_conn *c, const char *ticket, bool audio)
 /* A rep turn: a say whose text passed live_message_parse() (non-blank,
  * no NUL, at most LIVE_UTTERANCE_MAX_CHARS characters), or a recognised
  * utterance (heard: acknowledged with a `heard` frame once committed). */
-static void rep_turn(struct live_conn *c, const char *text, size_t len, bool heard)
+static void rep_turn(struct live_conn *c, const char *text, size_t len, int64_t start_ms,
+                     int64_t end_ms)
 {
   struct persona_reply reply = {0};
   c->last_rep_mono = live_loop_now(c->loop);
@@ -249,7 +254,8 @@ static void rep_turn(struct live_conn *c, const char *text, size_t len, bool hea
     live_call_end(c, LIVE_END_LIMIT, true);
     return;
   }
-  int idx = commit_turn(c, "user", text);
+  bool heard = start_ms >= 0;
+  int idx = commit_turn(c, "user", text, start_ms, end_ms);
   if (idx < 0)
     return;
   if (heard && live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_HEARD,
@@ -272,14 +278,12 @@ static void rep_turn(struct live_conn *c, const char *text, size_t len, bool hea
 
 void live_call_heard(struct live_conn *c, const char *text, int64_t start_ms, int64_t end_ms)
 {
-  (void)start_ms;
-  (void)end_ms;
   size_t len = strlen(text);
   /* The recogniser's words are bounded by the 30 s utterance, but the
    * transcript's per-turn rule is the say's. */
   if (ws_utf8_chars(text, len) > LIVE_UTTERANCE_MAX_CHARS)
     return;
-  rep_turn(c, text, len, true);
+  rep_turn(c, text, len, start_ms, end_ms);
 }
 
 void live_call_barged_in(struct live_conn *c, int turn, const char *text, double heard)
@@ -339,7 +343,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
       live_call_send_error(c, m.err, m.problem);
     } else {
-      rep_turn(c, m.text, m.text_len, false);
+      rep_turn(c, m.text, m.text_len, -1, -1);
     }
     break;
   case LIVE_MSG_INVALID:

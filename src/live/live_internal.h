@@ -158,6 +158,13 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text);
 bool live_voice_busy(const struct live_conn *c);
 /* The timer: paces the persona's audio. */
 void live_voice_tick(struct live_conn *c);
+/* Starts the call's recording (after the call is live): ATHOS_MEDIA_DIR/
+ * <callId>.wav, registered in the store. A failure is logged; the call
+ * goes on unrecorded. */
+void live_voice_record(struct live_conn *c);
+/* At the call's end: closes the recording and stores its length and
+ * waveform. */
+void live_voice_finish(struct live_conn *c);
 /* Frees the voice state; jobs in flight are cancelled and free themselves. */
 void live_voice_free(struct live_conn *c);
 

@@ -17,9 +17,13 @@
  * Jobs outlive their call when it ends mid-job: live_voice_free() cancels
  * and detaches them (owner = NULL), and their done() frees them.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "live/live_internal.h"
@@ -28,7 +32,10 @@
 #include "voice/cutter.h"
 #include "voice/pcm.h"
 #include "voice/pool.h"
+#include "voice/recorder.h"
 #include "voice/tts.h"
+#include "store/store.h"
+#include "util/timefmt.h"
 
 #define SAMPLES_PER_MS (LIVE_AUDIO_RATE / 1000)
 /* persona audio per binary frame: 100 ms */
@@ -37,6 +44,10 @@
 #define LIVE_VOICE_AHEAD_MS 1000
 /* slack of the inbound rate limit: a client may send this much early */
 #define LIVE_AUDIO_SLACK_MS 1000
+/* the recording's ring: the longest persona line sent ahead, and more */
+#define LIVE_REC_WINDOW_MS 35000
+/* recording written to disk this far behind the call's clock */
+#define LIVE_REC_LAG_MS 1000
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
 
@@ -77,7 +88,33 @@ struct live_voice {
   size_t sent;             /* samples of tts sent */
   int64_t speak_mono;      /* when its first samples went out */
   bool rate_warned;
+  /* the recording: both sides on one clock, samples since base_mono (the
+   * call's start); NULL when recording is off or failed */
+  struct voice_rec *rec;
+  int64_t base_mono;
 };
+
+/* The call clock (samples since the call started) at monotonic ms t. */
+static uint64_t clock_at(const struct live_voice *v, int64_t t)
+{
+  return t > v->base_mono ? (uint64_t)(t - v->base_mono) * SAMPLES_PER_MS : 0;
+}
+
+/* A recorder write failed: the recording is given up, the call goes on. */
+static void rec_failed(struct live_conn *c)
+{
+  log_warn("live: call %s: writing its recording failed; the call goes on without it",
+           c->call_public_id);
+  voice_rec_close(c->voice->rec);
+  c->voice->rec = NULL;
+}
+
+static void rec_put(struct live_conn *c, enum voice_rec_channel ch, uint64_t at,
+                    const int16_t *pcm, size_t n)
+{
+  if (c->voice->rec != NULL && voice_rec_put(c->voice->rec, ch, at, pcm, n) != 0)
+    rec_failed(c);
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -89,6 +126,12 @@ static void send_type_turn(struct live_conn *c, const char *type, int turn)
 }
 
 /* ------------------------------------------------------------ recognition */
+
+/* A rep stream position as ms from the call's start. */
+static int64_t rep_ms(const struct live_voice *v, uint64_t sample)
+{
+  return (v->first_audio_mono - v->base_mono) + (int64_t)(sample / SAMPLES_PER_MS);
+}
 
 static void asr_run(struct voice_job *job, void *worker_ctx)
 {
@@ -114,7 +157,7 @@ static void asr_deliver(struct live_conn *c)
     if (v->asr_head == NULL)
       v->asr_tail = NULL;
     if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
-      live_call_heard(c, j->text, j->start / SAMPLES_PER_MS, j->end / SAMPLES_PER_MS);
+      live_call_heard(c, j->text, rep_ms(v, j->start), rep_ms(v, j->end));
     asr_job_free(j);
     v = c->voice; /* the call may have ended and released it */
   }
@@ -235,6 +278,7 @@ static void tts_pump(struct live_conn *c)
   int64_t ahead_ms = (v->speak_mono ? now - v->speak_mono : 0) + LIVE_VOICE_AHEAD_MS;
   size_t limit = (size_t)ahead_ms * SAMPLES_PER_MS;
   uint8_t bytes[TTS_FRAME_SAMPLES * 2];
+  int16_t frame[TTS_FRAME_SAMPLES];
   for (;;) {
     pthread_mutex_lock(&j->mu);
     size_t n = j->n - v->sent;
@@ -243,14 +287,16 @@ static void tts_pump(struct live_conn *c)
     if (v->sent + n > limit)
       n = limit > v->sent ? limit - v->sent : 0;
     if (n > 0)
-      pcm_to_le(j->pcm + v->sent, n, bytes);
+      memcpy(frame, j->pcm + v->sent, n * sizeof *frame);
     pthread_mutex_unlock(&j->mu);
     if (n == 0)
       break;
+    pcm_to_le(frame, n, bytes);
     if (live_conn_send_binary(c, bytes, n * 2) != 0)
       return;
     if (v->speak_mono == 0)
       v->speak_mono = now;
+    rec_put(c, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + v->sent, frame, n);
     v->sent += n;
   }
   if (j->finished && v->sent == j->n) {
@@ -331,6 +377,8 @@ static void barge_in(struct live_conn *c)
   /* The share of the line heard; the rest never was. */
   double heard = j->finished && total > 0 ? (double)played / (double)total : -1.0;
   int turn = v->speak_turn;
+  if (v->rec != NULL && v->speak_mono != 0)
+    voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + played);
   char *text = strdup(j->text);
   tts_detach(v);
   send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
@@ -374,6 +422,7 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
   v->rate_warned = false;
   int16_t pcm[LIVE_FRAME_MAX / 2];
   pcm_from_le(bytes, n, pcm);
+  rec_put(c, VOICE_REC_REP, clock_at(v, v->first_audio_mono) + v->received, pcm, n);
   v->received += n;
   voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
 }
@@ -407,7 +456,74 @@ bool live_voice_busy(const struct live_conn *c)
   return c->voice != NULL && c->voice->tts != NULL;
 }
 
-void live_voice_tick(struct live_conn *c) { tts_pump(c); }
+void live_voice_tick(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL)
+    return;
+  tts_pump(c);
+  int64_t now = live_loop_now(c->loop);
+  if (v->rec != NULL && now - v->base_mono > LIVE_REC_LAG_MS &&
+      voice_rec_flush(v->rec, clock_at(v, now - LIVE_REC_LAG_MS)) != 0)
+    rec_failed(c);
+}
+
+/* Creates the media directory (one level, like `mkdir`). */
+static int media_dir(const char *dir)
+{
+  if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+    return 0;
+  return -1;
+}
+
+void live_voice_record(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  const struct athos_config *cfg = live_loop_app(c->loop)->cfg;
+  char path[sizeof cfg->media_dir + 80];
+  if (v == NULL)
+    return;
+  v->base_mono = c->started_mono;
+  snprintf(path, sizeof path, "%s/%s.wav", cfg->media_dir, c->call_public_id);
+  unsigned max_sec = cfg->max_call_sec > 0 ? (unsigned)cfg->max_call_sec + 60 : 3600;
+  if (media_dir(cfg->media_dir) != 0 ||
+      (v->rec = voice_rec_open(path, LIVE_AUDIO_RATE, LIVE_REC_WINDOW_MS, max_sec)) == NULL) {
+    log_warn("live: call %s: cannot record into %s: %s", c->call_public_id, cfg->media_dir,
+             strerror(errno));
+    return;
+  }
+  int rc = store_recording_begin(live_loop_app(c->loop)->store, c->call_id, path, time_now_ms());
+  if (rc != STORE_OK) {
+    log_warn("live: call %s: cannot register its recording: store rc %d", c->call_public_id, rc);
+    voice_rec_close(v->rec);
+    v->rec = NULL;
+    unlink(path);
+  }
+}
+
+void live_voice_finish(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL || v->rec == NULL)
+    return;
+  int64_t now = live_loop_now(c->loop);
+  struct voice_rec *rec = v->rec;
+  v->rec = NULL;
+  /* everything placed, the persona's audio sent ahead included */
+  int frc = voice_rec_flush(rec, clock_at(v, now + LIVE_VOICE_AHEAD_MS));
+  json_t *wave = voice_rec_waveform(rec);
+  int64_t duration_ms = (int64_t)(voice_rec_frames(rec) / SAMPLES_PER_MS);
+  if (voice_rec_close(rec) != 0 || frc != 0)
+    log_warn("live: call %s: its recording is incomplete (a write failed)", c->call_public_id);
+  char *wave_text = wave != NULL ? json_dumps(wave, JSON_COMPACT) : NULL;
+  int rc = store_recording_finish(live_loop_app(c->loop)->store, c->call_id, duration_ms,
+                                  wave_text);
+  if (rc != STORE_OK)
+    log_warn("live: call %s: cannot record its recording's length: store rc %d",
+             c->call_public_id, rc);
+  free(wave_text);
+  json_decref(wave);
+}
 
 void live_voice_free(struct live_conn *c)
 {
@@ -424,6 +540,7 @@ void live_voice_free(struct live_conn *c)
       j->owner = NULL;
   }
   tts_detach(v);
+  voice_rec_close(v->rec); /* the call did not end cleanly: the file is still playable */
   voice_cutter_free(v->cutter);
   free(v);
 }

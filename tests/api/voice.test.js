@@ -142,6 +142,7 @@ describe('voice calls', () => {
   let server;
   let tenant;
   let line;
+  let spokenCall;
 
   before(async () => {
     line = speech('Hi, my name is John. I am calling about your Medicare Advantage plan.');
@@ -182,6 +183,83 @@ describe('voice calls', () => {
     assert.equal(t[2].content, say.text);
     s.c.send({ type: 'end' });
     assert.equal((await s.c.until('ended')).m.reason, 'rep_hangup');
+    spokenCall = { call: s.call, heard };
+  });
+
+  test('the scored call has its recording: audioUrl, waveform, startMs/endMs; Range; tenant-scoped', async () => {
+    assert.ok(spokenCall, 'needs the spoken call above');
+    const id = spokenCall.call.callId;
+    let detail;
+    await h.eventually(async () => {
+      detail = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
+      assert.equal(detail.status, 200, detail.text);
+    }, 20000);
+    const d = detail.body;
+    assert.equal(d.audioUrl, `${server.url}/api/external/v1/calls/${id}/recording`);
+    assert.equal(d.audioUrlExpiresAt, null);
+    assert.equal(d.waveform.peaksPerSecond, 10);
+    assert.ok(Array.isArray(d.waveform.peaks) && d.waveform.peaks.length > 30, JSON.stringify(d.waveform).slice(0, 200));
+    assert.ok(d.waveform.peaks.every((p) => Number.isInteger(p) && p >= 0 && p <= 255));
+    assert.ok(d.waveform.peaks.some((p) => p > 20), 'the waveform has speech in it');
+    const rep = d.transcript[spokenCall.heard.turn];
+    assert.equal(rep.content, spokenCall.heard.text);
+    assert.ok(Number.isInteger(rep.startMs) && Number.isInteger(rep.endMs), JSON.stringify(rep));
+    assert.ok(rep.endMs - rep.startMs > 2000 && rep.endMs - rep.startMs < 8000, JSON.stringify(rep));
+    assert.equal(d.transcript[0].startMs, undefined, 'persona turns carry no offsets');
+
+    const whole = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('content-type'), 'audio/wav');
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    const wav = Buffer.from(await whole.arrayBuffer());
+    assert.equal(Number(whole.headers.get('content-length')), wav.length);
+    assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt16LE(22), 2, 'two channels: rep and persona');
+    assert.equal(wav.readUInt32LE(24), RATE);
+    const seconds = (wav.length - 44) / 4 / RATE;
+    assert.ok(Math.abs(seconds * 10 - d.waveform.peaks.length) <= 2, `${seconds}s vs ${d.waveform.peaks.length} peaks`);
+    // both sides are in it: rep (left) and persona (right) samples
+    let left = 0; let right = 0;
+    for (let off = 44; off + 4 <= wav.length; off += 4) {
+      left = Math.max(left, Math.abs(wav.readInt16LE(off)));
+      right = Math.max(right, Math.abs(wav.readInt16LE(off + 2)));
+    }
+    assert.ok(left > 1000 && right > 1000, `peaks ${left} ${right}`);
+
+    const part = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}`, Range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 100-199/${wav.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), wav.subarray(100, 200));
+    const past = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}`, Range: `bytes=${wav.length}-` } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${wav.length}`);
+
+    const other = await h.createTenant(server);
+    const r404 = await h.api(server, 'GET', `/calls/${id}/recording`, { apiKey: other.apiKey });
+    assert.equal(r404.status, 404);
+    assert.equal(r404.body.error.code, 'CALL_NOT_FOUND');
+    const r401 = await h.api(server, 'GET', `/calls/${id}/recording`);
+    assert.equal(r401.status, 401);
+    spokenCall.audioUrl = d.audioUrl;
+  });
+
+  test('a text call has no recording', async () => {
+    const call = await newCall(server, tenant);
+    const c = connect(call.connectionUrl);
+    await c.opened;
+    c.send({ type: 'start', ticket: call.connectionTicket });
+    await c.until('say');
+    c.send({ type: 'end' });
+    await c.until('ended');
+    let detail;
+    await h.eventually(async () => {
+      detail = await h.api(server, 'GET', `/calls/${call.callId}`, { apiKey: tenant.apiKey });
+      assert.equal(detail.status, 200);
+    }, 20000);
+    assert.equal(detail.body.audioUrl, null);
+    assert.equal(detail.body.waveform, null);
+    const r = await h.api(server, 'GET', `/calls/${call.callId}/recording`, { apiKey: tenant.apiKey });
+    assert.equal(r.status, 404);
   });
 
   test('persona audio is paced to real time', async () => {
