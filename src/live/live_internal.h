@@ -146,6 +146,13 @@ void live_call_heard(struct live_conn *c, const char *text, int64_t start_ms, in
  * of the line played, or < 0 when unknown (synthesis was still running). */
 void live_call_barged_in(struct live_conn *c, int turn, const char *text, double heard);
 
+/* ---- retention.c ---- */
+
+/* Deletes the recordings older than ATHOS_RECORDING_RETENTION_DAYS (a
+ * batch); no-op when retention is off. Loop thread, from the timer. */
+void live_recordings_sweep(struct app *app);
+#define LIVE_SWEEP_MS 60000 /* how often */
+
 /* ---- voice.c ---- */
 
 /* Gives the call its voice state. Returns 0 or -1. */

@@ -54,6 +54,7 @@ struct live_loop {
   struct voice_pool *voice;
   struct tts *tts;
   bool voice_failed; /* tried and failed: voice calls are refused */
+  int64_t last_sweep_mono; /* recording retention; 0 = at the first tick */
 };
 
 /* The running loops. The upgrade callback may fire after live_loop_stop()
@@ -494,6 +495,10 @@ static void on_tick(struct live_loop *l)
 {
   const struct athos_config *cfg = l->app->cfg;
   int64_t now = l->now_mono;
+  if (l->last_sweep_mono == 0 || now - l->last_sweep_mono >= LIVE_SWEEP_MS) {
+    l->last_sweep_mono = now;
+    live_recordings_sweep(l->app);
+  }
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   struct live_conn *next;
   for (struct live_conn *c = l->open; c != NULL; c = next) {

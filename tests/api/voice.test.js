@@ -243,6 +243,26 @@ describe('voice calls', () => {
     spokenCall.audioUrl = d.audioUrl;
   });
 
+  test('retention deletes old recordings: logged, audioUrl null, 404', async () => {
+    assert.ok(spokenCall && spokenCall.audioUrl, 'needs the recording above');
+    const id = spokenCall.call.callId;
+    const file = h.sqlite(server.dbPath,
+      `SELECT r.path FROM call_recordings r JOIN calls c ON c.id = r.call_id WHERE c.public_id = '${id}';`).trim();
+    assert.ok(fs.existsSync(file), file);
+    h.sqlite(server.dbPath, 'UPDATE call_recordings SET created_at = created_at - 3 * 86400000;');
+    await server.restart({ env: { ...server.env, ATHOS_RECORDING_RETENTION_DAYS: '2' } });
+    await h.eventually(async () => {
+      const d = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
+      assert.equal(d.status, 200);
+      assert.equal(d.body.audioUrl, null);
+      assert.equal(d.body.waveform, null);
+    }, 5000);
+    assert.equal(fs.existsSync(file), false);
+    assert.match(server.logs(), /deleted the recording/);
+    const r = await h.api(server, 'GET', `/calls/${id}/recording`, { apiKey: tenant.apiKey });
+    assert.equal(r.status, 404);
+  });
+
   test('a text call has no recording', async () => {
     const call = await newCall(server, tenant);
     const c = connect(call.connectionUrl);
