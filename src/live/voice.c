@@ -48,6 +48,8 @@
 #define LIVE_REC_WINDOW_MS 35000
 /* recording written to disk this far behind the call's clock */
 #define LIVE_REC_LAG_MS 1000
+/* how far the rep's stream may lag the clock before it is moved up */
+#define LIVE_REP_JITTER_MS 500
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
 
@@ -82,6 +84,9 @@ struct live_voice {
   struct voice_cutter *cutter;
   uint64_t received;      /* rep samples so far (the stream clock) */
   int64_t first_audio_mono; /* 0 = no audio yet */
+  int64_t audio_mono;       /* the rate bucket's last refill */
+  double audio_tokens;      /* samples the rep may still send now */
+  uint64_t rep_skew;        /* samples the rep's stream fell behind the clock (a pause in sending) */
   struct asr_job *asr_head, *asr_tail;
   struct tts_job *tts;
   int speak_turn;          /* the persona turn being spoken */
@@ -130,7 +135,7 @@ static void send_type_turn(struct live_conn *c, const char *type, int turn)
 /* A rep stream position as ms from the call's start. */
 static int64_t rep_ms(const struct live_voice *v, uint64_t sample)
 {
-  return (v->first_audio_mono - v->base_mono) + (int64_t)(sample / SAMPLES_PER_MS);
+  return (v->first_audio_mono - v->base_mono) + (int64_t)((sample + v->rep_skew) / SAMPLES_PER_MS);
 }
 
 static void asr_run(struct voice_job *job, void *worker_ctx)
@@ -299,7 +304,10 @@ static void tts_pump(struct live_conn *c)
     rec_put(c, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + v->sent, frame, n);
     v->sent += n;
   }
-  if (j->finished && v->sent == j->n) {
+  /* spoken once the line has played out (not merely been sent), so a
+   * barge-in in its last second still counts */
+  if (j->finished && v->sent == j->n &&
+      (j->n == 0 || now - v->speak_mono >= (int64_t)(j->n / SAMPLES_PER_MS))) {
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -332,7 +340,10 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
   struct voice_pool *pool = conn_pool(c);
   if (v == NULL || pool == NULL)
     return;
-  tts_detach(v); /* a text say while the persona still spoke */
+  if (v->tts != NULL) { /* a text say answered while the persona still spoke */
+    send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
+    tts_detach(v);
+  }
   struct tts_job *j = calloc(1, sizeof *j);
   if (j == NULL || (j->text = strdup(text)) == NULL) {
     free(j);
@@ -408,11 +419,20 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
     return;
   }
   size_t n = len / 2;
-  if (v->first_audio_mono == 0)
-    v->first_audio_mono = now;
-  uint64_t allowed = (uint64_t)(now - v->first_audio_mono + LIVE_AUDIO_SLACK_MS) *
-                     SAMPLES_PER_MS * LIVE_AUDIO_RATE_FACTOR;
-  if (v->received + n > allowed) {
+  /* A bucket refilled at twice real time, holding LIVE_AUDIO_SLACK_MS of
+   * that: a steady stream faster than x2 runs dry, and quiet stretches do
+   * not save up for a burst. */
+  const double per_ms = (double)SAMPLES_PER_MS * LIVE_AUDIO_RATE_FACTOR;
+  const double cap = per_ms * LIVE_AUDIO_SLACK_MS;
+  if (v->first_audio_mono == 0) {
+    v->first_audio_mono = v->audio_mono = now;
+    v->audio_tokens = cap;
+  }
+  v->audio_tokens += per_ms * (double)(now - v->audio_mono);
+  if (v->audio_tokens > cap)
+    v->audio_tokens = cap;
+  v->audio_mono = now;
+  if ((double)n > v->audio_tokens) {
     if (!v->rate_warned)
       live_call_send_error(c, ERR_RATE_LIMITED,
                            "Audio arrives faster than twice real time; it was dropped.");
@@ -420,9 +440,18 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
     return;
   }
   v->rate_warned = false;
+  v->audio_tokens -= (double)n;
   int16_t pcm[LIVE_FRAME_MAX / 2];
   pcm_from_le(bytes, n, pcm);
-  rec_put(c, VOICE_REC_REP, clock_at(v, v->first_audio_mono) + v->received, pcm, n);
+  /* A client that stopped sending for a while (muted) resumes at the
+   * clock, not where its stream left off. */
+  uint64_t at = clock_at(v, v->first_audio_mono) + v->received + v->rep_skew;
+  uint64_t wall = clock_at(v, now);
+  if (at + LIVE_REP_JITTER_MS * SAMPLES_PER_MS + n < wall) {
+    v->rep_skew += wall - n - at;
+    at = wall - n;
+  }
+  rec_put(c, VOICE_REC_REP, at, pcm, n);
   v->received += n;
   voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
 }
