@@ -396,3 +396,31 @@ describe('voice calls', () => {
     assert.equal(t[say.turn].content, say.text);
   });
 });
+
+describe('a recording that cannot be written', () => {
+  let server;
+  let tenant;
+  before(async () => {
+    server = await h.startServer({ env: { ATHOS_MEDIA_DIR: '/dev/null/media', ATHOS_VOICE_WORKERS: '1' } });
+    tenant = await h.createTenant(server);
+  });
+  after(async () => { await stopClean(server); });
+
+  test('never costs the call or its transcript', async () => {
+    const s = await startVoiceCall(server, tenant);
+    s.c.send({ type: 'say', text: 'Hi, this is John calling about your Medicare plan.' });
+    const say = (await s.c.until('say')).m;
+    assert.equal(say.turn, 2);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+    let detail;
+    await h.eventually(async () => {
+      detail = await h.api(server, 'GET', `/calls/${s.call.callId}`, { apiKey: tenant.apiKey });
+      assert.equal(detail.status, 200);
+    }, 20000);
+    assert.equal(detail.body.audioUrl, null);
+    assert.equal(detail.body.transcript.length, 3);
+    assert.equal(detail.body.transcript[2].content, say.text);
+    assert.match(server.logs(), /cannot record into/);
+  });
+});
