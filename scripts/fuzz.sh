@@ -52,14 +52,14 @@ LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto -lm"
 # target | library sources (src/…) | extra link libraries | libFuzzer flags
 NLU_SRC="nlu/normalize.c nlu/expand.c nlu/negation.c nlu/question.c nlu/classify.c nlu/lexicon.c"
 PERSONA_SRC="persona/drill.c persona/engine.c persona/intents.c persona/understand.c util/fileio.c \
-$NLU_SRC"
+util/json_spec.c $NLU_SRC"
 SCORING_SRC="scoring/analyse.c scoring/meaning.c scoring/rubric.c scoring/score.c scoring/summary.c \
-scoring/text.c $NLU_SRC"
+scoring/text.c util/dynbuf.c util/json_spec.c $NLU_SRC"
 TARGETS=(
   "nlu|$NLU_SRC||-max_len=8192"
   "cursor|api/cursor.c util/crypto.c util/ids.c||-max_len=512"
   "session_token|auth/session_token.c util/crypto.c||-max_len=4096"
-  "validate|api/validate.c||-max_len=8192"
+  "validate|api/validate.c util/json_spec.c util/dynbuf.c||-max_len=8192"
   "timefmt|util/timefmt.c||-max_len=64"
   "cidr|auth/cidr.c||-max_len=1024"
   "base64|util/crypto.c||-max_len=2048"

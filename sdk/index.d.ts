@@ -35,8 +35,11 @@ export interface CreateOptions {
   filters?: { state?: string; category?: string };
   /** Defaults to DEFAULT_BASE_URL; set it when you self-host Athos. */
   baseUrl?: string;
-  /** Speak persona lines and transcribe the mic into say() where supported. */
-  voice?: boolean;
+  /**
+   * true: server voice (mic -> 16 kHz PCM to Athos, the persona's speech played back).
+   * 'browser': the Web Speech API (persona lines spoken, mic transcribed into say()).
+   */
+  voice?: boolean | 'browser';
 }
 
 export type SessionState = 'idle' | 'connecting' | 'live' | 'ending' | 'ended' | 'failed';
@@ -60,7 +63,7 @@ export interface SayEvent {
 export interface TranscriptLine {
   role: 'assistant' | 'user';
   text: string;
-  /** Present on persona lines. */
+  /** Present on persona lines and on rep lines the server heard. */
   turn?: number;
 }
 
@@ -75,19 +78,62 @@ export interface EndedEvent {
   reason: 'rep_hangup' | 'persona_hangup' | 'max_duration' | 'idle' | 'disconnect' | 'limit' | (string & {});
 }
 
+export interface HeardEvent {
+  /** What the server recognised: the rep's committed turn. */
+  text: string;
+  turn: number;
+}
+
+export interface SpokenEvent {
+  turn: number;
+}
+
+/** Why voice cannot run: ErrorEvent.reason of VOICE_UNAVAILABLE and Supports.reason. */
+export type VoiceUnavailableReason =
+  | 'no-browser'
+  | 'insecure-context'
+  | 'no-microphone-api'
+  | 'no-audioworklet'
+  | 'microphone-denied'
+  | 'no-microphone'
+  | 'audio-failed';
+
+export interface Supports {
+  secureContext: boolean;
+  audioWorklet: boolean;
+  /** The microphone permission, read without prompting. */
+  microphone: 'granted' | 'prompt' | 'denied' | 'unknown';
+  /** Server voice (`voice: true`) can be tried. */
+  voice: boolean;
+  reason: VoiceUnavailableReason | null;
+  /** `voice: 'browser'` can run (isVoiceSupported()). */
+  webSpeech: boolean;
+}
+
+export interface VoiceStats {
+  sentBytes: number;
+  receivedBytes: number;
+  /** Persona audio flushed because the rep started talking. */
+  bargeIns: number;
+}
+
 export interface ErrorEvent {
   code: AthosErrorCode;
   message: string;
-  /** True when the call is over (state 'failed'); false for a rejected utterance or voice trouble. */
+  /** True when the call is over (state 'failed', VOICE_UNAVAILABLE from connect() included); false for a rejected utterance or Web Speech trouble. */
   fatal: boolean;
   /** HTTP status, when the error came from the REST redeem. */
   status?: number;
   requestId?: string;
+  /** With VOICE_UNAVAILABLE from connect(). */
+  reason?: VoiceUnavailableReason;
 }
 
 export interface SessionEvents {
   ready: ReadyEvent;
   say: SayEvent;
+  heard: HeardEvent;
+  spoken: SpokenEvent;
   ended: EndedEvent;
   error: ErrorEvent;
   transcript: TranscriptEvent;
@@ -97,7 +143,8 @@ export declare class AthosError extends Error {
   code: AthosErrorCode;
   status?: number;
   requestId?: string;
-  constructor(code: AthosErrorCode, message: string, extra?: { status?: number; requestId?: string });
+  reason?: VoiceUnavailableReason;
+  constructor(code: AthosErrorCode, message: string, extra?: { status?: number; requestId?: string; reason?: VoiceUnavailableReason });
 }
 
 export interface RoleplaySession {
@@ -107,6 +154,8 @@ export interface RoleplaySession {
   readonly persona: Persona | null;
   readonly transcript: TranscriptLine[];
   readonly voiceActive: boolean;
+  readonly muted: boolean;
+  readonly voiceStats: VoiceStats;
   on<E extends keyof SessionEvents>(event: E, handler: (payload: SessionEvents[E]) => void): this;
   off<E extends keyof SessionEvents>(event: E, handler: (payload: SessionEvents[E]) => void): this;
   /** Redeems the token and joins the call; resolves on `ready`, rejects with an AthosError. */
@@ -121,7 +170,10 @@ export interface RoleplaySession {
 
 export declare const AthosRoleplay: {
   create(options: CreateOptions): RoleplaySession;
+  /** True where `voice: 'browser'` (Web Speech) can run. */
   isVoiceSupported(): boolean;
+  /** What this browser can do for voice, without prompting. */
+  supports(): Promise<Supports>;
 };
 
 export default AthosRoleplay;

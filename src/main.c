@@ -94,7 +94,8 @@ static int serve(const struct athos_config *cfg, struct store *s)
                                .max_connections_per_ip = cfg->max_connections_per_ip,
                                .header_timeout_ms = cfg->header_timeout_sec * 1000,
                                .body_timeout_ms = cfg->body_timeout_sec * 1000,
-                               .max_body = routes_max_body(), .dispatch = api_dispatch,
+                               .max_body = routes_max_body(), .body_limit = routes_body_limit,
+                               .dispatch = api_dispatch,
                                .app = &app};
   if (server_start(&srv, &http) != 0)
     goto stop;

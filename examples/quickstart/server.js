@@ -4,8 +4,10 @@
 //   POST /webhooks/athos  verifies the call.scored webhook over the RAW body (Standard Webhooks),
 //                         then fetches GET /calls/{callId} with the API key and keeps it in memory
 //   GET  /calls/latest    the last scored call, 204 before the first (the page polls it for the score)
+//   GET  /calls/{id}/recording  the call's recording (its audioUrl), fetched with the API key and
+//                         streamed through, Range included so the page's <audio> can seek
 //   GET  /config.json     {athosBaseUrl}: where the SDK redeems the token (self-hosting)
-//   GET  /, /sdk/*        the practice page and the browser SDK (../../sdk)
+//   GET  /, /sdk/*.js     the practice page and the browser SDK (../../sdk)
 //
 // Environment: ATHOS_API_KEY, ATHOS_WHSEC, ATHOS_BASE_URL (default production), PORT (default 3000),
 // HOST (default 127.0.0.1).
@@ -91,6 +93,32 @@ async function onWebhook(req, res) {
   sendJson(res, 200, { ok: true });
 }
 
+/* GET /calls/{id}/recording — only for calls this backend saw scored (a real app checks that
+ * the signed-in user may hear it). The key stays here; bytes and range headers pass through. */
+async function proxyRecording(req, res, id) {
+  const call = scoredCalls.find((c) => c.id === id);
+  if (!call || !call.audioUrl) return sendJson(res, 404, { error: 'no recording' });
+  const headers = { Authorization: `Bearer ${API_KEY}` };
+  if (req.headers.range) headers.Range = req.headers.range;
+  const r = await fetch(`${BASE_URL}/calls/${encodeURIComponent(id)}/recording`, { headers });
+  const out = { 'Cache-Control': 'no-store' };
+  for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges']) {
+    if (r.headers.has(h)) out[h] = r.headers.get(h);
+  }
+  res.writeHead(r.status, out);
+  if (!r.body) return res.end();
+  const reader = r.body.getReader();
+  req.on('close', () => reader.cancel().catch(() => {})); // the player seeked or left
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end();
+}
+
+const SDK_FILES = new Set(['/sdk/index.js', '/sdk/pcm.js']);
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   try {
@@ -101,12 +129,14 @@ const server = http.createServer(async (req, res) => {
       if (!latest) return res.writeHead(204).end(); // nothing scored yet
       return sendJson(res, 200, latest);
     }
+    const rec = /^\/calls\/([A-Za-z0-9_-]{1,100})\/recording$/.exec(url.pathname);
+    if (req.method === 'GET' && rec) return await proxyRecording(req, res, rec[1]);
     if (req.method === 'GET' && url.pathname === '/config.json') return sendJson(res, 200, { athosBaseUrl: BASE_URL });
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       return await sendFile(res, path.join(HERE, 'index.html'), 'text/html; charset=utf-8');
     }
-    if (req.method === 'GET' && url.pathname === '/sdk/index.js') {
-      return await sendFile(res, path.join(SDK_DIR, 'index.js'), 'text/javascript; charset=utf-8');
+    if (req.method === 'GET' && SDK_FILES.has(url.pathname)) {
+      return await sendFile(res, path.join(SDK_DIR, path.basename(url.pathname)), 'text/javascript; charset=utf-8');
     }
     sendJson(res, 404, { error: 'not found' });
   } catch (e) {

@@ -4,7 +4,6 @@
  * transcript and score). Calls not yet scored, unknown ids and other
  * tenants' calls are all the same 404.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 100
+#define ISO_TIME "an ISO 8601 date-time"
 #define CALL_CACHE_ENTRIES 4096
 #define CALL_CACHE_BYTES (32u * 1024 * 1024)
 
@@ -74,52 +74,51 @@ static int collect_row(const struct call_row *c, void *arg)
   return 0;
 }
 
-static enum api_result parse_time(struct api_request *r, const char *name, bool required,
-                                  int64_t *out)
+/* json_spec_custom parser: an ISO 8601 date-time into int64_t ms. */
+static int parse_iso_time(const json_t *v, void *dst)
 {
-  const char *v = http_query(r, name);
-  char msg[128];
-  if (v == NULL || v[0] == '\0') {
-    if (!required)
-      return API_OK;
-    snprintf(msg, sizeof msg, "%s is required (ISO 8601)", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
-  }
-  if (time_parse_iso(v, out) != 0) {
-    snprintf(msg, sizeof msg, "%s must be an ISO 8601 date-time", name);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
-  }
-  return API_OK;
+  return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v) &&
+                 time_parse_iso(json_string_value(v), dst) == 0
+             ? 0
+             : -1;
 }
 
-static enum api_result parse_limit(struct api_request *r, int *out)
-{
-  const char *v = http_query(r, "limit");
-  *out = LIST_LIMIT_DEFAULT;
-  if (v == NULL)
-    return API_OK;
-  char *end = NULL;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1)
-    return http_reply_error(r, ERR_INVALID_REQUEST, "limit must be an integer from 1 to 100");
-  *out = n > LIST_LIMIT_MAX ? LIST_LIMIT_MAX : (int)n;
-  return API_OK;
-}
+/* The list's query arguments. Filters are copied: they outlive the
+ * parse. An empty from/to is the same as none. */
+struct list_query {
+  int64_t from_ms, to_ms, limit;
+  int source; /* index in LIST_SOURCES, -1 = any */
+  char external_user_id[EXTERNAL_ID_MAX + 1];
+  char external_agency_id[EXTERNAL_ID_MAX + 1];
+};
 
-static enum api_result parse_filter_string(struct api_request *r, const char *name,
-                                           const char **out)
+static const char *const LIST_SOURCES[] = {"roleplay", "ingestion", NULL};
+
+static enum api_result parse_list_query(struct api_request *r, struct list_query *q)
 {
-  const char *v = http_query(r, name);
-  *out = NULL;
-  if (v == NULL)
-    return API_OK;
-  char msg[128];
-  if (v[0] == '\0' || strlen(v) > EXTERNAL_ID_MAX || !validate_printable(v)) {
-    snprintf(msg, sizeof msg, "%s must be 1 to %d printable characters", name, EXTERNAL_ID_MAX);
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
-  }
-  *out = v;
+  *q = (struct list_query){.to_ms = INT64_MAX, .limit = LIST_LIMIT_DEFAULT, .source = -1};
+  struct json_spec spec[] = {
+      json_spec_flags(json_spec_custom("from", parse_iso_time, &q->from_ms, ISO_TIME),
+                      JSON_SPEC_EMPTY_ABSENT),
+      json_spec_flags(json_spec_custom("to", parse_iso_time, &q->to_ms, ISO_TIME),
+                      JSON_SPEC_OPTIONAL | JSON_SPEC_EMPTY_ABSENT),
+      json_spec_optional(json_spec_expect(json_spec_int64("limit", &q->limit, 1, INT64_MAX),
+                                          "an integer from 1 to 100")),
+      json_spec_optional(json_spec_expect(json_spec_enum("source", &q->source, LIST_SOURCES),
+                                          "roleplay")),
+      json_spec_optional(json_spec_string("externalUserId", q->external_user_id,
+                                          sizeof q->external_user_id, 1, EXTERNAL_ID_MAX)),
+      json_spec_optional(json_spec_string("externalAgencyId", q->external_agency_id,
+                                          sizeof q->external_agency_id, 1, EXTERNAL_ID_MAX)),
+      JSON_SPEC_END,
+  };
+  enum api_result res = validate_query(r, spec);
+  if (res != API_OK)
+    return res;
+  if (q->to_ms < q->from_ms)
+    return http_reply_error(r, ERR_INVALID_REQUEST, "to must not be before from");
+  if (q->limit > LIST_LIMIT_MAX)
+    q->limit = LIST_LIMIT_MAX; /* the contract: a larger page size gets the maximum */
   return API_OK;
 }
 
@@ -135,20 +134,20 @@ static struct cursor_key list_cursor_key(struct api_request *r)
 enum api_result api_calls_list(struct api_request *r)
 {
   struct cursor_key ck = list_cursor_key(r);
-  struct call_filter f = {.tenant_id = r->tenant->id, .to_ms = INT64_MAX};
-  struct cursor after;
-  enum api_result res;
-  if ((res = parse_time(r, "from", true, &f.from_ms)) != API_OK ||
-      (res = parse_time(r, "to", false, &f.to_ms)) != API_OK ||
-      (res = parse_limit(r, &f.limit)) != API_OK ||
-      (res = parse_filter_string(r, "source", &f.source)) != API_OK ||
-      (res = parse_filter_string(r, "externalUserId", &f.external_user_id)) != API_OK ||
-      (res = parse_filter_string(r, "externalAgencyId", &f.external_agency_id)) != API_OK)
+  struct list_query q;
+  enum api_result res = parse_list_query(r, &q);
+  if (res != API_OK)
     return res;
-  if (f.source != NULL && strcmp(f.source, "roleplay") != 0 && strcmp(f.source, "ingestion") != 0)
-    return http_reply_error(r, ERR_INVALID_REQUEST, "source must be roleplay");
-  if (f.to_ms < f.from_ms)
-    return http_reply_error(r, ERR_INVALID_REQUEST, "to must not be before from");
+  struct call_filter f = {
+      .tenant_id = r->tenant->id,
+      .from_ms = q.from_ms,
+      .to_ms = q.to_ms,
+      .limit = (int)q.limit,
+      .source = q.source >= 0 ? LIST_SOURCES[q.source] : NULL,
+      .external_user_id = q.external_user_id[0] != '\0' ? q.external_user_id : NULL,
+      .external_agency_id = q.external_agency_id[0] != '\0' ? q.external_agency_id : NULL,
+  };
+  struct cursor after;
   const char *cur = http_query(r, "cursor");
   if (cur != NULL) {
     if (cursor_decode(&ck, cur, &after) != 0)

@@ -22,6 +22,7 @@
 
 #define TICKET_RANDOM_CHARS 43
 #define STATE_MAX 32
+#define CATEGORY_MAX 64
 
 static enum api_result verify_token(struct api_request *r, struct session_claims *c)
 {
@@ -33,19 +34,16 @@ static enum api_result verify_token(struct api_request *r, struct session_claims
 }
 
 /* The optional `filters` object: state (used), category (accepted). */
-static enum api_result read_filters(struct api_request *r, json_t *body, char *state, size_t cap)
+static enum api_result read_filters(struct api_request *r, const json_t *filters, char *state,
+                                    size_t cap)
 {
-  json_t *f = json_object_get(body, "filters");
-  state[0] = '\0';
-  if (f == NULL || json_is_null(f))
-    return API_OK;
-  if (!json_is_object(f))
-    return http_reply_error(r, ERR_INVALID_REQUEST, "filters must be an object");
-  char category[65];
-  enum api_result res = validate_string(r, f, "state", false, STATE_MAX, state, cap);
-  if (res == API_OK)
-    res = validate_string(r, f, "category", false, 64, category, sizeof category);
-  return res;
+  char category[CATEGORY_MAX + 1];
+  struct json_spec spec[] = {
+      json_spec_optional(json_spec_string("state", state, cap, 1, STATE_MAX)),
+      json_spec_optional(json_spec_string("category", category, sizeof category, 1, CATEGORY_MAX)),
+      JSON_SPEC_END,
+  };
+  return filters != NULL ? validate_fields(r, filters, spec) : API_OK;
 }
 
 static void connection_url(const char *public_url, char *out, size_t cap)
@@ -73,19 +71,23 @@ enum api_result api_roleplay_redeem(struct api_request *r)
 
   struct call_new n;
   memset(&n, 0, sizeof n);
-  char state[STATE_MAX + 1], difficulty[16];
-  if ((res = validate_string(r, body, "drillKey", true, DRILL_KEY_MAX, n.drill_key,
-                             sizeof n.drill_key)) != API_OK ||
-      (res = validate_string(r, body, "difficulty", false, 15, difficulty, sizeof difficulty)) !=
-          API_OK ||
-      (res = read_filters(r, body, state, sizeof state)) != API_OK)
+  char state[STATE_MAX + 1] = "";
+  int diff = PERSONA_ADVANCED;
+  json_t *filters = NULL;
+  /* Indexed by enum persona_difficulty. */
+  const char *const difficulties[] = {persona_difficulty_name(PERSONA_BEGINNER),
+                                      persona_difficulty_name(PERSONA_ADVANCED),
+                                      persona_difficulty_name(PERSONA_ELITE), NULL};
+  struct json_spec spec[] = {
+      json_spec_string("drillKey", n.drill_key, sizeof n.drill_key, 1, DRILL_KEY_MAX),
+      json_spec_optional(json_spec_enum("difficulty", &diff, difficulties)),
+      json_spec_flags(json_spec_object("filters", &filters),
+                      JSON_SPEC_OPTIONAL | JSON_SPEC_NULL_ABSENT),
+      JSON_SPEC_END,
+  };
+  if ((res = validate_fields(r, body, spec)) != API_OK ||
+      (res = read_filters(r, filters, state, sizeof state)) != API_OK)
     goto out;
-  enum persona_difficulty diff = PERSONA_ADVANCED;
-  if (difficulty[0] != '\0' && persona_difficulty_parse(difficulty, &diff) != 0) {
-    res = http_reply_error(r, ERR_INVALID_REQUEST,
-                           "difficulty must be one of Beginner, Advanced, Elite");
-    goto out;
-  }
   const struct drill_entry *d = drill_catalog_find(r->app->drills, n.drill_key);
   if (d == NULL) {
     res = http_reply_error(r, ERR_DRILL_NOT_FOUND, "Unknown drillKey");
@@ -119,9 +121,10 @@ enum api_result api_roleplay_redeem(struct api_request *r)
   id_new("ext_", 21, n.session_id, sizeof n.session_id);
   snprintf(n.external_user_id, sizeof n.external_user_id, "%s", claims.external_user_id);
   snprintf(n.external_agency_id, sizeof n.external_agency_id, "%s", claims.external_agency_id);
-  snprintf(n.difficulty, sizeof n.difficulty, "%s", persona_difficulty_name(diff));
+  enum persona_difficulty level = (enum persona_difficulty)diff;
+  snprintf(n.difficulty, sizeof n.difficulty, "%s", persona_difficulty_name(level));
   n.seed = crypto_random_u64() >> 1; /* fits a signed BIGINT */
-  size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL, diff, n.seed);
+  size_t pidx = drill_pick_persona(d->drill, state[0] != '\0' ? state : NULL, level, n.seed);
   n.persona_index = (int)pidx;
   snprintf(n.persona_name, sizeof n.persona_name, "%s", drill_persona_name(d->drill, pidx));
   n.ticket_expires_at = now + r->app->cfg->ticket_ttl_sec * 1000;

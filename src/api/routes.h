@@ -42,8 +42,13 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD, ROUTE_PREFLIGHT 
  * that route and writes the methods a browser may use into allow. */
 enum route_match routes_match(const char *method, const char *path, const struct route **route,
                               const char **param, char *allow, size_t allow_cap);
-/* The largest body any route takes (the read limit before routing). */
+/* The largest body any route takes: the HTTP server's limit before
+ * routing (a Content-Length over it is refused at the headers). */
 size_t routes_max_body(void);
+/* The body limit of the route for (method, path), 0 when there is no
+ * such route (a 404, 405 or preflight takes no body): the HTTP server's
+ * ceiling for the request body. */
+size_t routes_body_limit(const char *method, const char *path);
 
 /* The HTTP server's dispatcher: routes r (404, 405 with Allow, the CORS
  * preflight, 413 over the route's limit), authenticates API-key routes

@@ -15,14 +15,18 @@
 enum api_result api_session_mint(struct api_request *r)
 {
   struct session_claims c = {0};
+  struct json_spec spec[] = {
+      json_spec_string("externalUserId", c.external_user_id, sizeof c.external_user_id, 1,
+                       EXTERNAL_ID_MAX),
+      json_spec_optional(json_spec_string("externalAgencyId", c.external_agency_id,
+                                          sizeof c.external_agency_id, 1, EXTERNAL_ID_MAX)),
+      JSON_SPEC_END,
+  };
   json_t *body = NULL;
   enum api_result res = validate_json_body(r, &body);
   if (res != API_OK)
     return res;
-  if ((res = validate_string(r, body, "externalUserId", true, EXTERNAL_ID_MAX, c.external_user_id,
-                             sizeof c.external_user_id)) != API_OK ||
-      (res = validate_string(r, body, "externalAgencyId", false, EXTERNAL_ID_MAX,
-                             c.external_agency_id, sizeof c.external_agency_id)) != API_OK)
+  if ((res = validate_fields(r, body, spec)) != API_OK)
     goto out;
   enum athos_error quota = quota_check(r->app->store, r->tenant);
   if (quota != ERR_NONE) {

@@ -1,25 +1,27 @@
-/* validate.c — the shared input checks; every message names the field so
- * a reseller's engineer can fix the call from the error alone. */
+/* validate.c — the one door for request input: the body and the query
+ * string go through a json_spec, and a bad field is answered here, with a
+ * message naming it, so a reseller's engineer can fix the call from the
+ * error alone. */
 #include "api/validate.h"
 
-#include <stdio.h>
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool validate_printable(const char *s)
 {
-  for (; *s != '\0'; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f)
-      return false;
-  return true;
+  return json_spec_printable(s, strlen(s));
 }
 
 enum api_result validate_json_body(struct api_request *r, json_t **out)
 {
   *out = NULL;
-  if (r->body == NULL || r->body_len == 0)
+  size_t len = dynbuf_len(&r->body);
+  if (len == 0)
     return http_reply_error(r, ERR_INVALID_REQUEST, "Request body is required (a JSON object)");
   json_error_t jerr;
-  json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *j = json_loadb(dynbuf_ptr(&r->body), len, JSON_REJECT_DUPLICATES, &jerr);
   if (j == NULL)
     return http_reply_error(r, ERR_INVALID_REQUEST, "Request body is not valid JSON");
   if (!json_is_object(j)) {
@@ -30,44 +32,48 @@ enum api_result validate_json_body(struct api_request *r, json_t **out)
   return API_OK;
 }
 
-int validate_string_member(json_t *obj, const char *name, bool required, size_t max, char *out,
-                           size_t cap, char *msg, size_t msgcap)
+enum api_result validate_fields(struct api_request *r, const json_t *obj,
+                                const struct json_spec *spec)
 {
-  json_t *v = json_object_get(obj, name);
-  out[0] = '\0';
-  if (v == NULL) {
-    if (!required)
-      return 0;
-    snprintf(msg, msgcap, "%s is required", name);
-    return -1;
-  }
-  if (!json_is_string(v)) {
-    snprintf(msg, msgcap, "%s must be a string", name);
-    return -1;
-  }
-  size_t len = json_string_length(v);
-  const char *s = json_string_value(v);
-  if (len == 0) {
-    snprintf(msg, msgcap, "%s must not be empty", name);
-    return -1;
-  }
-  if (len > max || len >= cap) {
-    snprintf(msg, msgcap, "%s must be at most %zu characters", name, max);
-    return -1;
-  }
-  if (strlen(s) != len || !validate_printable(s)) {
-    snprintf(msg, msgcap, "%s must not contain control characters", name);
-    return -1;
-  }
-  memcpy(out, s, len + 1);
-  return 0;
+  struct json_spec_error err;
+  if (json_spec_parse(obj, spec, &err) != 0)
+    return http_reply_error(r, ERR_INVALID_REQUEST, err.msg);
+  return API_OK;
 }
 
-enum api_result validate_string(struct api_request *r, json_t *obj, const char *name, bool required,
-                                size_t max, char *out, size_t cap)
+/* A query argument as JSON: an integer if the field wants one and the text
+ * is exactly a decimal integer that fits, else the text itself (which an
+ * integer field then refuses). */
+static json_t *query_value(const struct json_spec *s, const char *text)
 {
-  char msg[160];
-  if (validate_string_member(obj, name, required, max, out, cap, msg, sizeof msg) != 0)
-    return http_reply_error(r, ERR_INVALID_REQUEST, msg);
-  return API_OK;
+  bool integer = s->kind == JSON_SPEC_KIND_INT64 || s->kind == JSON_SPEC_KIND_INT;
+  const char *digits = text[0] == '-' ? text + 1 : text;
+  if (integer && digits[0] >= '0' && digits[0] <= '9' &&
+      strspn(digits, "0123456789") == strlen(digits)) {
+    errno = 0;
+    long long n = strtoll(text, NULL, 10);
+    if (errno == 0)
+      return json_integer(n);
+  }
+  return json_string(text);
+}
+
+enum api_result validate_query(struct api_request *r, const struct json_spec *spec)
+{
+  json_t *args = json_object();
+  if (args == NULL)
+    return API_FAIL;
+  for (const struct json_spec *s = spec; s->name != NULL; s++) {
+    /* The values die with args: only copying kinds make sense here. */
+    assert(s->kind != JSON_SPEC_KIND_STRING_REF && s->kind != JSON_SPEC_KIND_OBJECT &&
+           s->kind != JSON_SPEC_KIND_ARRAY);
+    const char *text = http_query(r, s->name);
+    if (text != NULL && json_object_set_new(args, s->name, query_value(s, text)) != 0) {
+      json_decref(args);
+      return API_FAIL;
+    }
+  }
+  enum api_result res = validate_fields(r, args, spec);
+  json_decref(args);
+  return res;
 }

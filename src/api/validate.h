@@ -1,8 +1,9 @@
 /*
- * validate.h — request-body and query validation shared by the handlers:
- * parse a JSON object body, read bounded string fields, parse integers.
- * Each function answers the client itself on bad input (INVALID_REQUEST
- * with a message naming the field) and returns API_REPLIED.
+ * validate.h — request input read through a declarative field spec
+ * (util/json_spec.h): the JSON body and the query string. Each handler
+ * declares its fields as data and makes one call; on bad input the call
+ * answers the client itself (400 INVALID_REQUEST with a sentence naming
+ * the field) and returns API_REPLIED.
  */
 #ifndef ATHOS_VALIDATE_H
 #define ATHOS_VALIDATE_H
@@ -11,18 +12,19 @@
 #include <stdbool.h>
 
 #include "http/request.h"
+#include "util/json_spec.h"
 
 /* Parses r's body as a JSON object (new reference in *out). */
 enum api_result validate_json_body(struct api_request *r, json_t **out);
-/* The pure check behind validate_string(): returns 0, or -1 with the
- * client-facing reason in msg. */
-int validate_string_member(json_t *obj, const char *name, bool required, size_t max, char *out,
-                           size_t cap, char *msg, size_t msgcap);
-/* Copies the string member `name` (1..max bytes of UTF-8, no control
- * characters) into out (cap > max). Absent: "" if !required, else 400. */
-enum api_result validate_string(struct api_request *r, json_t *obj, const char *name, bool required,
-                                size_t max, char *out, size_t cap);
-/* True if s (NUL-terminated) has no C0 control characters. */
+/* Reads obj's members into spec's destinations (json_spec_parse()). */
+enum api_result validate_fields(struct api_request *r, const json_t *obj,
+                                const struct json_spec *spec);
+/* Reads the query-string arguments spec names, as JSON strings (an
+ * integer kind takes the argument's decimal text, e.g. "?limit=20").
+ * String destinations must be copies (json_spec_string): the values only
+ * live for the call. */
+enum api_result validate_query(struct api_request *r, const struct json_spec *spec);
+/* True if s (NUL-terminated) has no control character (C0 or DEL). */
 bool validate_printable(const char *s);
 
 #endif

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "errors.h"
+#include "util/dynbuf.h"
 
 enum api_result { API_OK, API_REPLIED, API_FAIL };
 
@@ -52,10 +53,11 @@ struct api_request {
   const char *url;
   char request_id[48];
   uint64_t started_us;
-  char *body; /* NUL-terminated; NULL when empty */
-  size_t body_len;
-  bool body_too_large;
-  bool body_started;
+  /* The body, read before dispatch; its ceiling is the route's body
+   * limit (server_config.body_limit). Read it with dynbuf_ptr()/_len(). */
+  struct dynbuf body;
+  bool body_too_large; /* more than the ceiling came (the buffer is empty) */
+  size_t body_read;    /* http/ only: body bytes received, kept or not */
   unsigned status;   /* the status sent, for the access log */
   bool replied;
   /* Set by the dispatcher: */

@@ -59,6 +59,11 @@ static struct api_request *request_new(struct server *srv, struct MHD_Connection
       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   r->guard = ci != NULL ? ci->socket_context : NULL;
   id_request(r->request_id, sizeof r->request_id);
+  /* The body's ceiling is known before its first byte. A route that takes
+   * no body keeps the zeroed buffer, which has no room at all. */
+  size_t limit = srv->cfg.body_limit(method, url);
+  if (limit > 0)
+    dynbuf_init(&r->body, limit);
   return r;
 }
 
@@ -66,32 +71,22 @@ static void request_free(struct api_request *r)
 {
   if (r == NULL)
     return;
-  free(r->body);
+  dynbuf_free(&r->body);
   free(r);
 }
 
-/* Appends a body chunk, keeping at most limit bytes. */
-static void request_append(struct api_request *r, const char *data, size_t size, size_t limit)
+/* Appends a body chunk. Past the route's ceiling (or out of memory) the
+ * body is dropped and marked too large: the dispatcher answers 413 once
+ * MHD has read the rest (on_access cuts off one past max_body). */
+static void request_append(struct api_request *r, const char *data, size_t size)
 {
-  r->body_started = true;
+  r->body_read += size;
   if (r->body_too_large)
     return;
-  if (r->body_len + size > limit) {
+  if (size > dynbuf_room(&r->body) || dynbuf_addn(&r->body, data, size) != DYNBUF_OK) {
+    dynbuf_free(&r->body);
     r->body_too_large = true;
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
-    return;
   }
-  char *nb = realloc(r->body, r->body_len + size + 1);
-  if (nb == NULL) {
-    r->body_too_large = true;
-    return;
-  }
-  memcpy(nb + r->body_len, data, size);
-  r->body_len += size;
-  nb[r->body_len] = '\0';
-  r->body = nb;
 }
 
 /* The first call: the headers are in. Starts the body clock and lets the
@@ -128,9 +123,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       *upload_data_size = 0;
       return MHD_YES;
     }
-    request_append(r, upload_data, *upload_data_size, srv->cfg.max_body);
+    request_append(r, upload_data, *upload_data_size);
     *upload_data_size = 0;
-    if (r->body_too_large) { /* a chunked body past the ceiling: cut it off now */
+    if (r->body_read > srv->cfg.max_body) { /* a chunked body past any route's: cut it off */
       metrics_inc(M_HTTP_BODY_CUT);
       return MHD_NO;
     }
@@ -283,7 +278,7 @@ static void fit_fd_limit(struct server_config *cfg)
 
 int server_start(struct server *srv, const struct server_config *cfg)
 {
-  assert(cfg->dispatch != NULL && cfg->host != NULL);
+  assert(cfg->dispatch != NULL && cfg->body_limit != NULL && cfg->host != NULL);
   srv->cfg = *cfg;
   srv->daemon = NULL;
   fit_fd_limit(&srv->cfg);

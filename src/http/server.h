@@ -1,10 +1,11 @@
 /*
  * server.h — the HTTP server: a libmicrohttpd daemon (epoll, internal
- * thread pool) that gives every request an id, reads its body up to a
- * ceiling, hands it to one dispatch function and writes the access log.
- * It knows no route, no handler and no application state: the layer above
- * (src/api/routes.c) supplies the dispatcher, and `app` is passed through
- * to every request untouched.
+ * thread pool) that gives every request an id, reads its body up to the
+ * ceiling the layer above sets per route, hands it to one dispatch
+ * function and writes the access log. It knows no route, no handler and
+ * no application state: the layer above (src/api/routes.c) supplies the
+ * dispatcher and the body limits, and `app` is passed through to every
+ * request untouched.
  */
 #ifndef ATHOS_SERVER_H
 #define ATHOS_SERVER_H
@@ -18,6 +19,10 @@ struct MHD_Daemon;
 
 /* Routes, authenticates and answers one request (its body complete). */
 typedef enum api_result (*http_dispatch_fn)(struct api_request *r);
+/* The most body bytes the layer above takes for (method, url): the
+ * ceiling of the request's body buffer, fixed when the request starts.
+ * 0 = no body at all. */
+typedef size_t (*http_body_limit_fn)(const char *method, const char *url);
 
 struct server_config {
   const char *host;       /* listen address (borrowed while the server runs) */
@@ -27,7 +32,9 @@ struct server_config {
   unsigned max_connections_per_ip; /* 0 = no per-IP cap */
   int64_t header_timeout_ms; /* total time to send a request's headers (0 = none) */
   int64_t body_timeout_ms;   /* total time to send its body, from the headers (0 = none) */
-  size_t max_body;        /* bytes read before routing; more marks body_too_large */
+  size_t max_body;        /* the largest body of any route: a Content-Length over it is
+                           * refused at the headers, a chunked body cut off past it */
+  http_body_limit_fn body_limit; /* the request's own ceiling; more marks body_too_large */
   http_dispatch_fn dispatch;
   struct app *app;        /* given to every request as r->app */
 };

@@ -128,16 +128,35 @@ static const char *const s_is[] = {"everyone", "everything", "he", "here", "how"
                                    "nothing", "she", "that", "there", "this", "what",
                                    "when", "where", "who", "why"};
 
+/* by_first[c] .. by_first[c + 1]: the entries whose `from` opens with letter
+ * c ('a' = 1 .. 'z' = 26; 0 = anything before 'a', the digits). Derived from
+ * the table: nlu_expand_table_check() verifies it. */
+static const uint8_t by_first[28] = {0, 3, 7, 11, 16, 23, 23, 23, 26, 30, 36, 36, 38, 39, 43, 46, 47, 50, 50, 54, 55, 71, 74, 74, 89, 89, 99, 99};
+
+/* The by_first class of a word's first byte; -1 when no entry opens with a
+ * byte after 'z' (UTF-8). */
+static int first_class(unsigned char c)
+{
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 1;
+  return c < 'a' ? 0 : -1;
+}
+
 size_t nlu_expand_table_check(void);
 
 /* Index of the first out-of-order (or too long) entry, or 0 when the table
  * is sorted and within LONGEST_FROM (used by the unit tests). */
 size_t nlu_expand_table_check(void)
 {
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    int c = first_class((unsigned char)table[i].from[0]);
     if ((i > 0 && strcmp(table[i - 1].from, table[i].from) >= 0) ||
-        strlen(table[i].from) > LONGEST_FROM)
+        strlen(table[i].from) > LONGEST_FROM || c < 0 || i < by_first[c] ||
+        i >= by_first[c + 1])
       return i == 0 ? SIZE_MAX : i;
+  }
+  if (by_first[27] != sizeof table / sizeof table[0])
+    return SIZE_MAX;
   return 0;
 }
 
@@ -153,9 +172,10 @@ static int cmp_word(const char *f, const char *w, size_t n)
 
 static const char *lookup(const char *w, size_t n)
 {
-  if (n > LONGEST_FROM)
+  int fc = n > 0 ? first_class((unsigned char)w[0]) : -1;
+  if (n > LONGEST_FROM || fc < 0)
     return NULL;
-  size_t lo = 0, hi = sizeof table / sizeof table[0];
+  size_t lo = by_first[fc], hi = by_first[fc + 1];
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
     int c = cmp_word(table[mid].from, w, n);

@@ -179,11 +179,15 @@ static void emit_dotted(struct nlu_doc *d, const char *w, size_t n, size_t so)
   }
 }
 
-static void emit_raw_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl)
+/* A scanned word; joins: the joiners it holds (JOIN_*), noted by scan(). */
+#define JOIN_HYPHEN 1u
+#define JOIN_DOT 2u
+static void emit_raw_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl,
+                          unsigned joins)
 {
-  if (memchr(w, '-', n) != NULL)
+  if (joins & JOIN_HYPHEN)
     emit_hyphenated(d, w, n, so);
-  else if (memchr(w, '.', n) != NULL)
+  else if (joins & JOIN_DOT)
     emit_dotted(d, w, n, so);
   else
     nlu_expand_word(d, w, n, so, sl);
@@ -291,8 +295,21 @@ static void scan(struct nlu_doc *d, const char *src, size_t len)
   const unsigned char *s = (const unsigned char *)src;
   char w[NLU_WORD_MAX + 1];
   size_t wn = 0, wstart = 0;
+  unsigned joins = 0;
   size_t i = 0;
   while (i <= len) {
+    if (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) {
+      /* the common case, a plain word byte (what the general path below
+       * does with it, without classifying) */
+      if (wn == 0)
+        wstart = i;
+      if (wn < NLU_WORD_MAX)
+        w[wn++] = (char)s[i];
+      i++;
+      if (d->truncated)
+        return;
+      continue;
+    }
     char c = ' ';
     size_t adv = 1;
     if (i < len)
@@ -308,14 +325,17 @@ static void scan(struct nlu_doc *d, const char *src, size_t len)
     if (word_byte || joiner) {
       if (wn == 0)
         wstart = i;
-      if (wn < NLU_WORD_MAX)
+      if (wn < NLU_WORD_MAX) {
         w[wn++] = c;
+        joins |= c == '-' ? JOIN_HYPHEN : c == '.' ? JOIN_DOT : 0u;
+      }
     } else {
       bool abbr = false;
       if (wn > 0) {
         abbr = i < len && abbreviation_period(s, i, len, w, wn);
-        emit_raw_word(d, w, wn, wstart, i - wstart);
+        emit_raw_word(d, w, wn, wstart, i - wstart, joins);
         wn = 0;
+        joins = 0;
       }
       if (c != ' ' && c != '\'' && c != '-' && !abbr)
         emit_punct(d, c, i);
@@ -521,9 +541,12 @@ static size_t read_web(const struct nlu_doc *d, size_t i, char *out, size_t cap)
   return 0;
 }
 
-static void rewrite(struct nlu_doc *d)
+/* One round over the tokens; returns whether it rewrote any (a round that
+ * rewrites nothing gives back its input, so a second round would too). */
+static bool rewrite(struct nlu_doc *d)
 {
   struct rewriter rw;
+  bool changed = false;
   rw.d = d;
   rw.len = 0;
   rw.nout = 0;
@@ -553,9 +576,12 @@ static void rewrite(struct nlu_doc *d)
     } else if ((t.flags & NLU_TF_NUMBER) && (used = read_phone(d, i, tmp)) > 0) {
       rw_put(&rw, tmp, 10, t.src_off, src_end(d, i + used - 1), NLU_TF_WORD | NLU_TF_NUMBER);
     } else {
-      used = 1;
+      used = 0; /* kept as it is */
       rw_put(&rw, w, n, t.src_off, src_end(d, i), t.flags);
     }
+    changed = changed || used > 0;
+    if (used == 0)
+      used = 1;
     if (d->truncated)
       break;
     i += used;
@@ -564,6 +590,7 @@ static void rewrite(struct nlu_doc *d)
   d->text[rw.len] = '\0';
   d->len = rw.len;
   d->n = rw.nout;
+  return changed || d->truncated; /* a cut doc: keep the second round, as before */
 }
 
 /* Numbers written as words become number tokens before the phone pass sees
@@ -611,9 +638,11 @@ void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len,
   scan(d, src, len); /* words, expansions, spelling */
   if (d->rewrite) {  /* only when there may be numbers or web addresses */
     (void)flag_digits(d);
-    rewrite(d); /* number words -> digits, web addresses */
-    if (flag_digits(d) > 0)
-      rewrite(d); /* phone numbers from the digits just made */
+    /* number words -> digits, web addresses; then phone numbers from the
+     * digits just made (only when the first round rewrote something: an
+     * unchanged round would give the same tokens again) */
+    if (rewrite(d) && flag_digits(d) > 0)
+      rewrite(d);
   }
   assign_sentences(d);
   nlu_negation_mark(d);

@@ -52,10 +52,20 @@ static const char *const tags[][3] = {
     {"is", "it", NULL},    {"yes", NULL, NULL},     {"have", "not", "you"},
     {"was", "not", "it"},  {"will", "not", "you"},  {"would", "not", "you"}};
 
+/* First byte of token i, or -1 past the end: a cheap test before a word
+ * comparison (most candidates differ there). */
+static int first_byte(const struct nlu_doc *d, size_t i)
+{
+  return i < d->n && d->tok[i].len > 0 ? (unsigned char)d->text[d->tok[i].off] : -1;
+}
+
 static bool in_list(const struct nlu_doc *d, size_t i, const char *const *list, size_t n)
 {
+  int c = first_byte(d, i);
+  if (c < 0)
+    return false;
   for (size_t k = 0; k < n; k++)
-    if (nlu_tok_eq(d, i, list[k]))
+    if ((unsigned char)list[k][0] == c && nlu_tok_eq(d, i, list[k]))
       return true;
   return false;
 }
@@ -63,7 +73,10 @@ static bool in_list(const struct nlu_doc *d, size_t i, const char *const *list, 
 static bool has_indirect(const struct nlu_doc *d, size_t b, size_t e)
 {
   for (size_t start = b; start < e && start < b + 2; start++) {
+    int c = first_byte(d, start);
     for (size_t k = 0; k < COUNT(indirect); k++) {
+      if ((unsigned char)indirect[k][0][0] != c)
+        continue;
       size_t j = 0;
       while (j < 5 && indirect[k][j] != NULL && start + j < e &&
              nlu_tok_eq(d, start + j, indirect[k][j]))

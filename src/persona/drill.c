@@ -6,10 +6,13 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/json_spec.h"
 
 const char *const reply_kind_names[R__COUNT] = {
     [R_OPENER] = "opener",
@@ -64,6 +67,11 @@ const char *const reply_kind_names[R__COUNT] = {
     [R_RECAP_CORRECT_DOCTOR] = "recap_correct_doctor",
     [R_ENROLL_DEFER] = "enroll_defer",
     [R_CHECK_IN] = "check_in",
+    [R_RECAP_CONFIRM_NAMED] = "recap_confirm_named",
+    [R_PUSHBACK_FREE] = "pushback_free",
+    [R_PUSHBACK_GUARANTEE] = "pushback_guarantee",
+    [R_PUSHBACK_MEDICARE] = "pushback_medicare",
+    [R_PUSHBACK_URGENCY] = "pushback_urgency",
 };
 
 static const char *const fact_names[FACT__COUNT] = {
@@ -217,50 +225,45 @@ static int check_template(struct perr *e, const char *t, const char *where)
   return 0;
 }
 
-static int get_string(struct perr *e, const json_t *obj, const char *key, bool required,
-                      char **out, const char *where)
+/* ---- fields, declared as util/json_spec.h specs ----------------------- */
+
+/* Drill text is ours: a non-empty string (control characters allowed, a
+ * NUL not), copied into the drill; a JSON null counts as absent. */
+static struct json_spec text(const char *key, char **dst)
 {
-  const json_t *v = json_object_get(obj, key);
-  if (v == NULL || json_is_null(v)) {
-    if (required)
-      return fail(e, "%s: missing \"%s\"", where, key);
-    return 0;
-  }
-  if (!json_is_string(v) || json_string_length(v) == 0)
-    return fail(e, "%s: \"%s\" must be a non-empty string", where, key);
-  if (strlen(json_string_value(v)) != json_string_length(v))
-    return fail(e, "%s: \"%s\" contains a NUL", where, key);
-  *out = strdup(json_string_value(v));
-  if (*out == NULL)
-    return fail(e, "out of memory");
-  return 0;
+  return json_spec_flags(json_spec_string_dup(key, dst, 1, SIZE_MAX),
+                         JSON_SPEC_CONTROL_OK | JSON_SPEC_NULL_ABSENT);
 }
 
-static int get_int(struct perr *e, const json_t *obj, const char *key, int lo, int hi,
-                   int *out, const char *where)
+static struct json_spec opt_text(const char *key, char **dst)
 {
-  const json_t *v = json_object_get(obj, key);
-  if (!json_is_integer(v))
-    return fail(e, "%s: \"%s\" must be an integer", where, key);
-  json_int_t x = json_integer_value(v);
-  if (x < lo || x > hi)
-    return fail(e, "%s: \"%s\" must be between %d and %d", where, key, lo, hi);
-  *out = (int)x;
-  return 0;
+  return json_spec_optional(text(key, dst));
 }
 
-static int get_bool(struct perr *e, const json_t *obj, const char *key, bool *out,
-                    const char *where)
+/* An optional flag: false unless present. */
+static struct json_spec flag(const char *key, bool *dst)
 {
-  const json_t *v = json_object_get(obj, key);
-  if (v == NULL) {
-    *out = false;
+  *dst = false;
+  return json_spec_optional(json_spec_bool(key, dst));
+}
+
+/* Reads obj's members by spec; the first bad one fails the drill as
+ * "<where>: <member> must be …". */
+static int read_fields(struct perr *e, const json_t *obj, const struct json_spec *spec,
+                       const char *where)
+{
+  struct json_spec_error err;
+  if (json_spec_parse(obj, spec, &err) == 0)
     return 0;
-  }
-  if (!json_is_boolean(v))
-    return fail(e, "%s: \"%s\" must be a boolean", where, key);
-  *out = json_is_true(v);
-  return 0;
+  return fail(e, "%s: %s", where, err.msg);
+}
+
+/* One required text member. */
+static int read_text(struct perr *e, const json_t *obj, const char *key, char **dst,
+                     const char *where)
+{
+  const struct json_spec spec[] = {text(key, dst), JSON_SPEC_END};
+  return read_fields(e, obj, spec, where);
 }
 
 /* An array of at least min non-empty strings; templates are checked. */
@@ -414,7 +417,8 @@ static int parse_intents(struct perr *e, struct drill *d, const json_t *root)
       return fail(e, "intents: missing intent \"%s\"", iname);
     if (get_phrases(e, json_object_get(def, "phrases"), 1, &d->intents[i].phrases, where) < 0)
       return -1;
-    if (get_bool(e, def, "negatable", &d->intents[i].negatable, where) < 0)
+    const struct json_spec spec[] = {flag("negatable", &d->intents[i].negatable), JSON_SPEC_END};
+    if (read_fields(e, def, spec, where) < 0)
       return -1;
   }
   if (get_phrases(e, json_object_get(root, "negators"), 1, &d->negators, "negators") < 0)
@@ -470,7 +474,7 @@ static int parse_topics(struct perr *e, struct drill *d, const json_t *root)
   if (json_object_size(topics) > PERSONA_MAX_TOPICS)
     return fail(e, "topics: at most %d", PERSONA_MAX_TOPICS);
   for (int f = 0; f < FACT__COUNT; f++) {
-    if (get_string(e, topics, fact_names[f], true, &d->topics[f], "topics") < 0)
+    if (read_text(e, topics, fact_names[f], &d->topics[f], "topics") < 0)
       return -1;
     d->n_topics = (size_t)f + 1;
     if ((d->topic_keys[f] = strdup(fact_names[f])) == NULL)
@@ -482,7 +486,7 @@ static int parse_topics(struct perr *e, struct drill *d, const json_t *root)
     if (topic_find(d, key) >= 0)
       continue;
     size_t f = d->n_topics;
-    if (get_string(e, topics, key, true, &d->topics[f], "topics") < 0)
+    if (read_text(e, topics, key, &d->topics[f], "topics") < 0)
       return -1;
     d->n_topics = f + 1;
     if ((d->topic_keys[f] = strdup(key)) == NULL)
@@ -528,6 +532,9 @@ static int parse_replies(struct perr *e, struct drill *d, const json_t *root)
   return parse_topics(e, d, root);
 }
 
+/* Indexed by enum objection_rule. */
+static const char *const objection_rule_names[] = {"any", "either", "both", NULL};
+
 static int parse_rules(struct perr *e, struct drill *d, const json_t *root)
 {
   const json_t *diff = json_object_get(root, "difficulty");
@@ -540,52 +547,51 @@ static int parse_rules(struct perr *e, struct drill *d, const json_t *root)
     snprintf(where, sizeof where, "difficulty.%s", difficulty_names[i]);
     if (!json_is_object(r))
       return fail(e, "%s: missing", where);
-    const char *rule = json_string_value(json_object_get(r, "objection_rule"));
-    if (get_int(e, r, "trust", 0, 100, &dr->trust, where) < 0 ||
-        get_int(e, r, "patience", 1, 100, &dr->patience, where) < 0 ||
-        get_int(e, r, "objections", 0, PERSONA_MAX_OBJECTIONS, &dr->objections, where) < 0 ||
-        get_int(e, r, "facts_min_trust", 0, 100, &dr->facts_min_trust, where) < 0 ||
-        get_int(e, r, "enroll_min_trust", 0, 100, &dr->enroll_min_trust, where) < 0 ||
-        get_int(e, r, "compliance_deadline_turn", 0, 1000, &dr->compliance_deadline_turn,
-                where) < 0 ||
-        get_bool(e, r, "hangup_on_pressure", &dr->hangup_on_pressure, where) < 0 ||
-        get_bool(e, r, "volunteer", &dr->volunteer, where) < 0 ||
-        get_bool(e, r, "require_discovery", &dr->require_discovery, where) < 0)
+    int rule = 0;
+    const struct json_spec spec[] = {
+        json_spec_int("trust", &dr->trust, 0, 100),
+        json_spec_int("patience", &dr->patience, 1, 100),
+        json_spec_int("objections", &dr->objections, 0, PERSONA_MAX_OBJECTIONS),
+        json_spec_int("facts_min_trust", &dr->facts_min_trust, 0, 100),
+        json_spec_int("enroll_min_trust", &dr->enroll_min_trust, 0, 100),
+        json_spec_int("compliance_deadline_turn", &dr->compliance_deadline_turn, 0, 1000),
+        flag("hangup_on_pressure", &dr->hangup_on_pressure),
+        flag("volunteer", &dr->volunteer),
+        flag("require_discovery", &dr->require_discovery),
+        json_spec_enum("objection_rule", &rule, objection_rule_names),
+        JSON_SPEC_END,
+    };
+    if (read_fields(e, r, spec, where) < 0)
       return -1;
-    if (rule == NULL)
-      return fail(e, "%s: missing \"objection_rule\"", where);
-    if (strcmp(rule, "any") == 0)
-      dr->objection_rule = OBJ_RULE_ANY;
-    else if (strcmp(rule, "either") == 0)
-      dr->objection_rule = OBJ_RULE_EITHER;
-    else if (strcmp(rule, "both") == 0)
-      dr->objection_rule = OBJ_RULE_BOTH;
-    else
-      return fail(e, "%s: objection_rule must be \"any\", \"either\" or \"both\"", where);
+    dr->objection_rule = (enum objection_rule)rule;
   }
   const json_t *t = json_object_get(root, "trust_deltas");
   if (!json_is_object(t))
     return fail(e, "missing \"trust_deltas\" object");
-  struct {
-    const char *key;
-    int *dst;
-  } deltas[] = {
-      {"introduction", &d->delta.introduction}, {"recording_disclosure", &d->delta.disclosure},
-      {"tpmo_disclaimer", &d->delta.tpmo},      {"permission", &d->delta.permission},
-      {"question", &d->delta.question},         {"objection_handling", &d->delta.handling},
-      {"objection_addressed", &d->delta.addressed}, {"recap", &d->delta.recap},
-      {"pressure", &d->delta.pressure},         {"off_topic", &d->delta.off_topic},
+  const struct json_spec deltas[] = {
+      json_spec_int("introduction", &d->delta.introduction, -100, 100),
+      json_spec_int("recording_disclosure", &d->delta.disclosure, -100, 100),
+      json_spec_int("tpmo_disclaimer", &d->delta.tpmo, -100, 100),
+      json_spec_int("permission", &d->delta.permission, -100, 100),
+      json_spec_int("question", &d->delta.question, -100, 100),
+      json_spec_int("objection_handling", &d->delta.handling, -100, 100),
+      json_spec_int("objection_addressed", &d->delta.addressed, -100, 100),
+      json_spec_int("recap", &d->delta.recap, -100, 100),
+      json_spec_int("pressure", &d->delta.pressure, -100, 100),
+      json_spec_int("off_topic", &d->delta.off_topic, -100, 100),
+      JSON_SPEC_END,
   };
-  for (size_t i = 0; i < sizeof deltas / sizeof deltas[0]; i++)
-    if (get_int(e, t, deltas[i].key, -100, 100, deltas[i].dst, "trust_deltas") < 0)
-      return -1;
+  if (read_fields(e, t, deltas, "trust_deltas") < 0)
+    return -1;
   const json_t *pc = json_object_get(root, "patience_costs");
   if (!json_is_object(pc))
     return fail(e, "missing \"patience_costs\" object");
-  if (get_int(e, pc, "pressure", 0, 100, &d->pressure_patience_cost, "patience_costs") < 0 ||
-      get_int(e, pc, "off_topic", 0, 100, &d->off_topic_patience_cost, "patience_costs") < 0)
-    return -1;
-  return 0;
+  const struct json_spec costs[] = {
+      json_spec_int("pressure", &d->pressure_patience_cost, 0, 100),
+      json_spec_int("off_topic", &d->off_topic_patience_cost, 0, 100),
+      JSON_SPEC_END,
+  };
+  return read_fields(e, pc, costs, "patience_costs");
 }
 
 static int parse_objections(struct perr *e, struct drill *d, const json_t *root)
@@ -643,14 +649,18 @@ static int parse_persona_facts(struct perr *e, const struct drill *d, const json
         return fail(e, "%s: \"%s\" is not a key of the drill's \"topics\"", w, key);
       if (f < FACT__COUNT)
         return fail(e, "%s: \"%s\" is a field of the persona, not a fact", w, key);
-      if (get_string(e, facts, key, true, &p->facts[f], w) < 0)
+      if (read_text(e, facts, key, &p->facts[f], w) < 0)
         return -1;
       if (strlen(p->facts[f]) > PERSONA_MAX_TEXT / 2)
         return fail(e, "%s: \"%s\" is longer than %d bytes", w, key, PERSONA_MAX_TEXT / 2);
     }
   }
-  if (get_string(e, pj, "decision_helper", false, &p->decision_helper, where) < 0 ||
-      get_bool(e, pj, "power_of_attorney", &p->power_of_attorney, where) < 0)
+  const struct json_spec spec[] = {
+      opt_text("decision_helper", &p->decision_helper),
+      flag("power_of_attorney", &p->power_of_attorney),
+      JSON_SPEC_END,
+  };
+  if (read_fields(e, pj, spec, where) < 0)
     return -1;
   if (p->power_of_attorney && p->decision_helper == NULL)
     return fail(e, "%s: \"power_of_attorney\" needs a \"decision_helper\"", where);
@@ -706,31 +716,29 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
   snprintf(where, sizeof where, "personas[%zu]", idx);
   if (!json_is_object(pj))
     return fail(e, "%s: must be an object", where);
-  if (get_string(e, pj, "name", true, &p->name, where) < 0)
+  if (read_text(e, pj, "name", &p->name, where) < 0)
     return -1;
   /* From here on, name the persona in messages. */
   snprintf(where, sizeof where, "personas[%zu] (%s)", idx, p->name);
-  struct {
-    const char *key;
-    char **dst;
-    bool required;
-  } strs[] = {
-      {"id", &p->id, true},
-      {"first_name", &p->first_name, false},
-      {"city", &p->city, true},
-      {"state", &p->state, true},
-      {"coverage", &p->coverage, true},
-      {"complaint", &p->complaint, false},
-      {"enrollment_period", &p->enrollment_period, false},
-      {"pharmacy", &p->pharmacy, true},
-      {"budget", &p->budget, true},
-      {"extra_help", &p->extra_help, true},
-      {"family", &p->family, true},
-      {"personality", &p->personality, true},
+  const struct json_spec fields[] = {
+      text("id", &p->id),
+      opt_text("first_name", &p->first_name),
+      text("city", &p->city),
+      text("state", &p->state),
+      text("coverage", &p->coverage),
+      opt_text("complaint", &p->complaint),
+      opt_text("enrollment_period", &p->enrollment_period),
+      text("pharmacy", &p->pharmacy),
+      text("budget", &p->budget),
+      text("extra_help", &p->extra_help),
+      text("family", &p->family),
+      text("personality", &p->personality),
+      json_spec_int("age", &p->age, 18, 120),
+      json_spec_optional(json_spec_int("budget_usd", &p->budget_usd, 0, 100000)),
+      JSON_SPEC_END,
   };
-  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-    if (get_string(e, pj, strs[i].key, strs[i].required, strs[i].dst, where) < 0)
-      return -1;
+  if (read_fields(e, pj, fields, where) < 0)
+    return -1;
   if (strlen(p->state) != 2)
     return fail(e, "%s: \"state\" must be a two-letter code", where);
   if (p->first_name == NULL) {
@@ -739,11 +747,6 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
     if (p->first_name == NULL)
       return fail(e, "out of memory");
   }
-  if (get_int(e, pj, "age", 18, 120, &p->age, where) < 0)
-    return -1;
-  if (json_object_get(pj, "budget_usd") != NULL &&
-      get_int(e, pj, "budget_usd", 0, 100000, &p->budget_usd, where) < 0)
-    return -1;
 
   const json_t *docs = json_object_get(pj, "doctors");
   if (!json_is_array(docs) || json_array_size(docs) == 0 ||
@@ -757,8 +760,9 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
     if (!json_is_object(dj))
       return fail(e, "%s: must be an object", w);
     p->n_doctors = i + 1;
-    if (get_string(e, dj, "name", true, &p->doctors[i].name, w) < 0 ||
-        get_string(e, dj, "specialty", true, &p->doctors[i].specialty, w) < 0)
+    const struct json_spec doctor[] = {text("name", &p->doctors[i].name),
+                                       text("specialty", &p->doctors[i].specialty), JSON_SPEC_END};
+    if (read_fields(e, dj, doctor, w) < 0)
       return -1;
   }
   const json_t *rx = json_object_get(pj, "prescriptions");
@@ -772,8 +776,9 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
     if (!json_is_object(rj))
       return fail(e, "%s: must be an object", w);
     p->n_drugs = i + 1;
-    if (get_string(e, rj, "name", true, &p->drugs[i].name, w) < 0 ||
-        get_string(e, rj, "dose", true, &p->drugs[i].dose, w) < 0)
+    const struct json_spec drug[] = {text("name", &p->drugs[i].name),
+                                     text("dose", &p->drugs[i].dose), JSON_SPEC_END};
+    if (read_fields(e, rj, drug, w) < 0)
       return -1;
   }
   char w[160];
@@ -921,9 +926,9 @@ struct drill *drill_parse(const char *json_text, size_t len, char *err, size_t e
     fail(&e, "out of memory");
     goto out;
   }
-  if (get_string(&e, root, "key", true, &d->key, "drill") < 0 ||
-      get_string(&e, root, "title", true, &d->title, "drill") < 0 ||
-      parse_intents(&e, d, root) < 0 || parse_replies(&e, d, root) < 0 ||
+  const struct json_spec head[] = {text("key", &d->key), text("title", &d->title),
+                                   JSON_SPEC_END};
+  if (read_fields(&e, root, head, "drill") < 0 || parse_intents(&e, d, root) < 0 || parse_replies(&e, d, root) < 0 ||
       parse_rules(&e, d, root) < 0 || parse_objections(&e, d, root) < 0 ||
       parse_personas(&e, d, root) < 0)
     goto out;

@@ -17,6 +17,12 @@
  */
 #define USED_MAX 512
 #define MAX_SEGMENTS 3
+/* An Elite prospect warns at the first push ("say that again and I hang
+ * up") and hangs up at this one, or at once on a line that makes two
+ * prohibited claims or more ("it's free AND guaranteed"): the pressure
+ * reading is a probability, and one borderline line should not end a
+ * call. */
+#define ELITE_PRESSURE_LIMIT 2
 
 enum call_flag {
   CF_ENROLLED = 1u << 0,
@@ -85,6 +91,7 @@ enum placeholder {
   PH_TOPIC,
   PH_HELPER,
   PH_RECAP_WRONG,
+  PH_RECAP_RIGHT,
   PH__COUNT
 };
 
@@ -104,6 +111,7 @@ static const char *const placeholder_names[PH__COUNT] = {
     [PH_AGENT_NAME] = "agent_name", [PH_MISSING_TOPIC] = "missing_topic",
     [PH_FACT] = "fact",           [PH_TOPIC] = "topic",
     [PH_HELPER] = "helper",       [PH_RECAP_WRONG] = "recap_wrong",
+    [PH_RECAP_RIGHT] = "recap_right",
 };
 
 int persona_placeholder_find(const char *name, size_t len)
@@ -115,11 +123,12 @@ int persona_placeholder_find(const char *name, size_t len)
 }
 
 /* What a line is about, beyond the persona: the values of {missing_topic},
- * {fact}/{topic} (a topic index, or -1) and {recap_wrong}. */
+ * {fact}/{topic} (a topic index, or -1) and {recap_wrong}/{recap_right}
+ * (the drug or doctor a recap named, wrongly or rightly). */
 struct slots {
   const char *missing_topic;
   int topic;
-  const char *recap_wrong;
+  const char *recap_named;
 };
 
 struct render_ctx {
@@ -170,7 +179,8 @@ static const char *placeholder_value(struct render_ctx *rc, int ph, int *fact)
     return p->facts[rc->s->topic];
   case PH_TOPIC: return rc->s->topic >= 0 ? rc->pc->d->topics[rc->s->topic] : NULL;
   case PH_HELPER: return p->decision_helper;
-  case PH_RECAP_WRONG: return rc->s->recap_wrong;
+  case PH_RECAP_WRONG:
+  case PH_RECAP_RIGHT: return rc->s->recap_named;
   case PH__COUNT: break;
   }
   return NULL;
@@ -374,6 +384,14 @@ static bool add_from_pool(struct persona_call *pc, struct comp *c, const struct 
   return false;
 }
 
+/* Whether the drill has lines of k for this persona and tier (an
+ * optional kind may have none). */
+static bool kind_has_lines(const struct persona_call *pc, enum reply_kind k)
+{
+  struct pool p = kind_pool(pc, k);
+  return pool_size(&p) > 0;
+}
+
 static bool add_kind_with(struct persona_call *pc, struct comp *c, enum reply_kind k,
                           const struct slots *s)
 {
@@ -510,12 +528,34 @@ const char *persona_call_open(struct persona_call *pc)
   return pc->last;
 }
 
-/* Raises the next objection of this call's order. */
-static bool raise_next(struct persona_call *pc, struct comp *c)
+/* Brings forward, to the next place of this call's order, the first
+ * objection not yet raised whose facts the rep's words (norm) do not
+ * already answer: right after "your doctors are in network", a prospect
+ * does not ask whether it keeps its doctor. When every one is answered,
+ * the order stays. */
+static void skip_answered(struct persona_call *pc, const char *norm)
+{
+  const struct persona *p = &pc->d->personas[pc->persona];
+  for (size_t i = pc->raised; i < p->n_objections; i++) {
+    const struct objection_def *o = &pc->d->objections[p->objections[pc->obj_order[i]]];
+    if (persona_phrases_match(&o->keywords, norm, NULL))
+      continue;
+    uint8_t t = pc->obj_order[i];
+    memmove(&pc->obj_order[pc->raised + 1], &pc->obj_order[pc->raised], i - pc->raised);
+    pc->obj_order[pc->raised] = t;
+    return;
+  }
+}
+
+/* Raises the next objection of this call's order; with norm (the rep's
+ * words this turn, or NULL), one they have not already answered. */
+static bool raise_next(struct persona_call *pc, struct comp *c, const char *norm)
 {
   const struct persona *p = &pc->d->personas[pc->persona];
   if (pc->raised >= pc->needed || pc->open >= 0 || (pc->flags & CF_ENROLLED))
     return false;
+  if (norm != NULL)
+    skip_answered(pc, norm);
   const struct objection_def *o = &pc->d->objections[p->objections[pc->obj_order[pc->raised]]];
   if (!add_list(pc, c, &o->raise))
     return false;
@@ -526,11 +566,14 @@ static bool raise_next(struct persona_call *pc, struct comp *c)
 }
 
 /* Whether this utterance answers the open objection, by the tier's rule. */
-static bool addresses_objection(const struct persona_call *pc, uint32_t m, const char *norm)
+static bool addresses_objection(const struct persona_call *pc, uint32_t m, const char *norm,
+                                bool asks)
 {
   const struct objection_def *o = open_objection(pc);
   bool handling = (m & I(OBJECTION_HANDLING)) != 0;
-  bool facts = persona_phrases_match(&o->keywords, norm, NULL);
+  /* A wh-question that names the worry asks, it does not answer ("What's
+   * a comfortable monthly budget?" to "what will it cost me?"). */
+  bool facts = !asks && persona_phrases_match(&o->keywords, norm, NULL);
   if (m & I(PRESSURE))
     return false;
   switch (rules(pc)->objection_rule) {
@@ -541,10 +584,32 @@ static bool addresses_objection(const struct persona_call *pc, uint32_t m, const
   return false;
 }
 
-static int hang_up(struct persona_call *pc, enum reply_kind k, struct persona_reply *out)
+/* The persona's answer to the claim of a pressure line (kind, or -1 for
+ * none: "Nothing is free."), when the drill has a fresh line for it. */
+static bool add_claim_answer(struct persona_call *pc, struct comp *c, int kind)
+{
+  if (kind < 0)
+    return false;
+  struct pool p = kind_pool(pc, (enum reply_kind)kind);
+  return add_from_pool(pc, c, &p, NULL, false);
+}
+
+/* Pushback on pressure: the answer to its claim and, from an Elite
+ * prospect, a warning; a plain "don't rush me" when no claim is named. */
+static void push_back(struct persona_call *pc, struct comp *c, int claim)
+{
+  bool answered = add_claim_answer(pc, c, claim);
+  if (!answered || pc->diff == PERSONA_ELITE)
+    add_kind(pc, c, R_PRESSURE_PUSHBACK, NULL);
+}
+
+/* Hangs up with a line of kind k, after the answer to claim (-1: none). */
+static int hang_up(struct persona_call *pc, enum reply_kind k, int claim,
+                   struct persona_reply *out)
 {
   struct comp c = {.len = 0};
   c.text[0] = '\0';
+  add_claim_answer(pc, &c, claim);
   add_kind(pc, &c, k, NULL);
   finish(pc, &c);
   pc->flags |= CF_ENDED;
@@ -572,7 +637,7 @@ static void enroll_decision(struct persona_call *pc, struct comp *c)
     add_kind(pc, c, R_ENROLLED_ALREADY, NULL);
     return;
   }
-  if (pc->diff != PERSONA_BEGINNER && pc->raised < pc->needed && raise_next(pc, c))
+  if (pc->diff != PERSONA_BEGINNER && pc->raised < pc->needed && raise_next(pc, c, NULL))
     return;
   int missing = r->require_discovery ? missing_fact(pc, discovery, 2) : -1;
   if (missing >= 0) {
@@ -627,10 +692,59 @@ static bool own_key(const struct persona *p, const char *key, bool drug)
   return false;
 }
 
-/* A drug or doctor named in the recap that belongs to another persona of
- * the drill and not to this one ("so you take metformin" to a persona who
- * does not). Returns its display name, or NULL; *drug tells which. */
-static const char *recap_mistake(const struct persona_call *pc, const char *norm, bool *drug)
+/* Whether the padded word " w " is part of one of this persona's doctor
+ * keys (" dr reyes ", " alan reyes "). */
+static bool own_doctor_word(const struct persona *p, const char *padded)
+{
+  for (size_t i = 0; i < p->n_doctors; i++)
+    for (int j = 0; j < 3; j++)
+      if (strstr(p->doctor_keys[i][j], padded) != NULL)
+        return true;
+  return false;
+}
+
+/* A titled name in the rep's words ("is mrs jones your doctor", "so u see
+ * dr patel") that is none of this persona's doctors: "Mrs. Jones" into
+ * buf. A title before an ordinary word ("a dr you like") is no name. */
+static const char *unknown_titled_name(const struct persona *me, const char *norm, char *buf,
+                                       size_t cap)
+{
+  static const char *const titles[] = {" dr ", " mrs ", " mr ", " ms "};
+  static const char *const not_names[] = {"you", "your", "yours", "the", "that", "this",
+                                          "who", "and", "for", "visit", "visits", "office",
+                                          "appointment", "appointments", "near", "nearby"};
+  for (size_t t = 0; t < sizeof titles / sizeof titles[0]; t++) {
+    for (const char *hit = strstr(norm, titles[t]); hit != NULL;
+         hit = strstr(hit + 1, titles[t])) {
+      const char *w = hit + strlen(titles[t]);
+      size_t wl = strcspn(w, " ");
+      char padded[64];
+      if (wl < 3 || wl + 3 > sizeof padded)
+        continue;
+      snprintf(padded, sizeof padded, " %.*s ", (int)wl, w);
+      bool common = false;
+      for (size_t k = 0; k < sizeof not_names / sizeof not_names[0]; k++)
+        common |= strlen(not_names[k]) == wl && memcmp(not_names[k], w, wl) == 0;
+      if (common || own_doctor_word(me, padded))
+        continue;
+      /* " mrs " -> "Mrs.", "jones" -> "Jones" */
+      int n = snprintf(buf, cap, "%c%.*s. %c%.*s", titles[t][1] - 'a' + 'A',
+                       (int)strlen(titles[t]) - 3, titles[t] + 2, w[0] - 'a' + 'A',
+                       (int)wl - 1, w + 1);
+      if (n > 0 && (size_t)n < cap && w[0] >= 'a' && w[0] <= 'z')
+        return buf;
+    }
+  }
+  return NULL;
+}
+
+/* A drug or doctor the rep names that is not this persona's: one of
+ * another persona of the drill ("so you take metformin" to a persona who
+ * does not), or a titled name it does not know ("Is Mrs. Jones your
+ * doctor?"). Returns its display name (buf may hold it), or NULL; *drug
+ * tells which. */
+static const char *recap_mistake(const struct persona_call *pc, const char *norm, bool *drug,
+                                 char *buf, size_t cap)
 {
   const struct drill *d = pc->d;
   const struct persona *me = &d->personas[pc->persona];
@@ -651,23 +765,75 @@ static const char *recap_mistake(const struct persona_call *pc, const char *norm
           return o->doctors[i].name;
         }
   }
-  return NULL;
+  *drug = false;
+  return unknown_titled_name(me, norm, buf, cap);
+}
+
+/* This persona's own drugs and doctors that the rep names, as "Eliquis
+ * and Dr. Alan Reyes" into buf (at most two); NULL when none. */
+static const char *recap_named_own(const struct persona *p, const char *norm, char *buf,
+                                   size_t cap)
+{
+  const char *names[2];
+  int n = 0;
+  for (size_t i = 0; i < p->n_drugs && n < 2; i++)
+    if (strstr(norm, p->drug_keys[i]) != NULL)
+      names[n++] = p->drugs[i].name;
+  for (size_t i = 0; i < p->n_doctors && n < 2; i++)
+    for (int j = 0; j < 3; j++)
+      if (strstr(norm, p->doctor_keys[i][j]) != NULL) {
+        names[n++] = p->doctors[i].name;
+        break;
+      }
+  if (n == 0)
+    return NULL;
+  int w = n == 1 ? snprintf(buf, cap, "%s", names[0])
+                 : snprintf(buf, cap, "%s and %s", names[0], names[1]);
+  return w > 0 && (size_t)w < cap ? buf : NULL;
+}
+
+#define DRUGS_OR_DOCTORS ((1u << FACT_DOCTORS) | (1u << FACT_DRUGS))
+
+/* Whether the rep names a drug or doctor in a question about drugs or
+ * doctors: one that is not the persona's ("So you take Eliquis?" to one
+ * who does not, "What dose of metformin?") is corrected; its own is
+ * confirmed ("u see dr reyes rite?"), unless a wh-question asks more
+ * about it ("What dose of Eliquis do you take?"). Either way it reads a
+ * fact back rather than asking for the list again. */
+static bool names_fact(const struct persona_call *pc, const char *norm, bool wh)
+{
+  char buf[256];
+  bool drug;
+  if (recap_mistake(pc, norm, &drug, buf, sizeof buf) != NULL)
+    return true;
+  return !wh && recap_named_own(&pc->d->personas[pc->persona], norm, buf, sizeof buf) != NULL;
 }
 
 /* The rep reads back what they heard: a wrong drug or doctor is corrected;
- * otherwise confirmed, or "we haven't talked about X yet". */
+ * the persona's own ones, named, are confirmed (the rep may know them from
+ * the persona's own earlier line: "So you see Dr. Reyes, correct?");
+ * otherwise the whole read-back is confirmed, or "we haven't talked about
+ * X yet". */
 static void answer_recap(struct persona_call *pc, struct comp *c, const char *norm)
 {
   static const int discovery[] = {FACT_DOCTORS, FACT_DRUGS, FACT_PHARMACY};
+  const struct persona *p = &pc->d->personas[pc->persona];
+  char buf[256];
   bool drug = false;
-  const char *wrong = recap_mistake(pc, norm, &drug);
+  const char *wrong = recap_mistake(pc, norm, &drug, buf, sizeof buf);
   if (wrong != NULL) {
     struct slots s = {NULL, -1, wrong};
     add_kind_with(pc, c, drug ? R_RECAP_CORRECT_DRUG : R_RECAP_CORRECT_DOCTOR, &s);
     return;
   }
+  const char *right = recap_named_own(p, norm, buf, sizeof buf);
+  if (right != NULL && kind_has_lines(pc, R_RECAP_CONFIRM_NAMED)) {
+    struct slots s = {NULL, -1, right};
+    add_kind_with(pc, c, R_RECAP_CONFIRM_NAMED, &s);
+    return;
+  }
   int missing = missing_fact(pc, discovery, 3);
-  if (missing < 0)
+  if (missing < 0 || right != NULL)
     add_kind(pc, c, R_RECAP_CONFIRM, NULL);
   else
     add_kind(pc, c, R_RECAP_PARTIAL, pc->d->topics[missing]);
@@ -748,7 +914,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
                        ? h.topics
                        : 0;
   uint32_t topics = heard != 0 ? heard : intent_topics(m);
-  bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0);
+  bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0) ||
+               (topics != 0 && (topics & ~DRUGS_OR_DOCTORS) == 0 && names_fact(pc, norm, h.wh));
   if (recap)
     topics = 0;
 
@@ -761,16 +928,19 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
 
   apply_intents(pc, recap ? m | I(RECAP) : m, topics, norm);
 
-  /* Hanging up: pressure (Elite at once, others when patience runs out),
-   * exhausted patience, or no recording disclosure and TPMO disclaimer by
-   * the tier's deadline. */
-  if ((m & I(PRESSURE)) && (r->hangup_on_pressure || pc->patience <= 0))
-    return hang_up(pc, R_HANGUP_PRESSURE, out);
+  /* Hanging up: pressure (Elite on the second push, after a warning;
+   * others when patience runs out), exhausted patience, or no recording
+   * disclosure and TPMO disclaimer by the tier's deadline. */
+  int n_claims = 0;
+  int claim = (m & I(PRESSURE)) ? persona_pressure_claim(rep_text, &n_claims) : -1;
+  bool strong = n_claims >= 2 || pc->pressure_count >= ELITE_PRESSURE_LIMIT;
+  if ((m & I(PRESSURE)) && ((r->hangup_on_pressure && strong) || pc->patience <= 0))
+    return hang_up(pc, R_HANGUP_PRESSURE, claim, out);
   if (pc->patience <= 0)
-    return hang_up(pc, R_HANGUP_PATIENCE, out);
+    return hang_up(pc, R_HANGUP_PATIENCE, -1, out);
   if (r->compliance_deadline_turn > 0 && pc->turn >= r->compliance_deadline_turn &&
       (pc->disclosure_turn == 0 || pc->tpmo_turn == 0))
-    return hang_up(pc, R_HANGUP_COMPLIANCE, out);
+    return hang_up(pc, R_HANGUP_COMPLIANCE, -1, out);
 
   struct comp c = {.len = 0};
   c.text[0] = '\0';
@@ -779,13 +949,13 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
   bool raised_now = false;
 
   if (m & I(PRESSURE)) {
-    add_kind(pc, &c, R_PRESSURE_PUSHBACK, NULL);
+    push_back(pc, &c, claim);
     done = true;
   }
 
   if (!done && pc->open >= 0) {
     const struct objection_def *o = open_objection(pc);
-    if (addresses_objection(pc, m, norm)) {
+    if (addresses_objection(pc, m, norm, h.wh && topics != 0)) {
       add_list(pc, &c, &o->accept);
       pc->open = -1;
       pc->addressed++;
@@ -793,14 +963,15 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
       if (pc->patience < r->patience) /* a real answer restores some goodwill */
         pc->patience++;
       accepted = true;
-    } else if (topics == 0 && !recap) { /* a question or a recap is answered first */
+    } else if (topics == 0 && !recap && !(m & I(GOODBYE))) {
+      /* A question or a recap is answered first, and a goodbye gets one. */
       /* Ignored or brushed off: the persona comes back to it. Pushing on
        * to the plan or the close past it, again and again, wears patience
        * down; small talk and "mm-hmm" only get the question again. */
       if ((m & (I(ENROLLMENT_ASK) | I(PLAN_PRESENTATION))) && ++pc->press_count >= 2) {
         pc->patience = (int16_t)(pc->patience - 1);
         if (pc->patience <= 0)
-          return hang_up(pc, R_HANGUP_PATIENCE, out);
+          return hang_up(pc, R_HANGUP_PATIENCE, -1, out);
       }
       /* A plain question it cannot answer is acknowledged before the
        * persona comes back to its worry. */
@@ -903,7 +1074,7 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     bool spontaneous = pc->diff != PERSONA_BEGINNER && pc->turn >= 4 && told >= 2 &&
                        rng_below(pc, 3) == 0;
     if (raise_after_plan || spontaneous)
-      raised_now = raise_next(pc, &c);
+      raised_now = raise_next(pc, &c, norm);
   }
   if (r->volunteer && calm && !raised_now && pc->open < 0 && pc->turn >= 2 &&
       rng_below(pc, 2) == 0) {

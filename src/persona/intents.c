@@ -188,6 +188,66 @@ uint32_t drill_classify(const struct drill *d, const char *text)
   return intents_from_labels(m, nlu_classify_text(m, text, strlen(text), NULL));
 }
 
+/* The compliance labels of doc, read sentence by sentence and clause by
+ * clause: "it's free, guaranteed, you have to sign today" makes three
+ * claims in one sentence, which a reading of the whole dilutes. p gets the
+ * maximum per label. */
+static uint64_t claim_labels(const struct nlu_model *m, const struct nlu_doc *doc, float *p)
+{
+  float pc[NLU_MAX_LABELS];
+  size_t n = nlu_model_nlabels(m);
+  uint64_t labels = nlu_classify_doc(m, doc, p);
+  size_t from = 0;
+  for (size_t i = 0; i <= doc->n; i++) {
+    bool cut = i == doc->n || nlu_tok_is(doc, i, ",") || nlu_tok_is(doc, i, "and") ||
+               nlu_tok_is(doc, i, ".") || nlu_tok_is(doc, i, "so");
+    if (!cut)
+      continue;
+    if (i - from >= 2) {
+      labels |= nlu_classify_span(m, doc, from, i, pc);
+      for (size_t l = 0; l < n; l++)
+        p[l] = pc[l] > p[l] ? pc[l] : p[l];
+    }
+    from = i + 1;
+  }
+  return labels;
+}
+
+int persona_pressure_claim(const char *text, int *n_claims)
+{
+  static const struct {
+    const char *label;
+    enum reply_kind kind;
+  } claims[] = {
+      {"claim_medicare_affiliation", R_PUSHBACK_MEDICARE},
+      {"claim_free", R_PUSHBACK_FREE},
+      {"claim_guaranteed_savings", R_PUSHBACK_GUARANTEE},
+      {"claim_false_urgency", R_PUSHBACK_URGENCY},
+  };
+  const struct nlu_model *m = nlu_model_find("compliance");
+  *n_claims = 0;
+  if (m == NULL || text == NULL)
+    return -1;
+  /* About 20 KiB: on the stack, like persona_hear(). */
+  struct nlu_doc doc;
+  nlu_doc_parse(&doc, text, strlen(text), nlu_lexicon_default());
+  float p[NLU_MAX_LABELS];
+  uint64_t labels = claim_labels(m, &doc, p);
+  int best = -1;
+  float best_p = 0.0f;
+  for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+    int l = nlu_model_label(m, claims[i].label);
+    if (l < 0 || !(labels & (1ull << l)))
+      continue;
+    ++*n_claims;
+    if (p[l] > best_p) {
+      best = (int)claims[i].kind;
+      best_p = p[l];
+    }
+  }
+  return best;
+}
+
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap)
 {
   for (size_t i = 0; i < d->name_cues.n; i++) {

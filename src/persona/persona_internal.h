@@ -91,6 +91,11 @@ enum reply_kind {
   R_RECAP_CORRECT_DOCTOR,
   R_ENROLL_DEFER,
   R_CHECK_IN,
+  R_RECAP_CONFIRM_NAMED,
+  R_PUSHBACK_FREE,
+  R_PUSHBACK_GUARANTEE,
+  R_PUSHBACK_MEDICARE,
+  R_PUSHBACK_URGENCY,
   R__COUNT
 };
 #define R__REQUIRED R_TOPIC_ANSWER /* kinds below this need lines for every tier */
@@ -230,6 +235,10 @@ bool persona_phrases_match(const struct phrase_list *pl, const char *norm,
                            const struct phrase_list *negators);
 /* Classifies a normalised utterance; a bitmask of 1u << enum persona_intent. */
 uint32_t persona_classify_norm(const struct drill *d, const char *norm);
+/* The reply kind that answers the prohibited claim a pressure line makes
+ * ("it's free" -> R_PUSHBACK_FREE), by the compliance classifier; -1 when
+ * it names none. *n_claims gets how many such claims it makes. */
+int persona_pressure_claim(const char *text, int *n_claims);
 /* Finds the rep's name after a cue ("my name is ..."); writes it
  * capitalised into out, or returns false. */
 bool persona_extract_name(const struct drill *d, const char *norm, char *out, size_t cap);
@@ -238,6 +247,7 @@ bool persona_extract_name(const struct drill *d, const char *norm, char *out, si
 /* What one rep utterance asks: the question form and the fact topics. */
 struct persona_heard {
   bool question;      /* a question (wh-, yes/no, tag or indirect) */
+  bool wh;            /* its first question is a wh-question ("which ...") */
   bool about_persona; /* the question is about "you"/"your" */
   bool recap;         /* the rep reads back what they heard */
   bool check_in;      /* "does that make sense?", "are you still there?" */

@@ -137,7 +137,9 @@ void persona_hear(const struct drill *d, const char *rep_text, struct persona_he
   if (rep_text == NULL || rep_text[0] == '\0')
     return;
   nlu_doc_parse(&doc, rep_text, strlen(rep_text), nlu_lexicon_default());
-  out->question = nlu_doc_question(&doc) != NLU_Q_NONE;
+  enum nlu_question q = nlu_doc_question(&doc);
+  out->question = q != NLU_Q_NONE;
+  out->wh = q == NLU_Q_WH;
   out->about_persona = addresses_you(&doc, 0, doc.n);
   if (d->topic_model == NULL)
     return;

@@ -71,12 +71,14 @@ static void set_name(struct scratch *s, const char *persona) {
   if (sc_next_word(&c, s->name, &len, &m) && len <= SC_MAX_TOKEN_BYTES) s->name_len = len;
 }
 
-/* Does phrase ph match at word i of the turn? */
+/* Does phrase ph match at word i of the turn? Its first token is known to
+ * match: the phrase was picked by it (the first-word index, or a "#" / "*"
+ * phrase tried where it may start). */
 static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const struct tok *toks,
                       size_t ntok, size_t i) {
   if (i + ph->ntok > ntok) return false;
   const uint32_t *pt = r->ptoks + ph->tok_off;
-  for (size_t j = 0; j < ph->ntok; j++) {
+  for (size_t j = 1; j < ph->ntok; j++) {
     const struct tok *t = &toks[i + j];
     if (pt[j] == SC_PT_ANY) continue;
     if (pt[j] == SC_PT_NUM) {
@@ -159,27 +161,26 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   ti->words = words;
   if (!role) return 0;
 
-  /* every phrase starting at every word */
+  /* every phrase of the role's index starting at every word */
+  const struct sc_phrase_index *x = &r->index[role - 1];
   size_t nraw = 0;
   for (size_t i = 0; i < ntok && nraw < SC_MAX_TURN_MATCHES; i++) { /* ceiling: see raw_grow */
     uint32_t id = s->toks[i].id;
     if (id < r->vcount) {
-      for (uint32_t k = r->first_start[id]; k < r->first_start[id + 1]; k++) {
-        const struct sc_phrase *ph = &r->phrases[r->by_first[k]];
-        if (!(r->sets[ph->set].role_mask & (uint32_t)role) || r->sets[ph->set].nlu_only) continue;
+      for (uint32_t k = x->first_start[id]; k < x->first_start[id + 1]; k++) {
+        const struct sc_phrase *ph = &r->phrases[x->by_first[k]];
         if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
         if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-        s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->by_first[k]};
+        s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->by_first[k]};
       }
     }
     /* phrases opening with "#" only start at a number; "*" anywhere */
-    size_t wk = s->toks[i].num ? 0 : r->nwild_num_first;
-    for (size_t k = wk; k < r->nwild_first; k++) {
-      const struct sc_phrase *ph = &r->phrases[r->wild_first[k]];
-      if (!(r->sets[ph->set].role_mask & (uint32_t)role) || r->sets[ph->set].nlu_only) continue;
+    size_t wk = s->toks[i].num ? 0 : x->nwild_num_first;
+    for (size_t k = wk; k < x->nwild_first; k++) {
+      const struct sc_phrase *ph = &r->phrases[x->wild_first[k]];
       if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
       if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-      s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), r->wild_first[k]};
+      s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->wild_first[k]};
     }
   }
 

@@ -5,9 +5,12 @@
 #include "scoring/scoring_int.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/json_spec.h"
 
 struct pctx {
   struct rubric *r;
@@ -113,9 +116,10 @@ static uint32_t vocab_intern(struct rubric *r, const char *w, size_t len, uint16
  * Phrase sets
  * ---------------------------------------------------------------------- */
 
-static int get_str(struct pctx *c, json_t *obj, const char *key, bool required,
-                   const char **out, const char *where);
-static int get_bool(struct pctx *c, json_t *obj, const char *key, bool *out, const char *where);
+static int read_fields(struct pctx *c, json_t *obj, const struct json_spec *spec,
+                       const char *where);
+static struct json_spec opt_text(const char *key, const char **dst);
+static struct json_spec opt_bool(const char *key, bool *dst);
 
 static int new_set(struct pctx *c, uint32_t role, uint32_t *out) {
   struct rubric *r = c->r;
@@ -169,8 +173,8 @@ static int attach_nlu(struct pctx *c, json_t *obj, uint32_t s, const char *where
   struct sc_set *set = &c->r->sets[s];
   const char *ref = NULL;
   bool only = false;
-  if (get_str(c, obj, "nlu", false, &ref, where) || get_bool(c, obj, "nluOnly", &only, where))
-    return -1;
+  struct json_spec spec[] = {opt_text("nlu", &ref), opt_bool("nluOnly", &only), JSON_SPEC_END};
+  if (read_fields(c, obj, spec, where)) return -1;
   if (!ref) {
     if (only) return fail(c, "%s: \"nluOnly\" needs \"nlu\"", where);
     return 0;
@@ -281,30 +285,46 @@ static int compile_check(struct pctx *c, json_t *obj, uint32_t role, struct sc_c
   return 0;
 }
 
-static int build_index(struct rubric *r) {
-  r->first_start = calloc((size_t)r->vcount + 1, sizeof *r->first_start);
-  r->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->by_first);
-  r->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *r->wild_first);
-  if (!r->first_start || !r->by_first || !r->wild_first) return -1;
+/* Does a turn of this role scan for phrase i? (nluOnly sets: by meaning only) */
+static bool scanned_for(const struct rubric *r, size_t i, uint32_t role) {
+  const struct sc_set *set = &r->sets[r->phrases[i].set];
+  return (set->role_mask & role) && !set->nlu_only;
+}
+
+/* The first-word index of role's phrases (see struct sc_phrase_index). */
+static int build_role_index(struct rubric *r, uint32_t role, struct sc_phrase_index *x) {
+  x->first_start = calloc((size_t)r->vcount + 1, sizeof *x->first_start);
+  x->by_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->by_first);
+  x->wild_first = malloc((r->nphrases ? r->nphrases : 1) * sizeof *x->wild_first);
+  if (!x->first_start || !x->by_first || !x->wild_first) return -1;
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
-    if (t < r->vcount) r->first_start[t + 1]++;
+    if (t < r->vcount && scanned_for(r, i, role)) x->first_start[t + 1]++;
   }
-  for (uint32_t i = 0; i < r->vcount; i++) r->first_start[i + 1] += r->first_start[i];
+  for (uint32_t i = 0; i < r->vcount; i++) x->first_start[i + 1] += x->first_start[i];
   uint32_t *fill = calloc((size_t)r->vcount + 1, sizeof *fill);
   if (!fill) return -1;
   /* wildcard-first phrases: the "#" ones first, then the "*" ones */
   for (size_t i = 0; i < r->nphrases; i++) {
     uint32_t t = r->ptoks[r->phrases[i].tok_off];
+    if (!scanned_for(r, i, role)) continue;
     if (t < r->vcount)
-      r->by_first[r->first_start[t] + fill[t]++] = (uint32_t)i;
+      x->by_first[x->first_start[t] + fill[t]++] = (uint32_t)i;
     else if (t == SC_PT_NUM)
-      r->wild_first[r->nwild_first++] = (uint32_t)i;
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   }
-  r->nwild_num_first = r->nwild_first;
+  x->nwild_num_first = x->nwild_first;
   for (size_t i = 0; i < r->nphrases; i++)
-    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY) r->wild_first[r->nwild_first++] = (uint32_t)i;
+    if (r->ptoks[r->phrases[i].tok_off] == SC_PT_ANY && scanned_for(r, i, role))
+      x->wild_first[x->nwild_first++] = (uint32_t)i;
   free(fill);
+  return 0;
+}
+
+static int build_index(struct rubric *r) {
+  if (build_role_index(r, SC_ROLE_REP, &r->index[SC_ROLE_REP - 1]) != 0 ||
+      build_role_index(r, SC_ROLE_PERSONA, &r->index[SC_ROLE_PERSONA - 1]) != 0)
+    return -1;
   /* the sets read by meaning, grouped by classifier (counting sort) */
   r->nlu_sets = malloc((r->nsets ? r->nsets : 1) * sizeof *r->nlu_sets);
   if (!r->nlu_sets) return -1;
@@ -323,38 +343,34 @@ static int build_index(struct rubric *r) {
  * Field helpers
  * ---------------------------------------------------------------------- */
 
-static int get_str(struct pctx *c, json_t *obj, const char *key, bool required,
-                   const char **out, const char *where) {
-  json_t *v = json_object_get(obj, key);
-  *out = NULL;
-  if (!v) return required ? fail(c, "%s: missing \"%s\"", where, key) : 0;
-  if (!json_is_string(v) || json_string_length(v) == 0)
-    return fail(c, "%s: \"%s\" must be a non-empty string", where, key);
-  *out = json_string_value(v);
-  return 0;
+/* Rubric text is ours: any non-empty string, control characters
+ * included, borrowed from the parsed document (r->root). */
+static struct json_spec text(const char *key, const char **dst) {
+  return json_spec_flags(json_spec_string_ref(key, dst, 1, SIZE_MAX), JSON_SPEC_CONTROL_OK);
 }
 
-static int get_num(struct pctx *c, json_t *obj, const char *key, double dflt, double lo,
-                   double hi, double *out, const char *where) {
-  json_t *v = json_object_get(obj, key);
-  if (!v) {
-    *out = dflt;
-    return 0;
-  }
-  if (!json_is_number(v)) return fail(c, "%s: \"%s\" must be a number", where, key);
-  double d = json_number_value(v);
-  if (!(d >= lo && d <= hi)) return fail(c, "%s: \"%s\" out of range", where, key);
-  *out = d;
-  return 0;
+static struct json_spec opt_text(const char *key, const char **dst) {
+  return json_spec_optional(text(key, dst));
 }
 
-static int get_bool(struct pctx *c, json_t *obj, const char *key, bool *out, const char *where) {
-  json_t *v = json_object_get(obj, key);
-  *out = false;
-  if (!v) return 0;
-  if (!json_is_boolean(v)) return fail(c, "%s: \"%s\" must be true or false", where, key);
-  *out = json_is_true(v);
-  return 0;
+/* An optional number: the caller sets the default first. */
+static struct json_spec opt_num(const char *key, double *dst, double lo, double hi) {
+  return json_spec_optional(json_spec_number(key, dst, lo, hi));
+}
+
+/* An optional flag: false unless present. */
+static struct json_spec opt_bool(const char *key, bool *dst) {
+  *dst = false;
+  return json_spec_optional(json_spec_bool(key, dst));
+}
+
+/* Reads obj's members by spec (util/json_spec.h); the first bad one fails
+ * the parse as "<where>: <member> must be …". */
+static int read_fields(struct pctx *c, json_t *obj, const struct json_spec *spec,
+                       const char *where) {
+  struct json_spec_error e;
+  if (json_spec_parse(obj, spec, &e) == 0) return 0;
+  return fail(c, "%s: %s", where, e.msg);
 }
 
 static int get_penalty(struct pctx *c, json_t *obj, struct sc_penalty *p, const char *where) {
@@ -362,12 +378,15 @@ static int get_penalty(struct pctx *c, json_t *obj, struct sc_penalty *p, const 
   char w[160];
   snprintf(w, sizeof w, "%s.penalty", where);
   if (!json_is_object(pen)) return fail(c, "%s: missing object", w);
-  if (get_num(c, pen, "subtract", 0, 0, 100, &p->subtract, w) ||
-      get_num(c, pen, "cap", 100, 0, 100, &p->cap, w) ||
-      get_num(c, pen, "perViolation", 0, 0, 100, &p->per_violation, w) ||
-      get_num(c, pen, "maxSubtract", 100, 0, 100, &p->max_subtract, w))
-    return -1;
-  return 0;
+  *p = (struct sc_penalty){.subtract = 0, .cap = 100, .per_violation = 0, .max_subtract = 100};
+  struct json_spec spec[] = {
+      opt_num("subtract", &p->subtract, 0, 100),
+      opt_num("cap", &p->cap, 0, 100),
+      opt_num("perViolation", &p->per_violation, 0, 100),
+      opt_num("maxSubtract", &p->max_subtract, 0, 100),
+      JSON_SPEC_END,
+  };
+  return read_fields(c, pen, spec, w);
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
@@ -411,16 +430,17 @@ static int lookup(const char *const *names, size_t n, const char *s) {
 
 static int parse_criterion(struct pctx *c, json_t *o, struct sc_criterion *cr, const char *where) {
   if (!json_is_object(o)) return fail(c, "%s: expected an object", where);
-  if (get_str(c, o, "key", true, &cr->key, where) || get_str(c, o, "label", true, &cr->label, where) ||
-      get_str(c, o, "advice", false, &cr->advice, where) ||
-      get_str(c, o, "topic", false, &cr->topic, where) ||
-      get_num(c, o, "weight", 1, 0, 1000, &cr->weight, where))
-    return -1;
   const char *metric = NULL, *comp = NULL, *special = NULL, *who = NULL;
-  if (get_str(c, o, "metric", false, &metric, where) ||
-      get_str(c, o, "compliance", false, &comp, where) ||
-      get_str(c, o, "special", false, &special, where) || get_str(c, o, "who", false, &who, where))
-    return -1;
+  cr->weight = 1;
+  struct json_spec spec[] = {
+      text("key", &cr->key),          text("label", &cr->label),
+      opt_text("advice", &cr->advice), opt_text("topic", &cr->topic),
+      opt_num("weight", &cr->weight, 0, 1000),
+      opt_text("metric", &metric),    opt_text("compliance", &comp),
+      opt_text("special", &special),  opt_text("who", &who),
+      JSON_SPEC_END,
+  };
+  if (read_fields(c, o, spec, where)) return -1;
   if ((metric != NULL) + (comp != NULL) + (special != NULL) > 1)
     return fail(c, "%s: at most one of metric, compliance, special", where);
   if (metric) {
@@ -431,10 +451,10 @@ static int parse_criterion(struct pctx *c, json_t *o, struct sc_criterion *cr, c
     cr->has_min = json_object_get(o, "min") != NULL;
     cr->has_max = json_object_get(o, "max") != NULL;
     if (!cr->has_min && !cr->has_max) return fail(c, "%s: a metric needs min or max", where);
-    if (get_num(c, o, "min", 0, 0, 1e9, &cr->min, where) ||
-        get_num(c, o, "max", 0, 0, 1e9, &cr->max, where))
-      return -1;
-    return 0;
+    cr->min = cr->max = 0;
+    struct json_spec range[] = {opt_num("min", &cr->min, 0, 1e9), opt_num("max", &cr->max, 0, 1e9),
+                                JSON_SPEC_END};
+    return read_fields(c, o, range, where);
   }
   if (comp) {
     int k = lookup(comp_names, SC_C__N, comp);
@@ -456,11 +476,14 @@ static int parse_criterion(struct pctx *c, json_t *o, struct sc_criterion *cr, c
     cr->role = SC_ROLE_PERSONA;
   else if (who && strcmp(who, "rep") != 0)
     return fail(c, "%s: \"who\" must be \"rep\" or \"persona\"", where);
-  double within = 0, mint = 0;
-  if (get_num(c, o, "withinRepTurns", 0, 0, 1000, &within, where) ||
-      get_num(c, o, "minTurns", 1, 1, 1000, &mint, where) ||
-      get_bool(c, o, "inQuestion", &cr->in_question, where))
-    return -1;
+  double within = 0, mint = 1;
+  struct json_spec turns[] = {
+      opt_num("withinRepTurns", &within, 0, 1000),
+      opt_num("minTurns", &mint, 1, 1000),
+      opt_bool("inQuestion", &cr->in_question),
+      JSON_SPEC_END,
+  };
+  if (read_fields(c, o, turns, where)) return -1;
   cr->within_rep_turns = (uint32_t)within;
   cr->min_turns = (uint32_t)mint;
   return compile_check(c, o, cr->role, &cr->check, where);
@@ -480,11 +503,9 @@ static int parse_dimensions(struct pctx *c, json_t *arr) {
     char where[96];
     snprintf(where, sizeof where, "dimensions[%zu]", i);
     if (!json_is_object(d)) return fail(c, "%s: expected an object", where);
-    if (get_str(c, d, "key", true, &dim->key, where) ||
-        get_str(c, d, "label", true, &dim->label, where) ||
-        get_num(c, d, "weight", -1, 0, 1000, &dim->weight, where))
-      return -1;
-    if (dim->weight < 0) return fail(c, "%s: missing \"weight\"", where);
+    struct json_spec spec[] = {text("key", &dim->key), text("label", &dim->label),
+                               json_spec_number("weight", &dim->weight, 0, 1000), JSON_SPEC_END};
+    if (read_fields(c, d, spec, where)) return -1;
     wsum += dim->weight;
     for (size_t j = 0; j < i; j++)
       if (strcmp(r->dims[j].key, dim->key) == 0)
@@ -512,9 +533,8 @@ static int parse_tpmo(struct pctx *c, json_t *o) {
   struct rubric *r = c->r;
   const char *where = "compliance.tpmoDisclaimer";
   if (!json_is_object(o)) return fail(c, "%s: missing object", where);
-  if (get_str(c, o, "label", true, &r->tpmo.label, where) ||
-      get_penalty(c, o, &r->tpmo.pen, where))
-    return -1;
+  struct json_spec top[] = {text("label", &r->tpmo.label), JSON_SPEC_END};
+  if (read_fields(c, o, top, where) || get_penalty(c, o, &r->tpmo.pen, where)) return -1;
   json_t *vs = json_object_get(o, "versions");
   if (!json_is_array(vs) || json_array_size(vs) == 0)
     return fail(c, "%s: \"versions\" must be a non-empty array", where);
@@ -529,14 +549,17 @@ static int parse_tpmo(struct pctx *c, json_t *o) {
     if (!json_is_object(v)) return fail(c, "%s: expected an object", w);
     const char *from = NULL, *to = NULL;
     double within = 0;
-    if (get_str(c, v, "ruleVersion", true, &tv->rule, w) ||
-        get_str(c, v, "effectiveFrom", true, &from, w) ||
-        get_str(c, v, "effectiveTo", false, &to, w) ||
-        get_num(c, v, "withinSeconds", 0, 0, 86400, &within, w) ||
-        get_bool(c, v, "beforeBenefits", &tv->before_benefits, w) ||
-        get_str(c, v, "adviceMissing", true, &tv->advice_missing, w) ||
-        get_str(c, v, "adviceLate", true, &tv->advice_late, w))
-      return -1;
+    struct json_spec spec[] = {
+        text("ruleVersion", &tv->rule),
+        text("effectiveFrom", &from),
+        opt_text("effectiveTo", &to),
+        opt_num("withinSeconds", &within, 0, 86400),
+        opt_bool("beforeBenefits", &tv->before_benefits),
+        text("adviceMissing", &tv->advice_missing),
+        text("adviceLate", &tv->advice_late),
+        JSON_SPEC_END,
+    };
+    if (read_fields(c, v, spec, w)) return -1;
     if (parse_date(from, &tv->from_ms) != 0) return fail(c, "%s: bad effectiveFrom \"%s\"", w, from);
     tv->to_ms = INT64_MAX;
     if (to) {
@@ -558,9 +581,9 @@ static int parse_tpmo(struct pctx *c, json_t *o) {
       char ew[128];
       snprintf(ew, sizeof ew, "%s.elements[%zu]", w, j);
       if (!json_is_object(e)) return fail(c, "%s: expected an object", ew);
-      if (get_str(c, e, "key", true, &tv->el[j].key, ew) ||
-          get_str(c, e, "label", true, &tv->el[j].label, ew) ||
-          compile_check(c, e, SC_ROLE_REP, &tv->el[j].check, ew))
+      struct json_spec el[] = {text("key", &tv->el[j].key), text("label", &tv->el[j].label),
+                               JSON_SPEC_END};
+      if (read_fields(c, e, el, ew) || compile_check(c, e, SC_ROLE_REP, &tv->el[j].check, ew))
         return -1;
     }
   }
@@ -575,9 +598,9 @@ static int parse_compliance(struct pctx *c, json_t *o) {
   const char *w = "compliance.recordingDisclosure";
   double within = 0;
   if (!json_is_object(rec)) return fail(c, "%s: missing object", w);
-  if (get_str(c, rec, "label", true, &r->rec.label, w) ||
-      get_str(c, rec, "advice", true, &r->rec.advice, w) || get_penalty(c, rec, &r->rec.pen, w) ||
-      get_num(c, rec, "withinRepTurns", 0, 0, 1000, &within, w) ||
+  struct json_spec rec_spec[] = {text("label", &r->rec.label), text("advice", &r->rec.advice),
+                                 opt_num("withinRepTurns", &within, 0, 1000), JSON_SPEC_END};
+  if (read_fields(c, rec, rec_spec, w) || get_penalty(c, rec, &r->rec.pen, w) ||
       compile_set(c, json_object_get(rec, "phrases"), SC_ROLE_REP, &r->rec.set, w) ||
       compile_except(c, rec, r->rec.set, w) || attach_nlu(c, rec, r->rec.set, w))
     return -1;
@@ -591,9 +614,10 @@ static int parse_compliance(struct pctx *c, json_t *o) {
   json_t *pt = json_object_get(soa, "productTypes"), *no = json_object_get(soa, "noObligation");
   if (!json_is_object(pt) || !json_is_object(no))
     return fail(c, "%s: needs \"productTypes\" and \"noObligation\" objects", w);
-  if (get_str(c, soa, "label", true, &r->soa.label, w) ||
-      get_str(c, soa, "advice", true, &r->soa.advice, w) || get_penalty(c, soa, &r->soa.pen, w) ||
-      get_bool(c, soa, "beforeBenefits", &r->soa.before_benefits, w) ||
+  struct json_spec soa_spec[] = {text("label", &r->soa.label), text("advice", &r->soa.advice),
+                                 opt_bool("beforeBenefits", &r->soa.before_benefits),
+                                 JSON_SPEC_END};
+  if (read_fields(c, soa, soa_spec, w) || get_penalty(c, soa, &r->soa.pen, w) ||
       compile_check(c, pt, SC_ROLE_REP, &r->soa.products, "compliance.scopeOfAppointment.productTypes") ||
       compile_check(c, no, SC_ROLE_REP, &r->soa.no_obligation, "compliance.scopeOfAppointment.noObligation"))
     return -1;
@@ -601,8 +625,8 @@ static int parse_compliance(struct pctx *c, json_t *o) {
   json_t *cl = json_object_get(o, "noProhibitedClaims");
   w = "compliance.noProhibitedClaims";
   if (!json_is_object(cl)) return fail(c, "%s: missing object", w);
-  if (get_str(c, cl, "label", true, &r->claims.label, w) || get_penalty(c, cl, &r->claims.pen, w))
-    return -1;
+  struct json_spec cl_spec[] = {text("label", &r->claims.label), JSON_SPEC_END};
+  if (read_fields(c, cl, cl_spec, w) || get_penalty(c, cl, &r->claims.pen, w)) return -1;
   json_t *arr = json_object_get(cl, "claims");
   if (!json_is_array(arr) || json_array_size(arr) == 0)
     return fail(c, "%s: \"claims\" must be a non-empty array", w);
@@ -615,8 +639,9 @@ static int parse_compliance(struct pctx *c, json_t *o) {
     char ew[96];
     snprintf(ew, sizeof ew, "%s.claims[%zu]", w, i);
     if (!json_is_object(e)) return fail(c, "%s: expected an object", ew);
-    if (get_str(c, e, "key", true, &k->key, ew) || get_str(c, e, "label", true, &k->label, ew) ||
-        get_str(c, e, "advice", true, &k->advice, ew) ||
+    struct json_spec spec[] = {text("key", &k->key), text("label", &k->label),
+                               text("advice", &k->advice), JSON_SPEC_END};
+    if (read_fields(c, e, spec, ew) ||
         compile_set(c, json_object_get(e, "phrases"), SC_ROLE_REP, &k->set, ew) ||
         compile_except(c, e, k->set, ew) || attach_nlu(c, e, k->set, ew))
       return -1;
@@ -640,8 +665,9 @@ static int parse_objections(struct pctx *c, json_t *arr) {
     char w[64];
     snprintf(w, sizeof w, "objections[%zu]", i);
     if (!json_is_object(e)) return fail(c, "%s: expected an object", w);
-    if (get_str(c, e, "key", true, &ob->key, w) || get_str(c, e, "label", true, &ob->label, w) ||
-        get_str(c, e, "advice", true, &ob->advice, w) ||
+    struct json_spec spec[] = {text("key", &ob->key), text("label", &ob->label),
+                               text("advice", &ob->advice), JSON_SPEC_END};
+    if (read_fields(c, e, spec, w) ||
         compile_set(c, json_object_get(e, "phrases"), SC_ROLE_PERSONA, &ob->raised_set, w) ||
         compile_except(c, e, ob->raised_set, w) ||
         compile_set(c, json_object_get(e, "addressedBy"), SC_ROLE_REP, &ob->addressed_set, w))
@@ -700,7 +726,9 @@ static int parse_templates(struct pctx *c) {
     bool required = i != SC_T_END_LIMIT &&
                     ((i != SC_T_TOO_SHORT && i != SC_T_FB_TOO_SHORT) ||
                      r->substantive_model != SC_NLU_NONE);
-    if (get_str(c, sec, tmpl_names[i].name, required, &r->tmpl[i], tmpl_names[i].section) ||
+    struct json_spec spec[] = {text(tmpl_names[i].name, &r->tmpl[i]), JSON_SPEC_END};
+    if (!required) spec[0] = json_spec_optional(spec[0]);
+    if (read_fields(c, sec, spec, tmpl_names[i].section) ||
         (r->tmpl[i] && check_template(c, r->tmpl[i], w)))
       return -1;
   }
@@ -750,9 +778,9 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
   if (!nlu) return 0;
   if (!json_is_object(nlu)) return fail(c, "lexicon.nlu: expected an object");
   const char *empathy = NULL, *off = NULL;
-  if (get_str(c, nlu, "empathy", false, &empathy, "lexicon.nlu") ||
-      get_str(c, nlu, "offTopic", false, &off, "lexicon.nlu"))
-    return -1;
+  struct json_spec spec[] = {opt_text("empathy", &empathy), opt_text("offTopic", &off),
+                             JSON_SPEC_END};
+  if (read_fields(c, nlu, spec, "lexicon.nlu")) return -1;
   struct sc_set *es = &r->sets[r->set_empathy];
   if (empathy &&
       resolve_label(c, empathy, SC_ROLE_REP, &es->nlu_model, &es->nlu_label, "lexicon.nlu.empathy"))
@@ -769,11 +797,12 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
 static int parse_assessable(struct pctx *c, json_t *o) {
   struct rubric *r = c->r;
   const char *w = "assessable";
-  double mint = 0;
+  double mint = 1;
   r->substantive_model = SC_NLU_NONE;
   if (!o) return 0;
   if (!json_is_object(o)) return fail(c, "%s: expected an object", w);
-  if (get_num(c, o, "minSubstantiveTurns", 1, 1, 1000, &mint, w)) return -1;
+  struct json_spec spec[] = {opt_num("minSubstantiveTurns", &mint, 1, 1000), JSON_SPEC_END};
+  if (read_fields(c, o, spec, w)) return -1;
   r->min_substantive_turns = (uint32_t)mint;
   json_t *sub = json_object_get(o, "substantive");
   if (!json_is_array(sub) || json_array_size(sub) == 0)
@@ -814,11 +843,14 @@ struct rubric *rubric_parse(const char *json_text, size_t len, char *err, size_t
     fail(&c, "rubric must be a JSON object");
     goto fail_out;
   }
-  double wpm = 0, maxfb = 0;
-  if (get_str(&c, r->root, "rubricVersion", true, &r->version, "rubric") ||
-      get_num(&c, r->root, "wordsPerMinute", 150, 60, 400, &wpm, "rubric") ||
-      get_num(&c, r->root, "maxFeedbackItems", 4, 1, 20, &maxfb, "rubric"))
-    goto fail_out;
+  double wpm = 150, maxfb = 4;
+  struct json_spec spec[] = {
+      text("rubricVersion", &r->version),
+      opt_num("wordsPerMinute", &wpm, 60, 400),
+      opt_num("maxFeedbackItems", &maxfb, 1, 20),
+      JSON_SPEC_END,
+  };
+  if (read_fields(&c, r->root, spec, "rubric")) goto fail_out;
   r->ms_per_word = 60000.0 / wpm;
   r->max_feedback_items = (size_t)maxfb;
   for (size_t i = 0; i < sizeof number_words / sizeof number_words[0]; i++)
@@ -859,9 +891,11 @@ void rubric_free(struct rubric *r) {
   free(r->vpool);
   free(r->phrases);
   free(r->ptoks);
-  free(r->first_start);
-  free(r->by_first);
-  free(r->wild_first);
+  for (size_t i = 0; i < SC_ROLES; i++) {
+    free(r->index[i].first_start);
+    free(r->index[i].by_first);
+    free(r->index[i].wild_first);
+  }
   free(r->sets);
   free(r->nlu_sets);
   json_decref(r->root);

@@ -310,7 +310,7 @@ static int eval_claims(const struct rubric *r, struct sc_result *res) {
     sc_buf_addf(&b, "%s\"%s\" at turn %u", i ? ", " : "", q, res->viol[i].turn);
   }
   sc_buf_adds(&b, res->nviol > 4 ? ", …" : ".");
-  snprintf(d, dl, "%s", b.s ? b.s : "");
+  snprintf(d, dl, "%s", sc_buf_str(&b));
   sc_buf_release(&b);
   return 0;
 }
@@ -521,6 +521,10 @@ static void apply_penalties(const struct rubric *r, struct sc_result *res) {
 
 /* ------------------------------------------------------------------------
  * JSON
+ *
+ * The _nocheck forms skip jansson's UTF-8 check (a hot path): the keys are
+ * ASCII literals and the rubric's strings were read from a JSON file, so
+ * both are valid UTF-8. Text made from the transcript keeps the check.
  * ---------------------------------------------------------------------- */
 
 static double round2(double x) { return floor(x * 100.0 + 0.5) / 100.0; }
@@ -550,11 +554,11 @@ static json_t *dimensions_json(const struct rubric *r, const struct sc_result *r
     for (size_t j = 0; j < dim->ncrit; j++) {
       const struct sc_crit_res *cr = &res->crit[res->crit_off[d] + j];
       json_t *o = json_object();
-      json_object_set_new(o, "key", json_string(dim->crit[j].key));
-      json_object_set_new(o, "label", json_string(dim->crit[j].label));
-      json_object_set_new(o, "passed", json_boolean(cr->passed || !cr->applicable));
-      if (!cr->applicable) json_object_set_new(o, "applicable", json_false());
-      json_object_set_new(o, "evidence", turns_json(cr->ev, cr->nev));
+      json_object_set_new_nocheck(o, "key", json_string_nocheck(dim->crit[j].key));
+      json_object_set_new_nocheck(o, "label", json_string_nocheck(dim->crit[j].label));
+      json_object_set_new_nocheck(o, "passed", json_boolean(cr->passed || !cr->applicable));
+      if (!cr->applicable) json_object_set_new_nocheck(o, "applicable", json_false());
+      json_object_set_new_nocheck(o, "evidence", turns_json(cr->ev, cr->nev));
       json_array_append_new(crits, o);
       for (uint8_t i = 0; i < cr->nev; i++) {
         bool dup = false;
@@ -564,13 +568,13 @@ static json_t *dimensions_json(const struct rubric *r, const struct sc_result *r
     }
     qsort(ev, nev, sizeof ev[0], cmp_u32);
     json_t *o = json_object();
-    json_object_set_new(o, "key", json_string(dim->key));
-    json_object_set_new(o, "label", json_string(dim->label));
-    json_object_set_new(o, "score", json_integer(iround(res->dim_score[d])));
-    json_object_set_new(o, "weight", json_real(dim->weight));
-    if (!res->dim_applicable[d]) json_object_set_new(o, "applicable", json_false());
-    json_object_set_new(o, "evidence", turns_json(ev, nev));
-    json_object_set_new(o, "criteria", crits);
+    json_object_set_new_nocheck(o, "key", json_string_nocheck(dim->key));
+    json_object_set_new_nocheck(o, "label", json_string_nocheck(dim->label));
+    json_object_set_new_nocheck(o, "score", json_integer(iround(res->dim_score[d])));
+    json_object_set_new_nocheck(o, "weight", json_real(dim->weight));
+    if (!res->dim_applicable[d]) json_object_set_new_nocheck(o, "applicable", json_false());
+    json_object_set_new_nocheck(o, "evidence", turns_json(ev, nev));
+    json_object_set_new_nocheck(o, "criteria", crits);
     json_array_append_new(arr, o);
   }
   return arr;
@@ -579,12 +583,12 @@ static json_t *dimensions_json(const struct rubric *r, const struct sc_result *r
 static json_t *comp_item(const char *key, const char *label, bool passed, int64_t turn,
                          const char *detail, bool applicable) {
   json_t *o = json_object();
-  json_object_set_new(o, "key", json_string(key));
-  json_object_set_new(o, "label", json_string(label));
-  json_object_set_new(o, "passed", json_boolean(passed));
-  json_object_set_new(o, "turn", turn_or_null(turn));
-  json_object_set_new(o, "detail", json_string(detail));
-  if (!applicable) json_object_set_new(o, "applicable", json_false());
+  json_object_set_new_nocheck(o, "key", json_string_nocheck(key));
+  json_object_set_new_nocheck(o, "label", json_string_nocheck(label));
+  json_object_set_new_nocheck(o, "passed", json_boolean(passed));
+  json_object_set_new_nocheck(o, "turn", turn_or_null(turn));
+  json_object_set_new_nocheck(o, "detail", json_string(detail));
+  if (!applicable) json_object_set_new_nocheck(o, "applicable", json_false());
   return o;
 }
 
@@ -598,26 +602,26 @@ static json_t *compliance_json(const struct rubric *r, const struct sc_result *r
   json_t *t = comp_item("tpmoDisclaimer", r->tpmo.label, res->comp_passed[SC_C_TPMO],
                         res->comp_turn[SC_C_TPMO], res->comp_detail[SC_C_TPMO],
                         res->assessable);
-  json_object_set_new(t, "ruleVersion", json_string(res->tv->rule));
+  json_object_set_new_nocheck(t, "ruleVersion", json_string_nocheck(res->tv->rule));
   json_t *els = json_array();
   for (size_t i = 0; i < res->tv->nel; i++) {
     const struct sc_el_res *e = &res->el[i];
     json_t *o = json_object();
-    json_object_set_new(o, "key", json_string(res->tv->el[i].key));
-    json_object_set_new(o, "label", json_string(res->tv->el[i].label));
-    json_object_set_new(o, "passed", json_boolean(e->found && e->timely));
-    json_object_set_new(o, "turn", turn_or_null(e->found ? (int64_t)e->turn : -1));
+    json_object_set_new_nocheck(o, "key", json_string_nocheck(res->tv->el[i].key));
+    json_object_set_new_nocheck(o, "label", json_string_nocheck(res->tv->el[i].label));
+    json_object_set_new_nocheck(o, "passed", json_boolean(e->found && e->timely));
+    json_object_set_new_nocheck(o, "turn", turn_or_null(e->found ? (int64_t)e->turn : -1));
     json_array_append_new(els, o);
   }
-  json_object_set_new(t, "elements", els);
+  json_object_set_new_nocheck(t, "elements", els);
   json_array_append_new(arr, t);
 
   json_t *s = comp_item("scopeOfAppointment", r->soa.label, res->comp_passed[SC_C_SOA],
                         res->comp_turn[SC_C_SOA], res->comp_detail[SC_C_SOA],
                         res->assessable);
-  json_object_set_new(s, "agreementTurn", turn_or_null(res->soa_agree_turn));
-  json_object_set_new(s, "productTypesTurn", turn_or_null(res->soa_products_turn));
-  json_object_set_new(s, "noObligationTurn", turn_or_null(res->soa_no_obligation_turn));
+  json_object_set_new_nocheck(s, "agreementTurn", turn_or_null(res->soa_agree_turn));
+  json_object_set_new_nocheck(s, "productTypesTurn", turn_or_null(res->soa_products_turn));
+  json_object_set_new_nocheck(s, "noObligationTurn", turn_or_null(res->soa_no_obligation_turn));
   json_array_append_new(arr, s);
 
   json_t *c = comp_item("noProhibitedClaims", r->claims.label, res->comp_passed[SC_C_CLAIMS],
@@ -627,15 +631,15 @@ static json_t *compliance_json(const struct rubric *r, const struct sc_result *r
   for (size_t i = 0; i < res->nviol; i++) {
     const struct sc_claim *k = &r->claims.c[res->viol[i].claim];
     json_t *o = json_object();
-    json_object_set_new(o, "key", json_string(k->key));
-    json_object_set_new(o, "label", json_string(k->label));
-    json_object_set_new(o, "turn", json_integer(res->viol[i].turn));
+    json_object_set_new_nocheck(o, "key", json_string_nocheck(k->key));
+    json_object_set_new_nocheck(o, "label", json_string_nocheck(k->label));
+    json_object_set_new_nocheck(o, "turn", json_integer(res->viol[i].turn));
     char q[SC_QUOTE_MAX];
     sc_violation_quote(r, res, &res->viol[i], q, sizeof q);
-    json_object_set_new(o, "phrase", json_string(q));
+    json_object_set_new_nocheck(o, "phrase", json_string(q));
     json_array_append_new(vs, o);
   }
-  json_object_set_new(c, "violations", vs);
+  json_object_set_new_nocheck(c, "violations", vs);
   json_array_append_new(arr, c);
   return arr;
 }
@@ -643,15 +647,15 @@ static json_t *compliance_json(const struct rubric *r, const struct sc_result *r
 static json_t *metrics_json(const struct sc_result *res) {
   const struct sc_analysis *a = &res->a;
   json_t *o = json_object();
-  json_object_set_new(o, "talkRatio", json_real(round2(res->talk_ratio)));
-  json_object_set_new(o, "questionsAsked", json_integer(a->questions));
-  json_object_set_new(o, "openQuestions", json_integer(a->open_questions));
-  json_object_set_new(o, "closedQuestions", json_integer(a->questions - a->open_questions));
-  json_object_set_new(o, "longestMonologueSec", json_integer(res->monologue_sec));
-  json_object_set_new(o, "repTurns", json_integer(a->rep_turns));
-  json_object_set_new(o, "personaTurns", json_integer(a->persona_turns));
-  json_object_set_new(o, "repWords", json_integer((json_int_t)a->rep_words));
-  json_object_set_new(o, "personaWords", json_integer((json_int_t)a->persona_words));
+  json_object_set_new_nocheck(o, "talkRatio", json_real(round2(res->talk_ratio)));
+  json_object_set_new_nocheck(o, "questionsAsked", json_integer(a->questions));
+  json_object_set_new_nocheck(o, "openQuestions", json_integer(a->open_questions));
+  json_object_set_new_nocheck(o, "closedQuestions", json_integer(a->questions - a->open_questions));
+  json_object_set_new_nocheck(o, "longestMonologueSec", json_integer(res->monologue_sec));
+  json_object_set_new_nocheck(o, "repTurns", json_integer(a->rep_turns));
+  json_object_set_new_nocheck(o, "personaTurns", json_integer(a->persona_turns));
+  json_object_set_new_nocheck(o, "repWords", json_integer((json_int_t)a->rep_words));
+  json_object_set_new_nocheck(o, "personaWords", json_integer((json_int_t)a->persona_words));
   return o;
 }
 
@@ -734,15 +738,16 @@ json_t *scorer_score(const struct rubric *r, const struct score_input *in, char 
     snprintf(err, errlen, "out of memory");
     goto cleanup;
   }
-  json_object_set_new(out, "overallScore", json_integer(iround(res.overall)));
-  json_object_set_new(out, "summary", json_string(summary.s ? summary.s : ""));
-  json_object_set_new(out, "feedback", json_string(feedback.s ? feedback.s : ""));
-  json_object_set_new(out, "dimensions", dimensions_json(r, &res));
-  json_object_set_new(out, "compliance", compliance_json(r, &res));
-  json_object_set_new(out, "metrics", metrics_json(&res));
-  json_object_set_new(out, "rubricVersion", json_string(r->version));
-  json_object_set_new(out, "assessable", json_boolean(res.assessable));
-  if (!res.assessable) json_object_set_new(out, "notAssessableReason", json_string("tooShort"));
+  json_object_set_new_nocheck(out, "overallScore", json_integer(iround(res.overall)));
+  json_object_set_new_nocheck(out, "summary", json_string(sc_buf_str(&summary)));
+  json_object_set_new_nocheck(out, "feedback", json_string(sc_buf_str(&feedback)));
+  json_object_set_new_nocheck(out, "dimensions", dimensions_json(r, &res));
+  json_object_set_new_nocheck(out, "compliance", compliance_json(r, &res));
+  json_object_set_new_nocheck(out, "metrics", metrics_json(&res));
+  json_object_set_new_nocheck(out, "rubricVersion", json_string_nocheck(r->version));
+  json_object_set_new_nocheck(out, "assessable", json_boolean(res.assessable));
+  if (!res.assessable)
+    json_object_set_new_nocheck(out, "notAssessableReason", json_string_nocheck("tooShort"));
   if (json_object_size(out) != (res.assessable ? 8u : 9u)) { /* a json_*() allocation failed along the way */
     json_decref(out);
     out = NULL;

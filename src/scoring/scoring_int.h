@@ -10,6 +10,7 @@
 
 #include "scoring/scorer.h"
 #include "nlu/nlu.h"
+#include "util/dynbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +31,18 @@
 
 #define SC_ROLE_REP 1u
 #define SC_ROLE_PERSONA 2u
+#define SC_ROLES 2
+
+/* The phrases one role's turns are scanned for (their set has the role and
+ * is not nluOnly), by first word, in phrase order: what analyse.c tries at
+ * each word of a turn of that role. */
+struct sc_phrase_index {
+  uint32_t *first_start; /* vcount + 1 offsets into by_first */
+  uint32_t *by_first;
+  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
+  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
+  size_t nwild_num_first;
+};
 
 /* Phrase-token wildcards and the id of a word not in the vocabulary. */
 #define SC_TOK_UNKNOWN 0xFFFFFFFFu
@@ -226,11 +239,7 @@ struct rubric {
   size_t nphrases, phrases_cap;
   uint32_t *ptoks;
   size_t nptoks, ptoks_cap;
-  uint32_t *first_start; /* vcount + 1 offsets into by_first */
-  uint32_t *by_first;
-  uint32_t *wild_first; /* phrases whose first token is a wildcard: */
-  size_t nwild_first;   /* ... [0, nwild_num_first) open with "#", the rest with "*" */
-  size_t nwild_num_first;
+  struct sc_phrase_index index[SC_ROLES]; /* per role (SC_ROLE_* - 1) */
 
   struct sc_set *sets;
   size_t nsets, sets_cap;
@@ -417,16 +426,23 @@ struct sc_buf;
 int sc_write_text(const struct rubric *r, const struct sc_result *res, struct sc_buf *summary,
                   struct sc_buf *feedback);
 
-/* ---- bounded string builder (text.c) ---- */
+/* ---- bounded string builder (text.c) ----
+ * A util/dynbuf with its ceiling (limit > 0 bytes) that keeps what fits:
+ * text past the limit is cut at a word boundary and marked with "…". */
 
 struct sc_buf {
-  char *s;
-  size_t len, cap, limit;
-  bool overflow;
+  struct dynbuf d;
+  bool overflow; /* something was cut (or memory ran out): no more adds */
 };
 
 void sc_buf_init(struct sc_buf *b, size_t limit);
 void sc_buf_release(struct sc_buf *b);
+/* The text so far, NUL-terminated ("" while empty); borrowed until the
+ * next add or release. */
+const char *sc_buf_str(const struct sc_buf *b);
+size_t sc_buf_len(const struct sc_buf *b);
+/* sc_utf8_fix() on the text, in place. */
+void sc_buf_fix_utf8(struct sc_buf *b);
 void sc_buf_add(struct sc_buf *b, const char *s, size_t n);
 void sc_buf_adds(struct sc_buf *b, const char *s);
 void sc_buf_addf(struct sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

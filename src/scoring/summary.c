@@ -73,7 +73,7 @@ static void join_list(char *out, size_t n, const char *const *items, size_t coun
     if (i) sc_buf_adds(&b, i + 1 == count ? " and " : ", ");
     sc_buf_adds(&b, items[i]);
   }
-  sc_cut_words(out, n, b.s ? b.s : "", b.len);
+  sc_cut_words(out, n, sc_buf_str(&b), sc_buf_len(&b));
   sc_buf_release(&b);
 }
 
@@ -86,7 +86,7 @@ static void fmt_duration(char *out, size_t n, uint32_t sec) {
 
 /* Renders one sentence and separates it from the previous one. */
 static void sentence(struct sc_buf *b, const char *tmpl, const struct vars *vs) {
-  if (b->len) sc_buf_adds(b, " ");
+  if (sc_buf_len(b)) sc_buf_adds(b, " ");
   sc_render(b, tmpl, vs->v, V__N);
 }
 
@@ -95,7 +95,7 @@ static void set_advice(struct vars *vs, const char *tmpl) {
   struct sc_buf b;
   sc_buf_init(&b, sizeof vs->advice - 1);
   sc_render(&b, tmpl, vs->v, V__N);
-  snprintf(vs->advice, sizeof vs->advice, "%s", b.s ? b.s : "");
+  snprintf(vs->advice, sizeof vs->advice, "%s", sc_buf_str(&b));
   sc_buf_release(&b);
   vs->v[V_ADVICE].value = vs->advice;
 }
@@ -353,7 +353,7 @@ int sc_write_text(const struct rubric *r, const struct sc_result *res, struct sc
   fill_vars(r, res, &vs);
   write_summary(r, res, &vs, summary);
   write_feedback(r, res, &vs, feedback);
-  if (summary->s) sc_utf8_fix(summary->s);
-  if (feedback->s) sc_utf8_fix(feedback->s);
+  sc_buf_fix_utf8(summary);
+  sc_buf_fix_utf8(feedback);
   return 0;
 }

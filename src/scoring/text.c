@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dynbuf.h"
+
 /* ------------------------------------------------------------------------
  * Tokeniser
  * ---------------------------------------------------------------------- */
@@ -61,6 +63,10 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   /* skip separators, remembering sentence terminators */
   while (p < end) {
+    if (*p == ' ') { /* the common separator */
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) break;
     if (k == CC_QUESTION)
@@ -78,6 +84,13 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
 
   size_t l = 0;
   while (p < end) {
+    /* the common case first: lowercase letters and digits, copied as they are */
+    if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+      if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)*p;
+      l++;
+      p++;
+      continue;
+    }
     enum cc k = classify(p, end, &n);
     if (k == CC_WORD) {
       for (size_t i = 0; i < n; i++) {
@@ -130,14 +143,24 @@ bool sc_is_digits(const char *s, size_t len) {
  * ---------------------------------------------------------------------- */
 
 void sc_buf_init(struct sc_buf *b, size_t limit) {
-  memset(b, 0, sizeof *b);
-  b->limit = limit;
+  dynbuf_init(&b->d, limit);
+  b->overflow = false;
 }
 
 void sc_buf_release(struct sc_buf *b) {
   if (!b) return;
-  free(b->s);
-  memset(b, 0, sizeof *b);
+  dynbuf_free(&b->d);
+  b->overflow = false;
+}
+
+const char *sc_buf_str(const struct sc_buf *b) { return dynbuf_ptr(&b->d); }
+
+size_t sc_buf_len(const struct sc_buf *b) { return dynbuf_len(&b->d); }
+
+void sc_buf_fix_utf8(struct sc_buf *b) {
+  /* Same-length replacements in the buffer's own bytes (never the "" of
+   * an empty one), so the dynbuf's length stays right. */
+  if (dynbuf_len(&b->d) > 0) sc_utf8_fix((char *)dynbuf_ptr(&b->d));
 }
 
 /* Where to cut s[0..n) so that it fits in room bytes: at the last space
@@ -166,30 +189,17 @@ void sc_cut_words(char *out, size_t cap, const char *s, size_t n) {
 void sc_buf_add(struct sc_buf *b, const char *s, size_t n) {
   bool ellipsis = false;
   if (b->overflow) return;
-  if (b->len + n > b->limit) {
+  size_t room = dynbuf_room(&b->d);
+  if (n > room) {
     /* never mid-word: cut at the last word boundary that fits, then "…" */
-    n = word_cut(s, n, b->limit - b->len);
-    ellipsis = b->limit - b->len - n >= 3;
+    n = word_cut(s, n, room);
+    ellipsis = room - n >= 3;
     b->overflow = true;
   }
-  if (b->len + n + 4 > b->cap) { /* room for the NUL and a "…" */
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 4) cap *= 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns) {
-      b->overflow = true;
-      return;
-    }
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  if (ellipsis && b->len + 4 <= b->cap) {
-    memcpy(b->s + b->len, "\xE2\x80\xA6", 3);
-    b->len += 3;
-  }
-  b->s[b->len] = '\0';
+  /* Within the ceiling, so only a failed malloc fails (and empties b). */
+  if (dynbuf_addn(&b->d, s, n) != DYNBUF_OK ||
+      (ellipsis && dynbuf_add(&b->d, "\xE2\x80\xA6") != DYNBUF_OK))
+    b->overflow = true;
 }
 
 void sc_buf_adds(struct sc_buf *b, const char *s) { sc_buf_add(b, s, strlen(s)); }

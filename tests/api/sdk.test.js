@@ -5,57 +5,14 @@
 // real `athos serve`, verifies the call.scored webhook with npm
 // `standardwebhooks` and reads the score over REST. Headless Chromium has no
 // speech service, so the page runs in text mode (DESIGN.md "Known traps");
-// voice mode is checked with the Web Speech API faked inside the page.
+// `voice: 'browser'` is checked with the Web Speech API faked inside the page
+// (server voice: sdk_voice.test.js).
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
 const h = require('./harness');
+const { CHROMIUM, CHROMIUM_ARGS, skip, startExample, startStack } = require('./sdk_kit');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const EXAMPLE_DIR = path.join(h.REPO, 'examples', 'quickstart');
 const SCREENSHOT = process.env.ATHOS_SDK_SCREENSHOT || '/tmp/athos-sdk-quickstart.png';
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
-const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install -y chromium)`;
-
-/* ------------------------------------------------------------ helpers */
-
-/* Starts examples/quickstart/server.js on `port` (or a free one); resolves once it answers. */
-async function startExample(env, port) {
-  if (!fs.existsSync(path.join(EXAMPLE_DIR, 'node_modules', 'standardwebhooks'))) {
-    // Same as a developer following the example's README.
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: EXAMPLE_DIR, stdio: 'ignore', timeout: 120_000 });
-  }
-  port = port || (await h.freePort());
-  const proc = spawn(process.execPath, ['server.js'], {
-    cwd: EXAMPLE_DIR,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const ex = { port, url: `http://127.0.0.1:${port}`, proc, out: '' };
-  proc.stdout.on('data', (c) => { ex.out += c; });
-  proc.stderr.on('data', (c) => { ex.out += c; });
-  ex.stop = () => new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', resolve);
-    proc.kill('SIGTERM');
-  });
-  try {
-    await h.eventually(async () => {
-      if (proc.exitCode !== null) throw new Error(`example exited early:\n${ex.out}`);
-      const r = await fetch(`${ex.url}/config.json`);
-      assert.equal(r.status, 200);
-    }, 10_000);
-  } catch (e) {
-    await ex.stop();
-    throw new Error(`the example server did not come up: ${e.message}\n${ex.out}`);
-  }
-  return ex;
-}
 
 /* ---------------------------------------------------------------- tests */
 
@@ -69,14 +26,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
 
   before(async () => {
     const { chromium } = require('playwright-core');
-    server = await h.startServer();
-    const port = await h.freePort();
-    tenant = h.createTenant(server, { name: 'sdk', webhookUrl: `http://127.0.0.1:${port}/webhooks/athos` });
-    example = await startExample({
-      ATHOS_API_KEY: tenant.apiKey,
-      ATHOS_WHSEC: tenant.webhookSecret,
-      ATHOS_BASE_URL: server.baseUrl,
-    }, port);
+    ({ server, tenant, example } = await startStack('sdk'));
     examples.push(example);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
@@ -108,7 +58,9 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
   test('the practice page: start, talk in text mode, hang up, see the webhook-delivered score', withLogs(async () => {
     const page = await newPage();
     await page.goto(example.url);
-    assert.equal(await page.locator('#voice').isDisabled(), true, 'voice is off in a headless browser');
+    // No fake media device in this browser: server voice is possible (127.0.0.1 is a secure
+    // context, AudioWorklet exists) but this test talks in text.
+    assert.equal(await page.locator('#mic').isDisabled(), true, 'no mic button before a voice call');
 
     await page.click('#start');
     const persona = page.locator('#transcript li.assistant');
@@ -135,6 +87,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     assert.match(overall, /^\d+(\.\d+)? \/ 100$/);
     assert.ok((await page.textContent('#score-summary')).length > 0, 'summary shown');
     assert.ok((await page.textContent('#score-feedback')).length > 0, 'feedback shown');
+    assert.equal(await page.locator('#recording-box').isHidden(), true, 'a text call has no recording');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // What the page shows is what the backend fetched over REST after verifying the webhook.
@@ -161,7 +114,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
       const states = [];
       const s = AthosRoleplay.create({ token, baseUrl, difficulty: 'Beginner' });
       states.push(s.state);
-      for (const e of ['ready', 'say', 'ended', 'error', 'transcript']) {
+      for (const e of ['ready', 'say', 'heard', 'spoken', 'ended', 'error', 'transcript']) {
         s.on(e, (p) => events.push([e, p]));
       }
       const ignored = () => events.push(['removed handler ran']);
@@ -206,7 +159,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     assert.equal(out.lateSay, 'INVALID_REQUEST');
   }));
 
-  test('voice mode (Web Speech API faked in the page): persona lines spoken, mic results sent as say', withLogs(async () => {
+  test("voice: 'browser' (Web Speech API faked in the page): persona lines spoken, mic results sent as say", withLogs(async () => {
     const page = await newPage();
     // Headless Chromium has no voices and no recognition service: stand in for both.
     await page.addInitScript(() => {
@@ -236,7 +189,7 @@ describe('browser SDK + Quickstart example (real Chromium)', { skip }, () => {
     const out = await page.evaluate(async ({ token, baseUrl }) => {
       const { AthosRoleplay } = await import('/sdk/index.js');
       const supported = AthosRoleplay.isVoiceSupported();
-      const s = AthosRoleplay.create({ token, baseUrl, voice: true });
+      const s = AthosRoleplay.create({ token, baseUrl, voice: 'browser' });
       const says = [];
       let wait = null;
       s.on('say', (p) => { says.push(p.text); if (wait) wait(); });

@@ -138,4 +138,24 @@ describe('the persona answers what it is asked', () => {
       assert.equal((await s.c.next()).type, 'ended');
     });
   }
+
+  /* A read-back of one fact the persona gave is confirmed by name before
+   * the rest of discovery; a doctor it does not have is corrected. */
+  for (const [state, difficulty] of [['FL', 'Beginner'], ['TX', 'Advanced']]) {
+    test(`a partial recap is confirmed, a wrong name corrected (${state}, ${difficulty})`, async () => {
+      const s = await startCall(server, tenant, state, difficulty);
+      for (const line of OPENING) await say(s, line);
+      await say(s, 'Who is your primary care doctor?');
+      const doctor = s.persona.doctors[0].name;
+      const surname = doctor.split(' ').pop();
+      const confirm = await say(s, `So you see Dr. ${surname}, correct?`);
+      assert.ok(isKind(confirm, 'recap_confirm_named', s.persona) && confirm.includes(doctor),
+        `"So you see Dr. ${surname}, correct?" -> "${confirm}"`);
+      const wrong = await say(s, 'Is Mrs. Jones your primary care doctor?');
+      assert.ok(isKind(wrong, 'recap_correct_doctor', s.persona) && wrong.includes('Mrs. Jones') &&
+        wrong.includes(doctor), `"Is Mrs. Jones your primary care doctor?" -> "${wrong}"`);
+      s.c.send({ type: 'end' });
+      assert.equal((await s.c.next()).type, 'ended');
+    });
+  }
 });

@@ -106,6 +106,12 @@ static void test_routes(void **state)
   assert_int_equal(routes_match("HEAD", API_PREFIX "/session", &r, &param, allow, sizeof allow),
                    ROUTE_NO_METHOD);
   assert_true(routes_max_body() >= BODY_LIMIT_DEFAULT);
+  /* the body ceiling the server reads with is the route's own limit */
+  assert_int_equal(routes_body_limit("POST", API_PREFIX "/session"), BODY_LIMIT_DEFAULT);
+  assert_int_equal(routes_body_limit("GET", API_PREFIX "/calls"), 0);
+  assert_int_equal(routes_body_limit("POST", API_PREFIX "/calls"), 0);
+  assert_int_equal(routes_body_limit("OPTIONS", API_PREFIX "/roleplay/session"), 0);
+  assert_int_equal(routes_body_limit("POST", "/nope"), 0);
 }
 
 static void test_errors(void **state)

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include "api/cursor.h"
-#include "api/validate.h"
 #include "auth/cidr.h"
 #include "auth/session_token.h"
 #include "util/crypto.h"
@@ -248,37 +247,13 @@ static void test_lru(void **state)
   lru_free(NULL);
 }
 
-static void test_validate(void **state)
-{
-  char out[8], msg[160];
-  json_t *o = json_loads("{\"ok\":\"rep_1\",\"empty\":\"\",\"num\":5,\"nul\":null,"
-                         "\"long\":\"12345678\",\"ctl\":\"a\\nb\"}",
-                         0, NULL);
-  assert_non_null(o);
-  assert_int_equal(validate_string_member(o, "ok", true, 7, out, sizeof out, msg, sizeof msg), 0);
-  assert_string_equal(out, "rep_1");
-  assert_int_equal(validate_string_member(o, "absent", false, 7, out, sizeof out, msg, sizeof msg), 0);
-  assert_string_equal(out, "");
-  assert_int_equal(validate_string_member(o, "absent", true, 7, out, sizeof out, msg, sizeof msg), -1);
-  assert_string_equal(msg, "absent is required");
-  assert_int_equal(validate_string_member(o, "empty", true, 7, out, sizeof out, msg, sizeof msg), -1);
-  assert_string_equal(msg, "empty must not be empty");
-  assert_int_equal(validate_string_member(o, "num", true, 7, out, sizeof out, msg, sizeof msg), -1);
-  assert_string_equal(msg, "num must be a string");
-  assert_int_equal(validate_string_member(o, "nul", false, 7, out, sizeof out, msg, sizeof msg), -1);
-  assert_int_equal(validate_string_member(o, "long", true, 7, out, sizeof out, msg, sizeof msg), -1);
-  assert_string_equal(msg, "long must be at most 7 characters");
-  assert_int_equal(validate_string_member(o, "ctl", true, 7, out, sizeof out, msg, sizeof msg), -1);
-  json_decref(o);
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ids),        cmocka_unit_test(test_base64),
       cmocka_unit_test(test_time),       cmocka_unit_test(test_cursor),
       cmocka_unit_test(test_cidr),       cmocka_unit_test(test_session_token),
-      cmocka_unit_test(test_lru),        cmocka_unit_test(test_validate),
+      cmocka_unit_test(test_lru),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -426,18 +426,29 @@ static size_t first_persona_for(enum persona_difficulty df)
   return 0;
 }
 
+/* A fresh call of persona p at tier df, past the opening lines. The
+ * caller frees it. */
+static struct persona_call *started(size_t p, enum persona_difficulty df, uint64_t seed)
+{
+  struct persona_call *pc = persona_call_new(fx.d, p, df, seed);
+  persona_call_open(pc);
+  opening(pc);
+  return pc;
+}
+
 /* A fresh Elite call past the opening lines that hears line; *hang tells
  * whether it hung up. The caller frees the call. */
 static struct persona_call *elite_says(const char *line, uint64_t seed, bool *hang)
 {
-  struct persona_call *pc =
-      persona_call_new(fx.d, first_persona_for(PERSONA_ELITE), PERSONA_ELITE, seed);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(first_persona_for(PERSONA_ELITE), PERSONA_ELITE, seed);
   say(pc, line, hang);
   return pc;
 }
 
+static bool is_kind(size_t p, const char *text, const char *kind);
+
+/* An Elite prospect reacts in proportion: the first push gets a warning
+ * and the call goes on; a second push ends it, and it stays ended. */
 static void test_elite_hangs_up_on_pressure(void **state)
 {
   (void)state;
@@ -447,9 +458,16 @@ static void test_elite_hangs_up_on_pressure(void **state)
       "You're guaranteed to save money with this one.",
       "You need to sign up today or you'll lose your coverage.",
   };
-  for (size_t k = 0; k < sizeof pressure / sizeof pressure[0]; k++) {
-    bool hang = false;
-    struct persona_call *pc = elite_says(pressure[k], 100 + k, &hang);
+  const size_t n = sizeof pressure / sizeof pressure[0];
+  size_t p = first_persona_for(PERSONA_ELITE);
+  for (size_t k = 0; k < n; k++) {
+    struct persona_call *pc = started(p, PERSONA_ELITE, 100 + k);
+    bool hang = true;
+    const char *t = say(pc, pressure[k], &hang);
+    if (hang || !is_kind(p, t, "pressure_pushback"))
+      fail_msg("Elite on a first push \"%s\": %s%s", pressure[k], t, hang ? " (hung up)" : "");
+    assert_int_equal(info(pc).pressure_count, 1);
+    say(pc, pressure[(k + 1) % n], &hang);
     assert_true(hang);
     struct persona_call_info in = info(pc);
     assert_true(in.ended);
@@ -458,6 +476,64 @@ static void test_elite_hangs_up_on_pressure(void **state)
     say(pc, "Hello? Are you there?", &hang);
     assert_true(hang);
     persona_call_free(pc);
+  }
+}
+
+/* Two prohibited claims in one line are strong pressure: an Elite
+ * prospect hangs up at once, answering the claim; the same claims
+ * negated are no pressure at all. */
+static void test_elite_strong_pressure(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_ELITE);
+  bool hang = false;
+  struct persona_call *pc =
+      elite_says("Listen, this plan is free and you need to sign up today before it's gone.", 5,
+                 &hang);
+  assert_true(hang);
+  const char *t = info(pc).ended ? say(pc, "Hello?", &hang) : "";
+  if (!is_kind(p, t, "hangup_pressure") ||
+      !(is_kind(p, t, "pushback_free") || is_kind(p, t, "pushback_urgency")))
+    fail_msg("strong pressure: %s", t);
+  persona_call_free(pc);
+
+  pc = elite_says("It's not free, and nothing is guaranteed, so take your time.", 6, &hang);
+  assert_false(hang);
+  assert_int_equal(info(pc).pressure_count, 0);
+  persona_call_free(pc);
+}
+
+/* Pushback answers the claim the rep made ("Nothing is free" to "it's
+ * free", never "Medicare doesn't call people" to it), in every tier; an
+ * Elite prospect adds its warning. */
+static void test_pressure_answers_the_claim(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *line, *kind;
+  } pushes[] = {
+      {"This plan is completely free, you won't pay a thing.", "pushback_free"},
+      {"You're guaranteed to save money with this one.", "pushback_guarantee"},
+      {"I'm calling from Medicare about your benefits.", "pushback_medicare"},
+      {"You have to sign up today or you'll lose this offer.", "pushback_urgency"},
+  };
+  static const char *const kinds[] = {"pushback_free", "pushback_guarantee", "pushback_medicare",
+                                      "pushback_urgency"};
+  for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
+    size_t p = first_persona_for((enum persona_difficulty)df);
+    for (size_t k = 0; k < sizeof pushes / sizeof pushes[0]; k++) {
+      struct persona_call *pc = started(p, (enum persona_difficulty)df, 40 + k);
+      const char *t = say_ok(pc, pushes[k].line);
+      if (!is_kind(p, t, pushes[k].kind))
+        fail_msg("%s on \"%s\": %s", persona_difficulty_name((enum persona_difficulty)df),
+                 pushes[k].line, t);
+      for (size_t o = 0; o < sizeof kinds / sizeof kinds[0]; o++)
+        if (strcmp(kinds[o], pushes[k].kind) != 0 && is_kind(p, t, kinds[o]))
+          fail_msg("\"%s\" got the answer to another claim: %s", pushes[k].line, t);
+      if (df == PERSONA_ELITE)
+        assert_true(is_kind(p, t, "pressure_pushback"));
+      persona_call_free(pc);
+    }
   }
 }
 
@@ -591,9 +667,7 @@ static void test_advanced_needs_two_objections_addressed(void **state)
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_ADVANCED))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ADVANCED, 300 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ADVANCED, 300 + p);
     /* Asking before discovery does not work. */
     say_ok(pc, "Would you like to enroll today?");
     assert_false(info(pc).enrolled);
@@ -620,9 +694,7 @@ static void test_elite_needs_three_objections_with_empathy_and_facts(void **stat
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_ELITE))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, 500 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_ELITE, 500 + p);
     discovery(pc);
     say_ok(pc, "Let me recap: did I get everything?");
     /* Enroll asks raise objections until three are on the table. */
@@ -647,9 +719,7 @@ static void test_beginner_volunteers_and_accepts(void **state)
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     if (!persona_suits(p, PERSONA_BEGINNER))
       continue;
-    struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 700 + p);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, PERSONA_BEGINNER, 700 + p);
     for (int i = 0; i < 4; i++)
       say_ok(pc, "Okay, great.");
     /* Volunteered without being asked. */
@@ -672,9 +742,7 @@ static void test_repeated_pressure_ends_every_tier(void **state)
   (void)state;
   for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
     size_t p = first_persona_for((enum persona_difficulty)df);
-    struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 9);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, (enum persona_difficulty)df, 9);
     bool hang = false;
     int n = 0;
     while (!hang && n < 10) {
@@ -683,7 +751,7 @@ static void test_repeated_pressure_ends_every_tier(void **state)
     }
     assert_true(hang);
     if (df == PERSONA_ELITE)
-      assert_int_equal(n, 1);
+      assert_int_equal(n, 1); /* three claims at once: gone without a warning */
     else
       assert_true(n >= 2 && n <= 4); /* pushes back first, then hangs up */
     assert_int_equal(info(pc).pressure_count, n);
@@ -1099,9 +1167,7 @@ static void test_questions_get_the_persona_facts(void **state)
   };
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-      struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 40 + i);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, first_tier(p), 40 + i);
       const char *t = say_ok(pc, cases[i].q);
       const char *want = pj_fact(p, cases[i].topic);
       if (strcmp(cases[i].topic, "doctors") == 0)
@@ -1126,9 +1192,7 @@ static void test_two_questions_and_pitches(void **state)
 {
   (void)state;
   size_t p = first_persona_for(PERSONA_BEGINNER);
-  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 12);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(p, PERSONA_BEGINNER, 12);
   const char *t = say_ok(pc, "What's your zip and which hospital do you use?");
   assert_non_null(strstr(t, pj_fact(p, "location")));
   assert_non_null(strstr(t, pj_fact(p, "hospital")));
@@ -1178,9 +1242,7 @@ static void test_recaps_confirmed_or_corrected(void **state)
   (void)state;
   size_t p = first_persona_for(PERSONA_BEGINNER);
   size_t other = (p + 1) % drill_persona_count(fx.d);
-  struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_BEGINNER, 8);
-  persona_call_open(pc);
-  opening(pc);
+  struct persona_call *pc = started(p, PERSONA_BEGINNER, 8);
   const char *t = say_ok(pc, "did I get all of that right?");
   assert_true(is_kind(p, t, "recap_partial")); /* nothing told yet */
   discovery(pc);
@@ -1191,7 +1253,9 @@ static void test_recaps_confirmed_or_corrected(void **state)
   snprintf(line, sizeof line, "so you take %s and see %s, correct?",
            pj_item(p, "prescriptions", 0, "name"), pj_item(p, "doctors", 0, "name"));
   t = say_ok(pc, line);
-  assert_true(is_kind(p, t, "recap_confirm"));
+  assert_true(is_kind(p, t, "recap_confirm_named"));
+  assert_non_null(strstr(t, pj_item(p, "prescriptions", 0, "name")));
+  assert_non_null(strstr(t, pj_item(p, "doctors", 0, "name")));
 
   const char *wrong_drug = pj_item(other, "prescriptions", 0, "name");
   snprintf(line, sizeof line, "ok so u take %s n see %s, right?", wrong_drug,
@@ -1210,6 +1274,193 @@ static void test_recaps_confirmed_or_corrected(void **state)
   persona_call_free(pc);
 }
 
+/* The surname of doctor i of persona p ("Reyes" of "Dr. Alan Reyes"). */
+static const char *doctor_surname(size_t p, size_t i)
+{
+  const char *name = pj_item(p, "doctors", i, "name");
+  const char *sp = strrchr(name, ' ');
+  return sp != NULL ? sp + 1 : name;
+}
+
+/* A read-back of one fact the persona itself gave, before the rest of
+ * discovery, is confirmed, not met with "we haven't talked about X yet";
+ * a name the persona does not know is corrected, asked as a recap or as
+ * a question; a title before an ordinary word is no name. Every persona. */
+static void test_partial_and_named_recaps(void **state)
+{
+  (void)state;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    size_t other = (p + 1) % drill_persona_count(fx.d);
+    struct persona_call *pc = started(p, PERSONA_BEGINNER, 31);
+    say_ok(pc, "Who is your primary care doctor?");
+    char line[300];
+    snprintf(line, sizeof line, "So you see Dr. %s, correct?", doctor_surname(p, 0));
+    const char *t = say_ok(pc, line);
+    if (!is_kind(p, t, "recap_confirm_named") ||
+        strstr(t, pj_item(p, "doctors", 0, "name")) == NULL)
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
+
+    t = say_ok(pc, "Is Mrs. Jones your primary care doctor?");
+    if (!is_kind(p, t, "recap_correct_doctor") || strstr(t, "Mrs. Jones") == NULL ||
+        strstr(t, pj_item(p, "doctors", 0, "name")) == NULL)
+      fail_msg("%s on Mrs. Jones: %s", pj_str(p, "name"), t);
+
+    const char *wrong_drug = pj_item(other, "prescriptions", 0, "name");
+    bool shared = false; /* two personas may take the same drug */
+    for (size_t i = 0; i < pj_count(p, "prescriptions"); i++)
+      shared |= strcmp(pj_item(p, "prescriptions", i, "name"), wrong_drug) == 0;
+    snprintf(line, sizeof line, "do u take %s?", wrong_drug);
+    t = say_ok(pc, line);
+    if (!shared && (!is_kind(p, t, "recap_correct_drug") || strstr(t, wrong_drug) == NULL))
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
+
+    t = say_ok(pc, "is there a dr you like to see for checkups?");
+    assert_false(is_kind(p, t, "recap_correct_doctor"));
+
+    /* Asked as a question in text-speak, it is still a read-back... */
+    snprintf(line, sizeof line, "u still see dr %s rite?", doctor_surname(p, 0));
+    t = say_ok(pc, line);
+    if (!is_kind(p, t, "recap_confirm_named"))
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
+    /* ...but a wh-question about the persona's own drug asks for more. */
+    snprintf(line, sizeof line, "What dose of %s do you take?",
+             pj_item(p, "prescriptions", 0, "name"));
+    t = say_ok(pc, line);
+    if (strstr(t, pj_item(p, "prescriptions", 0, "dose")) == NULL)
+      fail_msg("%s on \"%s\": %s", pj_str(p, "name"), line, t);
+    persona_call_free(pc);
+  }
+}
+
+/* Budgets are written many ways ("about $30 a month", "nothing, I can't
+ * pay a premium at all", "up to $75 a month"): no reply wraps one in a
+ * second qualifier ("about about", "more than up to"). Every persona. */
+static void test_budget_lines_read_naturally(void **state)
+{
+  (void)state;
+  static const char *const bad[] = {"about about", "about around", "about under", "about no ",
+                                     "about up to", "about nothing", "than up to",
+                                     "than no ", "than about", "than around", "than under",
+                                     "than nothing", "around about", "within up to",
+                                     "within nothing", "within about", "no more, no more"};
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    for (uint64_t seed = 0; seed < 8; seed++) {
+      struct persona_call *pc = started(p, first_tier(p), seed);
+      const char *lines[] = {"What's your monthly budget?", "sorry, what was ur budget again?",
+                             "Based on what you told me, I found a plan with a $0 premium."};
+      for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        const char *t = say(pc, lines[i], NULL);
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+          if (strstr(t, bad[b]) != NULL)
+            fail_msg("%s: \"%s\" in %s", pj_str(p, "name"), bad[b], t);
+      }
+      persona_call_free(pc);
+    }
+  }
+}
+
+/* A wh-question that names an open worry asks about it and does not
+ * settle it ("What's a comfortable monthly budget?" to "what will it
+ * cost me?"). Every persona, Advanced. */
+static void test_question_does_not_settle_objection(void **state)
+{
+  (void)state;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    if (!persona_suits(p, PERSONA_ADVANCED))
+      continue;
+    struct persona_call *pc = started(p, PERSONA_ADVANCED, 70 + p);
+    discovery(pc);
+    say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
+    if (!info(pc).objection_open) {
+      persona_call_free(pc);
+      continue;
+    }
+    unsigned addressed = info(pc).objections_addressed;
+    say_ok(pc, "What's a comfortable monthly budget for you?");
+    say_ok(pc, "Which doctors do you see, and what do your copays cost a month?");
+    assert_int_equal(info(pc).objections_addressed, addressed);
+    assert_true(info(pc).objection_open);
+    persona_call_free(pc);
+  }
+}
+
+/* Whether text carries a "raise" line of objection id. */
+static bool raises(const char *text, const char *id)
+{
+  const json_t *l =
+      json_object_get(json_object_get(json_object_get(fx.root, "objections"), id), "raise");
+  for (size_t i = 0; i < json_array_size(l); i++)
+    if (reply_carries_template(text, json_string_value(json_array_get(l, i))))
+      return true;
+  return false;
+}
+
+/* Right after "your doctors are in the network", a prospect with other
+ * worries does not ask whether it keeps its doctor. Every persona whose
+ * objections include keep_doctor, several seeds. */
+static void test_no_objection_the_rep_just_answered(void **state)
+{
+  (void)state;
+  int checked = 0;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    const json_t *objs = json_object_get(persona_json(p), "objections");
+    bool has = false;
+    for (size_t i = 0; i < json_array_size(objs); i++)
+      has |= strcmp(json_string_value(json_array_get(objs, i)), "keep_doctor") == 0;
+    if (!has || json_array_size(objs) < 2 || !persona_suits(p, PERSONA_ADVANCED))
+      continue;
+    for (uint64_t seed = 0; seed < 12; seed++) {
+      struct persona_call *pc = started(p, PERSONA_ADVANCED, seed);
+      discovery(pc);
+      const char *t = say_ok(pc, "Based on what you told me, I'd recommend this plan: your "
+                                 "doctors are in the network, I checked the provider directory.");
+      if (raises(t, "keep_doctor"))
+        fail_msg("%s (seed %u) asks about the doctor the rep just covered: %s", pj_str(p, "name"),
+                 (unsigned)seed, t);
+      checked++;
+      persona_call_free(pc);
+    }
+  }
+  assert_true(checked > 0);
+}
+
+/* An Elite prospect's answer to an introduction never asks the same
+ * thing twice ("Is this call being recorded? Wait, is this call being
+ * recorded?"), whatever line its seed picks. */
+static void test_elite_prompts_once(void **state)
+{
+  (void)state;
+  for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
+    if (!persona_suits(p, PERSONA_ELITE))
+      continue;
+    for (uint64_t seed = 0; seed < 24; seed++) {
+      struct persona_call *pc = persona_call_new(fx.d, p, PERSONA_ELITE, seed);
+      persona_call_open(pc);
+      const char *t = say_ok(pc, "hi this is dana w/ acme health, licensed agent, how r u today?");
+      const char *first = strstr(t, "record");
+      if (first != NULL && strstr(first + 1, "record") != NULL)
+        fail_msg("%s asks twice: %s", pj_str(p, "name"), t);
+      persona_call_free(pc);
+    }
+  }
+}
+
+/* A goodbye gets a goodbye, even with an objection still open: the
+ * prospect does not keep pressing a rep who is leaving. */
+static void test_goodbye_with_an_open_objection(void **state)
+{
+  (void)state;
+  size_t p = first_persona_for(PERSONA_ADVANCED);
+  struct persona_call *pc = started(p, PERSONA_ADVANCED, 61);
+  discovery(pc);
+  say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
+  assert_true(info(pc).objection_open);
+  const char *t = say_ok(pc, "bye");
+  if (!is_kind(p, t, "goodbye"))
+    fail_msg("goodbye with an open objection: %s", t);
+  persona_call_free(pc);
+}
+
 /* A question the persona has no fact for is acknowledged in character,
  * never answered with a bare filler. */
 static void test_unknown_questions_are_acknowledged(void **state)
@@ -1219,9 +1470,7 @@ static void test_unknown_questions_are_acknowledged(void **state)
                                    "do u know how many steps you walk a day?",
                                    "Have you ever been to Alaska?"};
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
-    struct persona_call *pc = persona_call_new(fx.d, p, first_tier(p), 77);
-    persona_call_open(pc);
-    opening(pc);
+    struct persona_call *pc = started(p, first_tier(p), 77);
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
       const char *t = say_ok(pc, qs[i]);
       if (is_kind(p, t, "generic") ||
@@ -1252,9 +1501,7 @@ static void test_decision_helper_blocks_enrolling_alone(void **state)
     for (int df = PERSONA_BEGINNER; df <= PERSONA_ELITE; df++) {
       if (!persona_suits(p, (enum persona_difficulty)df))
         continue;
-      struct persona_call *pc = persona_call_new(fx.d, p, (enum persona_difficulty)df, 31);
-      persona_call_open(pc);
-      opening(pc);
+      struct persona_call *pc = started(p, (enum persona_difficulty)df, 31);
       discovery(pc);
       say_ok(pc, "Based on what you told me, I'd recommend this plan: $0 premium, $10 copays.");
       close_the_sale(pc, ADDRESS_ALL, 6);
@@ -1335,6 +1582,14 @@ int main(void)
       cmocka_unit_test(test_two_questions_and_pitches),
       cmocka_unit_test(test_topic_again_and_elite_withholding),
       cmocka_unit_test(test_recaps_confirmed_or_corrected),
+      cmocka_unit_test(test_partial_and_named_recaps),
+      cmocka_unit_test(test_pressure_answers_the_claim),
+      cmocka_unit_test(test_elite_strong_pressure),
+      cmocka_unit_test(test_goodbye_with_an_open_objection),
+      cmocka_unit_test(test_elite_prompts_once),
+      cmocka_unit_test(test_budget_lines_read_naturally),
+      cmocka_unit_test(test_question_does_not_settle_objection),
+      cmocka_unit_test(test_no_objection_the_rep_just_answered),
       cmocka_unit_test(test_unknown_questions_are_acknowledged),
       cmocka_unit_test(test_decision_helper_blocks_enrolling_alone),
       cmocka_unit_test(test_drill_parse_checks_facts),

@@ -960,7 +960,7 @@ static void test_text_cut_at_word_boundary(void **state) {
   sc_buf_init(&b, 20);
   sc_buf_adds(&b, "Discovery covered doctors and whether they travel.");
   assert_true(b.overflow);
-  assert_string_equal(b.s, "Discovery covered\xE2\x80\xA6");
+  assert_string_equal(sc_buf_str(&b), "Discovery covered\xE2\x80\xA6");
   sc_buf_release(&b);
 }
 
