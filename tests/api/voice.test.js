@@ -128,6 +128,16 @@ async function startVoiceCall(server, tenant) {
   return { call, c, opener };
 }
 
+/* GET /calls/{id} once the call is scored. */
+async function scoredDetail(server, tenant, id) {
+  let detail;
+  await h.eventually(async () => {
+    detail = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
+    assert.equal(detail.status, 200, detail.text);
+  }, 20000);
+  return detail;
+}
+
 function turns(server, callPublicId) {
   const out = h.sqlite(server.dbPath,
     `SELECT t.idx || '|' || t.role || '|' || t.content FROM call_turns t JOIN calls c ON c.id = t.call_id ` +
@@ -189,11 +199,7 @@ describe('voice calls', () => {
   test('the scored call has its recording: audioUrl, waveform, startMs/endMs; Range; tenant-scoped', async () => {
     assert.ok(spokenCall, 'needs the spoken call above');
     const id = spokenCall.call.callId;
-    let detail;
-    await h.eventually(async () => {
-      detail = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
-      assert.equal(detail.status, 200, detail.text);
-    }, 20000);
+    const detail = await scoredDetail(server, tenant, id);
     const d = detail.body;
     assert.equal(d.audioUrl, `${server.url}/api/external/v1/calls/${id}/recording`);
     assert.equal(d.audioUrlExpiresAt, null);
@@ -271,11 +277,7 @@ describe('voice calls', () => {
     await c.until('say');
     c.send({ type: 'end' });
     await c.until('ended');
-    let detail;
-    await h.eventually(async () => {
-      detail = await h.api(server, 'GET', `/calls/${call.callId}`, { apiKey: tenant.apiKey });
-      assert.equal(detail.status, 200);
-    }, 20000);
+    const detail = await scoredDetail(server, tenant, call.callId);
     assert.equal(detail.body.audioUrl, null);
     assert.equal(detail.body.waveform, null);
     const r = await h.api(server, 'GET', `/calls/${call.callId}/recording`, { apiKey: tenant.apiKey });
@@ -413,11 +415,7 @@ describe('a recording that cannot be written', () => {
     assert.equal(say.turn, 2);
     s.c.send({ type: 'end' });
     await s.c.until('ended');
-    let detail;
-    await h.eventually(async () => {
-      detail = await h.api(server, 'GET', `/calls/${s.call.callId}`, { apiKey: tenant.apiKey });
-      assert.equal(detail.status, 200);
-    }, 20000);
+    const detail = await scoredDetail(server, tenant, s.call.callId);
     assert.equal(detail.body.audioUrl, null);
     assert.equal(detail.body.transcript.length, 3);
     assert.equal(detail.body.transcript[2].content, say.text);
