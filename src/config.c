@@ -67,6 +67,11 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_RATE_LIMIT", NULL, NUM(K_I64, rate_limit, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
+    {"ATHOS_MEDIA_DIR", NULL, STR(media_dir)},
+    {"ATHOS_RECORDING_RETENTION_DAYS", NULL, NUM(K_I64, recording_retention_days, 0, 36500)},
+    {"ATHOS_VOICE_WORKERS", NULL, NUM(K_UINT, voice_workers, 1, 64)},
+    {"ATHOS_VOICE_QUEUE", NULL, NUM(K_UINT, voice_queue, 1, 100000)},
+    {"ATHOS_VOICE_SILENCE_MS", NULL, NUM(K_I64, voice_silence_ms, 200, 5000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -208,6 +213,9 @@ static void set_defaults(struct athos_config *c)
   c->body_timeout_sec = 30;
   c->rate_limit = 1000;
   c->rate_limit_per_ip = 100;
+  c->voice_workers = c->threads > 0 ? c->threads : 1;
+  c->voice_queue = 64;
+  c->voice_silence_ms = 700;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
                               sizeof err);
@@ -242,6 +250,24 @@ int config_set_flag(struct athos_config *c, const char *flag, const char *value,
   return -1;
 }
 
+/* ATHOS_MEDIA_DIR's default: "media" beside the SQLite file (its
+ * directory), or "media" in the working directory for PostgreSQL. */
+static void finish_media_dir(struct athos_config *c)
+{
+  if (c->media_dir[0] != '\0')
+    return;
+  const char *db = c->database_url;
+  if (strncmp(db, "sqlite:", 7) == 0)
+    db += 7;
+  else if (strstr(db, "://") != NULL)
+    db = "";
+  const char *slash = strrchr(db, '/');
+  if (slash == NULL)
+    snprintf(c->media_dir, sizeof c->media_dir, "media");
+  else
+    snprintf(c->media_dir, sizeof c->media_dir, "%.*s/media", (int)(slash - db), db);
+}
+
 void config_finish(struct athos_config *c)
 {
   size_t n = strlen(c->public_url);
@@ -256,4 +282,5 @@ void config_finish(struct athos_config *c)
     else
       snprintf(c->public_url, sizeof c->public_url, "http://%s:%u", host, c->listen_port);
   }
+  finish_media_dir(c);
 }

@@ -42,6 +42,11 @@ struct athos_config {
   int64_t rate_limit;            /* per tenant, requests a second (1000; 0 = none) */
   int64_t rate_limit_per_key;    /* per API key, requests a second (0 = the tenant's only) */
   int64_t rate_limit_per_ip;     /* per IP, redeems and live connects a second (100; 0 = none) */
+  char media_dir[1024];          /* voice call recordings ("" = "media" beside the SQLite file) */
+  int64_t recording_retention_days; /* delete recordings older than this (0 = keep) */
+  unsigned voice_workers;        /* speech threads, each with a recogniser (one per core) */
+  unsigned voice_queue;          /* speech jobs waiting for a worker (64) */
+  int64_t voice_silence_ms;      /* silence that ends a rep utterance (700) */
 };
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */

@@ -12,6 +12,7 @@
 #include "api/cursor.h"
 #include "api/handlers.h"
 #include "api/validate.h"
+#include "live/protocol.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -179,7 +180,12 @@ enum api_result api_calls_list(struct api_request *r)
 static int collect_turn(const struct call_turn *t, void *arg)
 {
   json_t *arr = arg;
-  return json_array_append_new(arr, json_pack("{s:s, s:s}", "role", t->role, "content", t->content));
+  json_t *turn = json_pack("{s:s, s:s}", "role", t->role, "content", t->content);
+  if (turn != NULL && t->start_ms >= 0 && t->end_ms >= t->start_ms) {
+    json_object_set_new(turn, "startMs", json_integer(t->start_ms));
+    json_object_set_new(turn, "endMs", json_integer(t->end_ms));
+  }
+  return json_array_append_new(arr, turn);
 }
 
 struct lru *calls_cache_new(void)
@@ -230,9 +236,22 @@ enum api_result api_calls_get(struct api_request *r)
   json_object_set_new(j, "status", json_string("scored"));
   json_object_set_new(j, "transcript", transcript);
   json_object_set_new(j, "score", score);
-  json_object_set_new(j, "audioUrl", json_null());
+  /* A voice call's recording (until the retention sweep deletes it). */
+  struct recording_row rec;
+  rc = store_recording_get(r->app->store, c.id, &rec);
+  if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+    json_decref(j);
+    return api_reply_store_error(r, rc);
+  }
+  bool recorded = rc == STORE_OK;
+  json_t *waveform = recorded && rec.waveform_json ? json_loads(rec.waveform_json, 0, NULL) : NULL;
+  free(recorded ? rec.waveform_json : NULL);
+  char url[sizeof r->app->cfg->public_url + 128];
+  snprintf(url, sizeof url, "%s" LIVE_API_PREFIX "/calls/%s/recording", r->app->cfg->public_url,
+           c.public_id);
+  json_object_set_new(j, "audioUrl", recorded ? json_string(url) : json_null());
   json_object_set_new(j, "audioUrlExpiresAt", json_null());
-  json_object_set_new(j, "waveform", json_null());
+  json_object_set_new(j, "waveform", waveform != NULL ? waveform : json_null());
   json_object_set_new(j, "createdAt", iso_or_null(c.created_at));
   json_object_set_new(j, "updatedAt", iso_or_null(c.updated_at));
   char *body = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -240,8 +259,9 @@ enum api_result api_calls_get(struct api_request *r)
   if (body == NULL)
     return API_FAIL;
   size_t len = strlen(body);
-  /* Only scored calls get here, and a scored call never changes. */
-  if (r->app->call_cache != NULL)
+  /* Only scored calls get here, and a scored call never changes (but
+   * for its recording, which retention deletes: those are not cached). */
+  if (r->app->call_cache != NULL && !recorded)
     lru_put(r->app->call_cache, key, body, len, 0);
   return http_reply_json_bytes(r, 200, body, len);
 }

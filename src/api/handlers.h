@@ -17,6 +17,8 @@ enum api_result api_roleplay_redeem(struct api_request *r);
 /* calls.c: GET /calls, GET /calls/{callId} */
 enum api_result api_calls_list(struct api_request *r);
 enum api_result api_calls_get(struct api_request *r);
+/* GET /calls/{callId}/recording: the scored call's WAV, with Range. */
+enum api_result api_calls_recording(struct api_request *r);
 /* openapi.c: GET /openapi.json, GET /openapi.yaml (the embedded contract) */
 enum api_result api_openapi_json(struct api_request *r);
 enum api_result api_openapi_yaml(struct api_request *r);

@@ -29,6 +29,8 @@ static const struct route ROUTES[] = {
     {"GET", API_PREFIX "/roleplay/live", api_roleplay_live, AUTH_NONE, 0, false, "roleplay.live"},
     {"GET", API_PREFIX "/calls", api_calls_list, AUTH_API_KEY, 0, false, "calls.list"},
     {"GET", API_PREFIX "/calls/{callId}", api_calls_get, AUTH_API_KEY, 0, false, "calls.get"},
+    {"GET", API_PREFIX "/calls/{callId}/recording", api_calls_recording, AUTH_API_KEY, 0, false,
+     "calls.recording"},
     {"GET", API_PREFIX "/openapi.json", api_openapi_json, AUTH_NONE, 0, false, "openapi.json"},
     {"GET", API_PREFIX "/openapi.yaml", api_openapi_yaml, AUTH_NONE, 0, false, "openapi.yaml"},
     {"GET", "/metrics", api_metrics, AUTH_NONE, 0, false, "metrics"},
@@ -36,8 +38,9 @@ static const struct route ROUTES[] = {
 
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
-/* Matches path against pattern; a trailing "/{x}" matches one non-empty
- * segment, returned in *param. */
+/* Matches path against pattern; a "{x}" matches one non-empty segment,
+ * returned in *param (borrowed from path: it runs to the segment's end,
+ * '/' or NUL, e.g. "call_1/recording" for ".../{callId}/recording"). */
 static bool path_matches(const char *pattern, const char *path, const char **param)
 {
   const char *brace = strchr(pattern, '{');
@@ -49,7 +52,11 @@ static bool path_matches(const char *pattern, const char *path, const char **par
   if (strncmp(pattern, path, prefix) != 0)
     return false;
   const char *seg = path + prefix;
-  if (seg[0] == '\0' || strchr(seg, '/') != NULL)
+  const char *suffix = strchr(brace, '}') + 1; /* "" or "/recording" */
+  const char *seg_end = strchr(seg, '/');
+  if (seg_end == NULL)
+    seg_end = seg + strlen(seg);
+  if (seg_end == seg || strcmp(seg_end, suffix) != 0)
     return false;
   *param = seg;
   return true;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/request.h"
 
@@ -96,6 +97,22 @@ enum api_result http_reply_static(struct api_request *r, unsigned status,
       MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
   if (resp == NULL)
     return API_FAIL;
+  return queue_typed(r, status, resp, content_type, NULL);
+}
+
+enum api_result http_reply_fd(struct api_request *r, unsigned status, const char *content_type,
+                              int fd, uint64_t offset, uint64_t len, const char *content_range)
+{
+  struct MHD_Response *resp =
+      status == 416 ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+                    : MHD_create_response_from_fd_at_offset64(len, fd, offset);
+  if (status == 416 || resp == NULL)
+    close(fd); /* MHD owns it only once the response exists */
+  if (resp == NULL)
+    return API_FAIL;
+  MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+  if (content_range != NULL)
+    MHD_add_response_header(resp, "Content-Range", content_range);
   return queue_typed(r, status, resp, content_type, NULL);
 }
 

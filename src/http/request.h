@@ -92,6 +92,12 @@ enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, ch
  * its Content-Type, e.g. a document embedded in the binary. */
 enum api_result http_reply_static(struct api_request *r, unsigned status,
                                   const char *content_type, const void *body, size_t len);
+/* Queues len bytes of the open file fd from offset (fd is taken and
+ * closed by the server when the reply is done), with Accept-Ranges: bytes
+ * and content_range (NULL = none) — a recording, 200 or 206; for 416 no
+ * body is sent and fd is closed at once. */
+enum api_result http_reply_fd(struct api_request *r, unsigned status, const char *content_type,
+                              int fd, uint64_t offset, uint64_t len, const char *content_range);
 /* Queues a malloc'd body (taken) with its Content-Type, e.g. text. */
 enum api_result http_reply_text(struct api_request *r, unsigned status, const char *content_type,
                                 char *body, size_t len);

@@ -24,6 +24,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "ws/ws_util.h"
 
 static struct app *conn_app(const struct live_conn *c) { return live_loop_app(c->loop); }
 
@@ -57,6 +58,7 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
   int64_t ended = time_now_ms();
   int64_t duration_sec = ended > c->started_wall ? (ended - c->started_wall) / 1000 : 0;
   const char *why = live_end_reason_name(reason);
+  live_voice_finish(c); /* before the end: scoring may publish the call at once */
   int rc = store_call_end(app->store, c->call_id, ended, duration_sec, why);
   if (rc != STORE_OK)
     log_error("live: call %s: cannot record its end (%s): store rc %d; the start-up sweep "
@@ -76,6 +78,7 @@ void live_call_end(struct live_conn *c, enum live_end_reason reason, bool send_e
 
 void live_call_release(struct live_conn *c)
 {
+  live_voice_free(c);
   persona_call_free(c->pc);
   c->pc = NULL;
 }
@@ -96,12 +99,14 @@ static void fail_store(struct live_conn *c, int rc, const char *what)
 
 /* Commits one transcript turn. Returns the turn's index, or -1 (the
  * connection is then closing). */
-static int commit_turn(struct live_conn *c, const char *role, const char *text)
+static int commit_turn(struct live_conn *c, const char *role, const char *text, int64_t start_ms,
+                       int64_t end_ms)
 {
   struct app *app = conn_app(c);
   int64_t at_ms = time_now_ms() - c->started_wall;
   int idx = c->next_turn;
-  int rc = store_call_append_turn(app->store, c->call_id, idx, role, text, at_ms < 0 ? 0 : at_ms);
+  int rc = store_call_append_turn_timed(app->store, c->call_id, idx, role, text,
+                                        at_ms < 0 ? 0 : at_ms, start_ms, end_ms);
   if (rc != STORE_OK) {
     fail_store(c, rc, "appending a turn");
     return -1;
@@ -126,14 +131,19 @@ static bool exchange_fits(const struct live_conn *c, size_t say_bytes)
          cfg->max_transcript_bytes;
 }
 
-/* Commits the persona's line, then sends it. Returns 0 or -1. */
+/* Commits the persona's line, then sends it (and in a voice call speaks
+ * it). Returns 0 or -1. */
 static int persona_says(struct live_conn *c, const char *text)
 {
-  int idx = commit_turn(c, "assistant", text);
+  int idx = commit_turn(c, "assistant", text, -1, -1);
   if (idx < 0)
     return -1;
-  return live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text,
-                                          "turn", idx));
+  if (live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text,
+                                       "turn", idx)) != 0)
+    return -1;
+  if (c->voice != NULL)
+    live_voice_speak(c, idx, text);
+  return 0;
 }
 
 /* The ticket was spent but the call cannot begin (our data is broken or
@@ -149,7 +159,7 @@ static void abandon_call(struct live_conn *c, const struct call_row *row)
 
 /* A start whose ticket passed live_message_parse(): spend the ticket and
  * open the call. */
-static void on_start(struct live_conn *c, const char *ticket)
+static void on_start(struct live_conn *c, const char *ticket, bool audio)
 {
   struct app *app = conn_app(c);
   struct call_row row;
@@ -157,6 +167,12 @@ static void on_start(struct live_conn *c, const char *ticket)
   enum persona_difficulty diff;
   sha256_hex(ticket, hex);
   memset(&row, 0, sizeof row);
+  /* Speech first: a refusal then leaves the ticket unspent. */
+  if (audio && live_voice_new(c) != 0) {
+    fail_conn(c, ERR_SERVICE_UNAVAILABLE, "Voice calls are not available on this server.",
+              LIVE_CLOSE_INTERNAL);
+    return;
+  }
   int rc = store_ticket_consume(app->store, hex, time_now_ms(), &row);
   switch (rc) {
   case STORE_OK:
@@ -217,6 +233,7 @@ static void on_start(struct live_conn *c, const char *ticket)
                          : drill_persona_name(entry->drill, (size_t)row.persona_index);
   log_info("live: call %s started (%s, %s, persona %d)", row.public_id, row.drill_key,
            row.difficulty, row.persona_index);
+  live_voice_record(c);
   if (live_conn_send_json(c, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", LIVE_TYPE_READY,
                                        "callId", row.public_id, "sessionId", row.session_id,
                                        "persona", "name", name)) != 0)
@@ -224,9 +241,11 @@ static void on_start(struct live_conn *c, const char *ticket)
   persona_says(c, persona_call_open(c->pc));
 }
 
-/* A say whose text passed live_message_parse() (non-blank, no NUL, at
- * most LIVE_UTTERANCE_MAX_CHARS characters). */
-static void on_say(struct live_conn *c, const char *text, size_t len)
+/* A rep turn: a say whose text passed live_message_parse() (non-blank,
+ * no NUL, at most LIVE_UTTERANCE_MAX_CHARS characters), or a recognised
+ * utterance (heard: acknowledged with a `heard` frame once committed). */
+static void rep_turn(struct live_conn *c, const char *text, size_t len, int64_t start_ms,
+                     int64_t end_ms)
 {
   struct persona_reply reply = {0};
   c->last_rep_mono = live_loop_now(c->loop);
@@ -235,7 +254,12 @@ static void on_say(struct live_conn *c, const char *text, size_t len)
     live_call_end(c, LIVE_END_LIMIT, true);
     return;
   }
-  if (commit_turn(c, "user", text) < 0)
+  bool heard = start_ms >= 0;
+  int idx = commit_turn(c, "user", text, start_ms, end_ms);
+  if (idx < 0)
+    return;
+  if (heard && live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_HEARD,
+                                                "text", text, "turn", idx)) != 0)
     return;
   if (persona_call_reply(c->pc, text, &reply) != 0 || reply.text == NULL) {
     log_error("live: call %s: the persona engine failed", c->call_public_id);
@@ -252,11 +276,49 @@ static void on_say(struct live_conn *c, const char *text, size_t len)
     live_call_end(c, LIVE_END_LIMIT, true); /* no say could be stored any more */
 }
 
+void live_call_heard(struct live_conn *c, const char *text, int64_t start_ms, int64_t end_ms)
+{
+  size_t len = strlen(text);
+  /* The recogniser's words are bounded by the 30 s utterance, but the
+   * transcript's per-turn rule is the say's. */
+  if (ws_utf8_chars(text, len) > LIVE_UTTERANCE_MAX_CHARS)
+    return;
+  rep_turn(c, text, len, start_ms, end_ms);
+}
+
+void live_call_barged_in(struct live_conn *c, int turn, const char *text, double heard)
+{
+  if (!c->call_open || heard < 0 || heard >= 1.0)
+    return;
+  /* The words played, by their share of the audio, cut at a word. */
+  size_t len = strlen(text);
+  size_t keep = (size_t)((double)len * heard);
+  while (keep > 0 && text[keep] != ' ' && text[keep] != '\0')
+    keep--;
+  char cut[LIVE_REPLY_RESERVE * 2];
+  snprintf(cut, sizeof cut, "%.*s—", (int)(keep < sizeof cut - 8 ? keep : sizeof cut - 8), text);
+  int rc = store_call_set_turn_text(conn_app(c)->store, c->call_id, turn, cut);
+  if (rc != STORE_OK)
+    log_warn("live: call %s: cannot record the barge-in on turn %d: store rc %d",
+             c->call_public_id, turn, rc);
+}
+
 void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
 {
   struct live_message m;
   if (c->state != LIVE_AWAIT_START && c->state != LIVE_IN_CALL)
     return; /* closing: late messages are dropped */
+  if (arg->opcode == WSLAY_BINARY_FRAME) {
+    if (c->state == LIVE_IN_CALL && c->voice != NULL)
+      live_voice_on_audio(c, arg->msg, arg->msg_length);
+    else
+      fail_conn(c, ERR_INVALID_REQUEST,
+                c->state == LIVE_AWAIT_START
+                    ? "A binary frame before start; the first message must be start."
+                    : "This call did not negotiate audio in start; binary frames are refused.",
+                LIVE_CLOSE_UNSUPPORTED);
+    return;
+  }
   bool before_start = c->state == LIVE_AWAIT_START;
   live_message_parse(arg->msg, arg->msg_length, arg->opcode != WSLAY_TEXT_FRAME, &m);
   switch (m.type) {
@@ -266,7 +328,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     else if (!m.ok)
       fail_conn(c, m.err, m.problem, LIVE_CLOSE_POLICY);
     else
-      on_start(c, m.ticket);
+      on_start(c, m.ticket, m.audio);
     break;
   case LIVE_MSG_SAY:
   case LIVE_MSG_END:
@@ -281,7 +343,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
       live_call_send_error(c, m.err, m.problem);
     } else {
-      on_say(c, m.text, m.text_len);
+      rep_turn(c, m.text, m.text_len, -1, -1);
     }
     break;
   case LIVE_MSG_INVALID:
@@ -305,6 +367,7 @@ void live_call_tick(struct live_conn *c, int64_t now_mono)
   }
   if (c->state != LIVE_IN_CALL)
     return;
+  live_voice_tick(c);
   if (cfg->max_call_sec > 0 && now_mono - c->started_mono >= cfg->max_call_sec * 1000)
     live_call_end(c, LIVE_END_MAX_DURATION, true);
   else if (cfg->idle_sec > 0 && now_mono - c->last_rep_mono >= cfg->idle_sec * 1000)

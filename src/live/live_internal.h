@@ -26,6 +26,9 @@
 struct app;
 struct live_loop;
 struct persona_call;
+struct live_voice;
+struct tts;
+struct voice_pool;
 
 /* The server's own limits, each named once (STYLE habit 3); the ones the
  * client must know too (frame, utterance, ticket) are in protocol.h. */
@@ -74,6 +77,7 @@ struct live_conn {
   uint32_t transcript_bytes; /* text bytes of the turns stored so far */
   int64_t started_wall;      /* startedAt, unix ms */
   int64_t started_mono, last_rep_mono;
+  struct live_voice *voice;  /* a voice call's state (voice.c); NULL for text */
 };
 
 /* ---- loop.c ---- */
@@ -96,6 +100,16 @@ struct app *live_loop_app(const struct live_loop *l);
 /* Monotonic ms of the current loop iteration (cheap). */
 int64_t live_loop_now(const struct live_loop *l);
 
+/* The loop's voice pool, made (with the synthesiser, and watched by the
+ * loop) at the first call: NULL if speech cannot start. */
+struct voice_pool *live_loop_voice(struct live_loop *l);
+/* The loop's synthesiser (after live_loop_voice() succeeded). */
+struct tts *live_loop_tts(struct live_loop *l);
+/* Queues one binary frame (copied), like live_conn_send_json. */
+int live_conn_send_binary(struct live_conn *c, const void *bytes, size_t len);
+/* Sends what a callback from outside the connection's own I/O queued
+ * (voice pool results) and settles the connection. */
+void live_conn_kick(struct live_conn *c);
 /* Queues one text frame; json is stolen. Returns 0, or -1 if it could not
  * be queued (the connection is then marked failed). Enforces
  * LIVE_OUTBOUND_MAX. */
@@ -124,5 +138,41 @@ void live_call_tick(struct live_conn *c, int64_t now_mono);
 void live_call_release(struct live_conn *c);
 /* Sends {"type":"error","code":<e's wire code>,"message":message}. */
 void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message);
+
+/* A recognised utterance (voice.c): `heard`, committed as the rep's turn,
+ * then answered as a say is. */
+void live_call_heard(struct live_conn *c, const char *text, int64_t start_ms, int64_t end_ms);
+/* The rep barged in on persona turn `turn` (its text); heard is the share
+ * of the line played, or < 0 when unknown (synthesis was still running). */
+void live_call_barged_in(struct live_conn *c, int turn, const char *text, double heard);
+
+/* ---- retention.c ---- */
+
+/* Deletes the recordings older than ATHOS_RECORDING_RETENTION_DAYS (a
+ * batch); no-op when retention is off. Loop thread, from the timer. */
+void live_recordings_sweep(struct app *app);
+#define LIVE_SWEEP_MS 60000 /* how often */
+
+/* ---- voice.c ---- */
+
+/* Gives the call its voice state. Returns 0 or -1. */
+int live_voice_new(struct live_conn *c);
+/* One binary frame of the rep's audio (negotiated). */
+void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len);
+/* Speaks persona turn `turn` (text) as binary frames, then `spoken`. */
+void live_voice_speak(struct live_conn *c, int turn, const char *text);
+/* True while persona audio is pending (the timer must pace it). */
+bool live_voice_busy(const struct live_conn *c);
+/* The timer: paces the persona's audio. */
+void live_voice_tick(struct live_conn *c);
+/* Starts the call's recording (after the call is live): ATHOS_MEDIA_DIR/
+ * <callId>.wav, registered in the store. A failure is logged; the call
+ * goes on unrecorded. */
+void live_voice_record(struct live_conn *c);
+/* At the call's end: closes the recording and stores its length and
+ * waveform. */
+void live_voice_finish(struct live_conn *c);
+/* Frees the voice state; jobs in flight are cancelled and free themselves. */
+void live_voice_free(struct live_conn *c);
 
 #endif

@@ -28,6 +28,9 @@
 #include "metrics.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "voice/asr.h"
+#include "voice/pool.h"
+#include "voice/tts.h"
 
 #define LIVE_EPOLL_BATCH 256
 
@@ -46,7 +49,12 @@ struct live_loop {
   size_t nopen;
   int64_t now_mono;
   uint64_t rng;             /* xorshift state: ping phases */
-  char wake_tag, timer_tag; /* epoll data for the two internal fds */
+  char wake_tag, timer_tag, voice_tag; /* epoll data for the internal fds */
+  /* speech, made at the first voice call (live_loop_voice) */
+  struct voice_pool *voice;
+  struct tts *tts;
+  bool voice_failed; /* tried and failed: voice calls are refused */
+  int64_t last_sweep_mono; /* recording retention; 0 = at the first tick */
 };
 
 /* The running loops. The upgrade callback may fire after live_loop_stop()
@@ -69,6 +77,62 @@ static uint64_t next_random(struct live_loop *l)
 
 int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
 
+/* ------------------------------------------------------------ speech */
+
+/* Each worker's recogniser: the built-in PocketSphinx, or the
+ * OpenAI-compatible provider at ATHOS_ASR_URL (asr.h). */
+static void *asr_worker_init(void *arg, unsigned index)
+{
+  (void)arg;
+  (void)index;
+  return asr_open_from_config();
+}
+
+static void asr_worker_fini(void *ctx) { asr_free(ctx); }
+
+/* Made on the loop thread at the first voice call: loading the models
+ * stalls the loop once (about a second), and text-only servers never pay
+ * for them. */
+struct voice_pool *live_loop_voice(struct live_loop *l)
+{
+  if (l->voice != NULL || l->voice_failed)
+    return l->voice;
+  const struct athos_config *cfg = l->app->cfg;
+  struct voice_pool_config pc = {
+      .workers = cfg->voice_workers > 0 ? cfg->voice_workers : 1,
+      .max_queued = cfg->voice_queue > 0 ? cfg->voice_queue : 64,
+      .worker_init = asr_worker_init,
+      .worker_fini = asr_worker_fini,
+  };
+  l->tts = tts_open_from_config(); /* Flite, or ATHOS_TTS_URL's provider */
+  if (l->tts != NULL)
+    l->voice = voice_pool_new(&pc);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->voice_tag};
+  if (l->voice == NULL || epoll_ctl(l->epfd, EPOLL_CTL_ADD, voice_pool_fd(l->voice), &ev) != 0) {
+    log_error("live: speech cannot start; voice calls are refused");
+    voice_pool_free(l->voice);
+    tts_free(l->tts);
+    l->voice = NULL;
+    l->tts = NULL;
+    l->voice_failed = true;
+    return NULL;
+  }
+  log_info("live: speech started (%u workers)", pc.workers);
+  return l->voice;
+}
+
+struct tts *live_loop_tts(struct live_loop *l) { return l->tts; }
+
+/* After every connection is gone: the jobs still out free themselves in
+ * their done(). */
+static void voice_stop(struct live_loop *l)
+{
+  voice_pool_free(l->voice);
+  tts_free(l->tts);
+  l->voice = NULL;
+  l->tts = NULL;
+}
+
 /* ------------------------------------------------------------ framing */
 
 /* wslay's on_msg_recv (user data = the connection's struct ws). Every
@@ -82,6 +146,13 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 {
   (void)ctx;
   struct live_conn *c = ws_owner(user, struct live_conn, ws);
+  /* A voice call's audio is metered by its own limit (real time x2, in
+   * voice.c), not by the message bucket; any other binary frame closes
+   * the connection (1003) in call.c. */
+  if (arg->opcode == WSLAY_BINARY_FRAME) {
+    live_call_on_message(c, arg);
+    return;
+  }
   bool data = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
   if (!data && arg->opcode != WSLAY_PING && arg->opcode != WSLAY_PONG)
     return;
@@ -245,6 +316,20 @@ static void conn_on_io(struct live_conn *c, uint32_t events)
   conn_flush(c);
 }
 
+int live_conn_send_binary(struct live_conn *c, const void *bytes, size_t len)
+{
+  if (c->failed)
+    return -1;
+  int qrc = ws_queue_binary(&c->ws, bytes, len, LIVE_OUTBOUND_MAX);
+  if (qrc == WS_QUEUE_FULL)
+    conn_not_reading(c);
+  if (qrc != 0)
+    c->failed = true;
+  return qrc == 0 ? 0 : -1;
+}
+
+void live_conn_kick(struct live_conn *c) { conn_flush(c); }
+
 int live_conn_send_json(struct live_conn *c, json_t *json)
 {
   int rc = -1;
@@ -387,6 +472,8 @@ static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
     LIVE_DUE_MIN(c->opened_mono + LIVE_START_TIMEOUT_MS);
     break;
   case LIVE_IN_CALL:
+    if (live_voice_busy(c))
+      return 0; /* persona audio is paced every tick */
     if (cfg->max_call_sec > 0)
       LIVE_DUE_MIN(c->started_mono + cfg->max_call_sec * 1000);
     if (cfg->idle_sec > 0)
@@ -408,6 +495,10 @@ static void on_tick(struct live_loop *l)
 {
   const struct athos_config *cfg = l->app->cfg;
   int64_t now = l->now_mono;
+  if (l->last_sweep_mono == 0 || now - l->last_sweep_mono >= LIVE_SWEEP_MS) {
+    l->last_sweep_mono = now;
+    live_recordings_sweep(l->app);
+  }
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
   struct live_conn *next;
   for (struct live_conn *c = l->open; c != NULL; c = next) {
@@ -497,6 +588,8 @@ static void *loop_main(void *arg)
           c->next = NULL;
           conn_register(l, c);
         }
+      } else if (tag == &l->voice_tag) {
+        voice_pool_drain(l->voice);
       } else if (tag == &l->timer_tag) {
         if (read(l->timerfd, &count, sizeof count) < 0 && errno != EAGAIN)
           log_warn("live: timerfd read: %s", strerror(errno));
@@ -508,6 +601,7 @@ static void *loop_main(void *arg)
     bury(l);
   }
   close_everything(l);
+  voice_stop(l);
   return NULL;
 }
 

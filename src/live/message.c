@@ -29,6 +29,19 @@ static enum live_msg_type parse_start(struct live_message *m)
    * hashed as a C string), and longer than ours is simply not ours. */
   if (strnlen(ticket, LIVE_TICKET_MAX + 1) > LIVE_TICKET_MAX)
     return refuse(m, ERR_INVALID_TOKEN, "The connection ticket is not valid.");
+  json_t *audio = json_object_get(m->root, "audio");
+  if (audio != NULL) {
+    const char *enc = json_string_value(json_object_get(audio, "encoding"));
+    json_t *rate = json_object_get(audio, "sampleRate");
+    json_t *channels = json_object_get(audio, "channels");
+    if (!json_is_object(audio) || enc == NULL || strcmp(enc, LIVE_AUDIO_ENCODING) != 0 ||
+        !json_is_integer(rate) || json_integer_value(rate) != LIVE_AUDIO_RATE ||
+        (channels != NULL && (!json_is_integer(channels) || json_integer_value(channels) != 1)))
+      return refuse(m, ERR_INVALID_REQUEST,
+                    "start's \"audio\" must be {\"encoding\":\"" LIVE_AUDIO_ENCODING
+                    "\",\"sampleRate\":" LIVE_STR(LIVE_AUDIO_RATE) "} (mono).");
+    m->audio = true;
+  }
   m->ticket = ticket;
   m->ok = true;
   return m->type;

@@ -32,6 +32,21 @@
 #define LIVE_TYPE_READY "ready" /* {"type":"ready","callId","sessionId","persona":{"name"}} */
 #define LIVE_TYPE_ENDED "ended" /* {"type":"ended","callId","durationSec","reason"} */
 #define LIVE_TYPE_ERROR "error" /* {"type":"error","code","message"} */
+/* voice calls (start carried "audio"), server → client */
+#define LIVE_TYPE_HEARD "heard"   /* {"type":"heard","text","turn"}: a recognised rep turn */
+#define LIVE_TYPE_SPOKEN "spoken" /* {"type":"spoken","turn"}: the persona's audio is over */
+
+/* ---- audio: the one encoding a start may negotiate ---- */
+
+/* start's "audio": {"encoding": LIVE_AUDIO_ENCODING, "sampleRate":
+ * LIVE_AUDIO_RATE}, mono; both directions then carry binary frames of it. */
+#define LIVE_AUDIO_ENCODING "pcm_s16le"
+#define LIVE_AUDIO_RATE 16000
+/* Inbound audio faster than this many times real time gets an error
+ * frame (the excess is dropped). */
+#define LIVE_AUDIO_RATE_FACTOR 2
+/* The longest utterance buffered for recognition; longer speech is cut. */
+#define LIVE_AUDIO_UTTERANCE_MAX_SEC 30
 
 /* ---- limits ---- */
 
@@ -65,6 +80,7 @@
 /* ---- close codes (RFC 6455 §7.4.1) the server uses ---- */
 
 #define LIVE_CLOSE_NORMAL 1000      /* after "ended" */
+#define LIVE_CLOSE_UNSUPPORTED 1003 /* a binary frame before start or without audio */
 #define LIVE_CLOSE_POLICY 1008      /* a ticket error, anything wrong before start, a flood */
 #define LIVE_CLOSE_TOO_BIG 1009     /* a message over LIVE_FRAME_MAX */
 #define LIVE_CLOSE_INTERNAL 1011    /* the database or the persona engine failed */

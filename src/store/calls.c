@@ -215,6 +215,8 @@ static int row_turn(const struct db_row *r, void *arg)
       .role = db_col_text(r, 1),
       .content = db_col_text(r, 2),
       .at_ms = db_col_i64(r, 3),
+      .start_ms = db_col_i64(r, 4),
+      .end_ms = db_col_i64(r, 5),
   };
   if (t.role == NULL || t.content == NULL || a->cb(&t, a->arg) != 0)
     return STORE_ERROR;
@@ -225,7 +227,8 @@ int store_call_turns(struct store *s, int64_t call_id,
                      int (*cb)(const struct call_turn *t, void *arg), void *arg)
 {
   static const char SQL[] =
-      "SELECT idx, role, content, at_ms FROM call_turns WHERE call_id = $1 ORDER BY idx";
+      "SELECT idx, role, content, at_ms, COALESCE(start_ms, -1), COALESCE(end_ms, -1)"
+      " FROM call_turns WHERE call_id = $1 ORDER BY idx";
   struct turns a = {.cb = cb, .arg = arg};
   struct db_params p = {0};
   db_p_i64(&p, call_id);

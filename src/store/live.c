@@ -87,18 +87,42 @@ int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at)
   return db_update_row(s->db, SQL, &p, STORE_CONFLICT);
 }
 
-int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
-                           const char *content, int64_t at_ms)
+int store_call_append_turn_timed(struct store *s, int64_t call_id, int idx, const char *role,
+                                 const char *content, int64_t at_ms, int64_t start_ms,
+                                 int64_t end_ms)
 {
-  static const char SQL[] =
-      "INSERT INTO call_turns(call_id, idx, role, content, at_ms) VALUES ($1, $2, $3, $4, $5)";
+  static const char SQL[] = "INSERT INTO call_turns(call_id, idx, role, content, at_ms, start_ms,"
+                            " end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
   struct db_params p = {0};
   db_p_i64(&p, call_id);
   db_p_i64(&p, idx);
   db_p_text(&p, role);
   db_p_text(&p, content);
   db_p_i64(&p, at_ms);
+  if (start_ms >= 0 && end_ms >= start_ms) {
+    db_p_i64(&p, start_ms);
+    db_p_i64(&p, end_ms);
+  } else {
+    db_p_null(&p);
+    db_p_null(&p);
+  }
   return db_write(s->db, SQL, &p, NULL);
+}
+
+int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
+                           const char *content, int64_t at_ms)
+{
+  return store_call_append_turn_timed(s, call_id, idx, role, content, at_ms, -1, -1);
+}
+
+int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const char *content)
+{
+  static const char SQL[] = "UPDATE call_turns SET content = $1 WHERE call_id = $2 AND idx = $3";
+  struct db_params p = {0};
+  db_p_text(&p, content);
+  db_p_i64(&p, call_id);
+  db_p_i64(&p, idx);
+  return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
 }
 
 int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,

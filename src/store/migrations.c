@@ -116,6 +116,22 @@ const struct migration store_migrations[] = {
     /* A tenant's request rate limit (requests a second; NULL = the
      * server's ATHOS_RATE_LIMIT, 0 = none). */
     {4, "tenant_rate_limit", "ALTER TABLE tenants ADD COLUMN rate_limit BIGINT;", NULL},
+    /* Voice calls (issue 10): a rep turn's place in the audio, and the
+     * call's recording (path under ATHOS_MEDIA_DIR; duration and waveform
+     * once the call ended; deleted_at once the retention sweep removed
+     * the file). */
+    {5, "voice_recordings",
+     "ALTER TABLE call_turns ADD COLUMN start_ms BIGINT;"
+     "ALTER TABLE call_turns ADD COLUMN end_ms BIGINT;"
+     "CREATE TABLE call_recordings ("
+     "  call_id BIGINT PRIMARY KEY REFERENCES calls(id),"
+     "  path TEXT NOT NULL,"
+     "  created_at BIGINT NOT NULL,"
+     "  duration_ms BIGINT,"
+     "  waveform TEXT,"
+     "  deleted_at BIGINT);"
+     "CREATE INDEX call_recordings_created ON call_recordings(created_at);",
+     NULL},
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

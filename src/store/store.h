@@ -237,6 +237,7 @@ struct call_turn {
   const char *role;    /* borrowed for the callback's duration */
   const char *content; /* borrowed for the callback's duration */
   int64_t at_ms;       /* offset from the call's start */
+  int64_t start_ms, end_ms; /* place in the call's audio; -1 = none */
 };
 
 /* Calls cb for each turn of the call, in order. */
@@ -271,6 +272,35 @@ int store_call_mark_live(struct store *s, int64_t call_id, int64_t started_at);
 /* Appends one turn (committed before it returns). */
 int store_call_append_turn(struct store *s, int64_t call_id, int idx, const char *role,
                            const char *content, int64_t at_ms);
+/* The same with the turn's place in the call's audio (ms from the call's
+ * start; -1 = none): a recognised rep utterance. */
+int store_call_append_turn_timed(struct store *s, int64_t call_id, int idx, const char *role,
+                                 const char *content, int64_t at_ms, int64_t start_ms,
+                                 int64_t end_ms);
+/* Replaces a turn's text (a persona line cut short by a barge-in). */
+int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const char *content);
+
+/* ------------------------------------------------------------ recordings */
+
+/* A voice call's recording: registered when it starts (so a killed
+ * server's file is still served), finished when the call ends. */
+int store_recording_begin(struct store *s, int64_t call_id, const char *path, int64_t now);
+/* waveform_json: {"peaksPerSecond":10,"peaks":[...]} text, or NULL. */
+int store_recording_finish(struct store *s, int64_t call_id, int64_t duration_ms,
+                           const char *waveform_json);
+struct recording_row {
+  char path[1024];
+  int64_t duration_ms; /* -1 = unknown (the call did not end cleanly) */
+  char *waveform_json; /* malloc'd or NULL */
+};
+/* The call's recording, unless deleted; STORE_NOT_FOUND if none. Free
+ * out->waveform_json. */
+int store_recording_get(struct store *s, int64_t call_id, struct recording_row *out);
+/* Recordings created before `before` and not yet deleted, oldest first,
+ * at most limit: cb(call_id, path). */
+int store_recordings_expired(struct store *s, int64_t before, int limit,
+                             int (*cb)(int64_t call_id, const char *path, void *arg), void *arg);
+int store_recording_mark_deleted(struct store *s, int64_t call_id, int64_t now);
 /* live → ended with the reason and duration. */
 int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
                    const char *reason);

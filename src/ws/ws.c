@@ -169,14 +169,23 @@ size_t ws_queued_cost(const struct ws *w)
          wslay_event_get_queued_msg_count(w->ctx) * WS_QUEUED_MSG_OVERHEAD;
 }
 
-int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max)
+static int queue_msg(struct ws *w, uint8_t opcode, const void *msg, size_t len, size_t queue_max)
 {
   size_t cost = len + WS_QUEUED_MSG_OVERHEAD;
   if (len > queue_max || cost > queue_max || ws_queued_cost(w) > queue_max - cost)
     return WS_QUEUE_FULL;
-  struct wslay_event_msg m = {
-      .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg, .msg_length = len};
+  struct wslay_event_msg m = {.opcode = opcode, .msg = (const uint8_t *)msg, .msg_length = len};
   return wslay_event_queue_msg(w->ctx, &m) == 0 ? 0 : -1;
+}
+
+int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max)
+{
+  return queue_msg(w, WSLAY_TEXT_FRAME, msg, len, queue_max);
+}
+
+int ws_queue_binary(struct ws *w, const void *msg, size_t len, size_t queue_max)
+{
+  return queue_msg(w, WSLAY_BINARY_FRAME, msg, len, queue_max);
 }
 
 int ws_discard_input(int fd)

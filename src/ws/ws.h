@@ -103,6 +103,8 @@ size_t ws_queued_cost(const struct ws *w);
  * peer that does not read); -1 if the connection no longer takes messages or
  * memory ran out. */
 int ws_queue_text(struct ws *w, const void *msg, size_t len, size_t queue_max);
+/* The same for a binary message (a voice call's audio). */
+int ws_queue_binary(struct ws *w, const void *msg, size_t len, size_t queue_max);
 
 /* Reads and discards what the socket holds (at most WS_DISCARD_MAX bytes
  * a call, so a flooding peer cannot hold the caller), for a connection

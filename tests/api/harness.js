@@ -158,6 +158,9 @@ async function spawnServe(s, env) {
     ...(s.proxyUrl ? { ATHOS_PUBLIC_URL: s.proxyUrl } : {}),
     ATHOS_DRILLS_DIR: path.join(REPO, 'drills'),
     ATHOS_ALLOW_PRIVATE_WEBHOOKS: '1',
+    // recordings in the test's own directory (on PostgreSQL the default,
+    // beside no SQLite file, would be ./media)
+    ATHOS_MEDIA_DIR: path.join(s.dir, 'media'),
     ...env,
   });
   const proc = spawn(ATHOS_BIN, ['serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });

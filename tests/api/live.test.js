@@ -218,12 +218,17 @@ describe('a call', () => {
       s.c.send(text);
       assertError(await s.c.next(), 'INVALID_REQUEST');
     }
-    s.c.send(Buffer.from([1, 2, 3])); // a binary frame
-    assertError(await s.c.next(), 'INVALID_REQUEST');
     await say(s, 'Can you hear me okay?'); // still going, turn numbering intact
     s.c.send({ type: 'end' });
     await expectEnded(s, 'rep_hangup');
     assert.equal(turns(server, s.call.callId).length, 3);
+  });
+
+  test('a binary frame in a call without negotiated audio: error, close 1003 (issue 10)', async () => {
+    const s = await startCall(server, T);
+    s.c.send(Buffer.from([1, 2, 3, 4]));
+    assertError(await s.c.next(), 'INVALID_REQUEST');
+    assert.equal((await s.c.closed()).code, 1003);
   });
 
   test('an utterance over 2,000 characters is refused and the call goes on; 2,000 is fine', async () => {
@@ -319,14 +324,15 @@ describe('before start', () => {
     await c2.closed();
   });
 
-  test('malformed first frame, start without a ticket, binary first frame: error, close 1008', async () => {
+  test('malformed first frame, start without a ticket: error, close 1008; binary first frame: 1003', async () => {
     const call = await newCall(server, T);
-    for (const frame of ['not json', '{"type":"start"}', Buffer.from('{"type":"start"}')]) {
+    for (const [frame, code] of [['not json', 1008], ['{"type":"start"}', 1008],
+      [Buffer.from('{"type":"start"}'), 1003]]) {
       const c = connect(call.connectionUrl);
       await c.opened;
       c.send(frame);
       assertError(await c.next(), 'INVALID_REQUEST');
-      assert.equal((await c.closed()).code, 1008);
+      assert.equal((await c.closed()).code, code);
     }
   });
 

@@ -278,7 +278,11 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     const rep = page.locator('#transcript li.user');
     await rep.first().waitFor({ timeout: 45_000 });
     await page.waitForFunction(() => document.querySelectorAll('#transcript li.assistant').length >= 2, null, { timeout: 20_000 });
-    await h.eventually(() => assert.ok(wire.received.some((m) => m.type === 'spoken'), 'spoken'), 30_000);
+    // the opener is spoken too: wait for the `spoken` of the reply to the rep's line
+    await h.eventually(() => {
+      const heardIdx = wire.received.findIndex((m) => m.type === 'heard');
+      assert.ok(heardIdx >= 0 && wire.received.slice(heardIdx).some((m) => m.type === 'spoken'), 'spoken');
+    }, 30_000);
 
     const types = wire.received.map((m) => m.type || 'binary');
     const heardAt = types.indexOf('heard');

@@ -6,6 +6,7 @@
  * defines — a changed constant fails here until the docs follow. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "live/message.h"
 #include "live/protocol.h"
 #include "live/rate.h"
 #include "util/fileio.h"
@@ -132,6 +134,51 @@ static void test_internals_note_follows(void **state)
 {
   (void)state;
   check_doc("docs/internals/live.md");
+  /* the voice extension (issue 10) */
+  char *doc = read_doc("docs/internals/live.md");
+  static const char *const VOICE[] = {LIVE_TYPE_HEARD, LIVE_TYPE_SPOKEN, LIVE_AUDIO_ENCODING,
+                                      LIVE_STR(LIVE_AUDIO_RATE), LIVE_STR(LIVE_CLOSE_UNSUPPORTED),
+                                      "2×", "30 s"};
+  for (size_t i = 0; i < sizeof VOICE / sizeof VOICE[0]; i++)
+    expect_in(doc, "docs/internals/live.md", VOICE[i]);
+  free(doc);
+}
+
+/* start's "audio": the one encoding is accepted, anything else refused
+ * with INVALID_REQUEST; no "audio" is a text call. */
+static void test_start_audio(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *json;
+    bool ok, audio;
+  } CASES[] = {
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\"}", true, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
+       "\"sampleRate\":16000}}", true, true},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
+       "\"sampleRate\":16000,\"channels\":1}}", true, true},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
+       "\"sampleRate\":16000,\"channels\":2}}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
+       "\"sampleRate\":48000}}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"opus\","
+       "\"sampleRate\":16000}}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"sampleRate\":16000}}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
+       "\"sampleRate\":\"16000\"}}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":\"pcm_s16le\"}", false, false},
+      {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":null}", false, false},
+  };
+  for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+    struct live_message m;
+    enum live_msg_type t = live_message_parse(CASES[i].json, strlen(CASES[i].json), false, &m);
+    if (t != LIVE_MSG_START || m.ok != CASES[i].ok || m.audio != CASES[i].audio)
+      fail_msg("%s: type %d ok %d audio %d", CASES[i].json, (int)t, (int)m.ok, (int)m.audio);
+    if (!m.ok)
+      assert_int_equal(m.err, ERR_INVALID_REQUEST);
+    live_message_clear(&m);
+  }
 }
 
 static void test_sdk_readme_follows(void **state)
@@ -151,6 +198,7 @@ int main(void)
       cmocka_unit_test(test_end_reasons_both_ways),
       cmocka_unit_test(test_rate),
       cmocka_unit_test(test_internals_note_follows),
+      cmocka_unit_test(test_start_audio),
       cmocka_unit_test(test_sdk_readme_follows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,575 @@
+/*
+ * voice.c — the voice half of a live call (issue 10, DESIGN.md "Live
+ * protocol"): the rep's binary PCM frames go through the rate limit into
+ * the call's cutter; each utterance the cutter hands over is recognised
+ * on the voice pool (never on the loop); the text comes back as `heard`
+ * and is committed as the rep's turn exactly like a `say` (call.c); the
+ * persona's reply is synthesised on the pool and streamed as binary
+ * frames, paced to real time (at most LIVE_VOICE_AHEAD_MS ahead, so the
+ * outbound cap is never reached), then `spoken`. Rep speech while the
+ * persona speaks (barge-in) stops the rest of its audio.
+ *
+ * Memory: a text call holds no voice state (c->voice is NULL); a voice
+ * call holds a cutter (~1 MB) and its jobs. The pool (workers with a
+ * recogniser each) and the synthesiser are the loop's, made at the first
+ * voice call (live_loop_voice()).
+ *
+ * Jobs outlive their call when it ends mid-job: live_voice_free() cancels
+ * and detaches them (owner = NULL), and their done() frees them.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "live/live_internal.h"
+#include "util/log.h"
+#include "voice/asr.h"
+#include "voice/cutter.h"
+#include "voice/pcm.h"
+#include "voice/pool.h"
+#include "voice/recorder.h"
+#include "voice/tts.h"
+#include "store/store.h"
+#include "util/timefmt.h"
+
+#define SAMPLES_PER_MS (LIVE_AUDIO_RATE / 1000)
+/* persona audio per binary frame: 100 ms */
+#define TTS_FRAME_SAMPLES (LIVE_AUDIO_RATE / 10)
+/* how far the persona's audio may run ahead of real time on the wire */
+#define LIVE_VOICE_AHEAD_MS 1000
+/* slack of the inbound rate limit: a client may send this much early */
+#define LIVE_AUDIO_SLACK_MS 1000
+/* the recording's ring: the longest persona line sent ahead, and more */
+#define LIVE_REC_WINDOW_MS 35000
+/* recording written to disk this far behind the call's clock */
+#define LIVE_REC_LAG_MS 1000
+/* how far the rep's stream may lag the clock before it is moved up */
+#define LIVE_REP_JITTER_MS 500
+/* the recognised text of one utterance */
+#define HEARD_MAX 4096
+
+/* One utterance on its way through the recogniser. */
+struct asr_job {
+  struct voice_job job; /* first: the pool hands back this pointer */
+  struct live_conn *owner; /* NULL once the call is gone */
+  struct asr_job *next;    /* the call's jobs, in utterance order */
+  bool done;
+  uint64_t start, end; /* stream sample positions */
+  int16_t *pcm;
+  size_t n;
+  char text[HEARD_MAX];
+};
+
+/* One persona line being synthesised. The worker appends samples under
+ * mu; the loop reads them out. */
+struct tts_job {
+  struct voice_job job;
+  struct live_conn *owner;
+  struct voice_pool *pool;
+  struct tts *tts;
+  struct tts_voice voice;
+  pthread_mutex_t mu;
+  int16_t *pcm; /* guarded by mu */
+  size_t n, cap;
+  bool finished; /* done() ran */
+  char *text;
+};
+
+struct live_voice {
+  struct voice_cutter *cutter;
+  uint64_t received;      /* rep samples so far (the stream clock) */
+  int64_t first_audio_mono; /* 0 = no audio yet */
+  int64_t audio_mono;       /* the rate bucket's last refill */
+  double audio_tokens;      /* samples the rep may still send now */
+  uint64_t rep_skew;        /* samples the rep's stream fell behind the clock (a pause in sending) */
+  struct asr_job *asr_head, *asr_tail;
+  struct tts_job *tts;
+  int speak_turn;          /* the persona turn being spoken */
+  size_t sent;             /* samples of tts sent */
+  int64_t speak_mono;      /* when its first samples went out */
+  bool rate_warned;
+  /* the recording: both sides on one clock, samples since base_mono (the
+   * call's start); NULL when recording is off or failed */
+  struct voice_rec *rec;
+  int64_t base_mono;
+};
+
+/* The call clock (samples since the call started) at monotonic ms t. */
+static uint64_t clock_at(const struct live_voice *v, int64_t t)
+{
+  return t > v->base_mono ? (uint64_t)(t - v->base_mono) * SAMPLES_PER_MS : 0;
+}
+
+/* A recorder write failed: the recording is given up, the call goes on. */
+static void rec_failed(struct live_conn *c)
+{
+  log_warn("live: call %s: writing its recording failed; the call goes on without it",
+           c->call_public_id);
+  voice_rec_close(c->voice->rec);
+  c->voice->rec = NULL;
+}
+
+static void rec_put(struct live_conn *c, enum voice_rec_channel ch, uint64_t at,
+                    const int16_t *pcm, size_t n)
+{
+  if (c->voice->rec != NULL && voice_rec_put(c->voice->rec, ch, at, pcm, n) != 0)
+    rec_failed(c);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static struct voice_pool *conn_pool(struct live_conn *c) { return live_loop_voice(c->loop); }
+
+static void send_type_turn(struct live_conn *c, const char *type, int turn)
+{
+  live_conn_send_json(c, json_pack("{s:s, s:i}", "type", type, "turn", turn));
+}
+
+/* ------------------------------------------------------------ recognition */
+
+/* A rep stream position as ms from the call's start. */
+static int64_t rep_ms(const struct live_voice *v, uint64_t sample)
+{
+  return (v->first_audio_mono - v->base_mono) + (int64_t)((sample + v->rep_skew) / SAMPLES_PER_MS);
+}
+
+static void asr_run(struct voice_job *job, void *worker_ctx)
+{
+  struct asr_job *j = (struct asr_job *)job;
+  if (asr_decode(worker_ctx, j->pcm, j->n, j->text, sizeof j->text) != 0)
+    j->text[0] = '\0';
+}
+
+static void asr_job_free(struct asr_job *j)
+{
+  free(j->pcm);
+  free(j);
+}
+
+/* Hands the finished utterances at the head of the queue to the call, in
+ * order (several workers may finish them out of order). */
+static void asr_deliver(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  while (v != NULL && v->asr_head != NULL && v->asr_head->done) {
+    struct asr_job *j = v->asr_head;
+    v->asr_head = j->next;
+    if (v->asr_head == NULL)
+      v->asr_tail = NULL;
+    if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
+      live_call_heard(c, j->text, rep_ms(v, j->start), rep_ms(v, j->end));
+    asr_job_free(j);
+    v = c->voice; /* the call may have ended and released it */
+  }
+}
+
+static void asr_done(struct voice_job *job)
+{
+  struct asr_job *j = (struct asr_job *)job;
+  if (j->owner == NULL) {
+    asr_job_free(j);
+    return;
+  }
+  j->done = true;
+  struct live_conn *c = j->owner;
+  asr_deliver(c);
+  live_conn_kick(c);
+}
+
+static void submit_utterance(struct live_conn *c, const struct voice_cut *cut)
+{
+  struct live_voice *v = c->voice;
+  struct asr_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->pcm = malloc(cut->n * sizeof *j->pcm)) == NULL) {
+    free(j);
+    return;
+  }
+  memcpy(j->pcm, cut->pcm, cut->n * sizeof *j->pcm);
+  j->n = cut->n;
+  j->start = cut->start;
+  j->end = cut->end;
+  j->owner = c;
+  voice_job_init(&j->job, asr_run, NULL, asr_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+    asr_job_free(j);
+    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
+                         "The speech recogniser is busy; that utterance was dropped.");
+    return;
+  }
+  if (v->asr_tail != NULL)
+    v->asr_tail->next = j;
+  else
+    v->asr_head = j;
+  v->asr_tail = j;
+}
+
+/* ------------------------------------------------------------ synthesis */
+
+static bool tts_chunk(void *arg, const int16_t *pcm, size_t n, bool last)
+{
+  struct tts_job *j = arg;
+  (void)last;
+  if (voice_job_cancelled(&j->job))
+    return false;
+  if (n == 0)
+    return true;
+  bool ok = true;
+  pthread_mutex_lock(&j->mu);
+  if (j->n + n > j->cap) {
+    size_t cap = j->cap ? j->cap : TTS_RATE;
+    while (cap < j->n + n)
+      cap *= 2;
+    int16_t *grown = realloc(j->pcm, cap * sizeof *grown);
+    if (grown != NULL) {
+      j->pcm = grown;
+      j->cap = cap;
+    }
+    ok = grown != NULL;
+  }
+  if (ok) {
+    memcpy(j->pcm + j->n, pcm, n * sizeof *pcm);
+    j->n += n;
+  }
+  pthread_mutex_unlock(&j->mu);
+  voice_pool_notify(j->pool, &j->job);
+  return ok;
+}
+
+static void tts_run(struct voice_job *job, void *worker_ctx)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  (void)worker_ctx;
+  if (tts_synth(j->tts, &j->voice, j->text, tts_chunk, j) < 0)
+    log_warn("live: speech synthesis failed");
+}
+
+static void tts_job_free(struct tts_job *j)
+{
+  pthread_mutex_destroy(&j->mu);
+  free(j->pcm);
+  free(j->text);
+  free(j);
+}
+
+/* Drops the call's current line: cancelled, and freed now or by its
+ * done(). */
+static void tts_detach(struct live_voice *v)
+{
+  struct tts_job *j = v->tts;
+  if (j == NULL)
+    return;
+  v->tts = NULL;
+  voice_job_cancel(&j->job);
+  if (j->finished)
+    tts_job_free(j);
+  else
+    j->owner = NULL;
+}
+
+/* Sends the persona's audio up to LIVE_VOICE_AHEAD_MS past real time, and
+ * `spoken` once the whole line is out. */
+static void tts_pump(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL || v->tts == NULL || c->state != LIVE_IN_CALL)
+    return;
+  struct tts_job *j = v->tts;
+  int64_t now = live_loop_now(c->loop);
+  int64_t ahead_ms = (v->speak_mono ? now - v->speak_mono : 0) + LIVE_VOICE_AHEAD_MS;
+  size_t limit = (size_t)ahead_ms * SAMPLES_PER_MS;
+  uint8_t bytes[TTS_FRAME_SAMPLES * 2];
+  int16_t frame[TTS_FRAME_SAMPLES];
+  for (;;) {
+    pthread_mutex_lock(&j->mu);
+    size_t n = j->n - v->sent;
+    if (n > TTS_FRAME_SAMPLES)
+      n = TTS_FRAME_SAMPLES;
+    if (v->sent + n > limit)
+      n = limit > v->sent ? limit - v->sent : 0;
+    if (n > 0)
+      memcpy(frame, j->pcm + v->sent, n * sizeof *frame);
+    pthread_mutex_unlock(&j->mu);
+    if (n == 0)
+      break;
+    pcm_to_le(frame, n, bytes);
+    if (live_conn_send_binary(c, bytes, n * 2) != 0)
+      return;
+    if (v->speak_mono == 0)
+      v->speak_mono = now;
+    rec_put(c, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + v->sent, frame, n);
+    v->sent += n;
+  }
+  /* spoken once the line has played out (not merely been sent), so a
+   * barge-in in its last second still counts */
+  if (j->finished && v->sent == j->n &&
+      (j->n == 0 || now - v->speak_mono >= (int64_t)(j->n / SAMPLES_PER_MS))) {
+    send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
+    tts_detach(v);
+  }
+}
+
+static void tts_progress(struct voice_job *job)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  if (j->owner == NULL)
+    return;
+  struct live_conn *c = j->owner;
+  tts_pump(c);
+  live_conn_kick(c);
+}
+
+static void tts_done(struct voice_job *job)
+{
+  struct tts_job *j = (struct tts_job *)job;
+  j->finished = true;
+  if (j->owner == NULL) {
+    tts_job_free(j);
+    return;
+  }
+  tts_progress(job);
+}
+
+void live_voice_speak(struct live_conn *c, int turn, const char *text)
+{
+  struct live_voice *v = c->voice;
+  struct voice_pool *pool = conn_pool(c);
+  if (v == NULL || pool == NULL)
+    return;
+  if (v->tts != NULL) { /* a text say answered while the persona still spoke */
+    send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
+    tts_detach(v);
+  }
+  struct tts_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->text = strdup(text)) == NULL) {
+    free(j);
+    return;
+  }
+  pthread_mutex_init(&j->mu, NULL);
+  struct tts_traits traits = {.sex = TTS_SEX_UNKNOWN};
+  tts_voice_choose(&traits, &j->voice);
+  j->tts = live_loop_tts(c->loop);
+  j->pool = pool;
+  j->owner = c;
+  voice_job_init(&j->job, tts_run, tts_progress, tts_done);
+  if (voice_pool_submit(pool, &j->job) != 0) {
+    tts_job_free(j);
+    log_warn("live: call %s: the voice pool is full; a persona line goes unspoken",
+             c->call_public_id);
+    send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
+    return;
+  }
+  v->tts = j;
+  v->speak_turn = turn;
+  v->sent = 0;
+  v->speak_mono = 0;
+}
+
+/* ------------------------------------------------------------ the rep's audio */
+
+/* Barge-in: the rep started talking while the persona's audio plays. */
+static void barge_in(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  struct tts_job *j = v->tts;
+  if (j == NULL)
+    return;
+  int64_t now = live_loop_now(c->loop);
+  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
+  if (played > v->sent)
+    played = v->sent;
+  pthread_mutex_lock(&j->mu);
+  size_t total = j->n;
+  pthread_mutex_unlock(&j->mu);
+  /* The share of the line heard; the rest never was. */
+  double heard = j->finished && total > 0 ? (double)played / (double)total : -1.0;
+  int turn = v->speak_turn;
+  if (v->rec != NULL && v->speak_mono != 0)
+    voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + played);
+  char *text = strdup(j->text);
+  tts_detach(v);
+  send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
+  if (text != NULL)
+    live_call_barged_in(c, turn, text, heard);
+  free(text);
+}
+
+static void on_cut(void *arg, const struct voice_cut *cut)
+{
+  struct live_conn *c = arg;
+  if (cut->event == VOICE_CUT_START) {
+    c->last_rep_mono = live_loop_now(c->loop);
+    barge_in(c);
+  } else if (cut->n > 0) {
+    submit_utterance(c, cut);
+  }
+}
+
+void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
+{
+  struct live_voice *v = c->voice;
+  int64_t now = live_loop_now(c->loop);
+  if (len % 2 != 0) {
+    live_call_send_error(c, ERR_INVALID_REQUEST,
+                         "Audio frames carry whole 16-bit samples (an even number of bytes).");
+    return;
+  }
+  size_t n = len / 2;
+  /* A bucket refilled at twice real time, holding LIVE_AUDIO_SLACK_MS of
+   * that: a steady stream faster than x2 runs dry, and quiet stretches do
+   * not save up for a burst. */
+  const double per_ms = (double)SAMPLES_PER_MS * LIVE_AUDIO_RATE_FACTOR;
+  const double cap = per_ms * LIVE_AUDIO_SLACK_MS;
+  if (v->first_audio_mono == 0) {
+    v->first_audio_mono = v->audio_mono = now;
+    v->audio_tokens = cap;
+  }
+  v->audio_tokens += per_ms * (double)(now - v->audio_mono);
+  if (v->audio_tokens > cap)
+    v->audio_tokens = cap;
+  v->audio_mono = now;
+  if ((double)n > v->audio_tokens) {
+    if (!v->rate_warned)
+      live_call_send_error(c, ERR_RATE_LIMITED,
+                           "Audio arrives faster than twice real time; it was dropped.");
+    v->rate_warned = true;
+    return;
+  }
+  v->rate_warned = false;
+  v->audio_tokens -= (double)n;
+  int16_t pcm[LIVE_FRAME_MAX / 2];
+  pcm_from_le(bytes, n, pcm);
+  /* A client that stopped sending for a while (muted) resumes at the
+   * clock, not where its stream left off. */
+  uint64_t at = clock_at(v, v->first_audio_mono) + v->received + v->rep_skew;
+  uint64_t wall = clock_at(v, now);
+  if (at + LIVE_REP_JITTER_MS * SAMPLES_PER_MS + n < wall) {
+    v->rep_skew += wall - n - at;
+    at = wall - n;
+  }
+  rec_put(c, VOICE_REC_REP, at, pcm, n);
+  v->received += n;
+  voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+int live_voice_new(struct live_conn *c)
+{
+  struct vad_config vc;
+  if (live_loop_voice(c->loop) == NULL)
+    return -1;
+  struct live_voice *v = calloc(1, sizeof *v);
+  if (v == NULL)
+    return -1;
+  vad_config_default(&vc);
+  vc.rate = LIVE_AUDIO_RATE;
+  vc.max_utterance_ms = LIVE_AUDIO_UTTERANCE_MAX_SEC * 1000;
+  if (live_loop_app(c->loop)->cfg->voice_silence_ms > 0)
+    vc.trailing_silence_ms = (unsigned)live_loop_app(c->loop)->cfg->voice_silence_ms;
+  v->cutter = voice_cutter_new(&vc);
+  if (v->cutter == NULL) {
+    free(v);
+    return -1;
+  }
+  c->voice = v;
+  return 0;
+}
+
+bool live_voice_busy(const struct live_conn *c)
+{
+  return c->voice != NULL && c->voice->tts != NULL;
+}
+
+void live_voice_tick(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL)
+    return;
+  tts_pump(c);
+  int64_t now = live_loop_now(c->loop);
+  if (v->rec != NULL && now - v->base_mono > LIVE_REC_LAG_MS &&
+      voice_rec_flush(v->rec, clock_at(v, now - LIVE_REC_LAG_MS)) != 0)
+    rec_failed(c);
+}
+
+/* Creates the media directory (one level, like `mkdir`). */
+static int media_dir(const char *dir)
+{
+  if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+    return 0;
+  return -1;
+}
+
+void live_voice_record(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  const struct athos_config *cfg = live_loop_app(c->loop)->cfg;
+  char path[sizeof cfg->media_dir + 80];
+  if (v == NULL)
+    return;
+  v->base_mono = c->started_mono;
+  snprintf(path, sizeof path, "%s/%s.wav", cfg->media_dir, c->call_public_id);
+  unsigned max_sec = cfg->max_call_sec > 0 ? (unsigned)cfg->max_call_sec + 60 : 3600;
+  if (media_dir(cfg->media_dir) != 0 ||
+      (v->rec = voice_rec_open(path, LIVE_AUDIO_RATE, LIVE_REC_WINDOW_MS, max_sec)) == NULL) {
+    log_warn("live: call %s: cannot record into %s: %s", c->call_public_id, cfg->media_dir,
+             strerror(errno));
+    return;
+  }
+  int rc = store_recording_begin(live_loop_app(c->loop)->store, c->call_id, path, time_now_ms());
+  if (rc != STORE_OK) {
+    log_warn("live: call %s: cannot register its recording: store rc %d", c->call_public_id, rc);
+    voice_rec_close(v->rec);
+    v->rec = NULL;
+    unlink(path);
+  }
+}
+
+void live_voice_finish(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL || v->rec == NULL)
+    return;
+  int64_t now = live_loop_now(c->loop);
+  struct voice_rec *rec = v->rec;
+  v->rec = NULL;
+  /* everything placed, the persona's audio sent ahead included */
+  int frc = voice_rec_flush(rec, clock_at(v, now + LIVE_VOICE_AHEAD_MS));
+  json_t *wave = voice_rec_waveform(rec);
+  int64_t duration_ms = (int64_t)(voice_rec_frames(rec) / SAMPLES_PER_MS);
+  if (voice_rec_close(rec) != 0 || frc != 0)
+    log_warn("live: call %s: its recording is incomplete (a write failed)", c->call_public_id);
+  char *wave_text = wave != NULL ? json_dumps(wave, JSON_COMPACT) : NULL;
+  int rc = store_recording_finish(live_loop_app(c->loop)->store, c->call_id, duration_ms,
+                                  wave_text);
+  if (rc != STORE_OK)
+    log_warn("live: call %s: cannot record its recording's length: store rc %d",
+             c->call_public_id, rc);
+  free(wave_text);
+  json_decref(wave);
+}
+
+void live_voice_free(struct live_conn *c)
+{
+  struct live_voice *v = c->voice;
+  if (v == NULL)
+    return;
+  c->voice = NULL;
+  for (struct asr_job *j = v->asr_head, *next; j != NULL; j = next) {
+    next = j->next;
+    voice_job_cancel(&j->job);
+    if (j->done)
+      asr_job_free(j);
+    else
+      j->owner = NULL;
+  }
+  tts_detach(v);
+  voice_rec_close(v->rec); /* the call did not end cleanly: the file is still playable */
+  voice_cutter_free(v->cutter);
+  free(v);
+}

@@ -1,0 +1,424 @@
+'use strict';
+// Voice calls over the live protocol (issue 10, DESIGN.md "Live protocol"):
+// a `ws` client negotiates 16 kHz pcm_s16le in start and streams real
+// speech (synthesised at test time by build/athos-voice, Flite) paced in
+// real time; the server recognises it (heard), answers (say), speaks
+// (binary frames) and says so (spoken). Also: barge-in, the limits
+// (binary before start or without audio -> 1003, faster than x2 real time
+// -> error frame, a bad audio object), and kill -9 keeping every
+// acknowledged turn.
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const WebSocket = require('ws');
+const h = require('./harness');
+const { stopClean } = require('./abuse_live_kit');
+
+const RATE = 16000;
+const FRAME_MS = 20;
+const FRAME_BYTES = (RATE / 1000) * FRAME_MS * 2;
+const AUDIO = { encoding: 'pcm_s16le', sampleRate: RATE };
+const VOICE_BIN = path.join(path.dirname(h.ATHOS_BIN), 'athos-voice');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'athos-voice-test-'));
+
+/* 16 kHz mono PCM of text, spoken by Flite (the WAV's data chunk). */
+function speech(text) {
+  const file = path.join(tmp, `${Buffer.from(text).toString('hex').slice(0, 40)}.wav`);
+  execFileSync(VOICE_BIN, ['say', text, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const wav = fs.readFileSync(file);
+  assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
+  assert.equal(wav.readUInt16LE(22), 1, 'mono');
+  assert.equal(wav.readUInt32LE(24), RATE);
+  for (let off = 12; off + 8 <= wav.length;) {
+    const id = wav.toString('latin1', off, off + 4);
+    const size = wav.readUInt32LE(off + 4);
+    if (id === 'data') return wav.subarray(off + 8, Math.min(wav.length, off + 8 + size));
+    off += 8 + size + (size & 1);
+  }
+  throw new Error('no data chunk');
+}
+
+function silence(ms) { return Buffer.alloc((RATE / 1000) * ms * 2); }
+
+/* A ws connection that keeps text messages (parsed) and binary frames
+ * apart, with awaitable text messages and close. */
+function connect(url) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const c = { ws, queue: [], waiters: [], audio: [], audioBytes: 0, closeInfo: null, closeWaiters: [] };
+  c.opened = new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  c.send = (obj) => ws.send(Buffer.isBuffer(obj) ? obj : JSON.stringify(obj));
+  c.next = (ms = 5000) => {
+    if (c.queue.length) return Promise.resolve(c.queue.shift());
+    if (c.closeInfo) return Promise.reject(new Error(`closed ${c.closeInfo.code} before a message`));
+    return new Promise((resolve, reject) => {
+      const w = { resolve: (m) => { clearTimeout(w.t); resolve(m); }, reject: (e) => { clearTimeout(w.t); reject(e); } };
+      w.t = setTimeout(() => { c.waiters.splice(c.waiters.indexOf(w), 1); reject(new Error(`no message within ${ms} ms`)); }, ms);
+      c.waiters.push(w);
+    });
+  };
+  /* The next message of that type, keeping the others in order. */
+  c.until = async (type, ms = 10000) => {
+    const seen = [];
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = await c.next(Math.max(1, end - Date.now()));
+      if (m.type === type) return { m, seen };
+      seen.push(m);
+    }
+  };
+  c.closed = (ms = 5000) => {
+    if (c.closeInfo) return Promise.resolve(c.closeInfo);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
+      c.closeWaiters.push((ci) => { clearTimeout(t); resolve(ci); });
+    });
+  };
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      c.audio.push({ at: Date.now(), bytes: data.length });
+      c.audioBytes += data.length;
+      return;
+    }
+    const m = JSON.parse(data.toString('utf8'));
+    m.audioBefore = c.audioBytes;
+    if (c.waiters.length) c.waiters.shift().resolve(m);
+    else c.queue.push(m);
+  });
+  ws.on('error', () => {});
+  ws.on('close', (code) => {
+    c.closeInfo = { code };
+    while (c.waiters.length) c.waiters.shift().reject(new Error(`closed ${code} before a message`));
+    for (const f of c.closeWaiters) f(c.closeInfo);
+  });
+  return c;
+}
+
+/* Streams pcm in FRAME_MS frames at real time (speed 1) or faster. */
+async function stream(c, pcm, speed = 1) {
+  const t0 = Date.now();
+  for (let off = 0, i = 0; off < pcm.length; off += FRAME_BYTES, i++) {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    c.send(pcm.subarray(off, Math.min(pcm.length, off + FRAME_BYTES)));
+    const due = t0 + ((i + 1) * FRAME_MS) / speed;
+    const wait = due - Date.now();
+    if (wait > 0) await h.sleep(wait);
+  }
+}
+
+async function newCall(server, tenant) {
+  const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_voice' });
+  return h.redeem(server, token, { drillKey: 'ma-full-sale' });
+}
+
+/* Redeems, connects, starts with audio: returns after ready and the
+ * opener's say (turn 0). */
+async function startVoiceCall(server, tenant) {
+  const call = await newCall(server, tenant);
+  const c = connect(call.connectionUrl);
+  await c.opened;
+  c.send({ type: 'start', ticket: call.connectionTicket, audio: AUDIO });
+  const ready = await c.next(15000); // the first voice call loads the models
+  assert.equal(ready.type, 'ready', JSON.stringify(ready));
+  const opener = await c.next();
+  assert.equal(opener.type, 'say');
+  assert.equal(opener.turn, 0);
+  return { call, c, opener };
+}
+
+/* GET /calls/{id} once the call is scored. */
+async function scoredDetail(server, tenant, id) {
+  let detail;
+  await h.eventually(async () => {
+    detail = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
+    assert.equal(detail.status, 200, detail.text);
+  }, 20000);
+  return detail;
+}
+
+function turns(server, callPublicId) {
+  const out = h.sqlite(server.dbPath,
+    `SELECT t.idx || '|' || t.role || '|' || t.content FROM call_turns t JOIN calls c ON c.id = t.call_id ` +
+    `WHERE c.public_id = '${callPublicId}' ORDER BY t.idx;`);
+  return out.split('\n').filter(Boolean).map((l) => {
+    const [idx, role, ...rest] = l.split('|');
+    return { idx: Number(idx), role, content: rest.join('|') };
+  });
+}
+
+describe('voice calls', () => {
+  let server;
+  let tenant;
+  let line;
+  let spokenCall;
+
+  before(async () => {
+    line = speech('Hi, my name is John. I am calling about your Medicare Advantage plan.');
+    server = await h.startServer({ env: { ATHOS_VOICE_WORKERS: '2', ATHOS_IDLE_SEC: '60' } });
+    tenant = await h.createTenant(server);
+  });
+  after(async () => {
+    await stopClean(server);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a spoken turn: heard, say, persona audio, spoken', async () => {
+    const s = await startVoiceCall(server, tenant);
+    // the opener is spoken first
+    const sp0 = (await s.c.until('spoken', 20000)).m;
+    assert.equal(sp0.turn, 0);
+    assert.ok(sp0.audioBefore > RATE, `opener audio ${sp0.audioBefore} bytes`);
+    const before = s.c.audioBytes;
+    await stream(s.c, Buffer.concat([line, silence(1500)]));
+    const { m: heard, seen } = await s.c.until('heard', 15000);
+    assert.deepEqual(seen, []);
+    assert.equal(heard.turn, 1);
+    assert.match(heard.text, /medicare/i);
+    assert.match(heard.text, /advantage/i);
+    const say = await s.c.next(5000);
+    assert.equal(say.type, 'say', JSON.stringify(say));
+    assert.equal(say.turn, 2);
+    const spoken = await s.c.next(30000);
+    assert.equal(spoken.type, 'spoken', JSON.stringify(spoken));
+    assert.equal(spoken.turn, 2);
+    const audio = s.c.audioBytes - before;
+    assert.ok(audio > RATE / 2, `persona audio ${audio} bytes`);
+    assert.equal(audio % 2, 0);
+    // the committed transcript is the heard text
+    const t = turns(server, s.call.callId);
+    assert.equal(t[1].role, 'user');
+    assert.equal(t[1].content, heard.text);
+    assert.equal(t[2].content, say.text);
+    s.c.send({ type: 'end' });
+    assert.equal((await s.c.until('ended')).m.reason, 'rep_hangup');
+    spokenCall = { call: s.call, heard };
+  });
+
+  test('the scored call has its recording: audioUrl, waveform, startMs/endMs; Range; tenant-scoped', async () => {
+    assert.ok(spokenCall, 'needs the spoken call above');
+    const id = spokenCall.call.callId;
+    const detail = await scoredDetail(server, tenant, id);
+    const d = detail.body;
+    assert.equal(d.audioUrl, `${server.url}/api/external/v1/calls/${id}/recording`);
+    assert.equal(d.audioUrlExpiresAt, null);
+    assert.equal(d.waveform.peaksPerSecond, 10);
+    assert.ok(Array.isArray(d.waveform.peaks) && d.waveform.peaks.length > 30, JSON.stringify(d.waveform).slice(0, 200));
+    assert.ok(d.waveform.peaks.every((p) => Number.isInteger(p) && p >= 0 && p <= 255));
+    assert.ok(d.waveform.peaks.some((p) => p > 20), 'the waveform has speech in it');
+    const rep = d.transcript[spokenCall.heard.turn];
+    assert.equal(rep.content, spokenCall.heard.text);
+    assert.ok(Number.isInteger(rep.startMs) && Number.isInteger(rep.endMs), JSON.stringify(rep));
+    assert.ok(rep.endMs - rep.startMs > 2000 && rep.endMs - rep.startMs < 8000, JSON.stringify(rep));
+    assert.equal(d.transcript[0].startMs, undefined, 'persona turns carry no offsets');
+
+    const whole = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('content-type'), 'audio/wav');
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    const wav = Buffer.from(await whole.arrayBuffer());
+    assert.equal(Number(whole.headers.get('content-length')), wav.length);
+    assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt16LE(22), 2, 'two channels: rep and persona');
+    assert.equal(wav.readUInt32LE(24), RATE);
+    const seconds = (wav.length - 44) / 4 / RATE;
+    assert.ok(Math.abs(seconds * 10 - d.waveform.peaks.length) <= 2, `${seconds}s vs ${d.waveform.peaks.length} peaks`);
+    // both sides are in it: rep (left) and persona (right) samples
+    let left = 0; let right = 0;
+    for (let off = 44; off + 4 <= wav.length; off += 4) {
+      left = Math.max(left, Math.abs(wav.readInt16LE(off)));
+      right = Math.max(right, Math.abs(wav.readInt16LE(off + 2)));
+    }
+    assert.ok(left > 1000 && right > 1000, `peaks ${left} ${right}`);
+
+    const part = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}`, Range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 100-199/${wav.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), wav.subarray(100, 200));
+    const past = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}`, Range: `bytes=${wav.length}-` } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${wav.length}`);
+
+    const other = await h.createTenant(server);
+    const r404 = await h.api(server, 'GET', `/calls/${id}/recording`, { apiKey: other.apiKey });
+    assert.equal(r404.status, 404);
+    assert.equal(r404.body.error.code, 'CALL_NOT_FOUND');
+    const r401 = await h.api(server, 'GET', `/calls/${id}/recording`);
+    assert.equal(r401.status, 401);
+    spokenCall.audioUrl = d.audioUrl;
+  });
+
+  test('retention deletes old recordings: logged, audioUrl null, 404', async () => {
+    assert.ok(spokenCall && spokenCall.audioUrl, 'needs the recording above');
+    const id = spokenCall.call.callId;
+    const file = h.sqlite(server.dbPath,
+      `SELECT r.path FROM call_recordings r JOIN calls c ON c.id = r.call_id WHERE c.public_id = '${id}';`).trim();
+    assert.ok(fs.existsSync(file), file);
+    h.sqlite(server.dbPath, 'UPDATE call_recordings SET created_at = created_at - 3 * 86400000;');
+    await server.restart({ env: { ...server.env, ATHOS_RECORDING_RETENTION_DAYS: '2' } });
+    await h.eventually(async () => {
+      const d = await h.api(server, 'GET', `/calls/${id}`, { apiKey: tenant.apiKey });
+      assert.equal(d.status, 200);
+      assert.equal(d.body.audioUrl, null);
+      assert.equal(d.body.waveform, null);
+    }, 5000);
+    assert.equal(fs.existsSync(file), false);
+    assert.match(server.logs(), /deleted the recording/);
+    const r = await h.api(server, 'GET', `/calls/${id}/recording`, { apiKey: tenant.apiKey });
+    assert.equal(r.status, 404);
+  });
+
+  test('a text call has no recording', async () => {
+    const call = await newCall(server, tenant);
+    const c = connect(call.connectionUrl);
+    await c.opened;
+    c.send({ type: 'start', ticket: call.connectionTicket });
+    await c.until('say');
+    c.send({ type: 'end' });
+    await c.until('ended');
+    const detail = await scoredDetail(server, tenant, call.callId);
+    assert.equal(detail.body.audioUrl, null);
+    assert.equal(detail.body.waveform, null);
+    const r = await h.api(server, 'GET', `/calls/${call.callId}/recording`, { apiKey: tenant.apiKey });
+    assert.equal(r.status, 404);
+  });
+
+  test('persona audio is paced to real time', async () => {
+    const s = await startVoiceCall(server, tenant);
+    const t0 = Date.now();
+    const sp = (await s.c.until('spoken', 20000)).m;
+    const seconds = sp.audioBefore / 2 / RATE;
+    const took = (Date.now() - t0) / 1000;
+    assert.ok(seconds > 1, `opener ${seconds}s`);
+    // sent at most LIVE_VOICE_AHEAD_MS (1 s) ahead of real time, and
+    // spoken only once it has played out
+    const last = s.c.audio[s.c.audio.length - 1].at;
+    assert.ok((last - t0) / 1000 >= seconds - 1.3, `${seconds}s of audio sent in ${(last - t0) / 1000}s`);
+    assert.ok(took >= seconds - 0.3, `${seconds}s of audio, spoken after ${took}s`);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+  });
+
+  test('barge-in stops the persona audio and the transcript keeps what was played', async () => {
+    const s = await startVoiceCall(server, tenant);
+    const long = s.opener.text;
+    await h.sleep(300);
+    // the rep talks over the opener
+    const streaming = stream(s.c, Buffer.concat([line, silence(1500)]));
+    const { m: spoken } = await s.c.until('spoken', 10000);
+    assert.equal(spoken.turn, 0);
+    const full = s.c.audioBytes;
+    await streaming;
+    const heard = (await s.c.until('heard', 15000)).m;
+    assert.equal(heard.turn, 1);
+    const t = turns(server, s.call.callId);
+    // the opener is 2+ s of speech; stopped within about 1.5 s, so cut
+    assert.ok(full < 4 * RATE * 2, `sent ${full} bytes of opener`);
+    assert.notEqual(t[0].content, long);
+    assert.ok(long.startsWith(t[0].content.replace(/—$/, '')), `${t[0].content} / ${long}`);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+  });
+
+  test('a binary frame before start closes with 1003', async () => {
+    const call = await newCall(server, tenant);
+    const c = connect(call.connectionUrl);
+    await c.opened;
+    c.send(silence(20));
+    const err = await c.next();
+    assert.equal(err.type, 'error');
+    assert.equal((await c.closed()).code, 1003);
+  });
+
+  test('a binary frame in a call without audio closes with 1003', async () => {
+    const call = await newCall(server, tenant);
+    const c = connect(call.connectionUrl);
+    await c.opened;
+    c.send({ type: 'start', ticket: call.connectionTicket });
+    assert.equal((await c.next()).type, 'ready');
+    assert.equal((await c.next()).type, 'say');
+    c.send(silence(20));
+    const err = await c.next();
+    assert.equal(err.type, 'error');
+    assert.equal(err.code, 'INVALID_REQUEST');
+    assert.equal((await c.closed()).code, 1003);
+    assert.equal(c.audioBytes, 0, 'a text call gets no audio');
+  });
+
+  test('an unsupported audio format is refused, the ticket stays unspent', async () => {
+    const call = await newCall(server, tenant);
+    for (const audio of [{ encoding: 'opus', sampleRate: RATE }, { encoding: 'pcm_s16le', sampleRate: 8000 }, 'pcm']) {
+      const c = connect(call.connectionUrl);
+      await c.opened;
+      c.send({ type: 'start', ticket: call.connectionTicket, audio });
+      const err = await c.next();
+      assert.equal(err.type, 'error');
+      assert.equal(err.code, 'INVALID_REQUEST');
+      await c.closed();
+    }
+    const c = connect(call.connectionUrl);
+    await c.opened;
+    c.send({ type: 'start', ticket: call.connectionTicket, audio: AUDIO });
+    assert.equal((await c.next(15000)).type, 'ready');
+    c.send({ type: 'end' });
+    await c.until('ended');
+  });
+
+  test('audio faster than twice real time gets an error frame', async () => {
+    const s = await startVoiceCall(server, tenant);
+    await stream(s.c, silence(6000), 8);
+    const { m } = await s.c.until('error', 5000);
+    assert.equal(m.code, 'RATE_LIMITED');
+    // the call goes on
+    s.c.send({ type: 'say', text: 'Hello, is this a good time?' });
+    assert.equal((await s.c.until('say')).m.turn, 2);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+  });
+
+  test('a text say still works in a voice call', async () => {
+    const s = await startVoiceCall(server, tenant);
+    s.c.send({ type: 'say', text: 'Hi, this is John with a question about your plan.' });
+    const say = (await s.c.until('say')).m;
+    assert.equal(say.turn, 2);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+  });
+
+  test('kill -9 keeps every acknowledged turn', async () => {
+    const s = await startVoiceCall(server, tenant);
+    await stream(s.c, Buffer.concat([line, silence(1500)]));
+    const heard = (await s.c.until('heard', 15000)).m;
+    const say = (await s.c.until('say')).m;
+    await server.kill9();
+    await server.restart();
+    const t = turns(server, s.call.callId);
+    assert.equal(t[heard.turn].content, heard.text);
+    assert.equal(t[say.turn].content, say.text);
+  });
+});
+
+describe('a recording that cannot be written', () => {
+  let server;
+  let tenant;
+  before(async () => {
+    server = await h.startServer({ env: { ATHOS_MEDIA_DIR: '/dev/null/media', ATHOS_VOICE_WORKERS: '1' } });
+    tenant = await h.createTenant(server);
+  });
+  after(async () => { await stopClean(server); });
+
+  test('never costs the call or its transcript', async () => {
+    const s = await startVoiceCall(server, tenant);
+    s.c.send({ type: 'say', text: 'Hi, this is John calling about your Medicare plan.' });
+    const say = (await s.c.until('say')).m;
+    assert.equal(say.turn, 2);
+    s.c.send({ type: 'end' });
+    await s.c.until('ended');
+    const detail = await scoredDetail(server, tenant, s.call.callId);
+    assert.equal(detail.body.audioUrl, null);
+    assert.equal(detail.body.transcript.length, 3);
+    assert.equal(detail.body.transcript[2].content, say.text);
+    assert.match(server.logs(), /cannot record into/);
+  });
+});
