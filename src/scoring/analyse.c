@@ -38,6 +38,7 @@ struct scratch {
   char name[SC_MAX_TOKEN_BYTES];
   size_t name_len;
   struct sc_meaning *meaning; /* NULL when the rubric reads nothing by meaning */
+  size_t cur_ntok;            /* tokens of the turn being scanned */
 };
 
 /* Doubles the raw-hit buffer, up to SC_MAX_TURN_MATCHES; -1 at the ceiling
@@ -122,6 +123,14 @@ static int push_meaning(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bo
   return push_occ(ctx, set, turn, pos, SC_PHRASE_NLU, inq, src_off, src_len);
 }
 
+/* The language layer reads the sentence at word pos as a question: the
+ * scorer's sentence holding that word counts as one (text-speak and spoken
+ * questions often come without a '?'). */
+static void mark_question(void *ctx, uint32_t pos) {
+  struct scratch *s = ctx;
+  if (pos < s->cur_ntok) s->sents[s->toks[pos].sent].question = 1;
+}
+
 /* Tokenises and scans one turn. */
 static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scratch *s,
                      uint32_t t, const char *text, int role) {
@@ -161,6 +170,12 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   ti->words = words;
   if (!role) return 0;
 
+  /* hits by meaning: sentences the classifiers label; first, so that the
+   * phrase hits below see the questions it finds */
+  s->cur_ntok = ntok;
+  struct sc_meaning_sink sink = {s, push_meaning, mark_question};
+  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
+
   /* every phrase of the role's index starting at every word */
   const struct sc_phrase_index *x = &r->index[role - 1];
   size_t nraw = 0;
@@ -198,9 +213,6 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     if (push_occ(s, h->set, t, h->start, h->phrase, se->question, 0, 0) != 0) return -1;
   }
 
-  /* hits by meaning: sentences the classifiers label */
-  struct sc_meaning_sink sink = {s, push_meaning};
-  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
 
   if (role == SC_ROLE_REP) {
     for (size_t k = 0; k < nsent; k++) {
