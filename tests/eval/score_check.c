@@ -27,8 +27,9 @@ static json_t *find_key(json_t *arr, const char *key) {
   return NULL;
 }
 
-/* The verdict named by what: true = passed; -1 when not found. */
-static int verdict(json_t *s, char *what) {
+/* The verdict named by what: true = passed; -1 when not found. *detail
+ * gets the item's "detail" when it has one. */
+static int verdict(json_t *s, char *what, const char **detail) {
   if (strcmp(what, "assessable") == 0) return json_is_true(json_object_get(s, "assessable"));
   char *dot = strchr(what, '.');
   if (!dot) return -1;
@@ -41,6 +42,7 @@ static int verdict(json_t *s, char *what) {
     o = d ? find_key(json_object_get(d, "criteria"), dot + 1) : NULL;
   }
   *dot = '.';
+  *detail = o ? json_string_value(json_object_get(o, "detail")) : NULL;
   return o ? json_is_true(json_object_get(o, "passed")) : -1;
 }
 
@@ -90,11 +92,13 @@ int main(int argc, char **argv) {
     struct score_input in = {t, n, 1767225600000LL, (int)(n * 6), "Dorothy Miller", "Advanced",
                              "rep_hangup"};
     json_t *s = scorer_score(r, &in, err, sizeof err);
-    int v = s ? verdict(s, what) : -1;
+    const char *detail = NULL;
+    int v = s ? verdict(s, what, &detail) : -1;
     bool ok = v == (strcmp(expect, "pass") == 0);
     total++;
     right += ok;
-    if (!ok) printf("MISS %s (want %s, got %d): %s\n", what, expect, v, orig);
+    if (!ok) printf("MISS %s (want %s, got %d): %s\n  %s\n", what, expect, v, orig,
+                    detail ? detail : "");
     json_decref(s);
   }
   fclose(f);

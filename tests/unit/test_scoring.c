@@ -244,8 +244,9 @@ static void test_metrics(void **state) {
   json_t *m = json_object_get(s, "metrics");
   assert_int_equal(json_integer_value(json_object_get(m, "repTurns")), 20);
   assert_int_equal(json_integer_value(json_object_get(m, "personaTurns")), 20);
-  assert_int_equal(json_integer_value(json_object_get(m, "questionsAsked")), 19);
-  assert_int_equal(json_integer_value(json_object_get(m, "openQuestions")), 8);
+  /* 19 with a '?', plus "Tell me about your doctors." (an open question without one) */
+  assert_int_equal(json_integer_value(json_object_get(m, "questionsAsked")), 20);
+  assert_int_equal(json_integer_value(json_object_get(m, "openQuestions")), 9);
   assert_int_equal(json_integer_value(json_object_get(m, "closedQuestions")), 11);
   double tr = json_real_value(json_object_get(m, "talkRatio"));
   assert_true(tr > 0.3 && tr < 0.65);
@@ -360,6 +361,11 @@ static void test_tpmo_timing_cy2024(void **state) {
           "information on all of your options.",
           40000),
       PERSONA("Okay.", 90000),
+      /* two more rep turns, so that the call is long enough to judge */
+      REP("What plan are you on now, and which doctors do you see?", 95000),
+      PERSONA("A supplement, and I see Dr. Lee.", 100000),
+      REP("Thanks, Ruth. And what prescriptions do you take?", 105000),
+      PERSONA("Just lisinopril.", 110000),
   };
   struct call c = {call, N_LINES(call), DATE_CY2024, "Ruth Adams", NULL, NULL, NULL, 0};
   json_t *s = score_call(&c);
@@ -410,6 +416,9 @@ static void test_tpmo_cy2027_before_benefits(void **state) {
           "1-800-MEDICARE to get information on all of your options.",
           21000),
       PERSONA("Okay.", 40000),
+      /* one more rep turn, so that the call is long enough to judge */
+      REP("Which doctors do you see, Ruth?", 45000),
+      PERSONA("Dr. Lee.", 50000),
   };
   struct call c = {call, N_LINES(call), DATE_CY2027, "Ruth Adams", NULL, NULL, NULL, 0};
   json_t *s = score_call(&c);
