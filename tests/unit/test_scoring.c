@@ -191,7 +191,7 @@ static void test_strong_call_is_compliant(void **state) {
   assert_true(passed(comp(s, "noProhibitedClaims")));
   assert_int_equal(turn_of(comp(s, "noProhibitedClaims")), -1);
   assert_true(overall(s) >= 85);
-  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.11-1");
+  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.11-2");
   json_decref(s);
 
   /* the same call under the CY2027 rule: disclaimer before any benefit */
@@ -1149,7 +1149,7 @@ static void test_rubric_parse_rejects_malformed(void **state) {
     assert_false(parses_after(muts[i], err, sizeof err));
     assert_true(strlen(err) > 0);
   }
-  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-1");
+  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-2");
 }
 
 int main(void) {
