@@ -381,7 +381,9 @@ static void eval_metric(const struct sc_criterion *c, const struct sc_result *re
   cr->passed = a->rep_turns > 0 && (!c->has_min || v >= c->min) && (!c->has_max || v <= c->max);
   for (size_t t = 0; t < a->n_turns; t++) {
     const struct sc_turn_info *ti = &a->ti[t];
-    if (ti->role != SC_ROLE_REP) continue;
+    /* the evidence is the turns the count is made of: off-topic chatter's
+     * questions are not counted (analyse.c), so they are not evidence */
+    if (ti->role != SC_ROLE_REP || ti->off_topic) continue;
     bool hit = (c->metric == SC_M_QUESTIONS && ti->questions) ||
                (c->metric == SC_M_OPEN_Q && ti->open_questions) ||
                (c->metric == SC_M_CLOSED_Q && ti->questions > ti->open_questions);

@@ -952,6 +952,9 @@ static void test_off_topic_does_not_raise_skills(void **state) {
   json_t *s = score_call(&c);
   json_t *m = json_object_get(s, "metrics");
   assert_true(json_integer_value(json_object_get(m, "questionsAsked")) <= 1);
+  /* 7: the evidence of questionsAsked is the questions it counted, not the chatter */
+  json_t *ev = json_object_get(crit(s, "conversationSkills", "questionsAsked"), "evidence");
+  assert_true(json_array_size(ev) <= 1);
   assert_true(json_integer_value(json_object_get(dim(s, "conversationSkills"), "score")) < 100);
   json_decref(s);
 }
