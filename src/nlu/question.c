@@ -31,6 +31,7 @@ static const char *const indirect[][5] = {
     {"would", "you", "tell", "me", NULL},    {"can", "you", "walk", "me", NULL},
     {"could", "you", "walk", "me", NULL},    {"tell", "me", "about", NULL, NULL},
     {"tell", "me", "a", "little", NULL},     {"tell", "me", "what", NULL, NULL},
+    {"tell", "me", "a", "bit", NULL},
     {"tell", "me", "how", NULL, NULL},       {"tell", "me", "who", NULL, NULL},
     {"tell", "me", "which", NULL, NULL},     {"tell", "me", "if", NULL, NULL},
     {"i", "was", "wondering", NULL, NULL},   {"i", "am", "wondering", NULL, NULL},

@@ -18,6 +18,7 @@ struct tok {
 struct sent {
   uint32_t start, ntok;
   uint8_t question, open;
+  uint8_t closed; /* ended by '.' or '!': a statement as the rep wrote it */
 };
 
 struct raw {
@@ -38,6 +39,7 @@ struct scratch {
   char name[SC_MAX_TOKEN_BYTES];
   size_t name_len;
   struct sc_meaning *meaning; /* NULL when the rubric reads nothing by meaning */
+  size_t cur_ntok;            /* tokens of the turn being scanned */
 };
 
 /* Doubles the raw-hit buffer, up to SC_MAX_TURN_MATCHES; -1 at the ceiling
@@ -122,6 +124,17 @@ static int push_meaning(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bo
   return push_occ(ctx, set, turn, pos, SC_PHRASE_NLU, inq, src_off, src_len);
 }
 
+/* The question flag of the sentence holding word pos, for the language
+ * layer to set when it reads the sentence as a question: text-speak and
+ * spoken questions often come with no punctuation at all. A sentence closed
+ * by '.' or '!' is left as the rep wrote it (and not read again: speed). */
+static uint8_t *question_flag(void *ctx, uint32_t pos) {
+  struct scratch *s = ctx;
+  if (pos >= s->cur_ntok) return NULL;
+  struct sent *se = &s->sents[s->toks[pos].sent];
+  return se->closed ? NULL : &se->question;
+}
+
 /* Tokenises and scans one turn. */
 static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scratch *s,
                      uint32_t t, const char *text, int role) {
@@ -132,14 +145,15 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   enum sc_mark m;
   uint32_t words = 0;
 
-  s->sents[0] = (struct sent){0, 0, 0, 0};
+  s->sents[0] = (struct sent){0, 0, 0, 0, 0};
   nsent = 1;
   for (;;) {
     int more = sc_next_word(&c, w, &len, &m);
     if (m != SC_MARK_NONE && ntok < s->tok_cap) {
       struct sent *cur = &s->sents[nsent - 1];
       if (m == SC_MARK_QUESTION && cur->ntok > 0) cur->question = 1;
-      if (cur->ntok > 0 && more) s->sents[nsent++] = (struct sent){(uint32_t)ntok, 0, 0, 0};
+      else if (cur->ntok > 0) cur->closed = 1;
+      if (cur->ntok > 0 && more) s->sents[nsent++] = (struct sent){(uint32_t)ntok, 0, 0, 0, 0};
     }
     if (!more) break;
     words++;
@@ -160,6 +174,15 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   }
   ti->words = words;
   if (!role) return 0;
+
+  /* hits by meaning: sentences the classifiers label; first, so that the
+   * phrase hits below see the questions it finds */
+  s->cur_ntok = ntok;
+  bool open_sent = false; /* a sentence with no closing mark: read its form */
+  for (size_t k = 0; k < nsent && !open_sent; k++)
+    open_sent = s->sents[k].ntok > 0 && !s->sents[k].closed && !s->sents[k].question;
+  struct sc_meaning_sink sink = {s, push_meaning, open_sent ? question_flag : NULL};
+  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
 
   /* every phrase of the role's index starting at every word */
   const struct sc_phrase_index *x = &r->index[role - 1];
@@ -198,9 +221,6 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     if (push_occ(s, h->set, t, h->start, h->phrase, se->question, 0, 0) != 0) return -1;
   }
 
-  /* hits by meaning: sentences the classifiers label */
-  struct sc_meaning_sink sink = {s, push_meaning};
-  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
 
   if (role == SC_ROLE_REP) {
     for (size_t k = 0; k < nsent; k++) {

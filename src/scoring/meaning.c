@@ -53,6 +53,24 @@ static uint32_t doc_words(const struct nlu_doc *d) {
   return w;
 }
 
+/* Flags the scorer's sentences that the chunk's question sentences start
+ * in (one walk; see sc_meaning_sink). */
+static void report_questions(struct sc_meaning *m, uint32_t wbase,
+                             const struct sc_meaning_sink *sink) {
+  const struct nlu_doc *d = &m->doc;
+  uint32_t w = 0;
+  size_t cur = SIZE_MAX;
+  for (size_t i = 0; i < d->n; i++) {
+    size_t s = d->tok[i].sent;
+    if (s != cur && (d->tok[i].flags & NLU_TF_WORD)) {
+      cur = s;
+      uint8_t *flag = sink->question_flag(sink->ctx, wbase + w);
+      if (flag && !*flag && s < NLU_TOKENS_MAX && is_question(m, (uint16_t)s)) *flag = 1;
+    }
+    w += (d->tok[i].flags & NLU_TF_WORD) != 0;
+  }
+}
+
 /* Hits of one chunk of a turn: for every classifier, every set with one of
  * its labels. base/wbase: the chunk's byte and word offsets in the turn. */
 static int scan_chunk(const struct rubric *r, struct sc_meaning *m, uint32_t t, int role,
@@ -81,6 +99,7 @@ static int scan_chunk(const struct rubric *r, struct sc_meaning *m, uint32_t t, 
       if (sink->push(sink->ctx, s, t, pos, inq, base + sb, se - sb) != 0) return -1;
     }
   }
+  if (role == SC_ROLE_REP && sink->question_flag) report_questions(m, wbase, sink);
   return 0;
 }
 

@@ -16,11 +16,17 @@ void sc_meaning_free(struct sc_meaning *m);
 bool sc_meaning_needed(const struct rubric *r, int role);
 
 /* Where hits go: push(ctx, set, turn, word pos, in a question, source byte
- * offset and length of the sentence in the turn's text); 0 or -1 (OOM). */
+ * offset and length of the sentence in the turn's text); 0 or -1 (OOM).
+ * question_flag (may be NULL): for the word pos where a sentence of a rep
+ * turn starts, the scorer's question flag of the sentence holding that word
+ * (or NULL); a sentence the language layer reads as a question even without
+ * a '?' ("wat meds r u on", "tell me a bit about your plan") gets it set.
+ * Sentences already flagged are not read again. */
 struct sc_meaning_sink {
   void *ctx;
   int (*push)(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bool inq, uint32_t src_off,
               uint32_t src_len);
+  uint8_t *(*question_flag)(void *ctx, uint32_t pos);
 };
 
 /* Classifies turn t (text, of role) and pushes a hit for every set whose

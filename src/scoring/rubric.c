@@ -772,15 +772,26 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
       compile_set(c, json_object_get(lex, "benefitDiscussion"), SC_ROLE_REP, &r->set_benefits,
                   "lexicon.benefitDiscussion"))
     return -1;
-  /* optional meanings: "nlu": {"empathy": "model:label", "offTopic": "model:label"} */
+  /* optional "pressure" phrases (pushing to sign, false urgency) */
+  r->set_pressure = SC_NO_SET;
+  json_t *pr = json_object_get(lex, "pressure");
+  if (pr && compile_set(c, pr, SC_ROLE_REP, &r->set_pressure, "lexicon.pressure")) return -1;
+  /* optional meanings: "nlu": {"empathy": "model:label", "offTopic": "model:label",
+   * "pressure": "model:label"} */
   json_t *nlu = json_object_get(lex, "nlu");
   r->off_topic_model = SC_NLU_NONE;
   if (!nlu) return 0;
   if (!json_is_object(nlu)) return fail(c, "lexicon.nlu: expected an object");
-  const char *empathy = NULL, *off = NULL;
+  const char *empathy = NULL, *off = NULL, *press = NULL;
   struct json_spec spec[] = {opt_text("empathy", &empathy), opt_text("offTopic", &off),
-                             JSON_SPEC_END};
+                             opt_text("pressure", &press), JSON_SPEC_END};
   if (read_fields(c, nlu, spec, "lexicon.nlu")) return -1;
+  if (press && r->set_pressure == SC_NO_SET)
+    return fail(c, "lexicon.nlu.pressure: needs a lexicon.pressure phrase list");
+  struct sc_set *ps = press ? &r->sets[r->set_pressure] : NULL;
+  if (ps && resolve_label(c, press, SC_ROLE_REP, &ps->nlu_model, &ps->nlu_label,
+                          "lexicon.nlu.pressure"))
+    return -1;
   struct sc_set *es = &r->sets[r->set_empathy];
   if (empathy &&
       resolve_label(c, empathy, SC_ROLE_REP, &es->nlu_model, &es->nlu_label, "lexicon.nlu.empathy"))
@@ -791,9 +802,10 @@ static int parse_lexicon(struct pctx *c, json_t *lex) {
   return 0;
 }
 
-/* Optional "assessable": {"minSubstantiveTurns": 2, "substantive": ["model:label", ...]}:
- * a call with fewer rep turns carrying one of the labels (all of one
- * model) is reported as too short to judge (score.c, assessable()). */
+/* Optional "assessable": {"minRepTurns": 4, "minSubstantiveTurns": 2,
+ * "substantive": ["model:label", ...]}: a call with fewer rep turns, or
+ * fewer rep turns carrying one of the labels (all of one model), is
+ * reported as too short to judge (score.c, assessable()). */
 static int parse_assessable(struct pctx *c, json_t *o) {
   struct rubric *r = c->r;
   const char *w = "assessable";
@@ -801,9 +813,12 @@ static int parse_assessable(struct pctx *c, json_t *o) {
   r->substantive_model = SC_NLU_NONE;
   if (!o) return 0;
   if (!json_is_object(o)) return fail(c, "%s: expected an object", w);
-  struct json_spec spec[] = {opt_num("minSubstantiveTurns", &mint, 1, 1000), JSON_SPEC_END};
+  double minr = 0;
+  struct json_spec spec[] = {opt_num("minSubstantiveTurns", &mint, 1, 1000),
+                             opt_num("minRepTurns", &minr, 0, 1000), JSON_SPEC_END};
   if (read_fields(c, o, spec, w)) return -1;
   r->min_substantive_turns = (uint32_t)mint;
+  r->min_rep_turns = (uint32_t)minr;
   json_t *sub = json_object_get(o, "substantive");
   if (!json_is_array(sub) || json_array_size(sub) == 0)
     return fail(c, "%s.substantive: expected a non-empty array of \"model:label\"", w);

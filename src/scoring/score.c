@@ -381,7 +381,9 @@ static void eval_metric(const struct sc_criterion *c, const struct sc_result *re
   cr->passed = a->rep_turns > 0 && (!c->has_min || v >= c->min) && (!c->has_max || v <= c->max);
   for (size_t t = 0; t < a->n_turns; t++) {
     const struct sc_turn_info *ti = &a->ti[t];
-    if (ti->role != SC_ROLE_REP) continue;
+    /* the evidence is the turns the count is made of: off-topic chatter's
+     * questions are not counted (analyse.c), so they are not evidence */
+    if (ti->role != SC_ROLE_REP || ti->off_topic) continue;
     bool hit = (c->metric == SC_M_QUESTIONS && ti->questions) ||
                (c->metric == SC_M_OPEN_Q && ti->open_questions) ||
                (c->metric == SC_M_CLOSED_Q && ti->questions > ti->open_questions);
@@ -417,8 +419,27 @@ static void eval_compliance_crit(const struct sc_criterion *c, const struct sc_r
   }
 }
 
-static void eval_special(const struct sc_criterion *c, const struct sc_result *res,
-                         struct sc_crit_res *cr) {
+/* No pressure: no prohibited claim after the first objection, and no
+ * pushing to sign or false urgency (lexicon.pressure) anywhere in the call,
+ * which is pushy whether it comes before the objection or after it. */
+static void eval_no_pressure(const struct rubric *r, const struct sc_result *res,
+                             struct sc_crit_res *cr) {
+  size_t n = 0;
+  const struct sc_occ *o =
+      r->set_pressure != SC_NO_SET ? sc_occ_of(&res->a, r->set_pressure, &n) : NULL;
+  for (size_t i = 0; i < n; i++) {
+    cr->passed = false;
+    ev_add(cr, o[i].turn);
+  }
+  for (size_t i = 0; i < res->nviol; i++)
+    if (res->viol[i].turn > res->objs[0].raised_turn) {
+      cr->passed = false;
+      ev_add(cr, res->viol[i].turn);
+    }
+}
+
+static void eval_special(const struct rubric *r, const struct sc_criterion *c,
+                         const struct sc_result *res, struct sc_crit_res *cr) {
   const struct sc_analysis *a = &res->a;
   switch (c->special) {
   case SC_SP_USES_NAME:
@@ -442,11 +463,7 @@ static void eval_special(const struct sc_criterion *c, const struct sc_result *r
   }
   cr->passed = true;
   if (c->special == SC_SP_OBJ_NO_PRESSURE) {
-    for (size_t i = 0; i < res->nviol; i++)
-      if (res->viol[i].turn > res->objs[0].raised_turn) {
-        cr->passed = false;
-        ev_add(cr, res->viol[i].turn);
-      }
+    eval_no_pressure(r, res, cr);
     return;
   }
   for (size_t i = 0; i < res->nobjs; i++) {
@@ -471,7 +488,7 @@ static void eval_dimensions(const struct rubric *r, struct sc_result *res) {
       case SC_CK_PHRASE: eval_phrase(c, res, cr); break;
       case SC_CK_METRIC: eval_metric(c, res, cr); break;
       case SC_CK_COMPLIANCE: eval_compliance_crit(c, res, cr); break;
-      case SC_CK_SPECIAL: eval_special(c, res, cr); break;
+      case SC_CK_SPECIAL: eval_special(r, c, res, cr); break;
       }
       if (!cr->applicable) continue;
       cw += c->weight;
@@ -490,13 +507,14 @@ static void eval_dimensions(const struct rubric *r, struct sc_result *res) {
 }
 
 /* The too-short rule (rubric "assessable"): a call with fewer than
- * minSubstantiveTurns rep turns that the classifier gives a substantive
- * label (an introduction, a disclosure, a discovery question, a plan...)
- * cannot be judged — unless the rep made a prohibited claim, which stands
+ * minRepTurns rep turns, or fewer than minSubstantiveTurns rep turns that
+ * the classifier gives a substantive label (an introduction, a disclosure,
+ * a discovery question, a plan...) cannot be judged — unless the rep made a prohibited claim, which stands
  * however short the call. Rubrics without the rule judge every call. */
 static bool assessable(const struct rubric *r, const struct sc_result *res) {
   if (res->nviol > 0 || r->substantive_model == SC_NLU_NONE) return true;
-  return res->a.substantive_turns >= r->min_substantive_turns;
+  return res->a.rep_turns >= r->min_rep_turns &&
+         res->a.substantive_turns >= r->min_substantive_turns;
 }
 
 /* A missed required statement takes points off and caps the total. */

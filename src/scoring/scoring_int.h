@@ -246,6 +246,7 @@ struct rubric {
 
   /* lexicon sets used by the scorer itself */
   uint32_t set_open_starters, set_agreement, set_empathy, set_benefits;
+  uint32_t set_pressure; /* SC_NO_SET, or lexicon.pressure: urgency and pushing to sign */
 
   struct sc_dimension *dims;
   size_t ndims;
@@ -292,6 +293,7 @@ struct rubric {
    * substantive label (substantive_mask of substantive_model) cannot be
    * judged; SC_NLU_NONE = every call is judged */
   uint32_t min_substantive_turns;
+  uint32_t min_rep_turns; /* fewer rep turns than this: too short to judge */
   uint8_t substantive_model;
   uint64_t substantive_mask;
 

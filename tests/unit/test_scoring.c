@@ -191,7 +191,7 @@ static void test_strong_call_is_compliant(void **state) {
   assert_true(passed(comp(s, "noProhibitedClaims")));
   assert_int_equal(turn_of(comp(s, "noProhibitedClaims")), -1);
   assert_true(overall(s) >= 85);
-  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.11-1");
+  assert_string_equal(str(s, "rubricVersion"), "ma-full-sale/2026.11-2");
   json_decref(s);
 
   /* the same call under the CY2027 rule: disclaimer before any benefit */
@@ -360,6 +360,11 @@ static void test_tpmo_timing_cy2024(void **state) {
           "information on all of your options.",
           40000),
       PERSONA("Okay.", 90000),
+      /* two more rep turns, so that the call is long enough to judge */
+      REP("What plan are you on now, and which doctors do you see?", 95000),
+      PERSONA("A supplement, and I see Dr. Lee.", 100000),
+      REP("Thanks, Ruth. And what prescriptions do you take?", 105000),
+      PERSONA("Just lisinopril.", 110000),
   };
   struct call c = {call, N_LINES(call), DATE_CY2024, "Ruth Adams", NULL, NULL, NULL, 0};
   json_t *s = score_call(&c);
@@ -410,6 +415,9 @@ static void test_tpmo_cy2027_before_benefits(void **state) {
           "1-800-MEDICARE to get information on all of your options.",
           21000),
       PERSONA("Okay.", 40000),
+      /* one more rep turn, so that the call is long enough to judge */
+      REP("Which doctors do you see, Ruth?", 45000),
+      PERSONA("Dr. Lee.", 50000),
   };
   struct call c = {call, N_LINES(call), DATE_CY2027, "Ruth Adams", NULL, NULL, NULL, 0};
   json_t *s = score_call(&c);
@@ -944,6 +952,9 @@ static void test_off_topic_does_not_raise_skills(void **state) {
   json_t *s = score_call(&c);
   json_t *m = json_object_get(s, "metrics");
   assert_true(json_integer_value(json_object_get(m, "questionsAsked")) <= 1);
+  /* 7: the evidence of questionsAsked is the questions it counted, not the chatter */
+  json_t *ev = json_object_get(crit(s, "conversationSkills", "questionsAsked"), "evidence");
+  assert_true(json_array_size(ev) <= 1);
   assert_true(json_integer_value(json_object_get(dim(s, "conversationSkills"), "score")) < 100);
   json_decref(s);
 }
@@ -1010,6 +1021,113 @@ static void test_natural_compliant_call(void **state) {
   json_decref(s);
 }
 
+/* Issue 7, a trainer's review of 17 played calls: each verdict the scorer
+ * got wrong, as a regression. A case is one short call and the verdict of
+ * one criterion ("dim.key") or compliance item ("compliance.key"). */
+struct verdict_case {
+  const char *dim, *key;
+  bool want;
+  struct call_line lines[8];
+};
+
+static bool verdict_of(json_t *s, const char *dim_key, const char *key) {
+  return passed(strcmp(dim_key, "compliance") == 0 ? comp(s, key) : crit(s, dim_key, key));
+}
+
+static void test_trainer_verdicts(void **state) {
+  (void)state;
+  static const struct verdict_case cases[] = {
+      /* 1: an introduction with name and agency, however it is put */
+      {"opening", "introducesSelf", true,
+       {PERSONA("Hello?", 0),
+        REP("Hi, this is Sam Carter, a licensed insurance agent with BrightPath Insurance", 2000)}},
+      {"opening", "introducesSelf", true,
+       {PERSONA("Hello?", 0), REP("this is dana w/ acme health", 2000)}},
+      {"opening", "introducesSelf", false,
+       {PERSONA("Hello?", 0), REP("Hi, is this Dorothy? How are you today?", 2000)}},
+      /* 3: "help" in a question about who decides is not Extra Help... */
+      {"discovery", "extraHelp", false,
+       {PERSONA("Hello?", 0), REP("Does anyone help you make decisions like this?", 2000)}},
+      {"opening", "helperOrPoa", true,
+       {PERSONA("Hello?", 0), REP("Does anyone help you make decisions like this?", 2000)}},
+      /* ...while the real question still is */
+      {"discovery", "extraHelp", true,
+       {PERSONA("Hello?", 0), REP("Do you get Extra Help or Medicaid?", 2000)}},
+      /* 4: an open ask without a '?' */
+      {"discovery", "currentCoverage", true,
+       {PERSONA("Hello?", 0), REP("So tell me a bit about your current coverage.", 2000)}},
+      /* 5: text-speak discovery */
+      {"discovery", "partsAB", true, {PERSONA("Hello?", 0), REP("u got parts a n b?", 2000)}},
+      {"discovery", "likesDislikes", true,
+       {PERSONA("Hello?", 0), REP("wat do u hate bout ur plan", 2000)}},
+      {"opening", "helperOrPoa", true,
+       {PERSONA("Hello?", 0), REP("who helps u decide stuff like this", 2000)}},
+      /* 2: a compliant scope ask, grudgingly allowed by an Elite prospect */
+      {"compliance", "scopeOfAppointment", true,
+       {PERSONA("Hello?", 0),
+        REP("I need your permission to discuss Medicare Advantage and Part D plans. There's no "
+            "obligation to enroll. Do I have your OK?", 2000),
+        PERSONA("You can ask. Whether I answer is another matter.", 9000)}},
+      {"compliance", "scopeOfAppointment", false,
+       {PERSONA("Hello?", 0),
+        REP("I need your permission to discuss Medicare Advantage and Part D plans. There's no "
+            "obligation to enroll. Do I have your OK?", 2000),
+        PERSONA("No. I don't want to hear about plans.", 9000)}},
+      /* 6: acknowledgement of a worry about doctors */
+      {"objectionHandling", "acknowledges", true,
+       {PERSONA("Hello?", 0), REP("What matters to you in a plan?", 2000),
+        PERSONA("I'm worried I won't be able to keep my doctors.", 5000),
+        REP("I understand. It makes sense to want to keep your doctors, so let me check them.",
+            8000)}},
+      /* 8: pushing to sign fails noPressure, before the objection too */
+      {"objectionHandling", "noPressure", false,
+       {PERSONA("Hello?", 0), REP("Hi, this is Sam with BrightPath.", 2000),
+        PERSONA("Hello.", 4000), REP("this plan is free and you need to sign up today", 6000),
+        PERSONA("I can't afford another premium.", 9000),
+        REP("I understand, that's fair. The premium is $0 a month.", 12000)}},
+      /* 10: a cost worry answered in plain words */
+      {"objectionHandling", "addresses", true,
+       {PERSONA("Hello?", 0), REP("What plan are you on now?", 2000),
+        PERSONA("Original Medicare. Honestly I can't afford another premium.", 5000),
+        REP("I hear you. This plan wouldn't cost you anything more than what you pay now.",
+            8000)}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const struct verdict_case *vc = &cases[i];
+    size_t n = 0;
+    while (n < 8 && vc->lines[n].role) n++;
+    struct call c = {vc->lines, n, DATE_CY2024, "Dorothy Miller", "Elite", "rep_hangup", NULL, 0};
+    json_t *s = score_call(&c);
+    if (verdict_of(s, vc->dim, vc->key) != vc->want)
+      fail_msg("case %zu: %s.%s should have %s", i, vc->dim, vc->key,
+               vc->want ? "passed" : "failed");
+    json_decref(s);
+  }
+}
+
+/* 9: a three-rep-turn hang-up with an introduction and a scope ask is too
+ * short to judge (under 4 rep turns), not a list of compliance misses. */
+static void test_three_turn_hangup_is_too_short(void **state) {
+  (void)state;
+  const struct call_line call[] = {
+      PERSONA("Hello?", 0),
+      REP("Hi, this is Sam Carter, a licensed insurance agent with BrightPath Insurance, on a "
+          "recorded line.", 2000),
+      PERSONA("What do you want?", 8000),
+      REP("I'd like to go over Medicare Advantage plans with you, there's no obligation. Is "
+          "that okay?", 11000),
+      PERSONA("I don't have time for this.", 17000),
+      REP("It only takes a few minutes, what plan are you on now?", 20000),
+      PERSONA("Goodbye.", 24000),
+  };
+  struct call c = {call, N_LINES(call), DATE_CY2024, "Dorothy Miller", "Elite",
+                   "persona_hangup", NULL, 0};
+  json_t *s = score_call(&c);
+  assert_true(json_is_false(json_object_get(s, "assessable")));
+  assert_null(strstr(str(s, "summary"), "Compliance misses"));
+  json_decref(s);
+}
+
 static void test_rubric_parse_rejects_malformed(void **state) {
   (void)state;
   char err[256];
@@ -1034,7 +1152,7 @@ static void test_rubric_parse_rejects_malformed(void **state) {
     assert_false(parses_after(muts[i], err, sizeof err));
     assert_true(strlen(err) > 0);
   }
-  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-1");
+  assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-2");
 }
 
 int main(void) {
@@ -1061,6 +1179,8 @@ int main(void) {
       cmocka_unit_test(test_off_topic_does_not_raise_skills),
       cmocka_unit_test(test_text_cut_at_word_boundary),
       cmocka_unit_test(test_natural_compliant_call),
+      cmocka_unit_test(test_trainer_verdicts),
+      cmocka_unit_test(test_three_turn_hangup_is_too_short),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
