@@ -26,6 +26,12 @@
 #define STMT_CACHE 64
 #define SQL_MAX 4096 /* the longest statement text the rewrite accepts */
 #define CHECKPOINT_INTERVAL_MS 1000
+/* The WAL's bound (issue 9): past WAL_TRUNCATE_FRAMES pages (64 MiB at the
+ * default 4 KiB page) the checkpointer copies everything and truncates the
+ * file; journal_size_limit shrinks it to the same size whenever SQLite
+ * itself restarts the log. */
+#define WAL_TRUNCATE_FRAMES 16384
+#define WAL_SIZE_LIMIT_PRAGMA "PRAGMA journal_size_limit=67108864;"
 
 struct db_conn {
   sqlite3 *db;
@@ -214,7 +220,7 @@ static int open_conn(struct sq_db *s, sqlite3 **db, char *err, size_t errlen)
   }
   sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
   const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;" WAL_SIZE_LIMIT_PRAGMA;
   if (sqlite3_exec(*db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
     snprintf(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(*db));
     return DB_UNAVAILABLE;
@@ -344,8 +350,15 @@ static void *checkpoint_main(void *arg)
     if (s->ckpt_stop)
       break;
     pthread_mutex_unlock(&s->ckpt_mu);
-    /* PASSIVE never blocks writers or readers: it copies what it can. */
-    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* PASSIVE never blocks writers or readers: it copies what it can. A
+     * WAL grown past its bound (a burst of writes that readers kept from
+     * being reset) is then copied whole and truncated: TRUNCATE holds new
+     * writers back only while the last readers finish. */
+    int log_frames = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                       NULL);
+    if (rc == SQLITE_OK && log_frames > WAL_TRUNCATE_FRAMES)
+      rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
       log_warn("sqlite checkpoint failed: %s", sqlite3_errmsg(s->ckpt_db));
     pthread_mutex_lock(&s->ckpt_mu);
