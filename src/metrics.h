@@ -32,6 +32,7 @@ enum metric_counter {
 enum metric_gauge {
   G_LIVE_CALLS,            /* WebSocket calls open */
   G_HTTP_CONNECTIONS,      /* HTTP connections open (upgraded ones included) */
+  G_SCORING_BACKLOG,       /* ended calls waiting to be scored (read from the store per scrape) */
   G_GAUGE_COUNT
 };
 

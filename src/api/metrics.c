@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "app.h"
 #include "metrics.h"
+#include "store/store.h"
 #include "util/crypto.h"
 
 #define METRICS_MAX (1024 * 1024)
@@ -45,6 +47,9 @@ enum api_result api_metrics(struct api_request *r)
 {
   if (!may_read(r))
     return http_reply_error_status(r, 404, "No such endpoint", NULL);
+  int64_t backlog = 0;
+  if (store_scoring_backlog(r->app->store, &backlog) == STORE_OK) /* else the last value */
+    metrics_gauge_set(G_SCORING_BACKLOG, backlog);
   struct dynbuf b;
   dynbuf_init(&b, METRICS_MAX);
   if (metrics_render(&b) != DYNBUF_OK)

@@ -172,6 +172,13 @@ int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since,
   return db_get(s->db, SQL, &p, row_count, count); /* count(*) always has its one row */
 }
 
+int store_scoring_backlog(struct store *s, int64_t *count)
+{
+  static const char SQL[] = "SELECT count(*) FROM calls WHERE status = 'ended'";
+  struct db_params p = {0};
+  return db_get(s->db, SQL, &p, row_count, count);
+}
+
 /* ---------------------------------------------------------------- reads */
 
 struct scored {

@@ -196,6 +196,10 @@ struct call_new {
  * (the token is not spent: the transaction rolls back). */
 int store_call_create(struct store *s, const struct call_new *c);
 
+/* Ended calls not scored yet, every tenant's (the scoring queue's depth,
+ * for /metrics). */
+int store_scoring_backlog(struct store *s, int64_t *count);
+
 /* Calls counted against the quota for the tenant since `since`: every
  * call created since then, but those reaped as `expired`. */
 int store_calls_created_since(struct store *s, int64_t tenant_id, int64_t since, int64_t *count);

@@ -237,7 +237,8 @@ describe('the strict HTTP edge', () => {
     assert.ok(m && Number(m[1]) >= 1, r.text);
     assert.match(r.text, /^athos_http_request_duration_seconds_bucket\{route="healthz",status="200",le="\+Inf"\} \d+$/m);
     assert.match(r.text, /^athos_http_requests_refused_strict_total \d+$/m);
-    for (const family of ['athos_live_calls', 'athos_store_errors_total', 'athos_rate_limited_total', 'athos_webhook_deliveries_total']) {
+    assert.match(r.text, /^athos_scoring_queue_depth \d+$/m); // read from the store per scrape
+    for (const family of ['athos_live_calls', 'athos_scoring_queue_depth', 'athos_store_errors_total', 'athos_rate_limited_total', 'athos_webhook_deliveries_total']) {
       assert.match(r.text, new RegExp(`^# TYPE ${family} `, 'm'), family);
     }
     const proxied = await h.api(server, 'GET', '//metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } });
