@@ -2,7 +2,7 @@
  * rubric phrase that starts at each word is tried through the first-word
  * index, and the hits are kept per phrase set (first hit per turn), along
  * with the per-turn facts the scorer needs (role, words, questions, time). */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 #include "scoring/meaning.h"
 
 #include <stdio.h>

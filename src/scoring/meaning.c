@@ -3,7 +3,7 @@
  * by every classifier the rubric names; a sentence that gets a set's label
  * counts as a hit of that set, with the sentence as evidence. It also marks
  * off-topic and substantive rep turns. Called by analyse.c per turn. */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 #include "scoring/meaning.h"
 
 #include <stdlib.h>

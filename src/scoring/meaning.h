@@ -4,7 +4,7 @@
 #ifndef ATHOS_SCORING_MEANING_H
 #define ATHOS_SCORING_MEANING_H
 
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 /* Per-analysis scratch (holds one parsed chunk). NULL when the rubric
  * names no classifier; sc_meaning_scan() accepts NULL and does nothing. */

@@ -2,7 +2,7 @@
  * scorer's in-memory form: a vocabulary, every phrase list tokenised into
  * word ids and indexed by first word, and the dimensions, compliance rules,
  * objections and text templates, validated once so scoring never has to. */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 #include <stdarg.h>
 #include <stdint.h>

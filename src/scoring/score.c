@@ -3,7 +3,7 @@
  * dimension scores and a penalised overall score, and builds the score
  * object (the contract's three fields plus dimensions, compliance, metrics
  * and rubricVersion). */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * asked for the enrollment, which objection stayed open, how the call ended,
  * compliance misses, strongest and weakest areas), using the sentence
  * templates of the rubric file. */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 #include <math.h>
 #include <stdio.h>

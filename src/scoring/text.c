@@ -1,7 +1,7 @@
 /* text.c — the scorer's text primitives: the word tokeniser shared by the
  * rubric compiler and the transcript scan, a bounded string builder, and
  * the {placeholder} template renderer used for summaries and feedback. */
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "scoring/scorer.h"
-#include "scoring/scoring_int.h" /* sc_cut_words, sc_buf: the text primitives */
+#include "scoring/scoring_internal.h" /* sc_cut_words, sc_buf: the text primitives */
 #include "scoring_calls.h"
 
 static struct rubric *g_rubric;

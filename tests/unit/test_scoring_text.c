@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "scoring/scoring_int.h"
+#include "scoring/scoring_internal.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"
 

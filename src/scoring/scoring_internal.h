@@ -1,12 +1,12 @@
 /*
- * scoring_int.h — internals shared by the scorer's files: the compiled
+ * scoring_internal.h — internals shared by the scorer's files: the compiled
  * rubric (vocabulary, phrase index, dimensions, compliance rules, text
  * templates), the tokeniser, and the per-call analysis of a transcript.
  *
  * Nothing here is part of the public interface (scorer.h).
  */
-#ifndef ATHOS_SCORING_INT_H
-#define ATHOS_SCORING_INT_H
+#ifndef ATHOS_SCORING_INTERNAL_H
+#define ATHOS_SCORING_INTERNAL_H
 
 #include "scoring/scorer.h"
 #include "nlu/nlu.h"
