@@ -7,7 +7,8 @@
  * Every revocation and tenant change bumps that counter in its own
  * transaction, so it takes effect on the next request on every node; a
  * request pays one primary-key read for the generation instead of the
- * key → tenant join. Unknown keys are never cached, so random keys cannot
+ * key → tenant join (on SQLite only when a commit moved the wal-index
+ * header since the last read: store_auth_generation). Unknown keys are never cached, so random keys cannot
  * fill the cache.
  */
 #include "auth/api_key.h"

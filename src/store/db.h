@@ -106,6 +106,8 @@ struct db {
   size_t nfree;
 };
 
+#define DB_STAMP_LEN 48
+
 struct db_driver {
   const char *name;
   enum db_dialect dialect;
@@ -140,6 +142,11 @@ struct db_driver {
    * 0600 (SQLite: the online backup API). NULL where the database has its
    * own tool (PostgreSQL: pg_dump). */
   int (*backup)(struct db *d, const char *path, char *err, size_t errlen);
+  /* A stamp of the database's committed state that moves with every
+   * commit of any connection on any node, read without a transaction:
+   * true and out set, or false when there is none to read (then ask the
+   * database). NULL where the backend has none (PostgreSQL). */
+  bool (*commit_stamp)(struct db *d, unsigned char out[DB_STAMP_LEN]);
 };
 
 extern const struct db_driver db_sqlite_driver;
@@ -155,6 +162,10 @@ void db_pool_destroy(struct db *d);
  * else the free slot to prepare it in (*hit = false), or -1 when full. */
 int db_stmt_slot(const char *const *keys, size_t n, const char *sql, bool *hit);
 
+static inline bool db_commit_stamp(struct db *d, unsigned char out[DB_STAMP_LEN])
+{
+  return d->drv->commit_stamp != NULL && d->drv->commit_stamp(d, out);
+}
 static inline enum db_dialect db_dialect(const struct db *d) { return d->drv->dialect; }
 /* The text for this database's dialect (each a string with static storage). */
 static inline const char *db_sql(const struct db *d, const char *sqlite, const char *postgres)

@@ -41,6 +41,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
     free(s);
     return rc;
   }
+  pthread_mutex_init(&s->gen_mu, NULL);
   *out = s;
   return STORE_OK;
 }
@@ -51,6 +52,7 @@ void store_close(struct store *s)
     return;
   s->db->drv->close(s->db);
   store_set_master_key(s, NULL);
+  pthread_mutex_destroy(&s->gen_mu);
   free(s);
 }
 

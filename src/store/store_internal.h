@@ -13,6 +13,12 @@ struct store {
   struct db *db; /* owned */
   bool sealing;  /* a master key is set: secrets are written sealed */
   uint8_t kek[MASTER_KEY_LEN];
+  /* The auth generation last read and the commit stamp it was read at
+   * (store_auth_generation): reused while the stamp has not moved. */
+  pthread_mutex_t gen_mu;
+  bool gen_known;
+  unsigned char gen_stamp[DB_STAMP_LEN];
+  int64_t gen;
 };
 
 /* Secrets at rest (secrets.c). A stored secret is either legacy plaintext

@@ -197,10 +197,33 @@ static int row_i64(const struct db_row *r, void *out)
   return STORE_OK;
 }
 
+/* Every request asks (api_key.c), so the read is skipped while the
+ * database's commit stamp is the one the last read was made at: no commit
+ * anywhere since means no bump since. The stamp is taken before the read,
+ * so a bump committed in between moves it and the next call reads again. */
 int store_auth_generation(struct store *s, int64_t *gen)
 {
   static const char SQL[] = "SELECT value FROM settings WHERE name = 'auth_generation'";
-  return db_get(s->db, SQL, NULL, row_i64, gen);
+  unsigned char stamp[DB_STAMP_LEN];
+  bool stamped = db_commit_stamp(s->db, stamp);
+  if (stamped) {
+    pthread_mutex_lock(&s->gen_mu);
+    bool same = s->gen_known && memcmp(s->gen_stamp, stamp, sizeof stamp) == 0;
+    if (same)
+      *gen = s->gen;
+    pthread_mutex_unlock(&s->gen_mu);
+    if (same)
+      return STORE_OK;
+  }
+  int rc = db_get(s->db, SQL, NULL, row_i64, gen);
+  if (rc == STORE_OK && stamped) {
+    pthread_mutex_lock(&s->gen_mu);
+    memcpy(s->gen_stamp, stamp, sizeof stamp);
+    s->gen = *gen;
+    s->gen_known = true;
+    pthread_mutex_unlock(&s->gen_mu);
+  }
+  return rc;
 }
 
 int store_tenant_update(struct store *s, const struct tenant *t)

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/crypto.h"
@@ -24,15 +25,47 @@ void id_new(const char *prefix, size_t nchars, char *out, size_t cap)
   out[plen + nchars] = '\0';
 }
 
+/* Request ids need uniqueness, not secrecy, and one is made per request:
+ * each thread draws them from its own batch of CSPRNG bytes (one RAND_bytes
+ * call per 16 ids, where a call costs as much as the rest of the id) and
+ * spells the UUID by hand (snprintf with 16 arguments was the other half). */
+#define REQUEST_ID_BATCH 16
+
+static void request_uuid_bytes(uint8_t u[16])
+{
+  static _Thread_local uint8_t pool[16 * REQUEST_ID_BATCH];
+  static _Thread_local size_t used = sizeof pool;
+  if (used == sizeof pool) {
+    if (crypto_random(pool, sizeof pool) != 0)
+      abort();
+    used = 0;
+  }
+  memcpy(u, pool + used, 16);
+  memset(pool + used, 0, 16); /* an id's bytes are never handed out twice */
+  used += 16;
+}
+
 void id_request(char *out, size_t cap)
 {
+  static const char HEX[] = "0123456789abcdef";
   uint8_t u[16];
-  crypto_random(u, sizeof u);
+  if (cap < 41) {
+    if (cap > 0)
+      out[0] = '\0';
+    return;
+  }
+  request_uuid_bytes(u);
   u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
   u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-  snprintf(out, cap,
-           "req_%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-           u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+  memcpy(out, "req_", 4);
+  char *o = out + 4;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      *o++ = '-';
+    *o++ = HEX[u[i] >> 4];
+    *o++ = HEX[u[i] & 15];
+  }
+  *o = '\0';
 }
 
 int id_valid(const char *s, const char *prefix, size_t max_chars)

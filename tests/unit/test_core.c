@@ -36,6 +36,17 @@ static void test_ids(void **state)
   assert_memory_equal(req, "req_", 4);
   assert_int_equal(req[4 + 14], '4'); /* version nibble */
   assert_true(strchr("89ab", req[4 + 19]) != NULL);
+  /* the UUID's shape, and distinct ids across more than one random batch */
+  char seen[40][48];
+  for (int i = 0; i < 40; i++) {
+    id_request(seen[i], sizeof seen[i]);
+    assert_int_equal(strlen(seen[i]), 40);
+    for (int j = 4; j < 40; j++)
+      assert_true(j == 12 || j == 17 || j == 22 || j == 27 ? seen[i][j] == '-'
+                                                           : strchr("0123456789abcdef", seen[i][j]) != NULL);
+    for (int k = 0; k < i; k++)
+      assert_string_not_equal(seen[i], seen[k]);
+  }
 }
 
 static void test_base64(void **state)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1014,6 +1015,42 @@ static void test_end_orphaned(void **state)
     store_close(peer);
 }
 
+/* Revocation by another process (the CLI) shows on this process's next
+ * read of the generation, however many reads it made before (SQLite skips
+ * the read while the database's commit stamp has not moved). */
+static void test_auth_generation_other_process(void **state)
+{
+  struct fixture *f = *state;
+  struct store *s = store_of(state);
+  struct tenant a;
+  struct api_key_new ka;
+  int64_t gen0 = -1, gen = -1;
+  make_tenant(s, "Acme", "", &a, &ka);
+  assert_int_equal(store_auth_generation(s, &gen0), STORE_OK);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+    assert_int_equal(gen, gen0);
+  }
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    struct store *other = NULL;
+    char err[256];
+    int ok = store_open(f->url, &other, err, sizeof err) == STORE_OK &&
+             store_key_revoke(other, ka.public_id, time_now_ms()) == STORE_OK;
+    store_close(other);
+    _exit(ok ? 0 : 1);
+  }
+  int status = -1;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_true(gen > gen0);
+  gen0 = gen;
+  assert_int_equal(store_auth_generation(s, &gen), STORE_OK);
+  assert_int_equal(gen, gen0);
+}
+
 /* ----------------------------------------------------------------- main */
 
 #define CASE(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1028,6 +1065,7 @@ static void test_end_orphaned(void **state)
         CASE(test_secrets_sealed_at_rest, setup),                                           \
         CASE(test_secrets_wrong_key_and_rotation, setup),                                   \
         CASE(test_quota_race_and_reap, setup),                                              \
+        CASE(test_auth_generation_other_process, setup),                                    \
   }
 
 int main(void)
