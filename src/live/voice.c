@@ -50,18 +50,35 @@
 #define LIVE_REC_LAG_MS 1000
 /* how far the rep's stream may lag the clock before it is moved up */
 #define LIVE_REP_JITTER_MS 500
+/* the rep's audio goes to the recogniser in chunks of at least this */
+#define ASR_CHUNK_MS 200
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
 
-/* One utterance on its way through the recogniser. */
+/* One utterance on its way through the recogniser, decoded while the rep
+ * still talks: from the VAD's start the call holds a decoder (the loop's
+ * spare ones, or a new one made on a worker) and feeds it the captured
+ * audio as chunk jobs, one in flight at a time, so they run in order;
+ * the end of the utterance submits the last chunk with asr_end(), a short
+ * final pass. The same struct is resubmitted for each chunk. */
 struct asr_job {
   struct voice_job job; /* first: the pool hands back this pointer */
   struct live_conn *owner; /* NULL once the call is gone */
   struct asr_job *next;    /* the call's jobs, in utterance order */
-  bool done;
-  uint64_t start, end; /* stream sample positions */
-  int16_t *pcm;
+  struct asr *asr;         /* the bound decoder; NULL until a worker makes one */
+  bool in_flight;          /* a chunk is on the pool */
+  bool begun;              /* asr_begin() ran (worker side) */
+  bool ended;              /* the cutter closed the utterance */
+  bool final_sent;         /* the last chunk (with asr_end) is submitted */
+  bool failed;             /* a decoder call failed: the utterance is dropped */
+  bool discard;            /* the VAD dropped the utterance: no words */
+  bool done;               /* the words are in text */
+  uint64_t start, end;     /* stream sample positions */
+  size_t queued;           /* utterance samples handed to chunks so far */
+  size_t total;            /* the utterance's length once ended */
+  int16_t *pcm;            /* the chunk being fed */
   size_t n;
+  int16_t *kept;           /* the utterance's rest, kept at its end */
   char text[HEARD_MAX];
 };
 
@@ -88,6 +105,7 @@ struct live_voice {
   double audio_tokens;      /* samples the rep may still send now */
   uint64_t rep_skew;        /* samples the rep's stream fell behind the clock (a pause in sending) */
   struct asr_job *asr_head, *asr_tail;
+  struct asr_job *asr_cur;  /* the utterance being spoken, fed as it comes */
   struct tts_job *tts;
   int speak_turn;          /* the persona turn being spoken */
   size_t sent;             /* samples of tts sent */
@@ -138,15 +156,37 @@ static int64_t rep_ms(const struct live_voice *v, uint64_t sample)
   return (v->first_audio_mono - v->base_mono) + (int64_t)((sample + v->rep_skew) / SAMPLES_PER_MS);
 }
 
+/* On a worker: feeds the chunk to the bound decoder (making one the
+ * first time), and on the last chunk ends the utterance. */
 static void asr_run(struct voice_job *job, void *worker_ctx)
 {
   struct asr_job *j = (struct asr_job *)job;
-  if (asr_decode(worker_ctx, j->pcm, j->n, j->text, sizeof j->text) != 0)
+  (void)worker_ctx;
+  if (j->failed)
+    return;
+  if (j->asr == NULL && (j->asr = asr_open_from_config()) == NULL) {
+    j->failed = true;
+    return;
+  }
+  if (!j->begun) {
+    j->begun = true;
+    if (asr_begin(j->asr) != 0)
+      j->failed = true;
+  }
+  if (!j->failed && j->n > 0 && asr_feed(j->asr, j->pcm, j->n) != 0)
+    j->failed = true;
+  if (j->final_sent && (j->failed || asr_end(j->asr, j->text, sizeof j->text) != 0)) {
+    j->failed = true;
+    j->text[0] = '\0';
+  }
+  if (j->discard)
     j->text[0] = '\0';
 }
 
 static void asr_job_free(struct asr_job *j)
 {
+  asr_free(j->asr);
+  free(j->kept);
   free(j->pcm);
   free(j);
 }
@@ -163,10 +203,17 @@ static void asr_deliver(struct live_conn *c)
       v->asr_tail = NULL;
     if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
       live_call_heard(c, j->text, rep_ms(v, j->start), rep_ms(v, j->end));
+    /* a decoder that ended cleanly serves the next utterance */
+    if (!j->failed && j->asr != NULL) {
+      live_loop_decoder_give(c->loop, j->asr);
+      j->asr = NULL;
+    }
     asr_job_free(j);
     v = c->voice; /* the call may have ended and released it */
   }
 }
+
+static void asr_pump(struct live_conn *c, struct asr_job *j);
 
 static void asr_done(struct voice_job *job)
 {
@@ -175,37 +222,95 @@ static void asr_done(struct voice_job *job)
     asr_job_free(j);
     return;
   }
-  j->done = true;
   struct live_conn *c = j->owner;
-  asr_deliver(c);
+  j->in_flight = false;
+  if (j->final_sent) {
+    j->done = true;
+    asr_deliver(c);
+  } else {
+    asr_pump(c, j);
+  }
   live_conn_kick(c);
 }
 
-static void submit_utterance(struct live_conn *c, const struct voice_cut *cut)
+/* Submits the next chunk of utterance j if none is in flight: the audio
+ * captured since the last one once there is ASR_CHUNK_MS of it, or all
+ * that is left once the utterance ended. */
+static void asr_pump(struct live_conn *c, struct asr_job *j)
+{
+  struct live_voice *v = c->voice;
+  if (j->in_flight || j->final_sent)
+    return;
+  const int16_t *pcm = j->kept;
+  size_t have = j->ended ? j->total : voice_cutter_captured(v->cutter, &pcm);
+  size_t n = have > j->queued ? have - j->queued : 0;
+  if (!j->ended && n < (size_t)ASR_CHUNK_MS * SAMPLES_PER_MS)
+    return;
+  int16_t *chunk = malloc((n ? n : 1) * sizeof *chunk);
+  if (chunk == NULL)
+    return;
+  if (n > 0)
+    memcpy(chunk, pcm + j->queued, n * sizeof *chunk);
+  free(j->pcm); /* the previous chunk, back from the pool */
+  j->pcm = chunk;
+  j->n = n;
+  j->final_sent = j->ended;
+  voice_job_init(&j->job, asr_run, NULL, asr_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+    j->final_sent = false;
+    if (!j->ended)
+      return; /* the next audio tries again */
+    /* the last chunk cannot wait: the utterance is dropped */
+    j->failed = true;
+    j->done = true;
+    j->text[0] = '\0';
+    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
+                         "The speech recogniser is busy; that utterance was dropped.");
+    asr_deliver(c);
+    return;
+  }
+  j->queued += n;
+  j->in_flight = true;
+}
+
+/* The VAD heard speech start: a job for the utterance, with a spare
+ * decoder bound to it. */
+static void asr_open_utterance(struct live_conn *c, uint64_t start)
 {
   struct live_voice *v = c->voice;
   struct asr_job *j = calloc(1, sizeof *j);
-  if (j == NULL || (j->pcm = malloc(cut->n * sizeof *j->pcm)) == NULL) {
-    free(j);
+  if (j == NULL)
     return;
-  }
-  memcpy(j->pcm, cut->pcm, cut->n * sizeof *j->pcm);
-  j->n = cut->n;
-  j->start = cut->start;
-  j->end = cut->end;
   j->owner = c;
-  voice_job_init(&j->job, asr_run, NULL, asr_done);
-  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
-    asr_job_free(j);
-    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
-                         "The speech recogniser is busy; that utterance was dropped.");
-    return;
-  }
+  j->start = start;
+  j->asr = live_loop_decoder_take(c->loop);
   if (v->asr_tail != NULL)
     v->asr_tail->next = j;
   else
     v->asr_head = j;
   v->asr_tail = j;
+  v->asr_cur = j;
+}
+
+/* The utterance ended (or was dropped, n == 0): keep the part not yet
+ * fed, and send it with the final pass. */
+static void asr_close_utterance(struct live_conn *c, const struct voice_cut *cut)
+{
+  struct live_voice *v = c->voice;
+  struct asr_job *j = v->asr_cur;
+  v->asr_cur = NULL;
+  if (j == NULL)
+    return;
+  j->ended = true;
+  j->start = cut->start;
+  j->end = cut->end;
+  j->total = j->queued;
+  if (cut->n > j->queued && (j->kept = malloc(cut->n * sizeof *j->kept)) != NULL) {
+    memcpy(j->kept, cut->pcm, cut->n * sizeof *j->kept);
+    j->total = cut->n;
+  }
+  j->discard = cut->n == 0; /* nothing to recognise: end the decoder, drop the words */
+  asr_pump(c, j);
 }
 
 /* ------------------------------------------------------------ synthesis */
@@ -404,8 +509,9 @@ static void on_cut(void *arg, const struct voice_cut *cut)
   if (cut->event == VOICE_CUT_START) {
     c->last_rep_mono = live_loop_now(c->loop);
     barge_in(c);
-  } else if (cut->n > 0) {
-    submit_utterance(c, cut);
+    asr_open_utterance(c, cut->start);
+  } else {
+    asr_close_utterance(c, cut);
   }
 }
 
@@ -454,6 +560,8 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
   rec_put(c, VOICE_REC_REP, at, pcm, n);
   v->received += n;
   voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
+  if (c->voice != NULL && c->voice->asr_cur != NULL)
+    asr_pump(c, c->voice->asr_cur);
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -563,10 +671,10 @@ void live_voice_free(struct live_conn *c)
   for (struct asr_job *j = v->asr_head, *next; j != NULL; j = next) {
     next = j->next;
     voice_job_cancel(&j->job);
-    if (j->done)
-      asr_job_free(j);
+    if (j->in_flight)
+      j->owner = NULL; /* its done() frees it */
     else
-      j->owner = NULL;
+      asr_job_free(j);
   }
   tts_detach(v);
   voice_rec_close(v->rec); /* the call did not end cleanly: the file is still playable */
