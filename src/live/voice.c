@@ -27,6 +27,7 @@
 
 #include "app.h"
 #include "live/live_internal.h"
+#include "persona/persona.h"
 #include "util/log.h"
 #include "voice/asr.h"
 #include "voice/cutter.h"
@@ -439,6 +440,22 @@ static void tts_done(struct voice_job *job)
   tts_progress(job);
 }
 
+/* The persona's voice, from its traits in the drill (sex, age, pace). */
+static void persona_tts_voice(const struct live_conn *c, struct tts_voice *out)
+{
+  struct persona_voice pv = {.sex = PERSONA_SEX_UNKNOWN};
+  if (c->pc != NULL)
+    persona_call_voice(c->pc, &pv);
+  struct tts_traits traits = {
+      .sex = pv.sex == PERSONA_SEX_FEMALE ? TTS_SEX_FEMALE
+             : pv.sex == PERSONA_SEX_MALE ? TTS_SEX_MALE
+                                          : TTS_SEX_UNKNOWN,
+      .age = pv.age,
+      .pace = pv.pace,
+  };
+  tts_voice_choose(&traits, out);
+}
+
 void live_voice_speak(struct live_conn *c, int turn, const char *text)
 {
   struct live_voice *v = c->voice;
@@ -455,8 +472,7 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
     return;
   }
   pthread_mutex_init(&j->mu, NULL);
-  struct tts_traits traits = {.sex = TTS_SEX_UNKNOWN};
-  tts_voice_choose(&traits, &j->voice);
+  persona_tts_voice(c, &j->voice);
   j->tts = live_loop_tts(c->loop);
   j->pool = pool;
   j->owner = c;
