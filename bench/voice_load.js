@@ -134,10 +134,18 @@ async function textCalls(server, tenant, n, seconds) {
   return summary(latency);
 }
 
+/* pcm without its trailing silence, so that "end of speech" is the last
+ * voiced frame sent (Flite ends a line with some silence). */
+function trimmed(pcm) {
+  let end = pcm.length - 2;
+  while (end > 0 && Math.abs(pcm.readInt16LE(end)) < 500) end -= 2;
+  return pcm.subarray(0, Math.min(pcm.length, end + 2));
+}
+
 async function main() {
   const text = fs.readFileSync(LINES, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
   process.stderr.write(`synthesising ${Math.min(12, text.length)} rep lines...\n`);
-  const lines = text.slice(0, 12).map((l) => v.speech(l));
+  const lines = text.slice(0, 12).map((l) => trimmed(v.speech(l)));
   const env = { ATHOS_VOICE_WORKERS: WORKERS, ATHOS_IDLE_SEC: '600', ATHOS_MAX_CALL_SEC: '3600' };
   if (SILENCE_MS) env.ATHOS_VOICE_SILENCE_MS = SILENCE_MS;
   const server = await h.startServer({ env });
