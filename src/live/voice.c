@@ -377,6 +377,32 @@ static void tts_detach(struct live_voice *v)
     j->owner = NULL;
 }
 
+/* Samples of the current line that have played by now (sent ahead is not
+ * played). */
+static size_t played_samples(const struct live_voice *v, int64_t now)
+{
+  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
+  return played < v->sent ? played : v->sent;
+}
+
+/* Records where the persona's line `turn` played on the call clock: from
+ * its first sample out for `played` samples. Nothing when none went out. */
+static void persona_turn_played(struct live_conn *c, int turn, size_t played)
+{
+  struct live_voice *v = c->voice;
+  if (v->speak_mono == 0 || !c->call_open)
+    return;
+  int64_t start_ms = v->speak_mono - c->started_mono;
+  if (start_ms < 0)
+    start_ms = 0;
+  int64_t end_ms = start_ms + (int64_t)(played / SAMPLES_PER_MS);
+  int rc = store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms,
+                                     end_ms);
+  if (rc != STORE_OK)
+    log_warn("live: call %s: cannot record when turn %d played: store rc %d", c->call_public_id,
+             turn, rc);
+}
+
 /* Sends the persona's audio up to LIVE_VOICE_AHEAD_MS past real time, and
  * `spoken` once the whole line is out. */
 static void tts_pump(struct live_conn *c)
@@ -414,6 +440,7 @@ static void tts_pump(struct live_conn *c)
    * barge-in in its last second still counts */
   if (j->finished && v->sent == j->n &&
       (j->n == 0 || now - v->speak_mono >= (int64_t)(j->n / SAMPLES_PER_MS))) {
+    persona_turn_played(c, v->speak_turn, j->n);
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -463,6 +490,7 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
   if (v == NULL || pool == NULL)
     return;
   if (v->tts != NULL) { /* a text say answered while the persona still spoke */
+    persona_turn_played(c, v->speak_turn, played_samples(v, live_loop_now(c->loop)));
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -499,10 +527,7 @@ static void barge_in(struct live_conn *c)
   struct tts_job *j = v->tts;
   if (j == NULL)
     return;
-  int64_t now = live_loop_now(c->loop);
-  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
-  if (played > v->sent)
-    played = v->sent;
+  size_t played = played_samples(v, live_loop_now(c->loop));
   pthread_mutex_lock(&j->mu);
   size_t total = j->n;
   pthread_mutex_unlock(&j->mu);
@@ -511,6 +536,7 @@ static void barge_in(struct live_conn *c)
   int turn = v->speak_turn;
   if (v->rec != NULL && v->speak_mono != 0)
     voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + played);
+  persona_turn_played(c, turn, played);
   char *text = strdup(j->text);
   tts_detach(v);
   send_type_turn(c, LIVE_TYPE_SPOKEN, turn);

@@ -81,7 +81,7 @@ describe('voice calls', () => {
     assert.equal(t[2].content, say.text);
     s.c.send({ type: 'end' });
     assert.equal((await s.c.until('ended')).m.reason, 'rep_hangup');
-    spokenCall = { call: s.call, heard };
+    spokenCall = { call: s.call, heard, openerBytes: sp0.audioBefore, replyBytes: audio };
   });
 
   test('the scored call has its recording: audioUrl, waveform, startMs/endMs; Range; tenant-scoped', async () => {
@@ -99,7 +99,17 @@ describe('voice calls', () => {
     assert.equal(rep.content, spokenCall.heard.text);
     assert.ok(Number.isInteger(rep.startMs) && Number.isInteger(rep.endMs), JSON.stringify(rep));
     assert.ok(rep.endMs - rep.startMs > 2000 && rep.endMs - rep.startMs < 8000, JSON.stringify(rep));
-    assert.equal(d.transcript[0].startMs, undefined, 'persona turns carry no offsets');
+    // persona turns: where their audio played, on the same clock
+    const opener = d.transcript[0];
+    const reply = d.transcript[spokenCall.heard.turn + 1];
+    for (const [t, bytes] of [[opener, spokenCall.openerBytes], [reply, spokenCall.replyBytes]]) {
+      assert.equal(t.role, 'assistant');
+      assert.ok(Number.isInteger(t.startMs) && Number.isInteger(t.endMs), JSON.stringify(t));
+      const ms = (bytes / 2 / RATE) * 1000;
+      assert.ok(Math.abs(t.endMs - t.startMs - ms) < 50, `${JSON.stringify(t)} vs ${ms} ms of audio`);
+    }
+    assert.ok(opener.startMs >= 0 && opener.endMs <= rep.startMs, `${JSON.stringify(opener)} ${JSON.stringify(rep)}`);
+    assert.ok(reply.startMs >= rep.endMs, `${JSON.stringify(reply)} ${JSON.stringify(rep)}`);
 
     const whole = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
     assert.equal(whole.status, 200);
