@@ -76,25 +76,35 @@ function microphone(c) {
       const wait = t0 + (i + 1) * v.FRAME_MS - Date.now();
       if (wait > 0) await h.sleep(wait);
     }
+    for (const q of mic.queue.splice(0)) q.resolve(null); /* the call closed */
   })();
   return mic;
 }
 
-/* One voice call for `seconds`: speak, time the reply's first audio, wait
- * for spoken, pause, again. */
+/* Voice calls one after another until `until` (a persona may hang up):
+ * speak, time the reply's first audio, wait for spoken, pause, again. */
 async function voiceCall(server, tenant, lines, until, out) {
+  while (Date.now() < until - 15000) {
+    await oneVoiceCall(server, tenant, lines, until, out);
+    out.calls++;
+  }
+}
+
+async function oneVoiceCall(server, tenant, lines, until, out) {
   const { c } = await v.startVoiceCall(server, tenant);
   await c.until('spoken', 30000); /* the opener played out */
   const mic = microphone(c);
   try {
     for (let k = Math.floor(Math.random() * lines.length); Date.now() < until; k++) {
       const sentAt = await mic.say(lines[k % lines.length]);
+      if (sentAt === null) break; /* the persona hung up, or the call hit a limit */
       const before = c.audioBytes;
       let m;
       try {
         m = (await c.until('heard', 20000)).m;
         await c.until('spoken', 30000);
       } catch (e) {
+        if (c.closeInfo) break;
         out.lost++;
         continue;
       }
@@ -157,7 +167,7 @@ async function main() {
     process.stderr.write(`${CALLS} voice calls, ${SECONDS} s, with ${TEXT_CALLS} text calls...\n`);
     /* the first voice call loads the models: keep it out of the figures */
     await v.startVoiceCall(server, tenant).then(({ c }) => c.ws.close());
-    const out = { latency: [], turns: 0, lost: 0 };
+    const out = { latency: [], turns: 0, lost: 0, calls: 0 };
     const pid = server.proc.pid;
     const cpu0 = cpuSeconds(pid);
     const t0 = Date.now();
@@ -173,6 +183,7 @@ async function main() {
       seconds: SECONDS,
       workers: Number(WORKERS),
       silenceMs: SILENCE_MS ? Number(SILENCE_MS) : 'default',
+      callsHeld: out.calls,
       repTurns: out.turns,
       lostTurns: out.lost,
       speechEndToFirstAudioMs: summary(out.latency),
