@@ -608,6 +608,47 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
 
 /* ------------------------------------------------------------ lifetime */
 
+/* A decoder made ahead, for the loop's spare list: a new voice call's
+ * first utterance then does not wait for the models to load. */
+struct decoder_job {
+  struct voice_job job;
+  struct live_loop *loop;
+  struct asr *asr;
+};
+
+static void decoder_run(struct voice_job *job, void *worker_ctx)
+{
+  struct decoder_job *j = (struct decoder_job *)job;
+  (void)worker_ctx;
+  j->asr = asr_open_from_config();
+}
+
+static void decoder_done(struct voice_job *job)
+{
+  struct decoder_job *j = (struct decoder_job *)job;
+  if (j->asr != NULL)
+    live_loop_decoder_give(j->loop, j->asr);
+  free(j);
+}
+
+/* Makes a decoder on the pool while the opener plays, unless one is
+ * spare. */
+static void warm_decoder(struct live_conn *c)
+{
+  struct asr *spare = live_loop_decoder_take(c->loop);
+  if (spare != NULL) {
+    live_loop_decoder_give(c->loop, spare);
+    return;
+  }
+  struct decoder_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return;
+  j->loop = c->loop;
+  voice_job_init(&j->job, decoder_run, NULL, decoder_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0)
+    free(j);
+}
+
 int live_voice_new(struct live_conn *c)
 {
   struct vad_config vc;
@@ -627,6 +668,7 @@ int live_voice_new(struct live_conn *c)
     return -1;
   }
   c->voice = v;
+  warm_decoder(c);
   return 0;
 }
 
