@@ -11,7 +11,8 @@
 //   node bench/voice_load.js [--calls 10] [--seconds 60] [--text-calls 4]
 //        [--workers 2] [--silence-ms 700] [--lines bench/voice_lines.txt]
 //
-// Prints a summary, then one JSON line of results on stdout.
+// Prints a summary, then one JSON line of results on stdout (callEnds: how
+// each voice call ended). VOICE_LOAD_LOGS=1 prints the server's log tail.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -92,6 +93,9 @@ async function voiceCall(server, tenant, lines, until, out) {
 
 async function oneVoiceCall(server, tenant, lines, until, out) {
   const { c } = await v.startVoiceCall(server, tenant);
+  c.ws.on('message', (data, isBinary) => {
+    if (!isBinary && data.includes('"ended"')) c.endReason = JSON.parse(data).reason;
+  });
   await c.until('spoken', 30000); /* the opener played out */
   const mic = microphone(c);
   try {
@@ -117,6 +121,8 @@ async function oneVoiceCall(server, tenant, lines, until, out) {
   } finally {
     mic.stopped = true;
     await mic.done;
+    const why = c.closeInfo ? `closed ${c.closeInfo.code}${c.endReason ? ` ${c.endReason}` : ''}` : 'time up';
+    out.ends[why] = (out.ends[why] || 0) + 1;
     c.ws.close();
   }
 }
@@ -167,7 +173,7 @@ async function main() {
     process.stderr.write(`${CALLS} voice calls, ${SECONDS} s, with ${TEXT_CALLS} text calls...\n`);
     /* the first voice call loads the models: keep it out of the figures */
     await v.startVoiceCall(server, tenant).then(({ c }) => c.ws.close());
-    const out = { latency: [], turns: 0, lost: 0, calls: 0 };
+    const out = { latency: [], turns: 0, lost: 0, calls: 0, ends: {} };
     const pid = server.proc.pid;
     const cpu0 = cpuSeconds(pid);
     const t0 = Date.now();
@@ -184,6 +190,7 @@ async function main() {
       workers: Number(WORKERS),
       silenceMs: SILENCE_MS ? Number(SILENCE_MS) : 'default',
       callsHeld: out.calls,
+      callEnds: out.ends,
       repTurns: out.turns,
       lostTurns: out.lost,
       speechEndToFirstAudioMs: summary(out.latency),
@@ -198,6 +205,7 @@ async function main() {
     console.log(`  text calls' say -> say p99: alone ${textAlone.p99} ms (n ${textAlone.n}), during voice ${textDuring.p99} ms (n ${textDuring.n})`);
     console.log(JSON.stringify(result));
   } finally {
+    if (process.env.VOICE_LOAD_LOGS) process.stderr.write(server.logs().slice(-3000));
     await server.stop();
   }
 }
