@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# voice.sh — the speech path's figures, without the server (the live loop is
-# not wired to speech yet): word error rate on bench/voice_lines.txt (54 rep
-# lines, synthesised by Flite, cut by the VAD, recognised by PocketSphinx)
-# with the domain language model and without it; then N concurrent simulated
-# voice calls (tools/voice_bench.c) streaming those lines in real time through
-# the worker pool: end of rep speech -> first persona audio, p50/p99, and CPU
-# per call. Not a timed test. Usage:
-#   bench/voice.sh [seconds per load run, default 60]
-# Environment: BUILD (default build/), CALLS (default "1 5 10"), WORKERS (2),
-# SILENCE_MS (the end-pointer's trailing silence, 700), ATHOS_ASR_TUNING.
+# voice.sh — the speech path's figures. First the word error rate on
+# bench/voice_lines.txt (54 rep lines, synthesised by Flite, cut by the VAD,
+# recognised by PocketSphinx) with the domain language model and without it;
+# then, through the real server (bench/voice_load.js), N concurrent voice
+# calls streaming those lines in real time: end of rep speech -> first
+# persona audio byte, p50/p99, CPU per call (from /proc/<pid>/stat), and the
+# text calls' p99 alone vs while the voice calls run. Not a timed test.
+#   bench/voice.sh [seconds of the voice run, default 60]
+# Environment: BUILD (default build/), CALLS (default 10), TEXT_CALLS (4),
+# WORKERS (voice pool threads, 2), SILENCE_MS (the end-pointer's trailing
+# silence; the server's default when unset), ATHOS_ASR_TUNING, SKIP_WER=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${BUILD:-build}"
 seconds="${1:-60}"
 lines=bench/voice_lines.txt
-cmake --build "$build" -j2 --target athos-voice athos-voice-bench >/dev/null
+cmake --build "$build" -j2 --target athos athos-voice >/dev/null
+[[ -d tests/api/node_modules ]] || scripts/npm-deps.sh >/dev/null
 out="${TMPDIR:-/tmp}/athos-voice-bench.$$"
 mkdir -p "$out"
 trap 'rm -rf "$out"' EXIT
 
+if [[ -z "${SKIP_WER:-}" ]]; then
 echo "== word error rate, $(grep -c . "$lines") synthesised rep lines"
 for mode in domain general; do
   flag=""; [[ $mode == general ]] && flag="--no-domain"
@@ -35,9 +38,9 @@ for mode in domain general; do
   printf "         of which the final pass (left after the speech if fed while it comes) %s ms;\n" "$final"
   printf "         CPU (TTS + VAD + ASR + model load) %s s per second of speech\n" "$cpu"
 done
+fi
 
-echo "== concurrent voice calls, ${seconds} s each, ${WORKERS:-2} workers"
-for n in ${CALLS:-1 5 10}; do
-  "$build/athos-voice-bench" --calls "$n" --seconds "$seconds" --workers "${WORKERS:-2}" \
-    --silence "${SILENCE_MS:-700}" "$lines" 2>/dev/null
-done
+echo "== ${CALLS:-10} concurrent voice calls through the server, ${seconds} s, ${WORKERS:-2} workers"
+ATHOS_BIN="$PWD/$build/athos" node bench/voice_load.js --calls "${CALLS:-10}" --seconds "$seconds" \
+  --text-calls "${TEXT_CALLS:-4}" --workers "${WORKERS:-2}" ${SILENCE_MS:+--silence-ms "$SILENCE_MS"} \
+  --lines "$lines"

@@ -103,6 +103,11 @@ int64_t live_loop_now(const struct live_loop *l);
 /* The loop's voice pool, made (with the synthesiser, and watched by the
  * loop) at the first call: NULL if speech cannot start. */
 struct voice_pool *live_loop_voice(struct live_loop *l);
+/* A spare recogniser for an utterance (NULL: none; the worker makes one),
+ * and back when the utterance is recognised; freed with the pool. */
+struct asr;
+struct asr *live_loop_decoder_take(struct live_loop *l);
+void live_loop_decoder_give(struct live_loop *l, struct asr *a);
 /* The loop's synthesiser (after live_loop_voice() succeeded). */
 struct tts *live_loop_tts(struct live_loop *l);
 /* Queues one binary frame (copied), like live_conn_send_json. */

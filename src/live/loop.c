@@ -54,6 +54,9 @@ struct live_loop {
   struct voice_pool *voice;
   struct tts *tts;
   bool voice_failed; /* tried and failed: voice calls are refused */
+  /* recognisers between utterances, bound to one while it is spoken */
+  struct asr **decoders;
+  size_t n_decoders, cap_decoders;
   int64_t last_sweep_mono; /* recording retention; 0 = at the first tick */
 };
 
@@ -79,17 +82,6 @@ int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
 
 /* ------------------------------------------------------------ speech */
 
-/* Each worker's recogniser: the built-in PocketSphinx, or the
- * OpenAI-compatible provider at ATHOS_ASR_URL (asr.h). */
-static void *asr_worker_init(void *arg, unsigned index)
-{
-  (void)arg;
-  (void)index;
-  return asr_open_from_config();
-}
-
-static void asr_worker_fini(void *ctx) { asr_free(ctx); }
-
 /* Made on the loop thread at the first voice call: loading the models
  * stalls the loop once (about a second), and text-only servers never pay
  * for them. */
@@ -101,12 +93,18 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
   struct voice_pool_config pc = {
       .workers = cfg->voice_workers > 0 ? cfg->voice_workers : 1,
       .max_queued = cfg->voice_queue > 0 ? cfg->voice_queue : 64,
-      .worker_init = asr_worker_init,
-      .worker_fini = asr_worker_fini,
   };
-  l->tts = tts_open_from_config(); /* Flite, or ATHOS_TTS_URL's provider */
+  /* The recognisers are bound to an utterance, not to a worker (voice.c):
+   * the first one is made here, which checks the models load (the
+   * built-in PocketSphinx, or the provider at ATHOS_ASR_URL). */
+  struct asr *first = asr_open_from_config();
+  l->tts = first != NULL ? tts_open_from_config() : NULL; /* Flite, or ATHOS_TTS_URL's */
   if (l->tts != NULL)
     l->voice = voice_pool_new(&pc);
+  if (l->voice != NULL)
+    live_loop_decoder_give(l, first);
+  else
+    asr_free(first);
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->voice_tag};
   if (l->voice == NULL || epoll_ctl(l->epfd, EPOLL_CTL_ADD, voice_pool_fd(l->voice), &ev) != 0) {
     log_error("live: speech cannot start; voice calls are refused");
@@ -123,6 +121,26 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
 
 struct tts *live_loop_tts(struct live_loop *l) { return l->tts; }
 
+struct asr *live_loop_decoder_take(struct live_loop *l)
+{
+  return l->n_decoders > 0 ? l->decoders[--l->n_decoders] : NULL;
+}
+
+void live_loop_decoder_give(struct live_loop *l, struct asr *a)
+{
+  if (l->n_decoders == l->cap_decoders) {
+    size_t cap = l->cap_decoders ? l->cap_decoders * 2 : 8;
+    struct asr **grown = realloc(l->decoders, cap * sizeof *grown);
+    if (grown == NULL) {
+      asr_free(a);
+      return;
+    }
+    l->decoders = grown;
+    l->cap_decoders = cap;
+  }
+  l->decoders[l->n_decoders++] = a;
+}
+
 /* After every connection is gone: the jobs still out free themselves in
  * their done(). */
 static void voice_stop(struct live_loop *l)
@@ -131,6 +149,11 @@ static void voice_stop(struct live_loop *l)
   tts_free(l->tts);
   l->voice = NULL;
   l->tts = NULL;
+  while (l->n_decoders > 0)
+    asr_free(l->decoders[--l->n_decoders]);
+  free(l->decoders);
+  l->decoders = NULL;
+  l->cap_decoders = 0;
 }
 
 /* ------------------------------------------------------------ framing */

@@ -27,6 +27,7 @@
 
 #include "app.h"
 #include "live/live_internal.h"
+#include "persona/persona.h"
 #include "util/log.h"
 #include "voice/asr.h"
 #include "voice/cutter.h"
@@ -50,18 +51,35 @@
 #define LIVE_REC_LAG_MS 1000
 /* how far the rep's stream may lag the clock before it is moved up */
 #define LIVE_REP_JITTER_MS 500
+/* the rep's audio goes to the recogniser in chunks of at least this */
+#define ASR_CHUNK_MS 200
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
 
-/* One utterance on its way through the recogniser. */
+/* One utterance on its way through the recogniser, decoded while the rep
+ * still talks: from the VAD's start the call holds a decoder (the loop's
+ * spare ones, or a new one made on a worker) and feeds it the captured
+ * audio as chunk jobs, one in flight at a time, so they run in order;
+ * the end of the utterance submits the last chunk with asr_end(), a short
+ * final pass. The same struct is resubmitted for each chunk. */
 struct asr_job {
   struct voice_job job; /* first: the pool hands back this pointer */
   struct live_conn *owner; /* NULL once the call is gone */
   struct asr_job *next;    /* the call's jobs, in utterance order */
-  bool done;
-  uint64_t start, end; /* stream sample positions */
-  int16_t *pcm;
+  struct asr *asr;         /* the bound decoder; NULL until a worker makes one */
+  bool in_flight;          /* a chunk is on the pool */
+  bool begun;              /* asr_begin() ran (worker side) */
+  bool ended;              /* the cutter closed the utterance */
+  bool final_sent;         /* the last chunk (with asr_end) is submitted */
+  bool failed;             /* a decoder call failed: the utterance is dropped */
+  bool discard;            /* the VAD dropped the utterance: no words */
+  bool done;               /* the words are in text */
+  uint64_t start, end;     /* stream sample positions */
+  size_t queued;           /* utterance samples handed to chunks so far */
+  size_t total;            /* the utterance's length once ended */
+  int16_t *pcm;            /* the chunk being fed */
   size_t n;
+  int16_t *kept;           /* the utterance's rest, kept at its end */
   char text[HEARD_MAX];
 };
 
@@ -88,6 +106,7 @@ struct live_voice {
   double audio_tokens;      /* samples the rep may still send now */
   uint64_t rep_skew;        /* samples the rep's stream fell behind the clock (a pause in sending) */
   struct asr_job *asr_head, *asr_tail;
+  struct asr_job *asr_cur;  /* the utterance being spoken, fed as it comes */
   struct tts_job *tts;
   int speak_turn;          /* the persona turn being spoken */
   size_t sent;             /* samples of tts sent */
@@ -138,15 +157,37 @@ static int64_t rep_ms(const struct live_voice *v, uint64_t sample)
   return (v->first_audio_mono - v->base_mono) + (int64_t)((sample + v->rep_skew) / SAMPLES_PER_MS);
 }
 
+/* On a worker: feeds the chunk to the bound decoder (making one the
+ * first time), and on the last chunk ends the utterance. */
 static void asr_run(struct voice_job *job, void *worker_ctx)
 {
   struct asr_job *j = (struct asr_job *)job;
-  if (asr_decode(worker_ctx, j->pcm, j->n, j->text, sizeof j->text) != 0)
+  (void)worker_ctx;
+  if (j->failed)
+    return;
+  if (j->asr == NULL && (j->asr = asr_open_from_config()) == NULL) {
+    j->failed = true;
+    return;
+  }
+  if (!j->begun) {
+    j->begun = true;
+    if (asr_begin(j->asr) != 0)
+      j->failed = true;
+  }
+  if (!j->failed && j->n > 0 && asr_feed(j->asr, j->pcm, j->n) != 0)
+    j->failed = true;
+  if (j->final_sent && (j->failed || asr_end(j->asr, j->text, sizeof j->text) != 0)) {
+    j->failed = true;
+    j->text[0] = '\0';
+  }
+  if (j->discard)
     j->text[0] = '\0';
 }
 
 static void asr_job_free(struct asr_job *j)
 {
+  asr_free(j->asr);
+  free(j->kept);
   free(j->pcm);
   free(j);
 }
@@ -163,10 +204,17 @@ static void asr_deliver(struct live_conn *c)
       v->asr_tail = NULL;
     if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
       live_call_heard(c, j->text, rep_ms(v, j->start), rep_ms(v, j->end));
+    /* a decoder that ended cleanly serves the next utterance */
+    if (!j->failed && j->asr != NULL) {
+      live_loop_decoder_give(c->loop, j->asr);
+      j->asr = NULL;
+    }
     asr_job_free(j);
     v = c->voice; /* the call may have ended and released it */
   }
 }
+
+static void asr_pump(struct live_conn *c, struct asr_job *j);
 
 static void asr_done(struct voice_job *job)
 {
@@ -175,37 +223,95 @@ static void asr_done(struct voice_job *job)
     asr_job_free(j);
     return;
   }
-  j->done = true;
   struct live_conn *c = j->owner;
-  asr_deliver(c);
+  j->in_flight = false;
+  if (j->final_sent) {
+    j->done = true;
+    asr_deliver(c);
+  } else {
+    asr_pump(c, j);
+  }
   live_conn_kick(c);
 }
 
-static void submit_utterance(struct live_conn *c, const struct voice_cut *cut)
+/* Submits the next chunk of utterance j if none is in flight: the audio
+ * captured since the last one once there is ASR_CHUNK_MS of it, or all
+ * that is left once the utterance ended. */
+static void asr_pump(struct live_conn *c, struct asr_job *j)
+{
+  struct live_voice *v = c->voice;
+  if (j->in_flight || j->final_sent)
+    return;
+  const int16_t *pcm = j->kept;
+  size_t have = j->ended ? j->total : voice_cutter_captured(v->cutter, &pcm);
+  size_t n = have > j->queued ? have - j->queued : 0;
+  if (!j->ended && n < (size_t)ASR_CHUNK_MS * SAMPLES_PER_MS)
+    return;
+  int16_t *chunk = malloc((n ? n : 1) * sizeof *chunk);
+  if (chunk == NULL)
+    return;
+  if (n > 0)
+    memcpy(chunk, pcm + j->queued, n * sizeof *chunk);
+  free(j->pcm); /* the previous chunk, back from the pool */
+  j->pcm = chunk;
+  j->n = n;
+  j->final_sent = j->ended;
+  voice_job_init(&j->job, asr_run, NULL, asr_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+    j->final_sent = false;
+    if (!j->ended)
+      return; /* the next audio tries again */
+    /* the last chunk cannot wait: the utterance is dropped */
+    j->failed = true;
+    j->done = true;
+    j->text[0] = '\0';
+    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
+                         "The speech recogniser is busy; that utterance was dropped.");
+    asr_deliver(c);
+    return;
+  }
+  j->queued += n;
+  j->in_flight = true;
+}
+
+/* The VAD heard speech start: a job for the utterance, with a spare
+ * decoder bound to it. */
+static void asr_open_utterance(struct live_conn *c, uint64_t start)
 {
   struct live_voice *v = c->voice;
   struct asr_job *j = calloc(1, sizeof *j);
-  if (j == NULL || (j->pcm = malloc(cut->n * sizeof *j->pcm)) == NULL) {
-    free(j);
+  if (j == NULL)
     return;
-  }
-  memcpy(j->pcm, cut->pcm, cut->n * sizeof *j->pcm);
-  j->n = cut->n;
-  j->start = cut->start;
-  j->end = cut->end;
   j->owner = c;
-  voice_job_init(&j->job, asr_run, NULL, asr_done);
-  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
-    asr_job_free(j);
-    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
-                         "The speech recogniser is busy; that utterance was dropped.");
-    return;
-  }
+  j->start = start;
+  j->asr = live_loop_decoder_take(c->loop);
   if (v->asr_tail != NULL)
     v->asr_tail->next = j;
   else
     v->asr_head = j;
   v->asr_tail = j;
+  v->asr_cur = j;
+}
+
+/* The utterance ended (or was dropped, n == 0): keep the part not yet
+ * fed, and send it with the final pass. */
+static void asr_close_utterance(struct live_conn *c, const struct voice_cut *cut)
+{
+  struct live_voice *v = c->voice;
+  struct asr_job *j = v->asr_cur;
+  v->asr_cur = NULL;
+  if (j == NULL)
+    return;
+  j->ended = true;
+  j->start = cut->start;
+  j->end = cut->end;
+  j->total = j->queued;
+  if (cut->n > j->queued && (j->kept = malloc(cut->n * sizeof *j->kept)) != NULL) {
+    memcpy(j->kept, cut->pcm, cut->n * sizeof *j->kept);
+    j->total = cut->n;
+  }
+  j->discard = cut->n == 0; /* nothing to recognise: end the decoder, drop the words */
+  asr_pump(c, j);
 }
 
 /* ------------------------------------------------------------ synthesis */
@@ -271,6 +377,32 @@ static void tts_detach(struct live_voice *v)
     j->owner = NULL;
 }
 
+/* Samples of the current line that have played by now (sent ahead is not
+ * played). */
+static size_t played_samples(const struct live_voice *v, int64_t now)
+{
+  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
+  return played < v->sent ? played : v->sent;
+}
+
+/* Records where the persona's line `turn` played on the call clock: from
+ * its first sample out for `played` samples. Nothing when none went out. */
+static void persona_turn_played(struct live_conn *c, int turn, size_t played)
+{
+  struct live_voice *v = c->voice;
+  if (v->speak_mono == 0 || !c->call_open)
+    return;
+  int64_t start_ms = v->speak_mono - c->started_mono;
+  if (start_ms < 0)
+    start_ms = 0;
+  int64_t end_ms = start_ms + (int64_t)(played / SAMPLES_PER_MS);
+  int rc = store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms,
+                                     end_ms);
+  if (rc != STORE_OK)
+    log_warn("live: call %s: cannot record when turn %d played: store rc %d", c->call_public_id,
+             turn, rc);
+}
+
 /* Sends the persona's audio up to LIVE_VOICE_AHEAD_MS past real time, and
  * `spoken` once the whole line is out. */
 static void tts_pump(struct live_conn *c)
@@ -308,6 +440,7 @@ static void tts_pump(struct live_conn *c)
    * barge-in in its last second still counts */
   if (j->finished && v->sent == j->n &&
       (j->n == 0 || now - v->speak_mono >= (int64_t)(j->n / SAMPLES_PER_MS))) {
+    persona_turn_played(c, v->speak_turn, j->n);
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -334,6 +467,22 @@ static void tts_done(struct voice_job *job)
   tts_progress(job);
 }
 
+/* The persona's voice, from its traits in the drill (sex, age, pace). */
+static void persona_tts_voice(const struct live_conn *c, struct tts_voice *out)
+{
+  struct persona_voice pv = {.sex = PERSONA_SEX_UNKNOWN};
+  if (c->pc != NULL)
+    persona_call_voice(c->pc, &pv);
+  struct tts_traits traits = {
+      .sex = pv.sex == PERSONA_SEX_FEMALE ? TTS_SEX_FEMALE
+             : pv.sex == PERSONA_SEX_MALE ? TTS_SEX_MALE
+                                          : TTS_SEX_UNKNOWN,
+      .age = pv.age,
+      .pace = pv.pace,
+  };
+  tts_voice_choose(&traits, out);
+}
+
 void live_voice_speak(struct live_conn *c, int turn, const char *text)
 {
   struct live_voice *v = c->voice;
@@ -341,6 +490,7 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
   if (v == NULL || pool == NULL)
     return;
   if (v->tts != NULL) { /* a text say answered while the persona still spoke */
+    persona_turn_played(c, v->speak_turn, played_samples(v, live_loop_now(c->loop)));
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -350,8 +500,7 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
     return;
   }
   pthread_mutex_init(&j->mu, NULL);
-  struct tts_traits traits = {.sex = TTS_SEX_UNKNOWN};
-  tts_voice_choose(&traits, &j->voice);
+  persona_tts_voice(c, &j->voice);
   j->tts = live_loop_tts(c->loop);
   j->pool = pool;
   j->owner = c;
@@ -378,10 +527,7 @@ static void barge_in(struct live_conn *c)
   struct tts_job *j = v->tts;
   if (j == NULL)
     return;
-  int64_t now = live_loop_now(c->loop);
-  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
-  if (played > v->sent)
-    played = v->sent;
+  size_t played = played_samples(v, live_loop_now(c->loop));
   pthread_mutex_lock(&j->mu);
   size_t total = j->n;
   pthread_mutex_unlock(&j->mu);
@@ -390,6 +536,7 @@ static void barge_in(struct live_conn *c)
   int turn = v->speak_turn;
   if (v->rec != NULL && v->speak_mono != 0)
     voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + played);
+  persona_turn_played(c, turn, played);
   char *text = strdup(j->text);
   tts_detach(v);
   send_type_turn(c, LIVE_TYPE_SPOKEN, turn);
@@ -404,8 +551,9 @@ static void on_cut(void *arg, const struct voice_cut *cut)
   if (cut->event == VOICE_CUT_START) {
     c->last_rep_mono = live_loop_now(c->loop);
     barge_in(c);
-  } else if (cut->n > 0) {
-    submit_utterance(c, cut);
+    asr_open_utterance(c, cut->start);
+  } else {
+    asr_close_utterance(c, cut);
   }
 }
 
@@ -454,9 +602,52 @@ void live_voice_on_audio(struct live_conn *c, const uint8_t *bytes, size_t len)
   rec_put(c, VOICE_REC_REP, at, pcm, n);
   v->received += n;
   voice_cutter_feed(v->cutter, pcm, n, on_cut, c);
+  if (c->voice != NULL && c->voice->asr_cur != NULL)
+    asr_pump(c, c->voice->asr_cur);
 }
 
 /* ------------------------------------------------------------ lifetime */
+
+/* A decoder made ahead, for the loop's spare list: a new voice call's
+ * first utterance then does not wait for the models to load. */
+struct decoder_job {
+  struct voice_job job;
+  struct live_loop *loop;
+  struct asr *asr;
+};
+
+static void decoder_run(struct voice_job *job, void *worker_ctx)
+{
+  struct decoder_job *j = (struct decoder_job *)job;
+  (void)worker_ctx;
+  j->asr = asr_open_from_config();
+}
+
+static void decoder_done(struct voice_job *job)
+{
+  struct decoder_job *j = (struct decoder_job *)job;
+  if (j->asr != NULL)
+    live_loop_decoder_give(j->loop, j->asr);
+  free(j);
+}
+
+/* Makes a decoder on the pool while the opener plays, unless one is
+ * spare. */
+static void warm_decoder(struct live_conn *c)
+{
+  struct asr *spare = live_loop_decoder_take(c->loop);
+  if (spare != NULL) {
+    live_loop_decoder_give(c->loop, spare);
+    return;
+  }
+  struct decoder_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return;
+  j->loop = c->loop;
+  voice_job_init(&j->job, decoder_run, NULL, decoder_done);
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0)
+    free(j);
+}
 
 int live_voice_new(struct live_conn *c)
 {
@@ -477,6 +668,7 @@ int live_voice_new(struct live_conn *c)
     return -1;
   }
   c->voice = v;
+  warm_decoder(c);
   return 0;
 }
 
@@ -563,10 +755,10 @@ void live_voice_free(struct live_conn *c)
   for (struct asr_job *j = v->asr_head, *next; j != NULL; j = next) {
     next = j->next;
     voice_job_cancel(&j->job);
-    if (j->done)
-      asr_job_free(j);
+    if (j->in_flight)
+      j->owner = NULL; /* its done() frees it */
     else
-      j->owner = NULL;
+      asr_job_free(j);
   }
   tts_detach(v);
   voice_rec_close(v->rec); /* the call did not end cleanly: the file is still playable */

@@ -708,6 +708,10 @@ static int build_recap_keys(struct perr *e, struct persona *p)
   return 0;
 }
 
+/* A persona's "sex", indexed by enum persona_sex ("unknown" is the
+ * default when absent). */
+static const char *const sex_names[] = {"unknown", "female", "male", NULL};
+
 static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size_t idx,
                          const struct list_formats *fmt)
 {
@@ -735,6 +739,8 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
       text("personality", &p->personality),
       json_spec_int("age", &p->age, 18, 120),
       json_spec_optional(json_spec_int("budget_usd", &p->budget_usd, 0, 100000)),
+      json_spec_optional(json_spec_enum("sex", &p->sex, sex_names)),
+      json_spec_optional(json_spec_number("pace", &p->pace, 0.6, 1.6)),
       JSON_SPEC_END,
   };
   if (read_fields(e, pj, fields, where) < 0)
@@ -955,6 +961,17 @@ size_t drill_persona_count(const struct drill *d)
 const char *drill_persona_name(const struct drill *d, size_t idx)
 {
   return idx < d->n_personas ? d->personas[idx].name : NULL;
+}
+
+void drill_persona_voice(const struct drill *d, size_t idx, struct persona_voice *out)
+{
+  *out = (struct persona_voice){.sex = PERSONA_SEX_UNKNOWN};
+  if (idx >= d->n_personas)
+    return;
+  const struct persona *p = &d->personas[idx];
+  out->sex = (enum persona_sex)p->sex;
+  out->age = p->age;
+  out->pace = p->pace;
 }
 
 const char *drill_persona_state(const struct drill *d, size_t idx)

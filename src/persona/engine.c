@@ -498,6 +498,11 @@ struct persona_call *persona_call_new(const struct drill *d, size_t persona_idx,
   return pc;
 }
 
+void persona_call_voice(const struct persona_call *pc, struct persona_voice *out)
+{
+  drill_persona_voice(pc->d, pc->persona, out);
+}
+
 void persona_call_free(struct persona_call *pc)
 {
   free(pc);

@@ -40,6 +40,18 @@ size_t drill_pick_persona(const struct drill *d, const char *state,
 const char *drill_persona_name(const struct drill *d, size_t idx);
 const char *drill_persona_state(const struct drill *d, size_t idx);
 
+/* What a persona's voice is chosen from (the speech synthesiser's
+ * tts_voice_choose()): the drill's optional "sex" ("female" | "male") and
+ * "pace" (0.6..1.6, 1 = ordinary), and the age. A drill without them still
+ * loads: unknown sex, pace 0 (ordinary). */
+enum persona_sex { PERSONA_SEX_UNKNOWN, PERSONA_SEX_FEMALE, PERSONA_SEX_MALE };
+struct persona_voice {
+  enum persona_sex sex;
+  int age;     /* years */
+  double pace; /* 0 = not given */
+};
+void drill_persona_voice(const struct drill *d, size_t idx, struct persona_voice *out);
+
 /* One live conversation. Small (a few KiB at most): a server holds
  * thousands at once. */
 struct persona_call;
@@ -49,6 +61,8 @@ struct persona_call *persona_call_new(const struct drill *d, size_t persona_idx,
                                       enum persona_difficulty diff, uint64_t seed);
 /* Accepts NULL. */
 void persona_call_free(struct persona_call *pc);
+/* The call's persona's voice traits (drill_persona_voice()). */
+void persona_call_voice(const struct persona_call *pc, struct persona_voice *out);
 
 /* The persona's first line (the persona speaks first). The returned text
  * is borrowed and valid until the next persona_call_* call on pc. */

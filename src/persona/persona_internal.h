@@ -144,6 +144,8 @@ struct persona {
   char *id, *name, *first_name, *city, *state, *coverage, *complaint, *pharmacy, *budget,
       *extra_help, *family, *personality, *enrollment_period;
   int age;
+  int sex;      /* enum persona_sex; "sex" in the drill, optional */
+  double pace;  /* speaking pace, 1.0 ordinary; 0 = not given */
   int budget_usd;
   struct doctor doctors[PERSONA_MAX_DOCTORS];
   size_t n_doctors;

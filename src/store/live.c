@@ -125,6 +125,19 @@ int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const ch
   return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
 }
 
+int store_call_set_turn_audio(struct store *s, int64_t call_id, int idx, int64_t start_ms,
+                              int64_t end_ms)
+{
+  static const char SQL[] =
+      "UPDATE call_turns SET start_ms = $1, end_ms = $2 WHERE call_id = $3 AND idx = $4";
+  struct db_params p = {0};
+  db_p_i64(&p, start_ms);
+  db_p_i64(&p, end_ms);
+  db_p_i64(&p, call_id);
+  db_p_i64(&p, idx);
+  return db_update_row(s->db, SQL, &p, STORE_NOT_FOUND);
+}
+
 int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t duration_sec,
                    const char *reason)
 {

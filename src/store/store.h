@@ -283,6 +283,10 @@ int store_call_append_turn_timed(struct store *s, int64_t call_id, int idx, cons
                                  int64_t end_ms);
 /* Replaces a turn's text (a persona line cut short by a barge-in). */
 int store_call_set_turn_text(struct store *s, int64_t call_id, int idx, const char *content);
+/* Sets a turn's place in the call's audio (ms from the call's start,
+ * 0 <= start_ms <= end_ms): a persona line once it has played. */
+int store_call_set_turn_audio(struct store *s, int64_t call_id, int idx, int64_t start_ms,
+                              int64_t end_ms);
 
 /* ------------------------------------------------------------ recordings */
 

@@ -61,6 +61,12 @@ bool voice_cutter_in_speech(const struct voice_cutter *k)
   return k->open;
 }
 
+size_t voice_cutter_captured(const struct voice_cutter *k, const int16_t **pcm)
+{
+  *pcm = k->utt;
+  return k->open ? k->utt_n : 0;
+}
+
 static void utt_append(struct voice_cutter *k, const int16_t *pcm, size_t n)
 {
   if (n > k->utt_cap - k->utt_n)

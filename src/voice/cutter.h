@@ -40,6 +40,11 @@ void voice_cutter_free(struct voice_cutter *k); /* accepts NULL */
 void voice_cutter_feed(struct voice_cutter *k, const int16_t *pcm, size_t n, voice_cut_fn fn,
                        void *arg);
 
+/* While an utterance is being captured: sets *pcm to its samples so far
+ * (from the back-dated start; valid until the next feed) and returns how
+ * many; else 0. For recognising it while the rep still talks. */
+size_t voice_cutter_captured(const struct voice_cutter *k, const int16_t **pcm);
+
 /* True while an utterance is being captured (the rep is talking). */
 bool voice_cutter_in_speech(const struct voice_cutter *k);
 

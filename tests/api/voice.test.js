@@ -9,124 +9,13 @@
 // acknowledged turn.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const WebSocket = require('ws');
 const h = require('./harness');
 const { stopClean } = require('./abuse_live_kit');
 
-const RATE = 16000;
-const FRAME_MS = 20;
-const FRAME_BYTES = (RATE / 1000) * FRAME_MS * 2;
-const AUDIO = { encoding: 'pcm_s16le', sampleRate: RATE };
-const VOICE_BIN = path.join(path.dirname(h.ATHOS_BIN), 'athos-voice');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'athos-voice-test-'));
-
-/* 16 kHz mono PCM of text, spoken by Flite (the WAV's data chunk). */
-function speech(text) {
-  const file = path.join(tmp, `${Buffer.from(text).toString('hex').slice(0, 40)}.wav`);
-  execFileSync(VOICE_BIN, ['say', text, file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const wav = fs.readFileSync(file);
-  assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
-  assert.equal(wav.readUInt16LE(22), 1, 'mono');
-  assert.equal(wav.readUInt32LE(24), RATE);
-  for (let off = 12; off + 8 <= wav.length;) {
-    const id = wav.toString('latin1', off, off + 4);
-    const size = wav.readUInt32LE(off + 4);
-    if (id === 'data') return wav.subarray(off + 8, Math.min(wav.length, off + 8 + size));
-    off += 8 + size + (size & 1);
-  }
-  throw new Error('no data chunk');
-}
-
-function silence(ms) { return Buffer.alloc((RATE / 1000) * ms * 2); }
-
-/* A ws connection that keeps text messages (parsed) and binary frames
- * apart, with awaitable text messages and close. */
-function connect(url) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  const c = { ws, queue: [], waiters: [], audio: [], audioBytes: 0, closeInfo: null, closeWaiters: [] };
-  c.opened = new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  c.send = (obj) => ws.send(Buffer.isBuffer(obj) ? obj : JSON.stringify(obj));
-  c.next = (ms = 5000) => {
-    if (c.queue.length) return Promise.resolve(c.queue.shift());
-    if (c.closeInfo) return Promise.reject(new Error(`closed ${c.closeInfo.code} before a message`));
-    return new Promise((resolve, reject) => {
-      const w = { resolve: (m) => { clearTimeout(w.t); resolve(m); }, reject: (e) => { clearTimeout(w.t); reject(e); } };
-      w.t = setTimeout(() => { c.waiters.splice(c.waiters.indexOf(w), 1); reject(new Error(`no message within ${ms} ms`)); }, ms);
-      c.waiters.push(w);
-    });
-  };
-  /* The next message of that type, keeping the others in order. */
-  c.until = async (type, ms = 10000) => {
-    const seen = [];
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = await c.next(Math.max(1, end - Date.now()));
-      if (m.type === type) return { m, seen };
-      seen.push(m);
-    }
-  };
-  c.closed = (ms = 5000) => {
-    if (c.closeInfo) return Promise.resolve(c.closeInfo);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
-      c.closeWaiters.push((ci) => { clearTimeout(t); resolve(ci); });
-    });
-  };
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) {
-      c.audio.push({ at: Date.now(), bytes: data.length });
-      c.audioBytes += data.length;
-      return;
-    }
-    const m = JSON.parse(data.toString('utf8'));
-    m.audioBefore = c.audioBytes;
-    if (c.waiters.length) c.waiters.shift().resolve(m);
-    else c.queue.push(m);
-  });
-  ws.on('error', () => {});
-  ws.on('close', (code) => {
-    c.closeInfo = { code };
-    while (c.waiters.length) c.waiters.shift().reject(new Error(`closed ${code} before a message`));
-    for (const f of c.closeWaiters) f(c.closeInfo);
-  });
-  return c;
-}
-
-/* Streams pcm in FRAME_MS frames at real time (speed 1) or faster. */
-async function stream(c, pcm, speed = 1) {
-  const t0 = Date.now();
-  for (let off = 0, i = 0; off < pcm.length; off += FRAME_BYTES, i++) {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
-    c.send(pcm.subarray(off, Math.min(pcm.length, off + FRAME_BYTES)));
-    const due = t0 + ((i + 1) * FRAME_MS) / speed;
-    const wait = due - Date.now();
-    if (wait > 0) await h.sleep(wait);
-  }
-}
-
-async function newCall(server, tenant) {
-  const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_voice' });
-  return h.redeem(server, token, { drillKey: 'ma-full-sale' });
-}
-
-/* Redeems, connects, starts with audio: returns after ready and the
- * opener's say (turn 0). */
-async function startVoiceCall(server, tenant) {
-  const call = await newCall(server, tenant);
-  const c = connect(call.connectionUrl);
-  await c.opened;
-  c.send({ type: 'start', ticket: call.connectionTicket, audio: AUDIO });
-  const ready = await c.next(15000); // the first voice call loads the models
-  assert.equal(ready.type, 'ready', JSON.stringify(ready));
-  const opener = await c.next();
-  assert.equal(opener.type, 'say');
-  assert.equal(opener.turn, 0);
-  return { call, c, opener };
-}
+const {
+  RATE, FRAME_BYTES, AUDIO, speech, silence, connect, stream, newCall, startVoiceCall,
+} = require('./voice_kit');
 
 /* GET /calls/{id} once the call is scored. */
 async function scoredDetail(server, tenant, id) {
@@ -161,7 +50,6 @@ describe('voice calls', () => {
   });
   after(async () => {
     await stopClean(server);
-    fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test('a spoken turn: heard, say, persona audio, spoken', async () => {
@@ -193,7 +81,7 @@ describe('voice calls', () => {
     assert.equal(t[2].content, say.text);
     s.c.send({ type: 'end' });
     assert.equal((await s.c.until('ended')).m.reason, 'rep_hangup');
-    spokenCall = { call: s.call, heard };
+    spokenCall = { call: s.call, heard, openerBytes: sp0.audioBefore, replyBytes: audio };
   });
 
   test('the scored call has its recording: audioUrl, waveform, startMs/endMs; Range; tenant-scoped', async () => {
@@ -211,7 +99,17 @@ describe('voice calls', () => {
     assert.equal(rep.content, spokenCall.heard.text);
     assert.ok(Number.isInteger(rep.startMs) && Number.isInteger(rep.endMs), JSON.stringify(rep));
     assert.ok(rep.endMs - rep.startMs > 2000 && rep.endMs - rep.startMs < 8000, JSON.stringify(rep));
-    assert.equal(d.transcript[0].startMs, undefined, 'persona turns carry no offsets');
+    // persona turns: where their audio played, on the same clock
+    const opener = d.transcript[0];
+    const reply = d.transcript[spokenCall.heard.turn + 1];
+    for (const [t, bytes] of [[opener, spokenCall.openerBytes], [reply, spokenCall.replyBytes]]) {
+      assert.equal(t.role, 'assistant');
+      assert.ok(Number.isInteger(t.startMs) && Number.isInteger(t.endMs), JSON.stringify(t));
+      const ms = (bytes / 2 / RATE) * 1000;
+      assert.ok(Math.abs(t.endMs - t.startMs - ms) < 50, `${JSON.stringify(t)} vs ${ms} ms of audio`);
+    }
+    assert.ok(opener.startMs >= 0 && opener.endMs <= rep.startMs, `${JSON.stringify(opener)} ${JSON.stringify(rep)}`);
+    assert.ok(reply.startMs >= rep.endMs, `${JSON.stringify(reply)} ${JSON.stringify(rep)}`);
 
     const whole = await fetch(d.audioUrl, { headers: { Authorization: `Bearer ${tenant.apiKey}` } });
     assert.equal(whole.status, 200);

@@ -1107,6 +1107,68 @@ static void test_drill_parse_rejects_bad_data(void **state)
   free(copy);
 }
 
+/* ---- voice traits (issue 10) ----------------------------------------- */
+
+/* Parses fx's drill with every persona's field `key` set to val (NULL:
+ * removed). Returns the drill or NULL. */
+static struct drill *drill_with_persona_field(const char *key, json_t *val)
+{
+  json_t *root = json_deep_copy(fx.root);
+  json_t *ps = json_object_get(root, "personas");
+  for (size_t i = 0; i < json_array_size(ps); i++) {
+    if (val != NULL)
+      json_object_set(json_array_get(ps, i), key, val);
+    else
+      json_object_del(json_array_get(ps, i), key);
+  }
+  char *text = json_dumps(root, JSON_COMPACT);
+  char err[256];
+  struct drill *d = drill_parse(text, strlen(text), err, sizeof err);
+  free(text);
+  json_decref(root);
+  json_decref(val);
+  return d;
+}
+
+static void test_drill_persona_voice(void **state)
+{
+  (void)state;
+  size_t n = drill_persona_count(fx.d);
+  int female = 0, male = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct persona_voice v;
+    drill_persona_voice(fx.d, i, &v);
+    const char *sex = pj_str(i, "sex");
+    assert_non_null(sex);
+    assert_int_equal(v.sex, strcmp(sex, "female") == 0 ? PERSONA_SEX_FEMALE : PERSONA_SEX_MALE);
+    female += v.sex == PERSONA_SEX_FEMALE;
+    male += v.sex == PERSONA_SEX_MALE;
+    assert_int_equal(v.age, (int)json_integer_value(json_object_get(persona_json(i), "age")));
+    const json_t *pace = json_object_get(persona_json(i), "pace");
+    assert_true(v.pace == (pace != NULL ? json_number_value(pace) : 0.0));
+  }
+  assert_true(female > 0 && male > 0);
+  struct persona_voice v;
+  drill_persona_voice(fx.d, n, &v); /* out of range: nothing known */
+  assert_int_equal(v.sex, PERSONA_SEX_UNKNOWN);
+
+  /* A drill written before the traits still loads: unknown sex, pace 0. */
+  struct drill *d = drill_with_persona_field("pace", NULL);
+  assert_non_null(d);
+  drill_persona_voice(d, 0, &v);
+  assert_true(v.pace == 0.0);
+  drill_free(d);
+  d = drill_with_persona_field("sex", NULL);
+  assert_non_null(d);
+  drill_persona_voice(d, 0, &v);
+  assert_int_equal(v.sex, PERSONA_SEX_UNKNOWN);
+  drill_free(d);
+  /* Bad values are refused. */
+  assert_null(drill_with_persona_field("sex", json_string("robot")));
+  assert_null(drill_with_persona_field("pace", json_real(3.0)));
+  assert_null(drill_with_persona_field("pace", json_string("slow")));
+}
+
 /* ---- questions, recaps and constraints (issue 7) ---------------------- */
 
 /* Whether text is one of the drill's lines of reply kind `kind` (any tier,
@@ -1561,6 +1623,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_difficulty_parse),
       cmocka_unit_test(test_drill_pool),
+      cmocka_unit_test(test_drill_persona_voice),
       cmocka_unit_test(test_intents),
       cmocka_unit_test(test_intent_boundaries_and_negation),
       cmocka_unit_test(test_replies_carry_persona_facts),
