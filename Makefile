@@ -30,7 +30,7 @@ run: build
 
 # The house rules a compiler does not check (banned calls, include
 # directions, SQL only in store/); see the top of scripts/lint.sh.
-lint:
+lint: deps
 	@scripts/lint.sh
 
 unit-test: build-asan

@@ -30,7 +30,7 @@
 #include "../tests/unit/reply_literal.h"
 
 #define MAX_QUESTIONS 1024
-#define MAX_TOPICS 64
+#define MAX_TOPICS    64
 
 static const char *const opening[] = {
     "Hi, my name is Sam Parker, I'm a licensed insurance agent with Sunrise Health "
@@ -81,9 +81,9 @@ static bool carries_list(const char *reply, const json_t *list)
 {
   size_t i;
   const json_t *v;
-  json_array_foreach(list, i, v)
-    if (json_is_string(v) && reply_carries_template(reply, json_string_value(v)))
-      return true;
+  json_array_foreach(list, i,
+                     v) if (json_is_string(v) &&
+                            reply_carries_template(reply, json_string_value(v))) return true;
   return false;
 }
 
@@ -106,9 +106,9 @@ static const char *core_fact(const json_t *persona, const char *topic)
   static const struct {
     const char *topic, *field, *item;
   } core[] = {
-      {"coverage", "coverage", NULL},     {"pharmacy", "pharmacy", NULL},
-      {"budget", "budget", NULL},         {"extra_help", "extra_help", NULL},
-      {"doctors", "doctors", "name"},     {"prescriptions", "prescriptions", "name"},
+      {"coverage", "coverage", NULL}, {"pharmacy", "pharmacy", NULL},
+      {"budget", "budget", NULL},     {"extra_help", "extra_help", NULL},
+      {"doctors", "doctors", "name"}, {"prescriptions", "prescriptions", "name"},
       {"health", "health", ""},
   };
   for (size_t i = 0; i < sizeof core / sizeof core[0]; i++) {
@@ -239,8 +239,7 @@ int main(int argc, char **argv)
     else if (strcmp(argv[i], "-v") == 0)
       r.verbose = true;
     else {
-      fprintf(stderr,
-              "usage: %s [--play DRILL] [--judge DRILL] [--eval TSV] [--label NAME] [-v]\n",
+      fprintf(stderr, "usage: %s [--play DRILL] [--judge DRILL] [--eval TSV] [--label NAME] [-v]\n",
               argv[0]);
       return 2;
     }
@@ -259,8 +258,7 @@ int main(int argc, char **argv)
   r.qs = qs;
   r.nq = load_questions(eval_path, qs, MAX_QUESTIONS);
   if (r.play == NULL || judge == NULL || r.nq == 0) {
-    fprintf(stderr, "persona_eval: cannot load %s, %s or %s\n", play_path, judge_path,
-            eval_path);
+    fprintf(stderr, "persona_eval: cannot load %s, %s or %s\n", play_path, judge_path, eval_path);
     return 1;
   }
   r.judge = judge;
@@ -274,7 +272,8 @@ int main(int argc, char **argv)
     const json_t *tiers = json_object_get(json_array_get(personas, pi), "difficulty");
     size_t ti;
     const json_t *tv;
-    json_array_foreach(tiers, ti, tv) {
+    json_array_foreach(tiers, ti, tv)
+    {
       enum persona_difficulty tier;
       if (persona_difficulty_parse(json_string_value(tv), &tier) < 0)
         continue;

@@ -11,19 +11,24 @@
 #include "scoring/scorer.h"
 #include "../tests/unit/scoring_calls.h"
 
-static double now_sec(void) {
+static double now_sec(void)
+{
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
   FILE *f = fopen(path, "rb");
   char *buf = NULL;
-  if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0) goto out;
+  if (!f)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) != 0)
+    goto out;
   long n = ftell(f);
-  if (n < 0 || fseek(f, 0, SEEK_SET) != 0) goto out;
+  if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+    goto out;
   buf = malloc((size_t)n + 1);
   if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
     free(buf);
@@ -39,7 +44,8 @@ out:
 }
 
 /* The floor: lowercase every turn into a buffer and count its words. */
-static uint64_t baseline_once(const struct score_turn *t, size_t n) {
+static uint64_t baseline_once(const struct score_turn *t, size_t n)
+{
   char buf[4096];
   uint64_t words = 0, sum = 0;
   for (size_t i = 0; i < n; i++) {
@@ -48,9 +54,12 @@ static uint64_t baseline_once(const struct score_turn *t, size_t n) {
     int in_word = 0;
     for (; *p && l < sizeof buf; p++) {
       unsigned char c = *p;
-      int w = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-      if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-      if (w && !in_word) words++;
+      int w =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+      if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c + 32);
+      if (w && !in_word)
+        words++;
       in_word = w;
       buf[l++] = (char)c;
     }
@@ -59,7 +68,8 @@ static uint64_t baseline_once(const struct score_turn *t, size_t n) {
   return words * 131 + sum;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   double secs = argc > 1 ? atof(argv[1]) : 2.0;
   const char *path = argc > 2 ? argv[2] : "drills/ma-full-sale.rubric.json";
   size_t len = 0;
@@ -112,7 +122,8 @@ int main(int argc, char **argv) {
   uint64_t biters = 0, sink = 0;
   t0 = now_sec();
   do {
-    for (int k = 0; k < 1000; k++) sink += baseline_once(turns, n);
+    for (int k = 0; k < 1000; k++)
+      sink += baseline_once(turns, n);
     biters += 1000;
     t1 = now_sec();
   } while (t1 - t0 < secs);

@@ -18,13 +18,15 @@
 
 #define MAX_LINES 4096
 
-static char *read_all(const char *path, size_t *len) {
+static char *read_all(const char *path, size_t *len)
+{
   char *buf = NULL;
   return file_read_all(path, 8u << 20, &buf, len) == 0 ? buf : NULL;
 }
 
 static void dump(const struct rubric *r, const struct score_turn *t, size_t n, const char *diff,
-                 const char *end) {
+                 const char *end)
+{
   char err[256];
   struct score_input in = {t, n, DATE_CY2024, (int)(n * 9), "Dorothy Miller", diff, end};
   json_t *s = scorer_score(r, &in, err, sizeof err);
@@ -38,18 +40,23 @@ static void dump(const struct rubric *r, const struct score_turn *t, size_t n, c
   json_decref(s);
 }
 
-static void dump_fixed(const struct rubric *r, const struct call_line *c, size_t n) {
+static void dump_fixed(const struct rubric *r, const struct call_line *c, size_t n)
+{
   static const char *diffs[] = {"Beginner", "Advanced", "Elite", NULL};
   static const char *ends[] = {"rep_hangup", "persona_hangup", "timeout", NULL};
   struct score_turn t[256];
-  for (size_t i = 0; i < n && i < 256; i++) t[i] = (struct score_turn){c[i].role, c[i].text, c[i].at_ms};
+  for (size_t i = 0; i < n && i < 256; i++)
+    t[i] = (struct score_turn){c[i].role, c[i].text, c[i].at_ms};
   for (size_t d = 0; d < 4; d++)
-    for (size_t e = 0; e < 4; e++) dump(r, t, n, diffs[d], ends[e]);
-  for (size_t k = 1; k < n; k += 7) dump(r, t, k, "Advanced", "rep_hangup");
+    for (size_t e = 0; e < 4; e++)
+      dump(r, t, n, diffs[d], ends[e]);
+  for (size_t k = 1; k < n; k += 7)
+    dump(r, t, k, "Advanced", "rep_hangup");
 }
 
 /* Lines of a TSV file: every one alone, then in 20-line rep/persona calls. */
-static void dump_tsv(const struct rubric *r, const char *path) {
+static void dump_tsv(const struct rubric *r, const char *path)
+{
   size_t len = 0;
   char *text = read_all(path, &len);
   if (!text) {
@@ -60,9 +67,11 @@ static void dump_tsv(const struct rubric *r, const char *path) {
   size_t n = 0;
   for (char *p = text; *p && n < MAX_LINES;) {
     char *nl = strchr(p, '\n');
-    if (nl) *nl = '\0';
+    if (nl)
+      *nl = '\0';
     char *tab = strchr(p, '\t');
-    if (*p != '#' && tab && tab[1]) lines[n++] = tab + 1;
+    if (*p != '#' && tab && tab[1])
+      lines[n++] = tab + 1;
     p = nl ? nl + 1 : p + strlen(p);
   }
   struct score_turn t[40];
@@ -81,7 +90,8 @@ static void dump_tsv(const struct rubric *r, const char *path) {
   free(text);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   if (argc < 2) {
     fprintf(stderr, "usage: %s RUBRIC.json [-n N] [FILE.tsv ...]\n", argv[0]);
     return 2;
@@ -101,14 +111,16 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++)
       t[i] = (struct score_turn){STRONG_CALL[i].role, STRONG_CALL[i].text, STRONG_CALL[i].at_ms};
     struct score_input in = {t, n, DATE_CY2024, 375, "Dorothy Miller", "Advanced", "rep_hangup"};
-    for (long k = 0; k < times; k++) json_decref(scorer_score(r, &in, err, sizeof err));
+    for (long k = 0; k < times; k++)
+      json_decref(scorer_score(r, &in, err, sizeof err));
     rubric_free(r);
     return 0;
   }
   dump_fixed(r, STRONG_CALL, N_LINES(STRONG_CALL));
   dump_fixed(r, AVERAGE_CALL, N_LINES(AVERAGE_CALL));
   dump_fixed(r, POOR_CALL, N_LINES(POOR_CALL));
-  for (int i = 2; i < argc; i++) dump_tsv(r, argv[i]);
+  for (int i = 2; i < argc; i++)
+    dump_tsv(r, argv[i]);
   rubric_free(r);
   return 0;
 }

@@ -25,7 +25,7 @@
 #include "scoring/scorer.h"
 
 #define MAX_ITEMS 2000
-#define MAX_TEXT 1024
+#define MAX_TEXT  1024
 
 struct item {
   char labels[256];
@@ -101,8 +101,7 @@ static bool has_label(const char *list, const char *label)
 
 /* ---- intents ---- */
 
-static void eval_intents(const char *name, const struct drill *d, const struct item *it,
-                         size_t n)
+static void eval_intents(const char *name, const struct drill *d, const struct item *it, size_t n)
 {
   size_t tp[PERSONA_INTENT__COUNT] = {0}, fp[PERSONA_INTENT__COUNT] = {0},
          fn[PERSONA_INTENT__COUNT] = {0};
@@ -153,24 +152,32 @@ static void eval_intents(const char *name, const struct drill *d, const struct i
 
 /* ---- compliance, through the scorer ---- */
 
-static const char *const claim_keys[][2] = {
-    {"medicareAffiliation", "claim_medicare_affiliation"},
-    {"freeBenefits", "claim_free"},
-    {"guaranteedSavings", "claim_guaranteed_savings"},
-    {"everyoneQualifies", "claim_everyone_qualifies"},
-    {"bestLowest", "claim_best_lowest"},
-    {"falseUrgency", "claim_false_urgency"},
-    {"bankCardInfo", "claim_bank_card"},
-    {"nonHealthProducts", "claim_non_health"}};
+static const char *const claim_keys[][2] = {{"medicareAffiliation", "claim_medicare_affiliation"},
+                                            {"freeBenefits", "claim_free"},
+                                            {"guaranteedSavings", "claim_guaranteed_savings"},
+                                            {"everyoneQualifies", "claim_everyone_qualifies"},
+                                            {"bestLowest", "claim_best_lowest"},
+                                            {"falseUrgency", "claim_false_urgency"},
+                                            {"bankCardInfo", "claim_bank_card"},
+                                            {"nonHealthProducts", "claim_non_health"}};
 static const char *const tpmo_keys[][2] = {{"notEveryPlan", "tpmo_not_every_plan"},
                                            {"orgAndProductCount", "tpmo_org_count"},
                                            {"allOptionsSource", "tpmo_all_options"}};
-static const char *const all_labels[] = {
-    "recording_disclosure",       "tpmo_not_every_plan",      "tpmo_org_count",
-    "tpmo_all_options",           "soa_products",             "no_obligation",
-    "not_government",             "claim_medicare_affiliation", "claim_free",
-    "claim_guaranteed_savings",   "claim_everyone_qualifies", "claim_best_lowest",
-    "claim_false_urgency",        "claim_bank_card",          "claim_non_health"};
+static const char *const all_labels[] = {"recording_disclosure",
+                                         "tpmo_not_every_plan",
+                                         "tpmo_org_count",
+                                         "tpmo_all_options",
+                                         "soa_products",
+                                         "no_obligation",
+                                         "not_government",
+                                         "claim_medicare_affiliation",
+                                         "claim_free",
+                                         "claim_guaranteed_savings",
+                                         "claim_everyone_qualifies",
+                                         "claim_best_lowest",
+                                         "claim_false_urgency",
+                                         "claim_bank_card",
+                                         "claim_non_health"};
 #define NLABELS (sizeof all_labels / sizeof all_labels[0])
 
 static json_t *find_key(json_t *arr, const char *key)
@@ -199,8 +206,7 @@ static void scorer_labels(const struct rubric *r, const char *text, char *out, s
 {
   struct score_turn turns[2] = {{"assistant", "Hello?", 0}, {"user", text, 2000}};
   /* 2026-11-02: the CY2027 TPMO rule, the one in force from 1 Oct 2026 */
-  struct score_input in = {turns, 2, 1793577600000LL, 20, "Pat Doe", "Beginner",
-                           "rep_hangup"};
+  struct score_input in = {turns, 2, 1793577600000LL, 20, "Pat Doe", "Beginner", "rep_hangup"};
   char err[256];
   out[0] = '\0';
   json_t *s = scorer_score(r, &in, err, sizeof err);
@@ -216,7 +222,8 @@ static void scorer_labels(const struct rubric *r, const char *text, char *out, s
     put(out, cap, e && !json_is_null(json_object_get(e, "turn")), tpmo_keys[k][1]);
   }
   json_t *soa = find_key(comp, "scopeOfAppointment");
-  json_t *pt = json_object_get(soa, "productTypesTurn"), *no = json_object_get(soa, "noObligationTurn");
+  json_t *pt = json_object_get(soa, "productTypesTurn"),
+         *no = json_object_get(soa, "noObligationTurn");
   if (pt && no) { /* the scorer says where each part was said */
     put(out, cap, !json_is_null(pt), "soa_products");
     put(out, cap, !json_is_null(no), "no_obligation");
@@ -237,8 +244,8 @@ static void scorer_labels(const struct rubric *r, const char *text, char *out, s
 
 static bool has_negation(const char *text)
 {
-  static const char *const neg[] = {"not ", "never ", "n't ", "n\xE2\x80\x99t ", "no ",
-                                    "won't", "don't", "isn't", "aren't", "nothing"};
+  static const char *const neg[] = {"not ",  "never ", "n't ",  "n\xE2\x80\x99t ", "no ",
+                                    "won't", "don't",  "isn't", "aren't",          "nothing"};
   char low[MAX_TEXT + 2];
   size_t i = 0;
   for (; text[i] != '\0' && i < MAX_TEXT; i++)
@@ -281,8 +288,8 @@ static void eval_compliance(const char *name, const struct rubric *r, const stru
   }
   printf("%-4s compliance statement accuracy %.3f (%zu/%zu); element accuracy %.3f; "
          "false violations on %zu negated statements: %zu\n",
-         name, (double)exact / (double)n, exact, n, (double)el_ok / (double)(n * NLABELS),
-         negated, false_viol);
+         name, (double)exact / (double)n, exact, n, (double)el_ok / (double)(n * NLABELS), negated,
+         false_viol);
 }
 
 int main(int argc, char **argv)

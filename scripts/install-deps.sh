@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config
       libmicrohttpd-dev libwslay-dev libjansson-dev libssl-dev
       libsqlite3-dev libpq-dev libcurl4-openssl-dev libcmocka-dev
       sqlite3 postgresql nginx wrk curl ca-certificates chromium
-      clang libclang-rt-14-dev nodejs npm python3-yaml
+      clang libclang-rt-14-dev clang-format nodejs npm python3-yaml
       libpocketsphinx-dev pocketsphinx-en-us flite1-dev)
 
 missing=()

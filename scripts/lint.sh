@@ -16,7 +16,10 @@
 #      reaches <microhttpd.h> through its includes;
 #   6. src/http/ includes nothing of api/, auth/, live/ (or app.h), and the
 #      include graph between top-level src/ folders has no cycle through
-#      http/.
+#      http/;
+#   7. the C of src/, tests/ and tools/ is as clang-format leaves it with
+#      the repository's .clang-format (only when linting this repository's
+#      own tree; clang-format comes from scripts/install-deps.sh).
 #
 # Comments are ignored by every rule; string literals only by 1, 2 and 5.
 # Usage: scripts/lint.sh [SRC_DIR]   (default: src/ of this repository)
@@ -178,6 +181,18 @@ for n in $(reach http); do
     offence "$SRC/http: include cycle http -> … -> $n -> … -> http"
   fi
 done
+
+# 7. Formatting: one style, the tool's (`clang-format -i FILE` fixes a file).
+if [ -z "${1:-}" ]; then
+  if ! command -v clang-format >/dev/null; then
+    offence "clang-format is missing (scripts/install-deps.sh installs it)"
+  else
+    while IFS= read -r f; do
+      clang-format --dry-run -Werror "$f" >/dev/null 2>&1 ||
+        offence "$f: not as clang-format leaves it (clang-format -i $f)"
+    done < <(cd "$ROOT" && git ls-files -co --exclude-standard -- 'src/*.[ch]' 'tests/*.[ch]' 'tools/*.[ch]' 'bench/*.[ch]' | sed "s#^#$ROOT/#")
+  fi
+fi
 
 if [ $FAIL -ne 0 ]; then
   echo "lint: FAILED (rules at the top of scripts/lint.sh)" >&2

@@ -26,11 +26,11 @@ struct app {
   const struct athos_config *cfg;
   struct store *store;
   struct drill_catalog *drills;
-  struct token_keys keys;               /* JWT signing keys, loaded at start */
-  struct live_loop *live;               /* WebSocket calls (src/live) */
-  struct scoring_worker *scoring;       /* ended → scored (src/pipeline) */
-  struct webhook_deliverer *deliverer;  /* outbox → receivers (src/webhooks) */
-  struct lru *auth_cache; /* API key hash → tenant, for cfg->auth_cache_ms */
+  struct token_keys keys;              /* JWT signing keys, loaded at start */
+  struct live_loop *live;              /* WebSocket calls (src/live) */
+  struct scoring_worker *scoring;      /* ended → scored (src/pipeline) */
+  struct webhook_deliverer *deliverer; /* outbox → receivers (src/webhooks) */
+  struct lru *auth_cache;              /* API key hash → tenant, for cfg->auth_cache_ms */
   struct lru *call_cache; /* rendered GET /calls/{id} bodies (scored calls never change) */
   struct ratelimit *rate; /* token buckets per tenant, API key and IP (auth/ratelimit.h) */
 };

@@ -35,10 +35,10 @@ struct setting {
   int64_t min, max;
 };
 
-#define STR(field) K_STRING, offsetof(struct athos_config, field), \
-                   sizeof(((struct athos_config *)0)->field), 0, 0
+#define STR(field) \
+  K_STRING, offsetof(struct athos_config, field), sizeof(((struct athos_config *)0)->field), 0, 0
 #define NUM(kind, field, lo, hi) kind, offsetof(struct athos_config, field), 0, lo, hi
-#define OTHER(kind) kind, 0, 0, 0, 0
+#define OTHER(kind)              kind, 0, 0, 0, 0
 
 static const struct setting SETTINGS[] = {
     {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
@@ -100,8 +100,8 @@ static int set_listen(struct athos_config *c, const char *name, const char *list
   return 0;
 }
 
-static int set_retry_schedule(struct athos_config *c, const char *name, const char *list,
-                              char *err, size_t errlen)
+static int set_retry_schedule(struct athos_config *c, const char *name, const char *list, char *err,
+                              size_t errlen)
 {
   size_t n = 0;
   const char *p = list;
@@ -111,8 +111,8 @@ static int set_retry_schedule(struct athos_config *c, const char *name, const ch
     long long v = strtoll(p, &end, 10);
     if (end == p || errno != 0 || v < 0 || v > 7 * 86400 || n >= RETRY_SCHEDULE_MAX ||
         (*end != ',' && *end != '\0')) {
-      snprintf(err, errlen, "%s must be up to %d comma-separated second counts (0..604800)",
-               name, RETRY_SCHEDULE_MAX);
+      snprintf(err, errlen, "%s must be up to %d comma-separated second counts (0..604800)", name,
+               RETRY_SCHEDULE_MAX);
       return -1;
     }
     c->retry_schedule[n++] = v;
@@ -163,14 +163,11 @@ static int apply(struct athos_config *c, const struct setting *s, const char *na
     *(bool *)field = strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
                      strcmp(v, "on") == 0;
     return 0;
-  case K_LISTEN:
-    return set_listen(c, name, v, err, errlen);
-  case K_RETRY:
-    return set_retry_schedule(c, name, v, err, errlen);
+  case K_LISTEN: return set_listen(c, name, v, err, errlen);
+  case K_RETRY: return set_retry_schedule(c, name, v, err, errlen);
   case K_I64:
   case K_UINT:
-  case K_SIZE:
-    break;
+  case K_SIZE: break;
   }
   if (parse_int(name, v, s->min, s->max, &n, err, errlen) != 0)
     return -1;
@@ -217,8 +214,7 @@ static void set_defaults(struct athos_config *c)
   c->voice_queue = 64;
   c->voice_silence_ms = 700;
   char err[8];
-  int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err,
-                              sizeof err);
+  int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err, sizeof err);
   assert(rc == 0);
   (void)rc;
 }

@@ -89,18 +89,21 @@ static int serve(const struct athos_config *cfg, struct store *s)
   block_stop_signals();
   if (app_start(&app, cfg, s) != 0)
     goto stop;
-  struct server_config http = {.host = cfg->listen_host, .port = cfg->listen_port,
-                               .threads = cfg->threads, .max_connections = cfg->max_connections,
+  struct server_config http = {.host = cfg->listen_host,
+                               .port = cfg->listen_port,
+                               .threads = cfg->threads,
+                               .max_connections = cfg->max_connections,
                                .max_connections_per_ip = cfg->max_connections_per_ip,
                                .header_timeout_ms = cfg->header_timeout_sec * 1000,
                                .body_timeout_ms = cfg->body_timeout_sec * 1000,
-                               .max_body = routes_max_body(), .body_limit = routes_body_limit,
+                               .max_body = routes_max_body(),
+                               .body_limit = routes_body_limit,
                                .dispatch = api_dispatch,
                                .app = &app};
   if (server_start(&srv, &http) != 0)
     goto stop;
-  log_info("athos listening on %s:%u (public %s, %zu drill(s))", cfg->listen_host,
-           cfg->listen_port, cfg->public_url, app.drills->n);
+  log_info("athos listening on %s:%u (public %s, %zu drill(s))", cfg->listen_host, cfg->listen_port,
+           cfg->public_url, app.drills->n);
   int sig = wait_for_signal();
   log_info("received %s, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = 0;

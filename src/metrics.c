@@ -15,15 +15,14 @@
 #include <stddef.h>
 #include <string.h>
 
-#define SERIES 256
+#define SERIES   256
 #define NBUCKETS 12
 
 /* Upper bounds of the latency buckets, in microseconds (and their label). */
-static const uint64_t BUCKET_US[NBUCKETS] = {1000,   5000,    10000,   25000,  50000,   100000,
+static const uint64_t BUCKET_US[NBUCKETS] = {1000,   5000,   10000,   25000,   50000,   100000,
                                              250000, 500000, 1000000, 2500000, 5000000, 10000000};
-static const char *const BUCKET_LE[NBUCKETS] = {"0.001", "0.005", "0.01", "0.025",
-                                                "0.05",  "0.1",   "0.25", "0.5",
-                                                "1",     "2.5",   "5",    "10"};
+static const char *const BUCKET_LE[NBUCKETS] = {"0.001", "0.005", "0.01", "0.025", "0.05", "0.1",
+                                                "0.25",  "0.5",   "1",    "2.5",   "5",    "10"};
 
 static const char *const COUNTER_NAME[M_COUNTER_COUNT] = {
     [M_HTTP_CONN_REFUSED] = "athos_http_connections_refused_total",
@@ -187,10 +186,10 @@ enum dynbuf_rc metrics_render(struct dynbuf *b)
   for (size_t i = 0; i < SERIES && rc == DYNBUF_OK; i++) {
     const char *route = atomic_load_explicit(&table[i].route, memory_order_acquire);
     if (route != NULL && route[0] != '\0')
-      rc = dynbuf_addf(b, "athos_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", route,
-                       atomic_load_explicit(&table[i].status, memory_order_relaxed),
-                       (unsigned long long)atomic_load_explicit(&table[i].count,
-                                                                memory_order_relaxed));
+      rc = dynbuf_addf(
+          b, "athos_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", route,
+          atomic_load_explicit(&table[i].status, memory_order_relaxed),
+          (unsigned long long)atomic_load_explicit(&table[i].count, memory_order_relaxed));
   }
   if (rc == DYNBUF_OK)
     rc = dynbuf_add(b, "# TYPE athos_http_request_duration_seconds histogram\n");

@@ -16,23 +16,23 @@
 #include "util/dynbuf.h"
 
 enum metric_counter {
-  M_HTTP_CONN_REFUSED,     /* connections over ATHOS_MAX_CONNECTIONS[_PER_IP] */
-  M_HTTP_CONN_DEADLINE,    /* connections closed by the header/body deadline */
-  M_HTTP_CONN_ABANDONED,   /* connections MHD dropped (reset, timeout, bad read) */
-  M_HTTP_STRICT_REFUSED,   /* requests refused by the strict edge (http/strict.c) */
-  M_HTTP_BODY_CUT,         /* bodies cut off past the ceiling as they arrived */
-  M_STORE_ERRORS,          /* store operations that failed (ours, not the client's) */
-  M_RATE_LIMITED,          /* requests or messages refused by a rate limit */
-  M_WEBHOOK_DELIVERED,     /* webhook deliveries by outcome */
+  M_HTTP_CONN_REFUSED,   /* connections over ATHOS_MAX_CONNECTIONS[_PER_IP] */
+  M_HTTP_CONN_DEADLINE,  /* connections closed by the header/body deadline */
+  M_HTTP_CONN_ABANDONED, /* connections MHD dropped (reset, timeout, bad read) */
+  M_HTTP_STRICT_REFUSED, /* requests refused by the strict edge (http/strict.c) */
+  M_HTTP_BODY_CUT,       /* bodies cut off past the ceiling as they arrived */
+  M_STORE_ERRORS,        /* store operations that failed (ours, not the client's) */
+  M_RATE_LIMITED,        /* requests or messages refused by a rate limit */
+  M_WEBHOOK_DELIVERED,   /* webhook deliveries by outcome */
   M_WEBHOOK_RETRY,
   M_WEBHOOK_FAILED,
   M_COUNTER_COUNT
 };
 
 enum metric_gauge {
-  G_LIVE_CALLS,            /* WebSocket calls open */
-  G_HTTP_CONNECTIONS,      /* HTTP connections open (upgraded ones included) */
-  G_SCORING_BACKLOG,       /* ended calls waiting to be scored (read from the store per scrape) */
+  G_LIVE_CALLS,       /* WebSocket calls open */
+  G_HTTP_CONNECTIONS, /* HTTP connections open (upgraded ones included) */
+  G_SCORING_BACKLOG,  /* ended calls waiting to be scored (read from the store per scrape) */
   G_GAUGE_COUNT
 };
 

@@ -115,8 +115,8 @@ static void on_cut(void *arg, const struct voice_cut *cut)
   }
   h->end_ms += now_ms() - t0;
   if (words[0] && h->used + strlen(words) + 2 < h->cap)
-    h->used += (size_t)snprintf(h->text + h->used, h->cap - h->used, "%s%s",
-                                h->used ? " " : "", words);
+    h->used +=
+        (size_t)snprintf(h->text + h->used, h->cap - h->used, "%s%s", h->used ? " " : "", words);
 }
 
 /* Recognises the utterances in pcm (16 kHz) into text (space-joined), as
@@ -169,8 +169,8 @@ static int read_wav_fd(int fd, struct pcmbuf *out)
     goto out;
   raw = malloc(info.data_bytes + 1);
   mono = malloc((frames + 1) * sizeof *mono);
-  if (!raw || !mono || pread(fd, raw, info.data_bytes, (off_t)info.data_offset) !=
-                           (ssize_t)info.data_bytes)
+  if (!raw || !mono ||
+      pread(fd, raw, info.data_bytes, (off_t)info.data_offset) != (ssize_t)info.data_bytes)
     goto out;
   for (size_t i = 0; i < frames; i++)
     pcm_from_le(raw + i * 2u * info.channels, 1, &mono[i]);
@@ -269,9 +269,9 @@ static int cmd_loop(struct tts *t, struct asr *a, const struct opts *o, const ch
  * required. The speech is synthesised whole before it is sent. */
 
 #define SERVE_UPLOAD_MAX (16u << 20) /* a 60 s 48 kHz stereo WAV fits */
-#define SERVE_JSON_MAX (64u << 10)
-#define SERVE_INPUT_MAX 4096 /* characters of "input", OpenAI's limit */
-#define SERVE_RATE 24000     /* what OpenAI's "pcm" is */
+#define SERVE_JSON_MAX   (64u << 10)
+#define SERVE_INPUT_MAX  4096  /* characters of "input", OpenAI's limit */
+#define SERVE_RATE       24000 /* what OpenAI's "pcm" is */
 
 struct server {
   struct tts *tts;
@@ -364,10 +364,11 @@ static uint8_t *speech_bytes(const struct pcmbuf *b, bool wav, size_t *len)
     size_t head = wav ? WAV_HEADER_BYTES : 0;
     if ((out = malloc(head + 2 * m + 1))) {
       if (wav) {
-        static const uint8_t tmpl[WAV_HEADER_BYTES] = {
-            'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ',
-            16, 0, 0, 0, 1, 0, 1, 0, 0xC0, 0x5D, 0, 0, 0x80, 0xBB, 0, 0, 2, 0, 16, 0,
-            'd', 'a', 't', 'a', 0, 0, 0, 0}; /* 24000 Hz mono 16-bit */
+        static const uint8_t tmpl
+            [WAV_HEADER_BYTES] = {'R',  'I',  'F', 'F', 0,    0,    0, 0, 'W', 'A', 'V', 'E',
+                                  'f',  'm',  't', ' ', 16,   0,    0, 0, 1,   0,   1,   0,
+                                  0xC0, 0x5D, 0,   0,   0x80, 0xBB, 0, 0, 2,   0,   16,  0,
+                                  'd',  'a',  't', 'a', 0,    0,    0, 0}; /* 24000 Hz mono 16-bit */
         uint32_t data = (uint32_t)(2 * m), riff = data + 36;
         memcpy(out, tmpl, sizeof tmpl);
         for (int i = 0; i < 4; i++) {
@@ -400,10 +401,11 @@ static enum MHD_Result speak(struct server *sv, struct MHD_Connection *c, struct
   const char *voice = json_string_value(json_object_get(j, "voice"));
   const char *fmt = json_string_value(json_object_get(j, "response_format"));
   json_t *speed = json_object_get(j, "speed");
-  const char *bad = !json_is_object(j)                               ? "body must be JSON"
-                    : !input || !*input                              ? "input is required"
-                    : strlen(input) > SERVE_INPUT_MAX                ? "input is too long"
-                    : fmt && strcmp(fmt, "pcm") && strcmp(fmt, "wav") ? "response_format: pcm or wav"
+  const char *bad = !json_is_object(j)                ? "body must be JSON"
+                    : !input || !*input               ? "input is required"
+                    : strlen(input) > SERVE_INPUT_MAX ? "input is too long"
+                    : fmt && strcmp(fmt, "pcm") && strcmp(fmt, "wav")
+                        ? "response_format: pcm or wav"
                     : speed && (!json_is_number(speed) || json_number_value(speed) < 0.25 ||
                                 json_number_value(speed) > 4.0)
                         ? "speed must be 0.25..4"
@@ -412,8 +414,7 @@ static enum MHD_Result speak(struct server *sv, struct MHD_Connection *c, struct
     json_decref(j);
     return reply_error(c, MHD_HTTP_BAD_REQUEST, bad);
   }
-  struct opts o = {.traits = {.sex = voice && is_male_voice(voice) ? TTS_SEX_MALE
-                                                                    : TTS_SEX_FEMALE,
+  struct opts o = {.traits = {.sex = voice && is_male_voice(voice) ? TTS_SEX_MALE : TTS_SEX_FEMALE,
                               .pace = speed ? json_number_value(speed) : 1.0}};
   struct pcmbuf b = {0};
   size_t len = 0;
@@ -522,8 +523,8 @@ static int cmd_serve(struct tts *t, struct asr *a, const char *listen, const cha
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-      NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+      NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
       MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
       MHD_OPTION_END);
   if (!d) {
@@ -591,7 +592,8 @@ int main(int argc, char **argv)
   } else if (strcmp(cmd, "hear") == 0 && argc == 3) {
     char heard[8192];
     a = open_asr(&o);
-    rc = a && read_wav(argv[2], &b) == 0 && recognise(a, b.b.s, b.b.n, heard, sizeof heard, NULL) == 0
+    rc = a && read_wav(argv[2], &b) == 0 &&
+                 recognise(a, b.b.s, b.b.n, heard, sizeof heard, NULL) == 0
              ? (printf("%s\n", heard), 0)
              : 1;
   } else if (strcmp(cmd, "serve") == 0 && argc == 2 && o.listen) {

@@ -42,11 +42,11 @@ const struct nlu_lexicon *nlu_lexicon_default(void)
   return NULL;
 }
 
-#define MAX_LINE 1024
+#define MAX_LINE     1024
 #define MAX_VARIANTS 24 /* examples one template line may expand to */
-#define L2 1e-6
-#define PRUNE 2e-2
-#define FOLDS 5
+#define L2           1e-6
+#define PRUNE        2e-2
+#define FOLDS        5
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -225,8 +225,7 @@ static void base_name(const char *path, char *out, size_t cap)
   memcpy(out, s, n);
   out[n] = '\0';
   for (size_t i = 0; i < n; i++)
-    if (!((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') ||
-          out[i] == '_')) {
+    if (!((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') || out[i] == '_')) {
       fprintf(stderr, "nlu_train: labelset name must be [a-z0-9_]: %s\n", path);
       exit(2);
     }
@@ -319,8 +318,7 @@ static size_t expand_alternatives(const char *text, char out[][MAX_LINE], const 
   return n;
 }
 
-static void read_labelset(struct labelset *ls, const char *path, struct fmap *fm,
-                          struct wcount *wc)
+static void read_labelset(struct labelset *ls, const char *path, struct fmap *fm, struct wcount *wc)
 {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
@@ -512,8 +510,8 @@ static void calibrate(const struct labelset *ls, size_t nfeat, enum algo algo, f
     thr[l] = (float)best_t;
     f1sum += best_f1;
     if (report)
-      printf("  %-10s %-12s %-28s P=%.3f R=%.3f F1=%.3f thr=%.2f (n=%zu)\n", algo_name,
-             ls->name, ls->labels[l], btp + bfp ? (double)btp / (btp + bfp) : 0.0,
+      printf("  %-10s %-12s %-28s P=%.3f R=%.3f F1=%.3f thr=%.2f (n=%zu)\n", algo_name, ls->name,
+             ls->labels[l], btp + bfp ? (double)btp / (btp + bfp) : 0.0,
              btp + bfn ? (double)btp / (btp + bfn) : 0.0, best_f1, best_t, btp + bfn);
   }
   for (size_t k = 0; k < N; k++) {
@@ -526,8 +524,7 @@ static void calibrate(const struct labelset *ls, size_t nfeat, enum algo algo, f
   if (report)
     printf("  %-10s %-12s %zu-fold cross-validated macro-F1 = %.3f, exact match %.3f "
            "(%zu examples)\n",
-           algo_name, ls->name, (size_t)FOLDS, L ? f1sum / L : 0.0, N ? (double)exact / N : 0.0,
-           N);
+           algo_name, ls->name, (size_t)FOLDS, L ? f1sum / L : 0.0, N ? (double)exact / N : 0.0, N);
   free(pp);
   free(w);
 }
@@ -580,8 +577,8 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
       s = (s + 1) & (cap - 1);
     slot[s] = hs[i];
   }
-  fprintf(o, "\n/* labelset %s: %zu labels, %zu examples, %zu features */\n", ls->name, L,
-          ls->nex, nh);
+  fprintf(o, "\n/* labelset %s: %zu labels, %zu examples, %zu features */\n", ls->name, L, ls->nex,
+          nh);
   fprintf(o, "static const char *const m%zu_labels[] = {", mi);
   for (size_t l = 0; l < L; l++)
     fprintf(o, "%s\"%s\"", l ? ", " : "", ls->labels[l]);
@@ -609,8 +606,11 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
   fprintf(o, "};\nstatic const struct nlu_slot m%zu_slots[] = {", mi);
   uint32_t row = 0;
   for (size_t s = 0; s < cap; s++) {
-    fprintf(o, "%s{%uu, %u}", s == 0 ? "\n" : s % 6 ? ", " : ",\n", slot[s],
-            slot[s] != 0 ? row : 0);
+    fprintf(o, "%s{%uu, %u}",
+            s == 0  ? "\n"
+            : s % 6 ? ", "
+                    : ",\n",
+            slot[s], slot[s] != 0 ? row : 0);
     row += slot[s] != 0;
   }
   fprintf(o, "};\nstatic const int8_t m%zu_weights[] = {", mi);
@@ -620,7 +620,10 @@ static void write_model(FILE *o, size_t mi, const struct labelset *ls, const str
       continue;
     uint32_t id = fmap_get((struct fmap *)fm, slot[s], 0);
     for (size_t l = 0; l < stride; l++)
-      fprintf(o, "%s%d", row == 0 && l == 0 ? "\n" : l == 0 ? ",\n" : ",",
+      fprintf(o, "%s%d",
+              row == 0 && l == 0 ? "\n"
+              : l == 0           ? ",\n"
+                                 : ",",
               l < L ? (int)lrintf(w[id * L + l] / scale) : 0);
     row++;
   }
@@ -753,7 +756,8 @@ static void write_lexicon(FILE *o, struct wcount *wc)
       fprintf(o, "%s%u", (k + s) % 16 ? "," : ",\n", dl[dfirst[s] + k].word);
   fprintf(o, "};\n");
   fprintf(o,
-          "static const struct nlu_lexicon lexicon = {%zu, lx_pool, lx_off + 1, lx_len + 1, lx_count + 1, "
+          "static const struct nlu_lexicon lexicon = {%zu, lx_pool, lx_off + 1, lx_len + 1, "
+          "lx_count + 1, "
           "%zuu, lx_word_slot, %zuu, lx_del_hash, lx_del_off, lx_del_word + 1};\n",
           n, wcap - 1, dcap2 - 1);
   free(dh);
@@ -871,11 +875,12 @@ int main(int argc, char **argv)
     fprintf(o, "\nstatic const struct nlu_model *const models[] = {");
     for (size_t m = 0; m < nsets; m++)
       fprintf(o, "%s&m%zu", m ? ", " : "", m);
-    fprintf(o, "};\n\nsize_t nlu_model_count(void)\n{\n  return %zu;\n}\n\n"
-               "const struct nlu_model *nlu_model_at(size_t i)\n{\n"
-               "  return i < %zu ? models[i] : NULL;\n}\n\n"
-               "const struct nlu_lexicon *nlu_lexicon_default(void)\n{\n"
-               "  return &lexicon;\n}\n",
+    fprintf(o,
+            "};\n\nsize_t nlu_model_count(void)\n{\n  return %zu;\n}\n\n"
+            "const struct nlu_model *nlu_model_at(size_t i)\n{\n"
+            "  return i < %zu ? models[i] : NULL;\n}\n\n"
+            "const struct nlu_lexicon *nlu_lexicon_default(void)\n{\n"
+            "  return &lexicon;\n}\n",
             nsets, nsets);
     if (fclose(o) != 0) {
       fprintf(stderr, "nlu_train: cannot write %s\n", out);

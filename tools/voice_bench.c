@@ -30,13 +30,12 @@
 #include "voice/pool.h"
 #include "voice/tts.h"
 
-#define FRAME 320 /* 20 ms at 16 kHz */
-#define MAX_LINES 128
-#define GAP_SAMPLES (TTS_RATE * 4) /* the rep waits 4 s for the answer */
+#define FRAME            320 /* 20 ms at 16 kHz */
+#define MAX_LINES        128
+#define GAP_SAMPLES      (TTS_RATE * 4) /* the rep waits 4 s for the answer */
 #define MAX_SAMPLES_KEPT 100000
 
 static const char *const REPLY = "Oh, that sounds all right. What would it cost me each month?";
-
 
 struct stats {
   double *v;
@@ -52,15 +51,15 @@ struct job {
   int16_t *pcm;
   size_t n;
   char text[512];
-  atomic_bool first;    /* the synthesis made its first chunk */
+  atomic_bool first; /* the synthesis made its first chunk */
   bool first_reported;
 };
 
 struct call {
   unsigned index;
   struct voice_cutter *cutter;
-  size_t line;     /* which line it is saying */
-  size_t pos;      /* sample position in line + gap */
+  size_t line; /* which line it is saying */
+  size_t pos;  /* sample position in line + gap */
   double speech_end_ms, vad_end_ms;
 };
 
@@ -286,8 +285,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "athos-voice-bench: cannot synthesise %s\n", lines);
     return 1;
   }
-  struct voice_pool_config pc = {.workers = workers, .max_queued = 4 * calls,
-                                 .worker_init = worker_init, .worker_fini = worker_fini,
+  struct voice_pool_config pc = {.workers = workers,
+                                 .max_queued = 4 * calls,
+                                 .worker_init = worker_init,
+                                 .worker_fini = worker_fini,
                                  .arg = no_domain ? "" : NULL};
   g_pool = voice_pool_new(&pc);
   g_total.v = malloc(MAX_SAMPLES_KEPT * sizeof(double));
@@ -328,10 +329,10 @@ int main(int argc, char **argv)
   double wall = now_ms() - start, cpu = cpu_ms() - cpu0;
   printf("calls %u workers %u silence %u ms domain %s: utterances %zu answered %zu "
          "dropped %zu empty %zu late-ticks %zu\n",
-         calls, workers, silence_ms, no_domain ? "no" : "yes", g_utterances, g_total.n,
-         g_dropped, g_empty, late);
-  printf("speech end -> first persona audio: p50 %.0f ms p99 %.0f ms\n",
-         percentile(&g_total, 0.5), percentile(&g_total, 0.99));
+         calls, workers, silence_ms, no_domain ? "no" : "yes", g_utterances, g_total.n, g_dropped,
+         g_empty, late);
+  printf("speech end -> first persona audio: p50 %.0f ms p99 %.0f ms\n", percentile(&g_total, 0.5),
+         percentile(&g_total, 0.99));
   printf("vad end -> first persona audio:    p50 %.0f ms p99 %.0f ms\n",
          percentile(&g_processing, 0.5), percentile(&g_processing, 0.99));
   printf("cpu per call: %.1f %% of a core\n", 100.0 * cpu / wall / calls);

@@ -17,10 +17,10 @@
 #include "util/timefmt.h"
 
 #define LIST_LIMIT_DEFAULT 50
-#define LIST_LIMIT_MAX 100
-#define ISO_TIME "an ISO 8601 date-time"
+#define LIST_LIMIT_MAX     100
+#define ISO_TIME           "an ISO 8601 date-time"
 #define CALL_CACHE_ENTRIES 4096
-#define CALL_CACHE_BYTES (32u * 1024 * 1024)
+#define CALL_CACHE_BYTES   (32u * 1024 * 1024)
 
 static json_t *iso_or_null(int64_t ms)
 {
@@ -104,8 +104,8 @@ static enum api_result parse_list_query(struct api_request *r, struct list_query
                       JSON_SPEC_OPTIONAL | JSON_SPEC_EMPTY_ABSENT),
       json_spec_optional(json_spec_expect(json_spec_int64("limit", &q->limit, 1, INT64_MAX),
                                           "an integer from 1 to 100")),
-      json_spec_optional(json_spec_expect(json_spec_enum("source", &q->source, LIST_SOURCES),
-                                          "roleplay")),
+      json_spec_optional(
+          json_spec_expect(json_spec_enum("source", &q->source, LIST_SOURCES), "roleplay")),
       json_spec_optional(json_spec_string("externalUserId", q->external_user_id,
                                           sizeof q->external_user_id, 1, EXTERNAL_ID_MAX)),
       json_spec_optional(json_spec_string("externalAgencyId", q->external_agency_id,
@@ -127,8 +127,8 @@ static enum api_result parse_list_query(struct api_request *r, struct list_query
 static struct cursor_key list_cursor_key(struct api_request *r)
 {
   const struct signing_key *k = &r->app->keys.keys[0];
-  return (struct cursor_key){.secret = k->secret, .len = SIGNING_KEY_LEN,
-                             .tenant = r->tenant->public_id};
+  return (struct cursor_key){
+      .secret = k->secret, .len = SIGNING_KEY_LEN, .tenant = r->tenant->public_id};
 }
 
 enum api_result api_calls_list(struct api_request *r)

@@ -25,7 +25,7 @@ struct cursor {
 struct cursor_key {
   const uint8_t *secret; /* borrowed */
   size_t len;
-  const char *tenant;    /* the tenant's public id */
+  const char *tenant; /* the tenant's public id */
 };
 
 /* Returns 0, or -1 if cap is too small. */

@@ -17,13 +17,11 @@ extern const size_t athos_openapi_json_len;
 
 enum api_result api_openapi_json(struct api_request *r)
 {
-  return http_reply_static(r, 200, "application/json", athos_openapi_json,
-                           athos_openapi_json_len);
+  return http_reply_static(r, 200, "application/json", athos_openapi_json, athos_openapi_json_len);
 }
 
 /* application/yaml is the registered type (RFC 9512). */
 enum api_result api_openapi_yaml(struct api_request *r)
 {
-  return http_reply_static(r, 200, "application/yaml", athos_openapi_yaml,
-                           athos_openapi_yaml_len);
+  return http_reply_static(r, 200, "application/yaml", athos_openapi_yaml, athos_openapi_yaml_len);
 }

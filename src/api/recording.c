@@ -57,8 +57,7 @@ enum api_result api_calls_recording(struct api_request *r)
   int fd = open(rec.path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   struct wav_info info;
-  if (fd < 0 || fstat(fd, &st) != 0 ||
-      wav_read_info(fd, (uint64_t)st.st_size, &info) != 0) {
+  if (fd < 0 || fstat(fd, &st) != 0 || wav_read_info(fd, (uint64_t)st.st_size, &info) != 0) {
     log_warn("request %s: recording of call %s is missing or unreadable", r->request_id, id);
     if (fd >= 0)
       close(fd);
@@ -74,6 +73,5 @@ enum api_result api_calls_recording(struct api_request *r)
   range_content_range(res, &br, size, content_range, sizeof content_range);
   if (res == RANGE_UNSATISFIABLE)
     return http_reply_fd(r, 416, RECORDING_TYPE, fd, 0, 0, content_range);
-  return http_reply_fd(r, 206, RECORDING_TYPE, fd, br.first, br.last - br.first + 1,
-                       content_range);
+  return http_reply_fd(r, 206, RECORDING_TYPE, fd, br.first, br.last - br.first + 1, content_range);
 }

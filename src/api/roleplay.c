@@ -21,8 +21,8 @@
 #include "util/timefmt.h"
 
 #define TICKET_RANDOM_CHARS 43
-#define STATE_MAX 32
-#define CATEGORY_MAX 64
+#define STATE_MAX           32
+#define CATEGORY_MAX        64
 
 static enum api_result verify_token(struct api_request *r, struct session_claims *c)
 {

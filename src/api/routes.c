@@ -147,7 +147,8 @@ static bool content_type_is_json(const char *ct)
   size_t n = strcspn(ct, "; \t");
   if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
     return true;
-  return n > 5 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+  return n > 5 && strncasecmp(ct, "application/", 12) == 0 &&
+         strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 /* The API-key step: the key's tenant in *t and its public id in key_id,
@@ -187,8 +188,7 @@ static enum api_result rate_answer(struct api_request *r, const struct rate_resu
 /* The tenant's bucket (its own limit, or ATHOS_RATE_LIMIT) and, when
  * ATHOS_RATE_LIMIT_PER_KEY is set, the key's; the headers tell the
  * tighter. A tenant set to `none` and no per-key limit: no headers. */
-static enum api_result meter_key(struct api_request *r, const struct tenant *t,
-                                 const char *key_id)
+static enum api_result meter_key(struct api_request *r, const struct tenant *t, const char *key_id)
 {
   const struct athos_config *cfg = r->app->cfg;
   int64_t tenant_limit = t->rate_limit >= 0 ? t->rate_limit : cfg->rate_limit;
@@ -249,16 +249,14 @@ enum api_result api_dispatch(struct api_request *r)
   const char *param = NULL;
   char allow[64];
   switch (routes_match(r->method, r->url, &route, &param, allow, sizeof allow)) {
-  case ROUTE_NO_PATH:
-    return http_reply_error_status(r, 404, "No such endpoint", NULL);
+  case ROUTE_NO_PATH: return http_reply_error_status(r, 404, "No such endpoint", NULL);
   case ROUTE_NO_METHOD:
     return http_reply_error_status(r, 405, "Method not allowed on this endpoint", allow);
   case ROUTE_PREFLIGHT:
     r->name = route->name;
     r->cors = true;
     return http_reply_preflight(r, allow);
-  case ROUTE_FOUND:
-    break;
+  case ROUTE_FOUND: break;
   }
   r->name = route->name;
   r->cors = route->cors;

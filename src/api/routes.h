@@ -11,7 +11,7 @@
 
 #include "http/request.h"
 
-#define API_PREFIX "/api/external/v1"
+#define API_PREFIX         "/api/external/v1"
 #define BODY_LIMIT_DEFAULT (64 * 1024)
 
 enum auth_scheme {

@@ -13,9 +13,9 @@
 #include "store/store.h"
 #include "util/lru.h"
 
-#define API_KEY_PREFIX "ath_live_"
+#define API_KEY_PREFIX       "ath_live_"
 #define API_KEY_RANDOM_CHARS 32
-#define API_KEY_MAX 64
+#define API_KEY_MAX          64
 
 /* A fresh key in key_out and its stored form in rec. */
 void api_key_generate(char key_out[API_KEY_MAX], struct api_key_new *rec);

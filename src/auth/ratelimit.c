@@ -19,11 +19,11 @@
 
 #define SHARDS 16
 #define PROBES 8
-#define MILLI 1000
+#define MILLI  1000
 
 struct bucket {
   char key[RATE_KEY_MAX]; /* "" = free */
-  int64_t tokens_m;  /* thousandths of a token */
+  int64_t tokens_m;       /* thousandths of a token */
   int64_t last_ms;
 };
 
@@ -100,7 +100,10 @@ static struct bucket *find(struct shard *s, uint64_t h, const char *key, int64_t
   return oldest;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
 
 void ratelimit_take(struct ratelimit *rl, const char *key, int64_t limit, int64_t now_ms,
                     struct rate_result *out)

@@ -36,9 +36,8 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
   int rc = -1;
   json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
   json_t *pl = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", TOKEN_ISSUER, "aud",
-                         TOKEN_AUDIENCE, "tenant", c->tenant, "externalUserId",
-                         c->external_user_id, "jti", c->jti, "iat", (json_int_t)c->iat, "exp",
-                         (json_int_t)c->exp);
+                         TOKEN_AUDIENCE, "tenant", c->tenant, "externalUserId", c->external_user_id,
+                         "jti", c->jti, "iat", (json_int_t)c->iat, "exp", (json_int_t)c->exp);
   if (hdr == NULL || pl == NULL)
     goto out;
   if (c->external_agency_id[0] != '\0')
@@ -102,8 +101,8 @@ static int copy_claim(json_t *pl, const char *name, char *out, size_t cap, int r
   return 0;
 }
 
-enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
-                                      int64_t now, struct session_claims *c)
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token, int64_t now,
+                                      struct session_claims *c)
 {
   assert(keys != NULL && token != NULL && c != NULL);
   enum athos_error v = ERR_INVALID_TOKEN;

@@ -15,7 +15,7 @@
 #include "store/store.h"
 
 #define TOKEN_AUDIENCE "athos:roleplay"
-#define TOKEN_ISSUER "athos"
+#define TOKEN_ISSUER   "athos"
 #define TOKEN_KEYS_MAX 4
 
 /* Token size, derived from the claim limits rather than guessed. jansson
@@ -30,8 +30,8 @@
 /* tenant, key, jti, ids */
 #define TOKEN_CLAIMS_JSON_MAX \
   (256 + TOKEN_JSON_ESCAPE_MAX * (2 * ID_MAX + 64 + 2 * EXTERNAL_ID_MAX))
-#define TOKEN_B64URL_LEN(n) (((n) * 4 + 2) / 3)
-#define TOKEN_MAX                                                                            \
+#define TOKEN_B64URL_LEN(n) (((n)*4 + 2) / 3)
+#define TOKEN_MAX                                                                              \
   (TOKEN_B64URL_LEN(TOKEN_HEADER_JSON_MAX) + 1 + TOKEN_B64URL_LEN(TOKEN_CLAIMS_JSON_MAX) + 1 + \
    TOKEN_B64URL_LEN(32) + 1)
 
@@ -55,7 +55,7 @@ int session_token_mint(const struct token_keys *keys, const struct session_claim
 /* Verifies alg, kid, signature, aud, iss and exp (against now, unix
  * seconds) and fills claims. The decision: ERR_NONE, ERR_INVALID_TOKEN, or
  * ERR_TOKEN_EXPIRED (a genuine token past exp: claims are filled). */
-enum athos_error session_token_verify(const struct token_keys *keys, const char *token,
-                                      int64_t now, struct session_claims *c);
+enum athos_error session_token_verify(const struct token_keys *keys, const char *token, int64_t now,
+                                      struct session_claims *c);
 
 #endif

@@ -6,7 +6,7 @@
 #include "store/store.h"
 
 #define WEBHOOK_SECRET_PREFIX "whsec_"
-#define WEBHOOK_SECRET_BYTES 32
+#define WEBHOOK_SECRET_BYTES  32
 
 /* A fresh secret in out (SECRET_MAX bytes). Returns 0 or -1. */
 int webhook_secret_new(char out[SECRET_MAX]);

@@ -20,19 +20,21 @@ static json_t *tenant_json(const struct tenant *t)
 {
   char created[32];
   time_format_iso(t->created_at, created, sizeof created);
-  json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:s}", "tenantId", t->public_id, "name", t->name,
-                        "active", t->active, "webhookEnabled", t->webhook_enabled, "createdAt",
-                        created);
+  json_t *j =
+      json_pack("{s:s, s:s, s:b, s:b, s:s}", "tenantId", t->public_id, "name", t->name, "active",
+                t->active, "webhookEnabled", t->webhook_enabled, "createdAt", created);
   json_object_set_new(j, "webhookUrl",
                       t->webhook_url[0] != '\0' ? json_string(t->webhook_url) : json_null());
-  json_object_set_new(j, "ipAllow", t->ip_allow[0] != '\0' ? json_string(t->ip_allow) : json_null());
-  json_object_set_new(j, "monthlyCallQuota", t->monthly_call_quota >= 0
-                                                 ? json_integer(t->monthly_call_quota)
+  json_object_set_new(j, "ipAllow",
+                      t->ip_allow[0] != '\0' ? json_string(t->ip_allow) : json_null());
+  json_object_set_new(j, "monthlyCallQuota",
+                      t->monthly_call_quota >= 0 ? json_integer(t->monthly_call_quota)
                                                  : json_null());
   /* requests a second; "none" = unmetered, null = the server's default */
-  json_object_set_new(j, "rateLimit", t->rate_limit > 0    ? json_integer(t->rate_limit)
-                                      : t->rate_limit == 0 ? json_string("none")
-                                                           : json_null());
+  json_object_set_new(j, "rateLimit",
+                      t->rate_limit > 0    ? json_integer(t->rate_limit)
+                      : t->rate_limit == 0 ? json_string("none")
+                                           : json_null());
   return j;
 }
 
@@ -86,7 +88,8 @@ static int tenant_create(struct store *s, int argc, char **argv)
       return cli_error(CLI_USAGE, "usage: athos tenant create --name NAME [--webhook-url URL]");
   }
   if (t.name[0] == '\0' || !validate_printable(t.name))
-    return cli_error(CLI_USAGE, "--name is required (1 to %d printable characters)", TENANT_NAME_MAX);
+    return cli_error(CLI_USAGE, "--name is required (1 to %d printable characters)",
+                     TENANT_NAME_MAX);
   if (check_webhook_url(t.webhook_url) != 0)
     return cli_error(CLI_USAGE, "--webhook-url must be an http(s) URL");
   id_new("ten_", 16, t.public_id, sizeof t.public_id);

@@ -18,8 +18,8 @@
 #include "util/dynbuf.h"
 
 /* An HTTP response body is read up to this much. */
-#define HTTP_BODY_MAX 65536
-#define HTTP_TIMEOUT_SEC 20L
+#define HTTP_BODY_MAX           65536
+#define HTTP_TIMEOUT_SEC        20L
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 
 /* ---------------------------------------------------------------- HTTP */
@@ -45,8 +45,8 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
  * credential". On an answer of any status returns 0 with the status in
  * *status and the parsed JSON body (owned, or NULL if not JSON) in *out;
  * returns -1 with a reason in err if no answer arrived. */
-static int http_post_json(const char *url, const char *credential, const json_t *body,
-                          long *status, json_t **out, char *err, size_t errlen)
+static int http_post_json(const char *url, const char *credential, const json_t *body, long *status,
+                          json_t **out, char *err, size_t errlen)
 {
   int rc = -1;
   CURL *curl = NULL;
@@ -137,8 +137,8 @@ static void report_http_error(const char *what, long status, const json_t *body)
   fputc('\n', stderr);
 }
 
-json_t *api_client_post(const char *base, const char *path, const char *credential,
-                        json_t *body, const char *what)
+json_t *api_client_post(const char *base, const char *path, const char *credential, json_t *body,
+                        const char *what)
 {
   char url[2048];
   char err[1024];

@@ -16,12 +16,12 @@
  * credential". Returns the 200 response's JSON object (owned), or NULL
  * after printing why: "<what> failed: HTTP <status> <code>: <message>
  * (request <id>)" for an answer, the transport's reason otherwise. */
-json_t *api_client_post(const char *base, const char *path, const char *credential,
-                        json_t *body, const char *what);
+json_t *api_client_post(const char *base, const char *path, const char *credential, json_t *body,
+                        const char *what);
 
 /* A ws:// connection URL, split. */
 struct ws_target {
-  char host[256];        /* a name or an address; an IPv6 address without brackets */
+  char host[256]; /* a name or an address; an IPv6 address without brackets */
   char port[8];
   char host_header[300]; /* the Host header: the URL's authority */
   char path[1024];       /* the request target: path and query */

@@ -11,9 +11,9 @@
 
 #include "store/store.h"
 
-#define CLI_OK 0
+#define CLI_OK     0
 #define CLI_FAILED 1
-#define CLI_USAGE 2
+#define CLI_USAGE  2
 
 /* athos tenant create|update|list … (argv[0] = "tenant") */
 int cli_tenant(struct store *s, int argc, char **argv);

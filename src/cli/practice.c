@@ -35,18 +35,18 @@
 #include "util/timefmt.h"
 #include "ws/ws_util.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_URL   "http://127.0.0.1:8080"
 #define DEFAULT_DRILL "ma-full-sale"
 
 /* A stdin line, in bytes: 2,000 characters of UTF-8 fit with room to
  * spare; a longer line is discarded up to its newline. */
-#define LINE_MAX_BYTES 16382
+#define LINE_MAX_BYTES     16382
 #define CONNECT_TIMEOUT_MS 10000
 /* How long to wait for ready, for the persona's answer to a line, and
  * for `ended` after our `end`. */
 #define READY_TIMEOUT_MS 15000
 #define REPLY_TIMEOUT_MS 15000
-#define END_TIMEOUT_MS 10000
+#define END_TIMEOUT_MS   10000
 /* After `ended`, how long to wait for the closing handshake. */
 #define CLOSE_TIMEOUT_MS 2000
 
@@ -74,11 +74,11 @@ struct practice_opts {
 /* The state of one live call in the terminal. */
 struct practice {
   struct ws_client *ws;
-  bool echo;            /* stdin is not a terminal: echo the rep's lines */
-  bool ready;           /* `ready` arrived */
-  bool ended;           /* `ended` arrived */
-  bool start_failed;    /* an `error` arrived before `ready` */
-  bool awaiting_reply;  /* no more input until the persona answers */
+  bool echo;           /* stdin is not a terminal: echo the rep's lines */
+  bool ready;          /* `ready` arrived */
+  bool ended;          /* `ended` arrived */
+  bool start_failed;   /* an `error` arrived before `ready` */
+  bool awaiting_reply; /* no more input until the persona answers */
   bool end_sent;
   int64_t deadline;     /* for whatever we are waiting on; 0 = none */
   struct term_input in; /* the rep's lines */
@@ -108,18 +108,12 @@ static const char *reason_text(const char *name)
   if (!live_end_reason_parse(name, &r))
     return "";
   switch (r) {
-  case LIVE_END_REP_HANGUP:
-    return "you hung up";
-  case LIVE_END_PERSONA_HANGUP:
-    return "the prospect hung up";
-  case LIVE_END_MAX_DURATION:
-    return "the call reached its maximum duration";
-  case LIVE_END_IDLE:
-    return "nothing was said for too long";
-  case LIVE_END_DISCONNECT:
-    return "the connection dropped";
-  case LIVE_END_LIMIT:
-    return "the call reached its length limit";
+  case LIVE_END_REP_HANGUP: return "you hung up";
+  case LIVE_END_PERSONA_HANGUP: return "the prospect hung up";
+  case LIVE_END_MAX_DURATION: return "the call reached its maximum duration";
+  case LIVE_END_IDLE: return "nothing was said for too long";
+  case LIVE_END_DISCONNECT: return "the connection dropped";
+  case LIVE_END_LIMIT: return "the call reached its length limit";
   }
   return "";
 }
@@ -365,8 +359,10 @@ static int run_call(struct practice *p, const char *ticket)
     if (interrupted > 0 && !p->ready)
       fprintf(stderr, "athos practice: interrupted\n");
     else if (code != 0)
-      fprintf(stderr, "athos practice: the server closed the connection (code %d) before the "
-                      "call ended\n", code);
+      fprintf(stderr,
+              "athos practice: the server closed the connection (code %d) before the "
+              "call ended\n",
+              code);
     else if (ws_client_events(p->ws) == 0)
       fprintf(stderr, "athos practice: the connection was lost before the call ended\n");
   }
@@ -495,8 +491,9 @@ int cli_practice(int argc, char **argv)
   }
   curl_up = true;
 
-  minted = api_client_post(base, LIVE_API_PREFIX "/session", o.api_key,
-                    json_pack("{s:s}", "externalUserId", o.user_id), "minting a session token");
+  minted =
+      api_client_post(base, LIVE_API_PREFIX "/session", o.api_key,
+                      json_pack("{s:s}", "externalUserId", o.user_id), "minting a session token");
   if (minted == NULL)
     goto out;
   const char *token = json_string_value(json_object_get(minted, "token"));
@@ -512,15 +509,16 @@ int cli_practice(int argc, char **argv)
     json_object_set_new(req, "difficulty", json_string(o.difficulty));
   if (o.state != NULL)
     json_object_set_new(req, "filters", json_pack("{s:s}", "state", o.state));
-  redeemed = api_client_post(base, LIVE_API_PREFIX "/roleplay/session", token, req,
-                             "starting the call");
+  redeemed =
+      api_client_post(base, LIVE_API_PREFIX "/roleplay/session", token, req, "starting the call");
   req = NULL; /* stolen by api_client_post */
   if (redeemed == NULL)
     goto out;
   const char *ticket = json_string_value(json_object_get(redeemed, "connectionTicket"));
   const char *conn_url = json_string_value(json_object_get(redeemed, "connectionUrl"));
   if (ticket == NULL || conn_url == NULL) {
-    fprintf(stderr, "athos practice: the redeem response lacks connectionTicket or connectionUrl\n");
+    fprintf(stderr,
+            "athos practice: the redeem response lacks connectionTicket or connectionUrl\n");
     goto out;
   }
   if (api_client_parse_ws_url(conn_url, &target) != 0)

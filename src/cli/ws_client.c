@@ -158,8 +158,8 @@ static void describe_refusal(int status, const char *body, size_t len, char *err
   const char *code = json_string_value(json_object_get(e, "code"));
   const char *msg = json_string_value(json_object_get(e, "message"));
   if (code != NULL && msg != NULL)
-    snprintf(err, errlen, "the server refused the WebSocket upgrade: HTTP %d %s: %s", status,
-             code, msg);
+    snprintf(err, errlen, "the server refused the WebSocket upgrade: HTTP %d %s: %s", status, code,
+             msg);
   else
     snprintf(err, errlen, "the server refused the WebSocket upgrade: HTTP %d", status);
   json_decref(j);

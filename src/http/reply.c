@@ -68,8 +68,7 @@ static enum api_result queue_typed(struct api_request *r, unsigned status,
 static enum api_result queue_owned(struct api_request *r, unsigned status, char *body, size_t len,
                                    const char *content_type, const char *allow)
 {
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
   if (resp == NULL) {
     free(body);
     return API_FAIL;
@@ -90,8 +89,8 @@ enum api_result http_reply_text(struct api_request *r, unsigned status, const ch
   return queue_owned(r, status, body, len, content_type, NULL);
 }
 
-enum api_result http_reply_static(struct api_request *r, unsigned status,
-                                  const char *content_type, const void *body, size_t len)
+enum api_result http_reply_static(struct api_request *r, unsigned status, const char *content_type,
+                                  const void *body, size_t len)
 {
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
@@ -103,9 +102,9 @@ enum api_result http_reply_static(struct api_request *r, unsigned status,
 enum api_result http_reply_fd(struct api_request *r, unsigned status, const char *content_type,
                               int fd, uint64_t offset, uint64_t len, const char *content_range)
 {
-  struct MHD_Response *resp =
-      status == 416 ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
-                    : MHD_create_response_from_fd_at_offset64(len, fd, offset);
+  struct MHD_Response *resp = status == 416
+                                  ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+                                  : MHD_create_response_from_fd_at_offset64(len, fd, offset);
   if (status == 416 || resp == NULL)
     close(fd); /* MHD owns it only once the response exists */
   if (resp == NULL)
@@ -135,8 +134,8 @@ static enum api_result reply_error_with(struct api_request *r, enum athos_error 
                                         const char *msg, const char *allow)
 {
   assert(msg != NULL && status >= 400);
-  json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", athos_error_code(e), "message",
-                        msg, "requestId", r->request_id);
+  json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", athos_error_code(e), "message", msg,
+                        "requestId", r->request_id);
   char *body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
   json_decref(j);
   if (body == NULL)
@@ -186,8 +185,8 @@ enum api_result http_reply_preflight(struct api_request *r, const char *methods)
 
 /* MHD's upgrade callback, on MHD's thread once the 101 is out: req_cls
  * is our request (still alive: it is freed by the completion callback). */
-static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
-                        const char *extra_in, size_t extra_in_size, MHD_socket sock,
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh)
 {
   struct api_request *r = req_cls;
@@ -195,9 +194,8 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
   r->upgrade_fn(r->upgrade_cls, sock, urh, extra_in, extra_in_size);
 }
 
-enum api_result http_reply_upgrade(struct api_request *r, const char *protocol,
-                                   const char *header, const char *value, http_upgrade_fn fn,
-                                   void *cls)
+enum api_result http_reply_upgrade(struct api_request *r, const char *protocol, const char *header,
+                                   const char *value, http_upgrade_fn fn, void *cls)
 {
   assert(fn != NULL && protocol != NULL);
   r->upgrade_fn = fn;

@@ -58,12 +58,12 @@ struct api_request {
   struct dynbuf body;
   bool body_too_large; /* more than the ceiling came (the buffer is empty) */
   size_t body_read;    /* http/ only: body bytes received, kept or not */
-  unsigned status;   /* the status sent, for the access log */
+  unsigned status;     /* the status sent, for the access log */
   bool replied;
   /* Set by the dispatcher: */
-  const char *name;       /* the route's name for the access log; NULL = the url */
-  bool cors;              /* browsers may call it: answers carry the CORS headers */
-  const char *path_param; /* e.g. the {callId}; borrowed from url */
+  const char *name;            /* the route's name for the access log; NULL = the url */
+  bool cors;                   /* browsers may call it: answers carry the CORS headers */
+  const char *path_param;      /* e.g. the {callId}; borrowed from url */
   const struct tenant *tenant; /* API-key routes: borrowed for the handler's call */
   const char *key_id;          /* API-key routes: the key's public id, likewise */
   /* Headers for the reply, with integer values (http_reply_header). */
@@ -90,8 +90,8 @@ enum api_result http_reply_json_bytes(struct api_request *r, unsigned status, ch
                                       size_t len);
 /* Queues a body that outlives the response (static data, borrowed) with
  * its Content-Type, e.g. a document embedded in the binary. */
-enum api_result http_reply_static(struct api_request *r, unsigned status,
-                                  const char *content_type, const void *body, size_t len);
+enum api_result http_reply_static(struct api_request *r, unsigned status, const char *content_type,
+                                  const void *body, size_t len);
 /* Queues len bytes of the open file fd from offset (fd is taken and
  * closed by the server when the reply is done), with Accept-Ranges: bytes
  * and content_range (NULL = none) — a recording, 200 or 206; for 416 no
@@ -118,9 +118,8 @@ enum api_result http_reply_preflight(struct api_request *r, const char *methods)
 /* Queues 101 Switching Protocols to `protocol` ("websocket") with one
  * extra header (name, value; both may be NULL); once it is sent, fn(cls,
  * …) receives the socket. */
-enum api_result http_reply_upgrade(struct api_request *r, const char *protocol,
-                                   const char *header, const char *value, http_upgrade_fn fn,
-                                   void *cls);
+enum api_result http_reply_upgrade(struct api_request *r, const char *protocol, const char *header,
+                                   const char *value, http_upgrade_fn fn, void *cls);
 
 /* A request header (borrowed for the request's lifetime) or NULL. */
 const char *http_header(struct api_request *r, const char *name);

@@ -185,8 +185,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static int resolve_listen(const struct server_config *cfg, struct sockaddr_storage *ss,
                           socklen_t *len)
 {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
   char port[8];
   snprintf(port, sizeof port, "%u", cfg->port);
@@ -203,11 +203,22 @@ static int resolve_listen(const struct server_config *cfg, struct sockaddr_stora
  * in one line at most every NOISE_SUMMARY_SEC. */
 static bool per_socket_noise(const char *msg)
 {
-  static const char *const NOISE[] = {"connection limit", "Connection reset", "timed out",
-                                      "Failed to receive", "Failed to send", "reset by peer",
-                                      "Closing inbound", "rejected", "Socket disconnected",
-                                      "Error processing request", "Failed to add", "too large",
-                                      "too long", "Header", "header", "socket is closed",
+  static const char *const NOISE[] = {"connection limit",
+                                      "Connection reset",
+                                      "timed out",
+                                      "Failed to receive",
+                                      "Failed to send",
+                                      "reset by peer",
+                                      "Closing inbound",
+                                      "rejected",
+                                      "Socket disconnected",
+                                      "Error processing request",
+                                      "Failed to add",
+                                      "too large",
+                                      "too long",
+                                      "Header",
+                                      "header",
+                                      "socket is closed",
                                       "due to the error"};
   for (size_t i = 0; i < sizeof NOISE / sizeof NOISE[0]; i++)
     if (strstr(msg, NOISE[i]) != NULL)
@@ -300,11 +311,10 @@ int server_start(struct server *srv, const struct server_config *cfg)
   if (srv->guard == NULL)
     return -1;
   srv->daemon = MHD_start_daemon(
-      flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+      flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+      MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+      srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+      srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
       /* MHD keeps this pool for every connection, upgraded WebSockets
        * included: 16 KiB (not the default 32) is most of what keeps a live

@@ -25,18 +25,18 @@ typedef enum api_result (*http_dispatch_fn)(struct api_request *r);
 typedef size_t (*http_body_limit_fn)(const char *method, const char *url);
 
 struct server_config {
-  const char *host;       /* listen address (borrowed while the server runs) */
-  uint16_t port;          /* 0 = any */
-  unsigned threads;       /* internal thread pool; 0/1 = one epoll thread */
-  size_t max_connections; /* lowered at start if RLIMIT_NOFILE cannot be raised to fit */
+  const char *host;                /* listen address (borrowed while the server runs) */
+  uint16_t port;                   /* 0 = any */
+  unsigned threads;                /* internal thread pool; 0/1 = one epoll thread */
+  size_t max_connections;          /* lowered at start if RLIMIT_NOFILE cannot be raised to fit */
   unsigned max_connections_per_ip; /* 0 = no per-IP cap */
-  int64_t header_timeout_ms; /* total time to send a request's headers (0 = none) */
-  int64_t body_timeout_ms;   /* total time to send its body, from the headers (0 = none) */
-  size_t max_body;        /* the largest body of any route: a Content-Length over it is
+  int64_t header_timeout_ms;       /* total time to send a request's headers (0 = none) */
+  int64_t body_timeout_ms;         /* total time to send its body, from the headers (0 = none) */
+  size_t max_body;                 /* the largest body of any route: a Content-Length over it is
                            * refused at the headers, a chunked body cut off past it */
-  http_body_limit_fn body_limit; /* the request's own ceiling; more marks body_too_large */
+  http_body_limit_fn body_limit;   /* the request's own ceiling; more marks body_too_large */
   http_dispatch_fn dispatch;
-  struct app *app;        /* given to every request as r->app */
+  struct app *app; /* given to every request as r->app */
 };
 
 struct guard;

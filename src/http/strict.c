@@ -17,10 +17,10 @@ struct tally {
   bool lengths_differ;
   bool bad_length;
   unsigned transfer_encoding;
-  bool bad_coding;        /* a coding other than "chunked" */
+  bool bad_coding; /* a coding other than "chunked" */
   unsigned host;
   unsigned authorization;
-  bool bad_name;          /* white space (or nothing) in a header name */
+  bool bad_name; /* white space (or nothing) in a header name */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,

@@ -16,9 +16,9 @@
 struct MHD_Connection;
 
 struct strict_verdict {
-  unsigned status;   /* 0 = accept; else refuse with this status (400 or 413) */
-  const char *msg;   /* the refusal's sentence (static) */
-  bool close_after;  /* accepted, but the connection must close after the reply */
+  unsigned status;  /* 0 = accept; else refuse with this status (400 or 413) */
+  const char *msg;  /* the refusal's sentence (static) */
+  bool close_after; /* accepted, but the connection must close after the reply */
 };
 
 /* Judges the headers of the request on conn (version as MHD gives it);

@@ -26,7 +26,10 @@
 #include "util/timefmt.h"
 #include "ws/ws_util.h"
 
-static struct app *conn_app(const struct live_conn *c) { return live_loop_app(c->loop); }
+static struct app *conn_app(const struct live_conn *c)
+{
+  return live_loop_app(c->loop);
+}
 
 void live_call_send_error(struct live_conn *c, enum athos_error e, const char *message)
 {
@@ -113,8 +116,8 @@ static int commit_turn(struct live_conn *c, const char *role, const char *text, 
   }
   c->next_turn++;
   size_t len = strlen(text);
-  c->transcript_bytes = len > UINT32_MAX - c->transcript_bytes ? UINT32_MAX
-                                                                : c->transcript_bytes + (uint32_t)len;
+  c->transcript_bytes =
+      len > UINT32_MAX - c->transcript_bytes ? UINT32_MAX : c->transcript_bytes + (uint32_t)len;
   return idx;
 }
 
@@ -127,8 +130,7 @@ static bool exchange_fits(const struct live_conn *c, size_t say_bytes)
   const struct athos_config *cfg = conn_app(c)->cfg;
   if ((int64_t)c->next_turn + 2 > cfg->max_turns)
     return false;
-  return (size_t)c->transcript_bytes + say_bytes + LIVE_REPLY_RESERVE <=
-         cfg->max_transcript_bytes;
+  return (size_t)c->transcript_bytes + say_bytes + LIVE_REPLY_RESERVE <= cfg->max_transcript_bytes;
 }
 
 /* Commits the persona's line, then sends it (and in a voice call speaks
@@ -138,8 +140,8 @@ static int persona_says(struct live_conn *c, const char *text)
   int idx = commit_turn(c, "assistant", text, -1, -1);
   if (idx < 0)
     return -1;
-  if (live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text,
-                                       "turn", idx)) != 0)
+  if (live_conn_send_json(
+          c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_SAY, "text", text, "turn", idx)) != 0)
     return -1;
   if (c->voice != NULL)
     live_voice_speak(c, idx, text);
@@ -175,11 +177,9 @@ static void on_start(struct live_conn *c, const char *ticket, bool audio)
   }
   int rc = store_ticket_consume(app->store, hex, time_now_ms(), &row);
   switch (rc) {
-  case STORE_OK:
-    break;
+  case STORE_OK: break;
   case STORE_NOT_FOUND:
-    fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.",
-              LIVE_CLOSE_POLICY);
+    fail_conn(c, ERR_INVALID_TOKEN, "The connection ticket is not valid.", LIVE_CLOSE_POLICY);
     return;
   case STORE_EXPIRED:
     fail_conn(c, ERR_TOKEN_EXPIRED, "The connection ticket has expired; redeem a new session.",
@@ -189,26 +189,22 @@ static void on_start(struct live_conn *c, const char *ticket, bool audio)
     fail_conn(c, ERR_TOKEN_ALREADY_USED, "The connection ticket has already been used.",
               LIVE_CLOSE_POLICY);
     return;
-  default:
-    fail_store(c, rc, "spending a ticket");
-    return;
+  default: fail_store(c, rc, "spending a ticket"); return;
   }
 
   const struct drill_entry *entry = drill_catalog_find(app->drills, row.drill_key);
   if (entry == NULL || persona_difficulty_parse(row.difficulty, &diff) != 0 ||
       row.persona_index < 0 || (size_t)row.persona_index >= drill_persona_count(entry->drill)) {
-    log_error("live: call %s: drill %s / difficulty %s / persona %d is not playable",
-              row.public_id, row.drill_key, row.difficulty, row.persona_index);
+    log_error("live: call %s: drill %s / difficulty %s / persona %d is not playable", row.public_id,
+              row.drill_key, row.difficulty, row.persona_index);
     abandon_call(c, &row);
-    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
-              LIVE_CLOSE_INTERNAL);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.", LIVE_CLOSE_INTERNAL);
     return;
   }
   c->pc = persona_call_new(entry->drill, (size_t)row.persona_index, diff, row.seed);
   if (c->pc == NULL) {
     abandon_call(c, &row);
-    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.",
-              LIVE_CLOSE_INTERNAL);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The call could not be started.", LIVE_CLOSE_INTERNAL);
     return;
   }
   c->started_wall = time_now_ms();
@@ -258,13 +254,12 @@ static void rep_turn(struct live_conn *c, const char *text, size_t len, int64_t 
   int idx = commit_turn(c, "user", text, start_ms, end_ms);
   if (idx < 0)
     return;
-  if (heard && live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_HEARD,
-                                                "text", text, "turn", idx)) != 0)
+  if (heard && live_conn_send_json(c, json_pack("{s:s, s:s, s:i}", "type", LIVE_TYPE_HEARD, "text",
+                                                text, "turn", idx)) != 0)
     return;
   if (persona_call_reply(c->pc, text, &reply) != 0 || reply.text == NULL) {
     log_error("live: call %s: the persona engine failed", c->call_public_id);
-    fail_conn(c, ERR_INTERNAL_ERROR, "The persona could not answer.",
-              LIVE_CLOSE_INTERNAL);
+    fail_conn(c, ERR_INTERNAL_ERROR, "The persona could not answer.", LIVE_CLOSE_INTERNAL);
     live_call_end(c, LIVE_END_DISCONNECT, false);
     return;
   }
@@ -299,8 +294,8 @@ void live_call_barged_in(struct live_conn *c, int turn, const char *text, double
   snprintf(cut, sizeof cut, "%.*s—", (int)(keep < sizeof cut - 8 ? keep : sizeof cut - 8), text);
   int rc = store_call_set_turn_text(conn_app(c)->store, c->call_id, turn, cut);
   if (rc != STORE_OK)
-    log_warn("live: call %s: cannot record the barge-in on turn %d: store rc %d",
-             c->call_public_id, turn, rc);
+    log_warn("live: call %s: cannot record the barge-in on turn %d: store rc %d", c->call_public_id,
+             turn, rc);
 }
 
 void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_recv_arg *arg)
@@ -336,8 +331,7 @@ void live_call_on_message(struct live_conn *c, const struct wslay_event_on_msg_r
     if (before_start) {
       /* Before start there is no call to go on with: error, then close. */
       fail_conn(c, ERR_INVALID_REQUEST,
-                "The first message must be {\"type\":\"start\",\"ticket\":…}.",
-                LIVE_CLOSE_POLICY);
+                "The first message must be {\"type\":\"start\",\"ticket\":…}.", LIVE_CLOSE_POLICY);
     } else if (m.type == LIVE_MSG_END) {
       live_call_end(c, LIVE_END_REP_HANGUP, true);
     } else if (!m.ok || m.type == LIVE_MSG_UNKNOWN) {
@@ -361,8 +355,7 @@ void live_call_tick(struct live_conn *c, int64_t now_mono)
   const struct athos_config *cfg = conn_app(c)->cfg;
   if (c->state == LIVE_AWAIT_START) {
     if (now_mono - c->opened_mono >= LIVE_START_TIMEOUT_MS)
-      fail_conn(c, ERR_INVALID_REQUEST, "No start message arrived in time.",
-                LIVE_CLOSE_POLICY);
+      fail_conn(c, ERR_INVALID_REQUEST, "No start message arrived in time.", LIVE_CLOSE_POLICY);
     return;
   }
   if (c->state != LIVE_IN_CALL)

@@ -32,11 +32,11 @@ struct voice_pool;
 
 /* The server's own limits, each named once (STYLE habit 3); the ones the
  * client must know too (frame, utterance, ticket) are in protocol.h. */
-#define LIVE_OUTBOUND_MAX (64 * 1024)   /* bytes queued for a client that does not read */
-#define LIVE_START_TIMEOUT_MS 10000     /* connect → start */
-#define LIVE_CLOSE_TIMEOUT_MS 3000      /* close frame sent → the peer's close / EOF */
-#define LIVE_TICK_MS 250                /* timer resolution for timeouts and pings */
-#define LIVE_READ_PER_TURN (32 * 1024)  /* socket bytes one connection may read per loop turn */
+#define LIVE_OUTBOUND_MAX     (64 * 1024) /* bytes queued for a client that does not read */
+#define LIVE_START_TIMEOUT_MS 10000       /* connect → start */
+#define LIVE_CLOSE_TIMEOUT_MS 3000        /* close frame sent → the peer's close / EOF */
+#define LIVE_TICK_MS          250         /* timer resolution for timeouts and pings */
+#define LIVE_READ_PER_TURN    (32 * 1024) /* socket bytes one connection may read per loop turn */
 /* The room kept for the persona's reply when a say is checked against
  * the transcript cap (a persona line is a sentence or two). */
 #define LIVE_REPLY_RESERVE 2048
@@ -58,26 +58,26 @@ struct live_conn {
   /* the framing; ws.fd is borrowed from MHD (never close()d here), and
    * ws.prefix holds the bytes that arrived with the handshake (extra_in) */
   struct ws ws;
-  uint32_t events;          /* registered with epoll; 0 = not yet */
+  uint32_t events; /* registered with epoll; 0 = not yet */
   enum live_state state;
-  bool dead;                /* unlinked; freed at the end of the epoll batch */
-  bool failed;              /* a hard error: tear down without a close handshake */
-  bool close_pending;       /* close once the frames queued before it are out */
+  bool dead;          /* unlinked; freed at the end of the epoll batch */
+  bool failed;        /* a hard error: tear down without a close handshake */
+  bool close_pending; /* close once the frames queued before it are out */
   uint16_t close_code;
   /* timers, monotonic ms */
   int64_t opened_mono, last_rx_mono, last_ping_mono, closing_mono;
-  int64_t due_mono; /* no timer can fire before this; 0 = check at the next tick */
-  struct live_rate rate;     /* every message and control frame the client sends */
+  int64_t due_mono;      /* no timer can fire before this; 0 = check at the next tick */
+  struct live_rate rate; /* every message and control frame the client sends */
   /* the call, once started */
   struct persona_call *pc;
-  int64_t call_id;           /* internal row id */
+  int64_t call_id; /* internal row id */
   char call_public_id[ID_MAX];
   bool call_open;            /* `live` in the database, not yet ended */
   int next_turn;             /* the next transcript index */
   uint32_t transcript_bytes; /* text bytes of the turns stored so far */
   int64_t started_wall;      /* startedAt, unix ms */
   int64_t started_mono, last_rep_mono;
-  struct live_voice *voice;  /* a voice call's state (voice.c); NULL for text */
+  struct live_voice *voice; /* a voice call's state (voice.c); NULL for text */
 };
 
 /* ---- loop.c ---- */
@@ -85,9 +85,8 @@ struct live_conn {
 /* Called on MHD's thread by the upgrade callback: queues the socket for
  * the loop (copying extra_in) and wakes it. Never blocks. If the loop is
  * gone or stopping, closes the connection through urh at once. */
-void live_loop_adopt(struct live_loop *l, MHD_socket sock,
-                     struct MHD_UpgradeResponseHandle *urh, const char *extra_in,
-                     size_t extra_in_size);
+void live_loop_adopt(struct live_loop *l, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh,
+                     const char *extra_in, size_t extra_in_size);
 /* The upgrade callback handshake.c gives http_reply_upgrade(): cls is the
  * loop. */
 static inline void live_loop_upgraded(void *cls, int sock, struct MHD_UpgradeResponseHandle *urh,

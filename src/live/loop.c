@@ -48,7 +48,7 @@ struct live_loop {
   struct live_conn *graveyard; /* destroyed this batch; freed after it */
   size_t nopen;
   int64_t now_mono;
-  uint64_t rng;             /* xorshift state: ping phases */
+  uint64_t rng;                        /* xorshift state: ping phases */
   char wake_tag, timer_tag, voice_tag; /* epoll data for the internal fds */
   /* speech, made at the first voice call (live_loop_voice) */
   struct voice_pool *voice;
@@ -66,9 +66,15 @@ struct live_loop {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct live_loop *g_loops;
 
-static int64_t mono_ms(void) { return (int64_t)(time_mono_us() / 1000); }
+static int64_t mono_ms(void)
+{
+  return (int64_t)(time_mono_us() / 1000);
+}
 
-struct app *live_loop_app(const struct live_loop *l) { return l->app; }
+struct app *live_loop_app(const struct live_loop *l)
+{
+  return l->app;
+}
 
 static uint64_t next_random(struct live_loop *l)
 {
@@ -78,7 +84,10 @@ static uint64_t next_random(struct live_loop *l)
   return l->rng;
 }
 
-int64_t live_loop_now(const struct live_loop *l) { return l->now_mono; }
+int64_t live_loop_now(const struct live_loop *l)
+{
+  return l->now_mono;
+}
 
 /* ------------------------------------------------------------ speech */
 
@@ -119,7 +128,10 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
   return l->voice;
 }
 
-struct tts *live_loop_tts(struct live_loop *l) { return l->tts; }
+struct tts *live_loop_tts(struct live_loop *l)
+{
+  return l->tts;
+}
 
 struct asr *live_loop_decoder_take(struct live_loop *l)
 {
@@ -188,8 +200,8 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     metrics_inc(M_RATE_LIMITED);
     if (data && (c->state == LIVE_AWAIT_START || c->state == LIVE_IN_CALL))
       live_call_send_error(c, ERR_RATE_LIMITED,
-                           "Too many messages (more than " LIVE_STR(LIVE_RATE_PER_SEC)
-                           " a second); this one was dropped.");
+                           "Too many messages (more than " LIVE_STR(
+                               LIVE_RATE_PER_SEC) " a second); this one was dropped.");
     return;
   case LIVE_RATE_ABUSE:
     metrics_inc(M_RATE_LIMITED);
@@ -351,7 +363,10 @@ int live_conn_send_binary(struct live_conn *c, const void *bytes, size_t len)
   return qrc == 0 ? 0 : -1;
 }
 
-void live_conn_kick(struct live_conn *c) { conn_flush(c); }
+void live_conn_kick(struct live_conn *c)
+{
+  conn_flush(c);
+}
 
 int live_conn_send_json(struct live_conn *c, json_t *json)
 {
@@ -413,7 +428,8 @@ static void conn_register(struct live_loop *l, struct live_conn *c)
    * all landing in the same tick (10,000 sends at once stall the loop). */
   const struct athos_config *cfg = l->app->cfg;
   int64_t ping_ms = cfg->ws_ping_sec > 0 ? cfg->ws_ping_sec * 1000 : 0;
-  c->last_ping_mono = l->now_mono - (ping_ms > 0 ? (int64_t)(next_random(l) % (uint64_t)ping_ms) / 2 : 0);
+  c->last_ping_mono =
+      l->now_mono - (ping_ms > 0 ? (int64_t)(next_random(l) % (uint64_t)ping_ms) / 2 : 0);
   /* Replies are small and latency-bound; the setsockopt is best effort
    * (MHD documents that the socket may not be TCP in other setups). */
   setsockopt(c->ws.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -489,11 +505,13 @@ static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
 {
   const struct athos_config *cfg = c->loop->app->cfg;
   int64_t due = INT64_MAX;
-#define LIVE_DUE_MIN(t) do { if ((t) < due) due = (t); } while (0)
+#define LIVE_DUE_MIN(t) \
+  do {                  \
+    if ((t) < due)      \
+      due = (t);        \
+  } while (0)
   switch (c->state) {
-  case LIVE_AWAIT_START:
-    LIVE_DUE_MIN(c->opened_mono + LIVE_START_TIMEOUT_MS);
-    break;
+  case LIVE_AWAIT_START: LIVE_DUE_MIN(c->opened_mono + LIVE_START_TIMEOUT_MS); break;
   case LIVE_IN_CALL:
     if (live_voice_busy(c))
       return 0; /* persona audio is paced every tick */
@@ -503,8 +521,7 @@ static int64_t conn_next_due(const struct live_conn *c, int64_t ping_ms)
       LIVE_DUE_MIN(c->last_rep_mono + cfg->idle_sec * 1000);
     break;
   case LIVE_CLOSING:
-  case LIVE_DRAINING:
-    return c->closing_mono + LIVE_CLOSE_TIMEOUT_MS;
+  case LIVE_DRAINING: return c->closing_mono + LIVE_CLOSE_TIMEOUT_MS;
   }
   if (ping_ms > 0) {
     LIVE_DUE_MIN(c->last_ping_mono + ping_ms);

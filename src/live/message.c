@@ -11,7 +11,6 @@
 #include "live/protocol.h"
 #include "ws/ws_util.h"
 
-
 static enum live_msg_type refuse(struct live_message *m, enum athos_error e, const char *why)
 {
   m->ok = false;
@@ -64,8 +63,8 @@ static enum live_msg_type parse_say(struct live_message *m)
   size_t chars = ws_utf8_chars(text, len);
   if (chars > LIVE_UTTERANCE_MAX_CHARS)
     return refuse(m, ERR_INVALID_REQUEST,
-                  "An utterance is limited to " LIVE_STR(LIVE_UTTERANCE_MAX_CHARS)
-                  " characters; this one was not sent.");
+                  "An utterance is limited to " LIVE_STR(
+                      LIVE_UTTERANCE_MAX_CHARS) " characters; this one was not sent.");
   m->text = text;
   m->text_len = len;
   m->text_chars = chars;

@@ -33,13 +33,13 @@ enum live_msg_type {
  * and stay valid until live_message_clear(). */
 struct live_message {
   enum live_msg_type type;
-  bool ok;             /* true: the fields of `type` below are set */
-  json_t *root;        /* owned; NULL when the bytes were not one JSON object */
-  const char *ticket;  /* START && ok: 1..LIVE_TICKET_MAX bytes */
-  bool audio;          /* START && ok: the call negotiated audio (pcm_s16le, 16 kHz, mono) */
-  const char *text;    /* SAY && ok: not all blanks, no NUL, ≤ LIVE_UTTERANCE_MAX_CHARS chars */
-  size_t text_len;     /* SAY && ok: bytes */
-  size_t text_chars;   /* SAY && ok: UTF-8 characters */
+  bool ok;            /* true: the fields of `type` below are set */
+  json_t *root;       /* owned; NULL when the bytes were not one JSON object */
+  const char *ticket; /* START && ok: 1..LIVE_TICKET_MAX bytes */
+  bool audio;         /* START && ok: the call negotiated audio (pcm_s16le, 16 kHz, mono) */
+  const char *text;   /* SAY && ok: not all blanks, no NUL, ≤ LIVE_UTTERANCE_MAX_CHARS chars */
+  size_t text_len;    /* SAY && ok: bytes */
+  size_t text_chars;  /* SAY && ok: UTF-8 characters */
   /* !ok only: */
   enum athos_error err; /* the error code to send */
   char problem[256];    /* the client-facing sentence, NUL-terminated */

@@ -8,18 +8,12 @@
 const char *live_end_reason_name(enum live_end_reason r)
 {
   switch (r) {
-  case LIVE_END_REP_HANGUP:
-    return "rep_hangup";
-  case LIVE_END_PERSONA_HANGUP:
-    return "persona_hangup";
-  case LIVE_END_MAX_DURATION:
-    return "max_duration";
-  case LIVE_END_IDLE:
-    return "idle";
-  case LIVE_END_DISCONNECT:
-    return "disconnect";
-  case LIVE_END_LIMIT:
-    return "limit";
+  case LIVE_END_REP_HANGUP: return "rep_hangup";
+  case LIVE_END_PERSONA_HANGUP: return "persona_hangup";
+  case LIVE_END_MAX_DURATION: return "max_duration";
+  case LIVE_END_IDLE: return "idle";
+  case LIVE_END_DISCONNECT: return "disconnect";
+  case LIVE_END_LIMIT: return "limit";
   }
   return "";
 }

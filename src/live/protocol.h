@@ -26,14 +26,14 @@
 
 /* client → server */
 #define LIVE_TYPE_START "start" /* {"type":"start","ticket":"tkt_…"}: the first frame */
-#define LIVE_TYPE_SAY "say"     /* {"type":"say","text":"…"}; the server's say adds "turn" */
-#define LIVE_TYPE_END "end"     /* {"type":"end"}: the rep hangs up */
+#define LIVE_TYPE_SAY   "say"   /* {"type":"say","text":"…"}; the server's say adds "turn" */
+#define LIVE_TYPE_END   "end"   /* {"type":"end"}: the rep hangs up */
 /* server → client */
 #define LIVE_TYPE_READY "ready" /* {"type":"ready","callId","sessionId","persona":{"name"}} */
 #define LIVE_TYPE_ENDED "ended" /* {"type":"ended","callId","durationSec","reason"} */
 #define LIVE_TYPE_ERROR "error" /* {"type":"error","code","message"} */
 /* voice calls (start carried "audio"), server → client */
-#define LIVE_TYPE_HEARD "heard"   /* {"type":"heard","text","turn"}: a recognised rep turn */
+#define LIVE_TYPE_HEARD  "heard"  /* {"type":"heard","text","turn"}: a recognised rep turn */
 #define LIVE_TYPE_SPOKEN "spoken" /* {"type":"spoken","turn"}: the persona's audio is over */
 
 /* ---- audio: the one encoding a start may negotiate ---- */
@@ -41,7 +41,7 @@
 /* start's "audio": {"encoding": LIVE_AUDIO_ENCODING, "sampleRate":
  * LIVE_AUDIO_RATE}, mono; both directions then carry binary frames of it. */
 #define LIVE_AUDIO_ENCODING "pcm_s16le"
-#define LIVE_AUDIO_RATE 16000
+#define LIVE_AUDIO_RATE     16000
 /* Inbound audio faster than this many times real time gets an error
  * frame (the excess is dropped). */
 #define LIVE_AUDIO_RATE_FACTOR 2
@@ -71,19 +71,19 @@
  * the rate is dropped with an error frame (RATE_LIMITED); LIVE_RATE_BURST
  * more without slowing down close the connection with 1008. */
 #define LIVE_RATE_PER_SEC 5
-#define LIVE_RATE_BURST 20
+#define LIVE_RATE_BURST   20
 
 /* A limit's digits, for a message built at compile time. */
 #define LIVE_STR_(x) #x
-#define LIVE_STR(x) LIVE_STR_(x)
+#define LIVE_STR(x)  LIVE_STR_(x)
 
 /* ---- close codes (RFC 6455 §7.4.1) the server uses ---- */
 
-#define LIVE_CLOSE_NORMAL 1000      /* after "ended" */
+#define LIVE_CLOSE_NORMAL      1000 /* after "ended" */
 #define LIVE_CLOSE_UNSUPPORTED 1003 /* a binary frame before start or without audio */
-#define LIVE_CLOSE_POLICY 1008      /* a ticket error, anything wrong before start, a flood */
-#define LIVE_CLOSE_TOO_BIG 1009     /* a message over LIVE_FRAME_MAX */
-#define LIVE_CLOSE_INTERNAL 1011    /* the database or the persona engine failed */
+#define LIVE_CLOSE_POLICY      1008 /* a ticket error, anything wrong before start, a flood */
+#define LIVE_CLOSE_TOO_BIG     1009 /* a message over LIVE_FRAME_MAX */
+#define LIVE_CLOSE_INTERNAL    1011 /* the database or the persona engine failed */
 
 /* ---- end reasons: the "reason" of "ended", and calls.end_reason ---- */
 

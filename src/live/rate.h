@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 struct live_rate {
-  int64_t mono; /* the last refill, monotonic ms */
+  int64_t mono;  /* the last refill, monotonic ms */
   int32_t milli; /* tokens × 1000; negative = debt */
 };
 

@@ -42,8 +42,8 @@ void live_recordings_sweep(struct app *app)
   if (days <= 0)
     return;
   struct sweep s = {.store = app->store, .now = time_now_ms()};
-  int rc = store_recordings_expired(app->store, s.now - days * 86400000LL, SWEEP_BATCH,
-                                    delete_one, &s);
+  int rc =
+      store_recordings_expired(app->store, s.now - days * 86400000LL, SWEEP_BATCH, delete_one, &s);
   if (rc != STORE_OK)
     log_warn("retention: cannot list expired recordings: store rc %d", rc);
 }

@@ -63,7 +63,7 @@
  * the end of the utterance submits the last chunk with asr_end(), a short
  * final pass. The same struct is resubmitted for each chunk. */
 struct asr_job {
-  struct voice_job job; /* first: the pool hands back this pointer */
+  struct voice_job job;    /* first: the pool hands back this pointer */
   struct live_conn *owner; /* NULL once the call is gone */
   struct asr_job *next;    /* the call's jobs, in utterance order */
   struct asr *asr;         /* the bound decoder; NULL until a worker makes one */
@@ -79,7 +79,7 @@ struct asr_job {
   size_t total;            /* the utterance's length once ended */
   int16_t *pcm;            /* the chunk being fed */
   size_t n;
-  int16_t *kept;           /* the utterance's rest, kept at its end */
+  int16_t *kept; /* the utterance's rest, kept at its end */
   char text[HEARD_MAX];
 };
 
@@ -100,17 +100,17 @@ struct tts_job {
 
 struct live_voice {
   struct voice_cutter *cutter;
-  uint64_t received;      /* rep samples so far (the stream clock) */
+  uint64_t received;        /* rep samples so far (the stream clock) */
   int64_t first_audio_mono; /* 0 = no audio yet */
   int64_t audio_mono;       /* the rate bucket's last refill */
   double audio_tokens;      /* samples the rep may still send now */
-  uint64_t rep_skew;        /* samples the rep's stream fell behind the clock (a pause in sending) */
+  uint64_t rep_skew; /* samples the rep's stream fell behind the clock (a pause in sending) */
   struct asr_job *asr_head, *asr_tail;
-  struct asr_job *asr_cur;  /* the utterance being spoken, fed as it comes */
+  struct asr_job *asr_cur; /* the utterance being spoken, fed as it comes */
   struct tts_job *tts;
-  int speak_turn;          /* the persona turn being spoken */
-  size_t sent;             /* samples of tts sent */
-  int64_t speak_mono;      /* when its first samples went out */
+  int speak_turn;     /* the persona turn being spoken */
+  size_t sent;        /* samples of tts sent */
+  int64_t speak_mono; /* when its first samples went out */
   bool rate_warned;
   /* the recording: both sides on one clock, samples since base_mono (the
    * call's start); NULL when recording is off or failed */
@@ -133,8 +133,8 @@ static void rec_failed(struct live_conn *c)
   c->voice->rec = NULL;
 }
 
-static void rec_put(struct live_conn *c, enum voice_rec_channel ch, uint64_t at,
-                    const int16_t *pcm, size_t n)
+static void rec_put(struct live_conn *c, enum voice_rec_channel ch, uint64_t at, const int16_t *pcm,
+                    size_t n)
 {
   if (c->voice->rec != NULL && voice_rec_put(c->voice->rec, ch, at, pcm, n) != 0)
     rec_failed(c);
@@ -142,7 +142,10 @@ static void rec_put(struct live_conn *c, enum voice_rec_channel ch, uint64_t at,
 
 /* ------------------------------------------------------------ helpers */
 
-static struct voice_pool *conn_pool(struct live_conn *c) { return live_loop_voice(c->loop); }
+static struct voice_pool *conn_pool(struct live_conn *c)
+{
+  return live_loop_voice(c->loop);
+}
 
 static void send_type_turn(struct live_conn *c, const char *type, int turn)
 {
@@ -396,8 +399,8 @@ static void persona_turn_played(struct live_conn *c, int turn, size_t played)
   if (start_ms < 0)
     start_ms = 0;
   int64_t end_ms = start_ms + (int64_t)(played / SAMPLES_PER_MS);
-  int rc = store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms,
-                                     end_ms);
+  int rc =
+      store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms, end_ms);
   if (rc != STORE_OK)
     log_warn("live: call %s: cannot record when turn %d played: store rc %d", c->call_public_id,
              turn, rc);
@@ -737,11 +740,11 @@ void live_voice_finish(struct live_conn *c)
   if (voice_rec_close(rec) != 0 || frc != 0)
     log_warn("live: call %s: its recording is incomplete (a write failed)", c->call_public_id);
   char *wave_text = wave != NULL ? json_dumps(wave, JSON_COMPACT) : NULL;
-  int rc = store_recording_finish(live_loop_app(c->loop)->store, c->call_id, duration_ms,
-                                  wave_text);
+  int rc =
+      store_recording_finish(live_loop_app(c->loop)->store, c->call_id, duration_ms, wave_text);
   if (rc != STORE_OK)
-    log_warn("live: call %s: cannot record its recording's length: store rc %d",
-             c->call_public_id, rc);
+    log_warn("live: call %s: cannot record its recording's length: store rc %d", c->call_public_id,
+             rc);
   free(wave_text);
   json_decref(wave);
 }

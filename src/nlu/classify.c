@@ -13,17 +13,17 @@
 #include <math.h>
 #include <string.h>
 
-#define SEED_WORD 0x01000193u
-#define SEED_NEG_WORD 0x02000193u
-#define SEED_BIGRAM 0x03000193u
+#define SEED_WORD       0x01000193u
+#define SEED_NEG_WORD   0x02000193u
+#define SEED_BIGRAM     0x03000193u
 #define SEED_NEG_BIGRAM 0x04000193u
-#define SEED_CHAR 0x05000193u
-#define SEED_NEG_CHAR 0x06000193u
-#define SEED_SHAPE 0x07000193u
+#define SEED_CHAR       0x05000193u
+#define SEED_NEG_CHAR   0x06000193u
+#define SEED_SHAPE      0x07000193u
 
-#define WINDOW_WORDS 24 /* long sentences are scored in windows of this many */
+#define WINDOW_WORDS  24 /* long sentences are scored in windows of this many */
 #define WINDOW_STRIDE 12
-#define CLAUSE_MIN 6 /* tokens of a clause of a long sentence */
+#define CLAUSE_MIN    6 /* tokens of a clause of a long sentence */
 
 uint32_t nlu_hash(const void *p, size_t n, uint32_t seed)
 {
@@ -134,8 +134,7 @@ static void flush(int32_t *acc, int16_t *acc16)
   }
 }
 
-static void score_features(const struct nlu_model *m, const uint32_t *feat, size_t nf,
-                           float *logit)
+static void score_features(const struct nlu_model *m, const uint32_t *feat, size_t nf, float *logit)
 {
   int32_t acc[NLU_MAX_LABELS] = {0};
   int16_t acc16[NLU_MAX_LABELS] = {0};
@@ -187,8 +186,8 @@ static uint64_t classify_features(const struct nlu_model *m, const uint32_t *fea
   return mask;
 }
 
-uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b,
-                           size_t e, float *p)
+uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b, size_t e,
+                           float *p)
 {
   uint32_t feat[NLU_MAX_FEATURES];
   float logit[NLU_MAX_LABELS];

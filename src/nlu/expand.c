@@ -124,14 +124,15 @@ static const struct expansion table[] = {
 
 /* Stems whose "'s" is "is" ("it's" -> "it is"); other "'s" are possessive
  * and dropped ("medicare's" -> "medicare"). */
-static const char *const s_is[] = {"everyone", "everything", "he", "here", "how", "it",
-                                   "nothing", "she", "that", "there", "this", "what",
-                                   "when", "where", "who", "why"};
+static const char *const s_is[] = {"everyone", "everything", "he",   "here",  "how",  "it",
+                                   "nothing",  "she",        "that", "there", "this", "what",
+                                   "when",     "where",      "who",  "why"};
 
 /* by_first[c] .. by_first[c + 1]: the entries whose `from` opens with letter
  * c ('a' = 1 .. 'z' = 26; 0 = anything before 'a', the digits). Derived from
  * the table: nlu_expand_table_check() verifies it. */
-static const uint8_t by_first[28] = {0, 3, 7, 11, 16, 23, 23, 23, 26, 30, 36, 36, 38, 39, 43, 46, 47, 50, 50, 54, 55, 71, 74, 74, 89, 89, 99, 99};
+static const uint8_t by_first[28] = {0,  3,  7,  11, 16, 23, 23, 23, 26, 30, 36, 36, 38, 39,
+                                     43, 46, 47, 50, 50, 54, 55, 71, 74, 74, 89, 89, 99, 99};
 
 /* The by_first class of a word's first byte; -1 when no entry opens with a
  * byte after 'z' (UTF-8). */
@@ -151,8 +152,7 @@ size_t nlu_expand_table_check(void)
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     int c = first_class((unsigned char)table[i].from[0]);
     if ((i > 0 && strcmp(table[i - 1].from, table[i].from) >= 0) ||
-        strlen(table[i].from) > LONGEST_FROM || c < 0 || i < by_first[c] ||
-        i >= by_first[c + 1])
+        strlen(table[i].from) > LONGEST_FROM || c < 0 || i < by_first[c] || i >= by_first[c + 1])
       return i == 0 ? SIZE_MAX : i;
   }
   if (by_first[27] != sizeof table / sizeof table[0])
@@ -209,8 +209,8 @@ static bool eq(const char *w, size_t n, const char *lit)
 }
 
 /* A word with an apostrophe: stem + suffix. */
-static void expand_apostrophe(struct nlu_doc *d, const char *w, size_t n, const char *ap,
-                              size_t so, size_t sl)
+static void expand_apostrophe(struct nlu_doc *d, const char *w, size_t n, const char *ap, size_t so,
+                              size_t sl)
 {
   size_t sn = (size_t)(ap - w);
   const char *suf = ap + 1;

@@ -12,7 +12,6 @@
 
 #include <string.h>
 
-
 static const char *word_at(const struct nlu_lexicon *lx, uint32_t i, size_t *n)
 {
   *n = lx->word_len[i];

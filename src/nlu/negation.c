@@ -14,19 +14,18 @@
 
 #include <string.h>
 
-static const char *const pre_triggers[] = {"not", "never", "no", "without", "nobody",
-                                           "nothing", "neither", "nor", "none", "nowhere",
-                                           "nope"};
+static const char *const pre_triggers[] = {"not",    "never",   "no",      "without",
+                                           "nobody", "nothing", "neither", "nor",
+                                           "none",   "nowhere", "nope"};
 
 /* Two-word pseudo-triggers: the first word is not a trigger here. */
-static const char *const pseudo[][2] = {
-    {"not", "only"}, {"no", "doubt"}, {"no", "matter"}, {"not", "just"},
-    {"no", "problem"}, {"not", "sure"}, {"no", "worries"}};
+static const char *const pseudo[][2] = {{"not", "only"},  {"no", "doubt"},   {"no", "matter"},
+                                        {"not", "just"},  {"no", "problem"}, {"not", "sure"},
+                                        {"no", "worries"}};
 
-static const char *const terminators[] = {"but",    "however", "although", "though",
-                                          "except", "yet",     "because",  "unless",
-                                          "while",  "whereas", "instead",  "rather",
-                                          "so"};
+static const char *const terminators[] = {"but",     "however", "although", "though", "except",
+                                          "yet",     "because", "unless",   "while",  "whereas",
+                                          "instead", "rather",  "so"};
 
 static bool in_list(const struct nlu_doc *d, size_t i, const char *const *list, size_t n)
 {

@@ -38,24 +38,25 @@
 #include <stdint.h>
 
 /* ---- limits ---- */
-#define NLU_TEXT_MAX 6144  /* bytes of normalised text one doc holds */
+#define NLU_TEXT_MAX   6144 /* bytes of normalised text one doc holds */
 #define NLU_TOKENS_MAX 1024 /* tokens one doc holds; the rest is dropped */
-#define NLU_WORD_MAX 40     /* longer words are cut (and never corrected) */
+#define NLU_WORD_MAX   40   /* longer words are cut (and never corrected) */
 #define NLU_MAX_LABELS 64   /* labels one model may have (bits of a uint64_t) */
-#define NLU_CHUNK_MAX 3000  /* nlu_classify_text() parses raw text in chunks of
+#define NLU_CHUNK_MAX \
+  3000 /* nlu_classify_text() parses raw text in chunks of
                                at most this many bytes, cut at a sentence end */
 
 /* ---- tokens ---- */
 
 enum nlu_token_flag {
-  NLU_TF_WORD = 1u << 0,      /* a word (letters/digits); else punctuation */
-  NLU_TF_NUMBER = 1u << 1,    /* all digits after normalisation ("thirty-one" -> "31") */
-  NLU_TF_SENT_END = 1u << 2,  /* punctuation ending a sentence: . ! ? ; */
-  NLU_TF_QMARK = 1u << 3,     /* the punctuation is '?' */
+  NLU_TF_WORD = 1u << 0,        /* a word (letters/digits); else punctuation */
+  NLU_TF_NUMBER = 1u << 1,      /* all digits after normalisation ("thirty-one" -> "31") */
+  NLU_TF_SENT_END = 1u << 2,    /* punctuation ending a sentence: . ! ? ; */
+  NLU_TF_QMARK = 1u << 3,       /* the punctuation is '?' */
   NLU_TF_NEG_TRIGGER = 1u << 4, /* a negation trigger ("not", "never", "no" ...) */
-  NLU_TF_NEGATED = 1u << 5,   /* inside the scope of a negation trigger */
-  NLU_TF_CORRECTED = 1u << 6, /* spelling-corrected against the lexicon */
-  NLU_TF_EXPANDED = 1u << 7   /* produced by a contraction / text-speak expansion */
+  NLU_TF_NEGATED = 1u << 5,     /* inside the scope of a negation trigger */
+  NLU_TF_CORRECTED = 1u << 6,   /* spelling-corrected against the lexicon */
+  NLU_TF_EXPANDED = 1u << 7     /* produced by a contraction / text-speak expansion */
 };
 
 struct nlu_token {
@@ -105,8 +106,7 @@ const char *nlu_lexicon_correct(const struct nlu_lexicon *lx, const char *w, siz
  * correction of unknown words against lx (NULL = none); then negation scope
  * (nlu_negation_mark). Always succeeds; sets d->truncated when src did not
  * fit. */
-void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len,
-                   const struct nlu_lexicon *lx);
+void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len, const struct nlu_lexicon *lx);
 
 /* Convenience: the normalised text of src into out (cap bytes incl. NUL),
  * with the default lexicon. Returns the length written. */
@@ -139,10 +139,10 @@ bool nlu_span_negated(const struct nlu_doc *d, size_t b, size_t e);
 
 enum nlu_question {
   NLU_Q_NONE = 0,
-  NLU_Q_WH,       /* what / who / where / when / why / how / which ... */
-  NLU_Q_YESNO,    /* do you / are you / is it / can I ... or a bare '?' */
-  NLU_Q_TAG,      /* "..., right?", "..., isn't it?", "..., correct?" */
-  NLU_Q_INDIRECT  /* "can you tell me ...", "I was wondering ...", "tell me about ..." */
+  NLU_Q_WH,      /* what / who / where / when / why / how / which ... */
+  NLU_Q_YESNO,   /* do you / are you / is it / can I ... or a bare '?' */
+  NLU_Q_TAG,     /* "..., right?", "..., isn't it?", "..., correct?" */
+  NLU_Q_INDIRECT /* "can you tell me ...", "I was wondering ...", "tell me about ..." */
 };
 
 /* The kind of question sentence s of d is, or NLU_Q_NONE. A '?' always
@@ -174,8 +174,8 @@ int nlu_model_label(const struct nlu_model *m, const char *name);
 /* Scores tokens [b, e) of d (one segment, typically a sentence). p gets one
  * probability per label (nlu_model_nlabels entries); returns the bitmask of
  * labels at or above their calibrated threshold. */
-uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b,
-                           size_t e, float *p);
+uint64_t nlu_classify_span(const struct nlu_model *m, const struct nlu_doc *d, size_t b, size_t e,
+                           float *p);
 /* Scores every sentence of d (long sentences in overlapping windows) and
  * keeps the maximum per label in p (may be NULL). Returns the label mask. */
 uint64_t nlu_classify_doc(const struct nlu_model *m, const struct nlu_doc *d, float *p);
@@ -222,16 +222,16 @@ struct nlu_model {
   const char *name;
   uint32_t nlabels;
   const char *const *labels;
-  const float *bias;       /* per label */
-  const float *threshold;  /* per label, a probability */
+  const float *bias;            /* per label */
+  const float *threshold;       /* per label, a probability */
   const float *threshold_logit; /* the same as a logit: the hot path compares logits */
-  uint32_t slot_mask;         /* nslots - 1, nslots a power of two */
+  uint32_t slot_mask;           /* nslots - 1, nslots a power of two */
   const struct nlu_slot *slots; /* open addressing by feature hash */
-  const int8_t *weights;      /* dense rows of row_stride weights (nlabels used, the
+  const int8_t *weights;        /* dense rows of row_stride weights (nlabels used, the
                                  rest 0), one per kept feature, quantised: weight =
                                  q * scale. Dense int8 rows keep the model in cache
                                  and the inner loop vectorised. */
-  uint32_t row_stride;        /* 16 (NLU_ROW_NARROW / 2) when nlabels <= 16, NLU_ROW_NARROW
+  uint32_t row_stride;          /* 16 (NLU_ROW_NARROW / 2) when nlabels <= 16, NLU_ROW_NARROW
                                  when nlabels <= 32, else NLU_MAX_LABELS */
   float scale;
 };
@@ -259,8 +259,9 @@ struct nlu_lexicon {
 /* Seeds of the lexicon's tables: words hash with NLU_WORD_SEED, deletions
  * with NLU_DEL_SEED (the trainer builds both). */
 #define NLU_WORD_SEED 0u
-#define NLU_DEL_SEED 0x0b000193u
-#define NLU_CORRECT_MIN 6 /* shortest word spelling correction touches: 5-letter
+#define NLU_DEL_SEED  0x0b000193u
+#define NLU_CORRECT_MIN \
+  6 /* shortest word spelling correction touches: 5-letter
                             words are too often real words ("world" -> "would") */
 
 /* FNV-1a, 32 bits, never 0 (the empty-slot mark). */

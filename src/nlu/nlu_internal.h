@@ -35,7 +35,6 @@ void nlu_emit_word(struct nlu_doc *d, const char *w, size_t n, size_t src_off, s
 
 /* Emits raw word w[0..n) (lowercase, may hold apostrophes) as one or more
  * tokens: contractions and chat spellings expanded. */
-void nlu_expand_word(struct nlu_doc *d, const char *w, size_t n, size_t src_off,
-                     size_t src_len);
+void nlu_expand_word(struct nlu_doc *d, const char *w, size_t n, size_t src_off, size_t src_len);
 
 #endif

@@ -181,7 +181,7 @@ static void emit_dotted(struct nlu_doc *d, const char *w, size_t n, size_t so)
 
 /* A scanned word; joins: the joiners it holds (JOIN_*), noted by scan(). */
 #define JOIN_HYPHEN 1u
-#define JOIN_DOT 2u
+#define JOIN_DOT    2u
 static void emit_raw_word(struct nlu_doc *d, const char *w, size_t n, size_t so, size_t sl,
                           unsigned joins)
 {
@@ -265,8 +265,8 @@ static size_t classify_byte(const unsigned char *s, size_t i, size_t len, char *
  * end the sentence ("Dr. Reyes", "Mrs. Lee", "Main St. pharmacy"). */
 static bool is_abbreviation(const char *w, size_t n)
 {
-  static const char *const abbr[] = {"dr", "drs", "mr", "mrs", "ms", "st", "jr", "sr",
-                                     "prof", "mt", "ft", "ave", "blvd", "rd"};
+  static const char *const abbr[] = {"dr", "drs",  "mr", "mrs", "ms",  "st",   "jr",
+                                     "sr", "prof", "mt", "ft",  "ave", "blvd", "rd"};
   for (size_t k = 0; k < sizeof abbr / sizeof abbr[0]; k++)
     if (strlen(abbr[k]) == n && memcmp(abbr[k], w, n) == 0)
       return true;
@@ -395,14 +395,14 @@ static const struct {
   uint8_t kind;
   long v;
 } numbers[] = {
-    {"one", 1, 1},        {"two", 1, 2},        {"six", 1, 6},         {"ten", 2, 10},
-    {"zero", 1, 0},       {"four", 1, 4},       {"five", 1, 5},        {"nine", 1, 9},
-    {"three", 1, 3},      {"seven", 1, 7},      {"eight", 1, 8},       {"forty", 3, 40},
-    {"fifty", 3, 50},     {"sixty", 3, 60},     {"eleven", 2, 11},     {"twelve", 2, 12},
-    {"twenty", 3, 20},    {"thirty", 3, 30},    {"eighty", 3, 80},     {"ninety", 3, 90},
-    {"fifteen", 2, 15},   {"sixteen", 2, 16},   {"seventy", 3, 70},    {"hundred", 4, 100},
-    {"million", 6, 1000000}, {"thirteen", 2, 13}, {"fourteen", 2, 14}, {"eighteen", 2, 18},
-    {"nineteen", 2, 19},  {"thousand", 5, 1000}, {"seventeen", 2, 17},
+    {"one", 1, 1},           {"two", 1, 2},         {"six", 1, 6},        {"ten", 2, 10},
+    {"zero", 1, 0},          {"four", 1, 4},        {"five", 1, 5},       {"nine", 1, 9},
+    {"three", 1, 3},         {"seven", 1, 7},       {"eight", 1, 8},      {"forty", 3, 40},
+    {"fifty", 3, 50},        {"sixty", 3, 60},      {"eleven", 2, 11},    {"twelve", 2, 12},
+    {"twenty", 3, 20},       {"thirty", 3, 30},     {"eighty", 3, 80},    {"ninety", 3, 90},
+    {"fifteen", 2, 15},      {"sixteen", 2, 16},    {"seventy", 3, 70},   {"hundred", 4, 100},
+    {"million", 6, 1000000}, {"thirteen", 2, 13},   {"fourteen", 2, 14},  {"eighteen", 2, 18},
+    {"nineteen", 2, 19},     {"thousand", 5, 1000}, {"seventeen", 2, 17},
 };
 static const uint8_t by_len[11] = {0, 0, 0, 0, 4, 8, 14, 20, 25, 30, 31};
 
@@ -497,8 +497,7 @@ static size_t read_phone(const struct nlu_doc *d, size_t i, char *out)
   size_t used = k - i;
   if (used == 0)
     return 0;
-  if (tok_eq(d, k, "medicare") && (nd == 3 || nd == 4) &&
-      memcmp(digits + nd - 3, "800", 3) == 0) {
+  if (tok_eq(d, k, "medicare") && (nd == 3 || nd == 4) && memcmp(digits + nd - 3, "800", 3) == 0) {
     memcpy(out, "8006334227", 11);
     return used + 1;
   }
@@ -571,8 +570,7 @@ static bool rewrite(struct nlu_doc *d)
       for (int k = 0; k < l; k++)
         num[k] = rev[l - 1 - k];
       /* mark as a number, then let the phone reader see it on the next round */
-      rw_put(&rw, num, (size_t)l, t.src_off, src_end(d, i + used - 1),
-             NLU_TF_WORD | NLU_TF_NUMBER);
+      rw_put(&rw, num, (size_t)l, t.src_off, src_end(d, i + used - 1), NLU_TF_WORD | NLU_TF_NUMBER);
     } else if ((t.flags & NLU_TF_NUMBER) && (used = read_phone(d, i, tmp)) > 0) {
       rw_put(&rw, tmp, 10, t.src_off, src_end(d, i + used - 1), NLU_TF_WORD | NLU_TF_NUMBER);
     } else {
@@ -619,8 +617,7 @@ static void assign_sentences(struct nlu_doc *d)
   d->nsent = d->n == 0 ? 0 : (size_t)s + 1;
 }
 
-void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len,
-                   const struct nlu_lexicon *lx)
+void nlu_doc_parse(struct nlu_doc *d, const char *src, size_t len, const struct nlu_lexicon *lx)
 {
   d->len = 0;
   d->n = 0;

@@ -11,47 +11,46 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const wh_words[] = {"what", "who", "whom", "whose", "which",
-                                       "where", "when", "why", "how"};
-static const char *const aux_words[] = {"do", "does", "did", "are", "is", "was", "were",
-                                        "can", "could", "would", "will", "should", "have",
-                                        "has", "had", "may", "might", "shall", "am"};
-static const char *const subjects[] = {"you", "i", "we", "they", "he", "she", "it", "your",
-                                       "there", "that", "this", "anyone", "anybody", "any",
-                                       "someone", "somebody", "medicare", "my", "the",
-                                       "these", "those", "yours", "everything"};
+static const char *const wh_words[] = {"what",  "who",  "whom", "whose", "which",
+                                       "where", "when", "why",  "how"};
+static const char *const aux_words[] = {"do",  "does",  "did",   "are",   "is",     "was",  "were",
+                                        "can", "could", "would", "will",  "should", "have", "has",
+                                        "had", "may",   "might", "shall", "am"};
+static const char *const subjects[] = {
+    "you",      "i",    "we",   "they",   "he",      "she",   "it",        "your",
+    "there",    "that", "this", "anyone", "anybody", "any",   "someone",   "somebody",
+    "medicare", "my",   "the",  "these",  "those",   "yours", "everything"};
 /* Words skipped at the start of a sentence before the form is read. */
-static const char *const openers[] = {"so", "and", "ok", "well", "now", "also", "but", "um",
-                                      "uh", "oh", "alright", "great", "then", "hi", "hey",
-                                      "just", "quick", "question", "next", "first", "lastly",
-                                      "finally", "sure", "thanks", "perfect", "wonderful"};
+static const char *const openers[] = {
+    "so",   "and",     "ok",     "well",    "now",  "also",   "but",     "um",       "uh",
+    "oh",   "alright", "great",  "then",    "hi",   "hey",    "just",    "quick",    "question",
+    "next", "first",   "lastly", "finally", "sure", "thanks", "perfect", "wonderful"};
 /* Indirect question openers, matched within the first words of a sentence. */
 static const char *const indirect[][5] = {
-    {"can", "you", "tell", "me", NULL},      {"could", "you", "tell", "me", NULL},
-    {"would", "you", "tell", "me", NULL},    {"can", "you", "walk", "me", NULL},
-    {"could", "you", "walk", "me", NULL},    {"tell", "me", "about", NULL, NULL},
-    {"tell", "me", "a", "little", NULL},     {"tell", "me", "what", NULL, NULL},
-    {"tell", "me", "a", "bit", NULL},
-    {"tell", "me", "how", NULL, NULL},       {"tell", "me", "who", NULL, NULL},
-    {"tell", "me", "which", NULL, NULL},     {"tell", "me", "if", NULL, NULL},
-    {"i", "was", "wondering", NULL, NULL},   {"i", "am", "wondering", NULL, NULL},
-    {"i", "wonder", NULL, NULL, NULL},       {"do", "you", "mind", NULL, NULL},
-    {"would", "you", "mind", NULL, NULL},    {"i", "would", "like", "to", "know"},
-    {"i", "would", "love", "to", "hear"},    {"help", "me", "understand", NULL, NULL},
-    {"walk", "me", "through", NULL, NULL},   {"let", "me", "ask", NULL, NULL},
-    {"i", "am", "curious", NULL, NULL},      {"i", "want", "to", "know", NULL},
-    {"i", "need", "to", "know", NULL},       {"describe", NULL, NULL, NULL, NULL},
-    {"share", "with", "me", NULL, NULL},     {"fill", "me", "in", NULL, NULL},
-    {"any", "idea", NULL, NULL, NULL},       {"do", "you", "know", NULL, NULL},
-    {"do", "you", "happen", "to", NULL},     {"is", "there", "any", NULL, NULL}};
+    {"can", "you", "tell", "me", NULL},       {"could", "you", "tell", "me", NULL},
+    {"would", "you", "tell", "me", NULL},     {"can", "you", "walk", "me", NULL},
+    {"could", "you", "walk", "me", NULL},     {"tell", "me", "about", NULL, NULL},
+    {"tell", "me", "a", "little", NULL},      {"tell", "me", "what", NULL, NULL},
+    {"tell", "me", "a", "bit", NULL},         {"tell", "me", "how", NULL, NULL},
+    {"tell", "me", "who", NULL, NULL},        {"tell", "me", "which", NULL, NULL},
+    {"tell", "me", "if", NULL, NULL},         {"i", "was", "wondering", NULL, NULL},
+    {"i", "am", "wondering", NULL, NULL},     {"i", "wonder", NULL, NULL, NULL},
+    {"do", "you", "mind", NULL, NULL},        {"would", "you", "mind", NULL, NULL},
+    {"i", "would", "like", "to", "know"},     {"i", "would", "love", "to", "hear"},
+    {"help", "me", "understand", NULL, NULL}, {"walk", "me", "through", NULL, NULL},
+    {"let", "me", "ask", NULL, NULL},         {"i", "am", "curious", NULL, NULL},
+    {"i", "want", "to", "know", NULL},        {"i", "need", "to", "know", NULL},
+    {"describe", NULL, NULL, NULL, NULL},     {"share", "with", "me", NULL, NULL},
+    {"fill", "me", "in", NULL, NULL},         {"any", "idea", NULL, NULL, NULL},
+    {"do", "you", "know", NULL, NULL},        {"do", "you", "happen", "to", NULL},
+    {"is", "there", "any", NULL, NULL}};
 /* Tag endings, read backwards from the end of the sentence. */
 static const char *const tags[][3] = {
-    {"right", NULL, NULL}, {"correct", NULL, NULL}, {"yeah", NULL, NULL},
-    {"ok", NULL, NULL},    {"no", NULL, NULL},      {"is", "not", "it"},
-    {"do", "not", "you"},  {"are", "not", "you"},   {"does", "not", "it"},
-    {"did", "not", "you"}, {"is", "that", "right"}, {"am", "i", "right"},
-    {"is", "it", NULL},    {"yes", NULL, NULL},     {"have", "not", "you"},
-    {"was", "not", "it"},  {"will", "not", "you"},  {"would", "not", "you"}};
+    {"right", NULL, NULL},  {"correct", NULL, NULL}, {"yeah", NULL, NULL},    {"ok", NULL, NULL},
+    {"no", NULL, NULL},     {"is", "not", "it"},     {"do", "not", "you"},    {"are", "not", "you"},
+    {"does", "not", "it"},  {"did", "not", "you"},   {"is", "that", "right"}, {"am", "i", "right"},
+    {"is", "it", NULL},     {"yes", NULL, NULL},     {"have", "not", "you"},  {"was", "not", "it"},
+    {"will", "not", "you"}, {"would", "not", "you"}};
 
 /* First byte of token i, or -1 past the end: a cheap test before a word
  * comparison (most candidates differ there). */
@@ -142,13 +141,13 @@ enum nlu_question nlu_sentence_question(const struct nlu_doc *d, size_t s)
     /* Without '?': "what/which/whose" + not a first-person statement;
      * "how many/much/long/often/old/about"; any wh-word + an auxiliary. */
     bool next_aux = in_list(d, f + 1, aux_words, COUNT(aux_words));
-    bool wh_np = (nlu_tok_eq(d, f, "what") || nlu_tok_eq(d, f, "which") ||
-                  nlu_tok_eq(d, f, "whose")) &&
-                 !nlu_tok_eq(d, f + 1, "i") && !nlu_tok_eq(d, f + 1, "we");
-    bool how_x = nlu_tok_eq(d, f, "how") &&
-                 (nlu_tok_eq(d, f + 1, "many") || nlu_tok_eq(d, f + 1, "much") ||
-                  nlu_tok_eq(d, f + 1, "long") || nlu_tok_eq(d, f + 1, "often") ||
-                  nlu_tok_eq(d, f + 1, "old") || nlu_tok_eq(d, f + 1, "about"));
+    bool wh_np =
+        (nlu_tok_eq(d, f, "what") || nlu_tok_eq(d, f, "which") || nlu_tok_eq(d, f, "whose")) &&
+        !nlu_tok_eq(d, f + 1, "i") && !nlu_tok_eq(d, f + 1, "we");
+    bool how_x =
+        nlu_tok_eq(d, f, "how") && (nlu_tok_eq(d, f + 1, "many") || nlu_tok_eq(d, f + 1, "much") ||
+                                    nlu_tok_eq(d, f + 1, "long") || nlu_tok_eq(d, f + 1, "often") ||
+                                    nlu_tok_eq(d, f + 1, "old") || nlu_tok_eq(d, f + 1, "about"));
     if (f + 1 < we && (next_aux || wh_np || how_x))
       return NLU_Q_WH;
   }

@@ -75,8 +75,8 @@ const char *const reply_kind_names[R__COUNT] = {
 };
 
 static const char *const fact_names[FACT__COUNT] = {
-    [FACT_COVERAGE] = "coverage", [FACT_DOCTORS] = "doctors",     [FACT_DRUGS] = "prescriptions",
-    [FACT_PHARMACY] = "pharmacy", [FACT_BUDGET] = "budget",       [FACT_EXTRA_HELP] = "extra_help",
+    [FACT_COVERAGE] = "coverage", [FACT_DOCTORS] = "doctors", [FACT_DRUGS] = "prescriptions",
+    [FACT_PHARMACY] = "pharmacy", [FACT_BUDGET] = "budget",   [FACT_EXTRA_HELP] = "extra_help",
     [FACT_HEALTH] = "health",
 };
 
@@ -125,11 +125,11 @@ static void phrases_free(struct phrase_list *pl)
 
 static void persona_free_fields(struct persona *p)
 {
-  char **strs[] = {&p->id,       &p->name,     &p->first_name, &p->city,
-                   &p->state,    &p->coverage, &p->complaint,  &p->pharmacy,
-                   &p->budget,   &p->extra_help, &p->family,   &p->personality,
-                   &p->enrollment_period, &p->doctors_text, &p->drugs_text, &p->health_text,
-                   &p->decision_helper};
+  char **strs[] = {
+      &p->id,          &p->name,           &p->first_name,        &p->city,         &p->state,
+      &p->coverage,    &p->complaint,      &p->pharmacy,          &p->budget,       &p->extra_help,
+      &p->family,      &p->personality,    &p->enrollment_period, &p->doctors_text, &p->drugs_text,
+      &p->health_text, &p->decision_helper};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
   for (size_t i = 0; i < PERSONA_MAX_TOPICS; i++)
@@ -299,8 +299,8 @@ static int get_strlist(struct perr *e, const json_t *arr, size_t min, bool templ
   return 0;
 }
 
-static int get_phrases(struct perr *e, const json_t *arr, size_t min,
-                       struct phrase_list *out, const char *where)
+static int get_phrases(struct perr *e, const json_t *arr, size_t min, struct phrase_list *out,
+                       const char *where)
 {
   if (!json_is_array(arr))
     return fail(e, "%s: must be an array of phrases", where);
@@ -324,8 +324,7 @@ static int get_phrases(struct perr *e, const json_t *arr, size_t min,
 }
 
 /* Replaces {name}, {specialty} and {dose} in fmt; used for list items. */
-static int render_item(const char *fmt, const char *name, const char *second, char *out,
-                       size_t cap)
+static int render_item(const char *fmt, const char *name, const char *second, char *out, size_t cap)
 {
   size_t o = 0;
   for (const char *p = fmt; *p != '\0'; p++) {
@@ -400,7 +399,8 @@ static int parse_intents(struct perr *e, struct drill *d, const json_t *root)
     return fail(e, "missing \"intents\" object");
   const char *name;
   const json_t *v;
-  json_object_foreach((json_t *)intents, name, v) {
+  json_object_foreach((json_t *)intents, name, v)
+  {
     int found = -1;
     for (int i = 0; i < PERSONA_INTENT__COUNT; i++)
       if (strcmp(name, persona_intent_name((enum persona_intent)i)) == 0)
@@ -482,7 +482,8 @@ static int parse_topics(struct perr *e, struct drill *d, const json_t *root)
   }
   const char *key;
   const json_t *v;
-  json_object_foreach((json_t *)topics, key, v) {
+  json_object_foreach((json_t *)topics, key, v)
+  {
     if (topic_find(d, key) >= 0)
       continue;
     size_t f = d->n_topics;
@@ -503,7 +504,8 @@ static int parse_replies(struct perr *e, struct drill *d, const json_t *root)
     return fail(e, "missing \"replies\" object");
   const char *name;
   const json_t *v;
-  json_object_foreach((json_t *)replies, name, v) {
+  json_object_foreach((json_t *)replies, name, v)
+  {
     /* "kind" or "kind.Difficulty" */
     const char *dot = strchr(name, '.');
     size_t klen = dot ? (size_t)(dot - name) : strlen(name);
@@ -606,7 +608,8 @@ static int parse_objections(struct perr *e, struct drill *d, const json_t *root)
     return fail(e, "out of memory");
   const char *name;
   const json_t *v;
-  json_object_foreach((json_t *)objs, name, v) {
+  json_object_foreach((json_t *)objs, name, v)
+  {
     struct objection_def *o = &d->objections[d->n_objections++];
     char where[128];
     o->key = strdup(name);
@@ -641,7 +644,8 @@ static int parse_persona_facts(struct perr *e, const struct drill *d, const json
       return fail(e, "%s: \"facts\" must be an object", where);
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)facts, key, v) {
+    json_object_foreach((json_t *)facts, key, v)
+    {
       int f = topic_find(d, key);
       char w[200];
       snprintf(w, sizeof w, "%s.facts", where);
@@ -757,8 +761,7 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
   const json_t *docs = json_object_get(pj, "doctors");
   if (!json_is_array(docs) || json_array_size(docs) == 0 ||
       json_array_size(docs) > PERSONA_MAX_DOCTORS)
-    return fail(e, "%s: \"doctors\" must be an array of 1..%d doctors", where,
-                PERSONA_MAX_DOCTORS);
+    return fail(e, "%s: \"doctors\" must be an array of 1..%d doctors", where, PERSONA_MAX_DOCTORS);
   for (size_t i = 0; i < json_array_size(docs); i++) {
     const json_t *dj = json_array_get(docs, i);
     char w[160];
@@ -830,7 +833,8 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
       return fail(e, "%s: \"lines\" must be an object", where);
     const char *kname;
     const json_t *kv;
-    json_object_foreach((json_t *)lines, kname, kv) {
+    json_object_foreach((json_t *)lines, kname, kv)
+    {
       int k = reply_kind_find(kname, strlen(kname));
       if (k < 0)
         return fail(e, "%s: lines: unknown reply kind \"%s\"", where, kname);
@@ -854,9 +858,9 @@ static int parse_persona(struct perr *e, struct drill *d, const json_t *pj, size
     seconds[i] = p->drugs[i].dose;
   }
   p->drugs_text = join_items(fmt, p->n_drugs, names, seconds, fmt->drug);
-  p->health_text = join_items(fmt, p->health.n < PERSONA_MAX_DRUGS ? p->health.n : PERSONA_MAX_DRUGS,
-                              (const char *const *)p->health.v, (const char *const *)p->health.v,
-                              NULL);
+  p->health_text =
+      join_items(fmt, p->health.n < PERSONA_MAX_DRUGS ? p->health.n : PERSONA_MAX_DRUGS,
+                 (const char *const *)p->health.v, (const char *const *)p->health.v, NULL);
   if (p->doctors_text == NULL || p->drugs_text == NULL || p->health_text == NULL)
     return fail(e, "%s: doctor, prescription or health list too long", where);
   return 0;
@@ -932,11 +936,10 @@ struct drill *drill_parse(const char *json_text, size_t len, char *err, size_t e
     fail(&e, "out of memory");
     goto out;
   }
-  const struct json_spec head[] = {text("key", &d->key), text("title", &d->title),
-                                   JSON_SPEC_END};
-  if (read_fields(&e, root, head, "drill") < 0 || parse_intents(&e, d, root) < 0 || parse_replies(&e, d, root) < 0 ||
-      parse_rules(&e, d, root) < 0 || parse_objections(&e, d, root) < 0 ||
-      parse_personas(&e, d, root) < 0)
+  const struct json_spec head[] = {text("key", &d->key), text("title", &d->title), JSON_SPEC_END};
+  if (read_fields(&e, root, head, "drill") < 0 || parse_intents(&e, d, root) < 0 ||
+      parse_replies(&e, d, root) < 0 || parse_rules(&e, d, root) < 0 ||
+      parse_objections(&e, d, root) < 0 || parse_personas(&e, d, root) < 0)
     goto out;
   result = d;
   d = NULL;
@@ -988,8 +991,8 @@ static uint64_t mix64(uint64_t x)
   return x ^ (x >> 31);
 }
 
-size_t drill_pick_persona(const struct drill *d, const char *state,
-                          enum persona_difficulty diff, uint64_t seed)
+size_t drill_pick_persona(const struct drill *d, const char *state, enum persona_difficulty diff,
+                          uint64_t seed)
 {
   /* Preference: state and tier, then state, then tier, then anyone. */
   for (int pass = 0; pass < 4; pass++) {

@@ -15,7 +15,7 @@
  * rep line every 3.5 s. A hash collision only makes the engine pick
  * another variant, never repeat one.
  */
-#define USED_MAX 512
+#define USED_MAX     512
 #define MAX_SEGMENTS 3
 /* An Elite prospect warns at the first push ("say that again and I hang
  * up") and hangs up at this one, or at once on a line that makes two
@@ -46,10 +46,10 @@ struct persona_call {
   uint32_t asked;    /* topics the rep has asked about */
   uint16_t pressure_count;
   uint8_t obj_order[PERSONA_MAX_OBJECTIONS]; /* this call's order of the persona's objections */
-  uint8_t needed;    /* objections this call raises (difficulty, capped by the persona) */
-  uint8_t raised;    /* obj_order[0 .. raised) have been raised */
+  uint8_t needed; /* objections this call raises (difficulty, capped by the persona) */
+  uint8_t raised; /* obj_order[0 .. raised) have been raised */
   uint8_t addressed;
-  int8_t open;       /* obj_order index of the open objection, or -1 */
+  int8_t open; /* obj_order index of the open objection, or -1 */
   uint8_t press_count;
   uint32_t last_intents;
   uint32_t used_count;
@@ -96,21 +96,36 @@ enum placeholder {
 };
 
 static const char *const placeholder_names[PH__COUNT] = {
-    [PH_NAME] = "name",           [PH_FIRST_NAME] = "first_name",
-    [PH_AGE] = "age",             [PH_CITY] = "city",
-    [PH_STATE] = "state",         [PH_COVERAGE] = "coverage",
-    [PH_COMPLAINT] = "complaint", [PH_PERIOD] = "enrollment_period",
-    [PH_PHARMACY] = "pharmacy",   [PH_BUDGET] = "budget",
-    [PH_EXTRA_HELP] = "extra_help", [PH_FAMILY] = "family",
-    [PH_DOCTOR] = "doctor",       [PH_SPECIALTY] = "specialty",
-    [PH_DOCTOR2] = "doctor2",     [PH_SPECIALTY2] = "specialty2",
-    [PH_DOCTORS] = "doctors",     [PH_DRUG] = "drug",
-    [PH_DOSE] = "dose",           [PH_DRUG2] = "drug2",
-    [PH_DOSE2] = "dose2",         [PH_DRUGS] = "drugs",
-    [PH_HEALTH] = "health",       [PH_HEALTH1] = "health1",
-    [PH_AGENT_NAME] = "agent_name", [PH_MISSING_TOPIC] = "missing_topic",
-    [PH_FACT] = "fact",           [PH_TOPIC] = "topic",
-    [PH_HELPER] = "helper",       [PH_RECAP_WRONG] = "recap_wrong",
+    [PH_NAME] = "name",
+    [PH_FIRST_NAME] = "first_name",
+    [PH_AGE] = "age",
+    [PH_CITY] = "city",
+    [PH_STATE] = "state",
+    [PH_COVERAGE] = "coverage",
+    [PH_COMPLAINT] = "complaint",
+    [PH_PERIOD] = "enrollment_period",
+    [PH_PHARMACY] = "pharmacy",
+    [PH_BUDGET] = "budget",
+    [PH_EXTRA_HELP] = "extra_help",
+    [PH_FAMILY] = "family",
+    [PH_DOCTOR] = "doctor",
+    [PH_SPECIALTY] = "specialty",
+    [PH_DOCTOR2] = "doctor2",
+    [PH_SPECIALTY2] = "specialty2",
+    [PH_DOCTORS] = "doctors",
+    [PH_DRUG] = "drug",
+    [PH_DOSE] = "dose",
+    [PH_DRUG2] = "drug2",
+    [PH_DOSE2] = "dose2",
+    [PH_DRUGS] = "drugs",
+    [PH_HEALTH] = "health",
+    [PH_HEALTH1] = "health1",
+    [PH_AGENT_NAME] = "agent_name",
+    [PH_MISSING_TOPIC] = "missing_topic",
+    [PH_FACT] = "fact",
+    [PH_TOPIC] = "topic",
+    [PH_HELPER] = "helper",
+    [PH_RECAP_WRONG] = "recap_wrong",
     [PH_RECAP_RIGHT] = "recap_right",
 };
 
@@ -146,9 +161,7 @@ static const char *placeholder_value(struct render_ctx *rc, int ph, int *fact)
   switch ((enum placeholder)ph) {
   case PH_NAME: return p->name;
   case PH_FIRST_NAME: return p->first_name;
-  case PH_AGE:
-    snprintf(rc->age, sizeof rc->age, "%d", p->age);
-    return rc->age;
+  case PH_AGE: snprintf(rc->age, sizeof rc->age, "%d", p->age); return rc->age;
   case PH_CITY: return p->city;
   case PH_STATE: return p->state;
   case PH_COVERAGE: *fact = FACT_COVERAGE; return p->coverage;
@@ -434,8 +447,7 @@ static const struct {
     [FACT_DRUGS] = {PERSONA_INTENT_ASK_PRESCRIPTIONS, R_DRUGS, R_DRUGS_AGAIN, R_VOL_DRUGS},
     [FACT_PHARMACY] = {PERSONA_INTENT_ASK_PHARMACY, R_PHARMACY, R_PHARMACY_AGAIN, R_VOL_PHARMACY},
     [FACT_BUDGET] = {PERSONA_INTENT_ASK_BUDGET, R_BUDGET, R_BUDGET_AGAIN, R_VOL_BUDGET},
-    [FACT_EXTRA_HELP] = {PERSONA_INTENT_ASK_EXTRA_HELP, R_EXTRA_HELP, R_EXTRA_HELP_AGAIN,
-                         R__COUNT},
+    [FACT_EXTRA_HELP] = {PERSONA_INTENT_ASK_EXTRA_HELP, R_EXTRA_HELP, R_EXTRA_HELP_AGAIN, R__COUNT},
     [FACT_HEALTH] = {PERSONA_INTENT_ASK_HEALTH, R_HEALTH, R_HEALTH_AGAIN, R__COUNT},
 };
 
@@ -609,8 +621,7 @@ static void push_back(struct persona_call *pc, struct comp *c, int claim)
 }
 
 /* Hangs up with a line of kind k, after the answer to claim (-1: none). */
-static int hang_up(struct persona_call *pc, enum reply_kind k, int claim,
-                   struct persona_reply *out)
+static int hang_up(struct persona_call *pc, enum reply_kind k, int claim, struct persona_reply *out)
 {
   struct comp c = {.len = 0};
   c.text[0] = '\0';
@@ -715,12 +726,11 @@ static const char *unknown_titled_name(const struct persona *me, const char *nor
                                        size_t cap)
 {
   static const char *const titles[] = {" dr ", " mrs ", " mr ", " ms "};
-  static const char *const not_names[] = {"you", "your", "yours", "the", "that", "this",
-                                          "who", "and", "for", "visit", "visits", "office",
-                                          "appointment", "appointments", "near", "nearby"};
+  static const char *const not_names[] = {
+      "you", "your",  "yours",  "the",    "that",        "this",         "who",  "and",
+      "for", "visit", "visits", "office", "appointment", "appointments", "near", "nearby"};
   for (size_t t = 0; t < sizeof titles / sizeof titles[0]; t++) {
-    for (const char *hit = strstr(norm, titles[t]); hit != NULL;
-         hit = strstr(hit + 1, titles[t])) {
+    for (const char *hit = strstr(norm, titles[t]); hit != NULL; hit = strstr(hit + 1, titles[t])) {
       const char *w = hit + strlen(titles[t]);
       size_t wl = strcspn(w, " ");
       char padded[64];
@@ -733,9 +743,9 @@ static const char *unknown_titled_name(const struct persona *me, const char *nor
       if (common || own_doctor_word(me, padded))
         continue;
       /* " mrs " -> "Mrs.", "jones" -> "Jones" */
-      int n = snprintf(buf, cap, "%c%.*s. %c%.*s", titles[t][1] - 'a' + 'A',
-                       (int)strlen(titles[t]) - 3, titles[t] + 2, w[0] - 'a' + 'A',
-                       (int)wl - 1, w + 1);
+      int n =
+          snprintf(buf, cap, "%c%.*s. %c%.*s", titles[t][1] - 'a' + 'A', (int)strlen(titles[t]) - 3,
+                   titles[t] + 2, w[0] - 'a' + 'A', (int)wl - 1, w + 1);
       if (n > 0 && (size_t)n < cap && w[0] >= 'a' && w[0] <= 'z')
         return buf;
     }
@@ -776,8 +786,7 @@ static const char *recap_mistake(const struct persona_call *pc, const char *norm
 
 /* This persona's own drugs and doctors that the rep names, as "Eliquis
  * and Dr. Alan Reyes" into buf (at most two); NULL when none. */
-static const char *recap_named_own(const struct persona *p, const char *norm, char *buf,
-                                   size_t cap)
+static const char *recap_named_own(const struct persona *p, const char *norm, char *buf, size_t cap)
 {
   const char *names[2];
   int n = 0;
@@ -845,8 +854,7 @@ static void answer_recap(struct persona_call *pc, struct comp *c, const char *no
 }
 
 /* Marks compliance moments and moves trust and patience for utterance m. */
-static void apply_intents(struct persona_call *pc, uint32_t m, uint32_t topics,
-                          const char *norm)
+static void apply_intents(struct persona_call *pc, uint32_t m, uint32_t topics, const char *norm)
 {
   const struct drill *d = pc->d;
   if ((m & I(INTRODUCTION)) && pc->intro_turn == 0) {
@@ -915,9 +923,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
    * the rep is pitching (a statement about the plan's dental benefits is
    * not a question about the persona's teeth); else the ask_* intents'.
    * A read-back of what the persona said is a recap, not a new question. */
-  uint32_t heard = h.question || !(m & (I(PLAN_PRESENTATION) | I(OBJECTION_HANDLING)))
-                       ? h.topics
-                       : 0;
+  uint32_t heard =
+      h.question || !(m & (I(PLAN_PRESENTATION) | I(OBJECTION_HANDLING))) ? h.topics : 0;
   uint32_t topics = heard != 0 ? heard : intent_topics(m);
   bool recap = h.recap || ((m & I(RECAP)) && h.topics == 0) ||
                (topics != 0 && (topics & ~DRUGS_OR_DOCTORS) == 0 && names_fact(pc, norm, h.wh));
@@ -1076,8 +1083,8 @@ int persona_call_reply(struct persona_call *pc, const char *rep_text, struct per
     unsigned told = 0;
     for (unsigned f = pc->revealed; f != 0; f &= f - 1)
       told++;
-    bool spontaneous = pc->diff != PERSONA_BEGINNER && pc->turn >= 4 && told >= 2 &&
-                       rng_below(pc, 3) == 0;
+    bool spontaneous =
+        pc->diff != PERSONA_BEGINNER && pc->turn >= 4 && told >= 2 && rng_below(pc, 3) == 0;
     if (raise_after_plan || spontaneous)
       raised_now = raise_next(pc, &c, norm);
   }

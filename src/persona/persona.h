@@ -34,8 +34,8 @@ size_t drill_persona_count(const struct drill *d);
 /* Picks the persona for a new call: among the personas in `state`
  * (two-letter code, case-insensitive; NULL or no match = the whole pool),
  * deterministically from seed. Returns an index < drill_persona_count(). */
-size_t drill_pick_persona(const struct drill *d, const char *state,
-                          enum persona_difficulty diff, uint64_t seed);
+size_t drill_pick_persona(const struct drill *d, const char *state, enum persona_difficulty diff,
+                          uint64_t seed);
 /* Borrowed; valid while d lives. */
 const char *drill_persona_name(const struct drill *d, size_t idx);
 const char *drill_persona_state(const struct drill *d, size_t idx);
@@ -75,8 +75,7 @@ struct persona_reply {
 
 /* Feeds one rep utterance (UTF-8, at most a few thousand bytes) and
  * produces the persona's reply. Returns 0, or -1 on an internal error. */
-int persona_call_reply(struct persona_call *pc, const char *rep_text,
-                       struct persona_reply *out);
+int persona_call_reply(struct persona_call *pc, const char *rep_text, struct persona_reply *out);
 
 /* ---- Additions: intents and call introspection (for tests, the live
  * loop's logs and the scorer's evidence). ---- */
@@ -131,14 +130,14 @@ struct persona_call_info {
   unsigned permission_turn; /* rep turn of the scope-of-appointment ask; 0 = not yet */
   unsigned objections_raised;
   unsigned objections_addressed;
-  bool objection_open;      /* one raised and not yet addressed */
-  unsigned facts_revealed;  /* bitmask: coverage, doctors, drugs, pharmacy, budget,
+  bool objection_open;     /* one raised and not yet addressed */
+  unsigned facts_revealed; /* bitmask: coverage, doctors, drugs, pharmacy, budget,
                                extra help, health (bit 0..6), then the drill's
                                extra "topics" in file order (bit 7..31) */
   unsigned pressure_count;
-  bool enrolled;            /* the persona agreed to enroll */
-  bool ended;               /* the persona hung up */
-  uint32_t last_intents;    /* drill_classify() of the last rep utterance */
+  bool enrolled;         /* the persona agreed to enroll */
+  bool ended;            /* the persona hung up */
+  uint32_t last_intents; /* drill_classify() of the last rep utterance */
   size_t persona_idx;
 };
 

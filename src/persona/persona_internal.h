@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 /* Limits on drill data; a drill that exceeds them is rejected at parse. */
-#define PERSONA_MAX_DOCTORS 6
-#define PERSONA_MAX_DRUGS 8
+#define PERSONA_MAX_DOCTORS    6
+#define PERSONA_MAX_DRUGS      8
 #define PERSONA_MAX_OBJECTIONS 8
-#define PERSONA_MAX_TEXT 600 /* the longest reply the engine produces */
-#define PERSONA_NORM_MAX 4096 /* rep text beyond this is not classified */
-#define PERSONA_MAX_TOPICS 32 /* facts a persona can be asked about (bits of a uint32_t) */
+#define PERSONA_MAX_TEXT       600  /* the longest reply the engine produces */
+#define PERSONA_NORM_MAX       4096 /* rep text beyond this is not classified */
+#define PERSONA_MAX_TOPICS     32   /* facts a persona can be asked about (bits of a uint32_t) */
 
 /* Facts a persona can reveal; one bit each in the call's state. These
  * seven have their own fields and reply kinds; the drill's "topics" may
@@ -144,8 +144,8 @@ struct persona {
   char *id, *name, *first_name, *city, *state, *coverage, *complaint, *pharmacy, *budget,
       *extra_help, *family, *personality, *enrollment_period;
   int age;
-  int sex;      /* enum persona_sex; "sex" in the drill, optional */
-  double pace;  /* speaking pace, 1.0 ordinary; 0 = not given */
+  int sex;     /* enum persona_sex; "sex" in the drill, optional */
+  double pace; /* speaking pace, 1.0 ordinary; 0 = not given */
   int budget_usd;
   struct doctor doctors[PERSONA_MAX_DOCTORS];
   size_t n_doctors;
@@ -172,9 +172,9 @@ struct persona {
 };
 
 enum objection_rule {
-  OBJ_RULE_ANY,        /* any reasonable answer (handling, facts or a plan) */
-  OBJ_RULE_EITHER,     /* objection handling or the objection's facts */
-  OBJ_RULE_BOTH        /* empathy/handling and the objection's facts together */
+  OBJ_RULE_ANY,    /* any reasonable answer (handling, facts or a plan) */
+  OBJ_RULE_EITHER, /* objection handling or the objection's facts */
+  OBJ_RULE_BOTH    /* empathy/handling and the objection's facts together */
 };
 
 struct difficulty_rules {
@@ -185,8 +185,8 @@ struct difficulty_rules {
 };
 
 struct trust_deltas {
-  int introduction, disclosure, tpmo, permission, question, handling, addressed, recap,
-      pressure, off_topic;
+  int introduction, disclosure, tpmo, permission, question, handling, addressed, recap, pressure,
+      off_topic;
 };
 
 struct drill {
@@ -216,7 +216,7 @@ struct drill {
   int pressure_patience_cost, off_topic_patience_cost;
 };
 
-#define TOPIC_LABEL_RECAP (-2)
+#define TOPIC_LABEL_RECAP    (-2)
 #define TOPIC_LABEL_CHECK_IN (-3)
 
 /* engine.c */

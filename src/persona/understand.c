@@ -15,8 +15,7 @@
 static bool addresses_you(const struct nlu_doc *doc, size_t b, size_t e)
 {
   for (size_t i = b; i < e; i++)
-    if (nlu_tok_is(doc, i, "you") || nlu_tok_is(doc, i, "your") ||
-        nlu_tok_is(doc, i, "yourself"))
+    if (nlu_tok_is(doc, i, "you") || nlu_tok_is(doc, i, "your") || nlu_tok_is(doc, i, "yourself"))
       return true;
   return false;
 }
@@ -76,8 +75,8 @@ static void take_labels(const struct drill *d, uint64_t labels, struct persona_h
 static bool clause_start(const struct nlu_doc *doc, size_t i)
 {
   static const char *const openers[] = {"what", "which", "where", "when", "who", "how",
-                                         "do", "does", "did", "are", "is", "have", "can",
-                                         "would", "will", "any"};
+                                        "do",   "does",  "did",   "are",  "is",  "have",
+                                        "can",  "would", "will",  "any"};
   if (i == 0 || !(nlu_tok_is(doc, i - 1, "and") || nlu_tok_is(doc, i - 1, "or") ||
                   nlu_tok_is(doc, i - 1, ",")))
     return false;

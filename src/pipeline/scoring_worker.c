@@ -26,10 +26,11 @@
 #include "webhooks/deliverer.h"
 #include "webhooks/payload.h"
 
-#define SCORING_LEASE_MS 60000  /* scoring takes milliseconds; a dead worker's call waits this long */
-#define SCORING_POLL_MS 1000    /* other nodes' and the CLI's calls are found by polling */
-#define REAP_EVERY_MS 5000      /* the sweep of calls redeemed but never started */
-#define REAP_GRACE_MS 5000      /* past the ticket's life, so a start in flight wins */
+#define SCORING_LEASE_MS \
+  60000 /* scoring takes milliseconds; a dead worker's call waits this long */
+#define SCORING_POLL_MS      1000 /* other nodes' and the CLI's calls are found by polling */
+#define REAP_EVERY_MS        5000 /* the sweep of calls redeemed but never started */
+#define REAP_GRACE_MS        5000 /* past the ticket's life, so a start in flight wins */
 #define TRANSCRIPT_MAX_TURNS 4096
 #define TRANSCRIPT_MAX_BYTES (4u << 20)
 
@@ -39,9 +40,9 @@ struct scoring_worker {
   const struct drill_catalog *cat;
   struct webhook_deliverer *deliverer;
   pthread_mutex_t mu;
-  pthread_cond_t cv;  /* signalled by kicks and by stop */
-  uint64_t kicks;     /* bumped by every kick: a wait never misses one */
-  int64_t next_reap;  /* when an idle thread next reaps (unix ms) */
+  pthread_cond_t cv; /* signalled by kicks and by stop */
+  uint64_t kicks;    /* bumped by every kick: a wait never misses one */
+  int64_t next_reap; /* when an idle thread next reaps (unix ms) */
   bool stopping;
   pthread_t *threads;
   size_t nthreads;

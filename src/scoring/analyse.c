@@ -44,83 +44,105 @@ struct scratch {
 
 /* Doubles the raw-hit buffer, up to SC_MAX_TURN_MATCHES; -1 at the ceiling
  * (later hits of that turn are dropped) or on OOM. */
-static int raw_grow(struct scratch *s) {
-  if (s->raw_cap >= SC_MAX_TURN_MATCHES) return -1;
+static int raw_grow(struct scratch *s)
+{
+  if (s->raw_cap >= SC_MAX_TURN_MATCHES)
+    return -1;
   size_t ncap = s->raw_cap ? s->raw_cap * 2 : 64;
-  if (ncap > SC_MAX_TURN_MATCHES) ncap = SC_MAX_TURN_MATCHES;
+  if (ncap > SC_MAX_TURN_MATCHES)
+    ncap = SC_MAX_TURN_MATCHES;
   struct raw *nr = realloc(s->raw, ncap * sizeof *nr);
-  if (!nr) return -1;
+  if (!nr)
+    return -1;
   s->raw = nr;
   s->raw_cap = ncap;
   return 0;
 }
 
-static int role_of(const char *role) {
-  if (!role) return 0;
-  if (strcmp(role, "user") == 0) return SC_ROLE_REP;
-  if (strcmp(role, "assistant") == 0) return SC_ROLE_PERSONA;
+static int role_of(const char *role)
+{
+  if (!role)
+    return 0;
+  if (strcmp(role, "user") == 0)
+    return SC_ROLE_REP;
+  if (strcmp(role, "assistant") == 0)
+    return SC_ROLE_PERSONA;
   return 0;
 }
 
 /* Lowercased first word of the persona's name, for "uses the prospect's name". */
-static void set_name(struct scratch *s, const char *persona) {
+static void set_name(struct scratch *s, const char *persona)
+{
   s->name_len = 0;
-  if (!persona) return;
+  if (!persona)
+    return;
   struct sc_cursor c = {(const unsigned char *)persona,
                         (const unsigned char *)persona + strlen(persona)};
   size_t len;
   enum sc_mark m;
-  if (sc_next_word(&c, s->name, &len, &m) && len <= SC_MAX_TOKEN_BYTES) s->name_len = len;
+  if (sc_next_word(&c, s->name, &len, &m) && len <= SC_MAX_TOKEN_BYTES)
+    s->name_len = len;
 }
 
 /* Does phrase ph match at word i of the turn? Its first token is known to
  * match: the phrase was picked by it (the first-word index, or a "#" / "*"
  * phrase tried where it may start). */
 static bool phrase_at(const struct rubric *r, const struct sc_phrase *ph, const struct tok *toks,
-                      size_t ntok, size_t i) {
-  if (i + ph->ntok > ntok) return false;
+                      size_t ntok, size_t i)
+{
+  if (i + ph->ntok > ntok)
+    return false;
   const uint32_t *pt = r->ptoks + ph->tok_off;
   for (size_t j = 1; j < ph->ntok; j++) {
     const struct tok *t = &toks[i + j];
-    if (pt[j] == SC_PT_ANY) continue;
+    if (pt[j] == SC_PT_ANY)
+      continue;
     if (pt[j] == SC_PT_NUM) {
-      if (!t->num) return false;
+      if (!t->num)
+        return false;
       continue;
     }
-    if (pt[j] != t->id) return false;
+    if (pt[j] != t->id)
+      return false;
   }
   return true;
 }
 
 static int push_occ(struct scratch *s, uint32_t set, uint32_t turn, uint32_t pos, uint32_t phrase,
-                    bool inq, uint32_t src_off, uint32_t src_len) {
+                    bool inq, uint32_t src_off, uint32_t src_len)
+{
   if (s->stamp[set] == turn + 1) {
     struct sc_occ *o = &s->occ[s->occ_idx[set]];
-    if (inq) o->in_question = 1;
-    else if (o->stmt_pos == UINT32_MAX) o->stmt_pos = pos;
+    if (inq)
+      o->in_question = 1;
+    else if (o->stmt_pos == UINT32_MAX)
+      o->stmt_pos = pos;
     return 0;
   }
   if (s->nocc == s->occ_cap) {
     size_t ncap = s->occ_cap ? s->occ_cap * 2 : 256;
     struct sc_occ *no = realloc(s->occ, ncap * sizeof *no);
-    if (!no) return -1;
+    if (!no)
+      return -1;
     s->occ = no;
     uint32_t *ns = realloc(s->occ_set, ncap * sizeof *ns);
-    if (!ns) return -1;
+    if (!ns)
+      return -1;
     s->occ_set = ns;
     s->occ_cap = ncap;
   }
   s->stamp[set] = turn + 1;
   s->occ_idx[set] = (uint32_t)s->nocc;
-  s->occ[s->nocc] = (struct sc_occ){turn,   pos, phrase, src_off, src_len,
-                                    inq ? UINT32_MAX : pos, (uint8_t)inq};
+  s->occ[s->nocc] =
+      (struct sc_occ){turn, pos, phrase, src_off, src_len, inq ? UINT32_MAX : pos, (uint8_t)inq};
   s->occ_set[s->nocc] = set;
   s->nocc++;
   return 0;
 }
 
 static int push_meaning(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bool inq,
-                        uint32_t src_off, uint32_t src_len) {
+                        uint32_t src_off, uint32_t src_len)
+{
   return push_occ(ctx, set, turn, pos, SC_PHRASE_NLU, inq, src_off, src_len);
 }
 
@@ -128,16 +150,19 @@ static int push_meaning(void *ctx, uint32_t set, uint32_t turn, uint32_t pos, bo
  * layer to set when it reads the sentence as a question: text-speak and
  * spoken questions often come with no punctuation at all. A sentence closed
  * by '.' or '!' is left as the rep wrote it (and not read again: speed). */
-static uint8_t *question_flag(void *ctx, uint32_t pos) {
+static uint8_t *question_flag(void *ctx, uint32_t pos)
+{
   struct scratch *s = ctx;
-  if (pos >= s->cur_ntok) return NULL;
+  if (pos >= s->cur_ntok)
+    return NULL;
   struct sent *se = &s->sents[s->toks[pos].sent];
   return se->closed ? NULL : &se->question;
 }
 
 /* Tokenises and scans one turn. */
-static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scratch *s,
-                     uint32_t t, const char *text, int role) {
+static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scratch *s, uint32_t t,
+                     const char *text, int role)
+{
   struct sc_turn_info *ti = &a->ti[t];
   struct sc_cursor c = {(const unsigned char *)text, (const unsigned char *)text + strlen(text)};
   char w[SC_MAX_TOKEN_BYTES];
@@ -151,13 +176,18 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     int more = sc_next_word(&c, w, &len, &m);
     if (m != SC_MARK_NONE && ntok < s->tok_cap) {
       struct sent *cur = &s->sents[nsent - 1];
-      if (m == SC_MARK_QUESTION && cur->ntok > 0) cur->question = 1;
-      else if (cur->ntok > 0) cur->closed = 1;
-      if (cur->ntok > 0 && more) s->sents[nsent++] = (struct sent){(uint32_t)ntok, 0, 0, 0, 0};
+      if (m == SC_MARK_QUESTION && cur->ntok > 0)
+        cur->question = 1;
+      else if (cur->ntok > 0)
+        cur->closed = 1;
+      if (cur->ntok > 0 && more)
+        s->sents[nsent++] = (struct sent){(uint32_t)ntok, 0, 0, 0, 0};
     }
-    if (!more) break;
+    if (!more)
+      break;
     words++;
-    if (ntok >= s->tok_cap) continue; /* past the ceiling: count, don't scan */
+    if (ntok >= s->tok_cap)
+      continue; /* past the ceiling: count, don't scan */
     struct tok *tk = &s->toks[ntok];
     tk->id = SC_TOK_UNKNOWN;
     tk->num = 0;
@@ -173,7 +203,8 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     ntok++;
   }
   ti->words = words;
-  if (!role) return 0;
+  if (!role)
+    return 0;
 
   /* hits by meaning: sentences the classifiers label; first, so that the
    * phrase hits below see the questions it finds */
@@ -182,7 +213,8 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
   for (size_t k = 0; k < nsent && !open_sent; k++)
     open_sent = s->sents[k].ntok > 0 && !s->sents[k].closed && !s->sents[k].question;
   struct sc_meaning_sink sink = {s, push_meaning, open_sent ? question_flag : NULL};
-  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0) return -1;
+  if (sc_meaning_scan(r, s->meaning, t, text, role, ti, &sink) != 0)
+    return -1;
 
   /* every phrase of the role's index starting at every word */
   const struct sc_phrase_index *x = &r->index[role - 1];
@@ -192,18 +224,24 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
     if (id < r->vcount) {
       for (uint32_t k = x->first_start[id]; k < x->first_start[id + 1]; k++) {
         const struct sc_phrase *ph = &r->phrases[x->by_first[k]];
-        if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
-        if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-        s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->by_first[k]};
+        if (!phrase_at(r, ph, s->toks, ntok, i))
+          continue;
+        if (nraw == s->raw_cap && raw_grow(s) != 0)
+          break;
+        s->raw[nraw++] =
+            (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->by_first[k]};
       }
     }
     /* phrases opening with "#" only start at a number; "*" anywhere */
     size_t wk = s->toks[i].num ? 0 : x->nwild_num_first;
     for (size_t k = wk; k < x->nwild_first; k++) {
       const struct sc_phrase *ph = &r->phrases[x->wild_first[k]];
-      if (!phrase_at(r, ph, s->toks, ntok, i)) continue;
-      if (nraw == s->raw_cap && raw_grow(s) != 0) break;
-      s->raw[nraw++] = (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->wild_first[k]};
+      if (!phrase_at(r, ph, s->toks, ntok, i))
+        continue;
+      if (nraw == s->raw_cap && raw_grow(s) != 0)
+        break;
+      s->raw[nraw++] =
+          (struct raw){ph->set, (uint32_t)i, (uint32_t)(i + ph->ntok), x->wild_first[k]};
     }
   }
 
@@ -214,25 +252,30 @@ static int scan_turn(const struct rubric *r, struct sc_analysis *a, struct scrat
       bool covered = false;
       for (size_t q = 0; q < nraw && !covered; q++)
         covered = s->raw[q].set == es && s->raw[q].start < h->end && h->start < s->raw[q].end;
-      if (covered) continue;
+      if (covered)
+        continue;
     }
     struct sent *se = &s->sents[s->toks[h->start].sent];
-    if (h->set == r->set_open_starters && h->start - se->start < SC_PREFIX_WINDOW) se->open = 1;
-    if (push_occ(s, h->set, t, h->start, h->phrase, se->question, 0, 0) != 0) return -1;
+    if (h->set == r->set_open_starters && h->start - se->start < SC_PREFIX_WINDOW)
+      se->open = 1;
+    if (push_occ(s, h->set, t, h->start, h->phrase, se->question, 0, 0) != 0)
+      return -1;
   }
-
 
   if (role == SC_ROLE_REP) {
     for (size_t k = 0; k < nsent; k++) {
-      if (!s->sents[k].question || s->sents[k].ntok == 0) continue;
+      if (!s->sents[k].question || s->sents[k].ntok == 0)
+        continue;
       ti->questions++;
-      if (s->sents[k].open) ti->open_questions++;
+      if (s->sents[k].open)
+        ti->open_questions++;
     }
   }
   return 0;
 }
 
-static void scratch_release(struct scratch *s) {
+static void scratch_release(struct scratch *s)
+{
   free(s->toks);
   free(s->sents);
   free(s->raw);
@@ -244,7 +287,8 @@ static void scratch_release(struct scratch *s) {
 }
 
 int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_analysis *a,
-               char *err, size_t errlen) {
+               char *err, size_t errlen)
+{
   int rc = -1;
   struct scratch s;
   memset(&s, 0, sizeof s);
@@ -260,10 +304,12 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
   size_t maxlen = 0;
   for (size_t t = 0; t < n; t++) {
     size_t l = in->turns[t].content ? strlen(in->turns[t].content) : 0;
-    if (l > maxlen) maxlen = l;
+    if (l > maxlen)
+      maxlen = l;
   }
   s.tok_cap = (maxlen + 1) / 2 + 1;
-  if (s.tok_cap > SC_MAX_TURN_TOKENS) s.tok_cap = SC_MAX_TURN_TOKENS;
+  if (s.tok_cap > SC_MAX_TURN_TOKENS)
+    s.tok_cap = SC_MAX_TURN_TOKENS;
 
   a->ti = calloc(n ? n : 1, sizeof *a->ti);
   a->set_start = calloc(r->nsets + 1, sizeof *a->set_start);
@@ -293,8 +339,10 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
       snprintf(err, errlen, "out of memory");
       goto out;
     }
-    if (st->at_ms < prev_at || st->at_ms < 0) clock_ok = false;
-    if (st->at_ms > 0) clock_any = true;
+    if (st->at_ms < prev_at || st->at_ms < 0)
+      clock_ok = false;
+    if (st->at_ms > 0)
+      clock_any = true;
     prev_at = st->at_ms;
     uint32_t w = a->ti[t].words;
     if (role == SC_ROLE_REP) {
@@ -306,7 +354,8 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
         a->questions += a->ti[t].questions;
         a->open_questions += a->ti[t].open_questions;
       }
-      if (run_words == 0) run_start = (uint32_t)t;
+      if (run_words == 0)
+        run_start = (uint32_t)t;
       run_words += w;
       if (run_words > a->longest_run_words) {
         a->longest_run_words = run_words;
@@ -334,8 +383,10 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
     snprintf(err, errlen, "out of memory");
     goto out;
   }
-  for (size_t k = 0; k < s.nocc; k++) a->set_start[s.occ_set[k] + 1]++;
-  for (size_t k = 0; k < r->nsets; k++) a->set_start[k + 1] += a->set_start[k];
+  for (size_t k = 0; k < s.nocc; k++)
+    a->set_start[s.occ_set[k] + 1]++;
+  for (size_t k = 0; k < r->nsets; k++)
+    a->set_start[k + 1] += a->set_start[k];
   memset(s.stamp, 0, r->nsets * sizeof *s.stamp); /* reused as fill counters */
   for (size_t k = 0; k < s.nocc; k++) {
     uint32_t set = s.occ_set[k];
@@ -344,23 +395,28 @@ int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_a
   rc = 0;
 out:
   scratch_release(&s);
-  if (rc != 0) sc_analysis_release(a);
+  if (rc != 0)
+    sc_analysis_release(a);
   return rc;
 }
 
-void sc_analysis_release(struct sc_analysis *a) {
-  if (!a) return;
+void sc_analysis_release(struct sc_analysis *a)
+{
+  if (!a)
+    return;
   free(a->ti);
   free(a->occ);
   free(a->set_start);
   memset(a, 0, sizeof *a);
 }
 
-const struct sc_occ *sc_occ_of(const struct sc_analysis *a, uint32_t s, size_t *n) {
+const struct sc_occ *sc_occ_of(const struct sc_analysis *a, uint32_t s, size_t *n)
+{
   *n = a->set_start[s + 1] - a->set_start[s];
   return a->occ + a->set_start[s];
 }
 
-int64_t sc_time_at(const struct rubric *r, const struct sc_analysis *a, uint32_t t, uint32_t pos) {
+int64_t sc_time_at(const struct rubric *r, const struct sc_analysis *a, uint32_t t, uint32_t pos)
+{
   return a->ti[t].time_ms + (int64_t)(pos * r->ms_per_word);
 }

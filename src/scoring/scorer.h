@@ -33,7 +33,7 @@ struct score_turn {
 struct score_input {
   const struct score_turn *turns;
   size_t n_turns;
-  int64_t started_at_ms;    /* unix ms: picks the rule version in force */
+  int64_t started_at_ms; /* unix ms: picks the rule version in force */
   int duration_sec;
   const char *persona_name; /* for the summary; may be NULL */
   const char *difficulty;   /* "Beginner" | "Advanced" | "Elite"; may be NULL */
@@ -42,7 +42,7 @@ struct score_input {
 
 /* Scores one call. Returns a new JSON object reference (the caller owns
  * it), or NULL with a reason in err. */
-json_t *scorer_score(const struct rubric *r, const struct score_input *in,
-                     char *err, size_t errlen);
+json_t *scorer_score(const struct rubric *r, const struct score_input *in, char *err,
+                     size_t errlen);
 
 #endif

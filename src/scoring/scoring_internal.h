@@ -17,21 +17,22 @@
 #include <stdint.h>
 
 /* ---- limits (every buffer has a ceiling) ---- */
-#define SC_MAX_TOKEN_BYTES 48       /* longer words never match a phrase */
+#define SC_MAX_TOKEN_BYTES   48 /* longer words never match a phrase */
 #define SC_MAX_PHRASE_TOKENS 12
-#define SC_MAX_GROUPS 4             /* allOf groups in one check */
-#define SC_MAX_ELEMENTS 6           /* TPMO elements per rule version */
-#define SC_MAX_TURN_TOKENS 20000    /* tokens of one turn scanned for phrases */
-#define SC_MAX_TURN_MATCHES 4096    /* raw phrase hits kept for one turn */
-#define SC_MAX_TURNS 10000          /* turns analysed; later turns are ignored */
-#define SC_MAX_EVIDENCE 12          /* turn indexes listed per criterion */
-#define SC_MAX_TEXT 4096            /* summary / feedback length ceiling */
-#define SC_PREFIX_WINDOW 3          /* an open-question starter must begin within
+#define SC_MAX_GROUPS        4     /* allOf groups in one check */
+#define SC_MAX_ELEMENTS      6     /* TPMO elements per rule version */
+#define SC_MAX_TURN_TOKENS   20000 /* tokens of one turn scanned for phrases */
+#define SC_MAX_TURN_MATCHES  4096  /* raw phrase hits kept for one turn */
+#define SC_MAX_TURNS         10000 /* turns analysed; later turns are ignored */
+#define SC_MAX_EVIDENCE      12    /* turn indexes listed per criterion */
+#define SC_MAX_TEXT          4096  /* summary / feedback length ceiling */
+#define SC_PREFIX_WINDOW \
+  3 /* an open-question starter must begin within
                                        this many tokens of its sentence's start */
 
-#define SC_ROLE_REP 1u
+#define SC_ROLE_REP     1u
 #define SC_ROLE_PERSONA 2u
-#define SC_ROLES 2
+#define SC_ROLES        2
 
 /* The phrases one role's turns are scanned for (their set has the role and
  * is not nluOnly), by first word, in phrase order: what analyse.c tries at
@@ -46,8 +47,8 @@ struct sc_phrase_index {
 
 /* Phrase-token wildcards and the id of a word not in the vocabulary. */
 #define SC_TOK_UNKNOWN 0xFFFFFFFFu
-#define SC_PT_NUM 0xFFFFFFFEu /* "#": any number (digits or a number word) */
-#define SC_PT_ANY 0xFFFFFFFDu /* "*": any one word */
+#define SC_PT_NUM      0xFFFFFFFEu /* "#": any number (digits or a number word) */
+#define SC_PT_ANY      0xFFFFFFFDu /* "*": any one word */
 
 #define SC_VF_NUMBER 1u /* vocabulary flag: a number word ("eight") */
 
@@ -91,19 +92,19 @@ struct sc_phrase {
 };
 
 struct sc_set {
-  uint32_t role_mask;   /* SC_ROLE_* whose turns are scanned for it */
-  uint32_t except_set;  /* hits overlapping a hit of this set are dropped */
+  uint32_t role_mask;  /* SC_ROLE_* whose turns are scanned for it */
+  uint32_t except_set; /* hits overlapping a hit of this set are dropped */
   /* Meaning (src/nlu): a sentence the classifier gives this label hits the
    * set too ("nlu": "model:label" in the rubric); with nlu_only the phrases
    * are ignored and only the meaning counts ("nluOnly": true). */
-  uint8_t nlu_model;    /* index into rubric.nlu_models, or SC_NLU_NONE */
+  uint8_t nlu_model; /* index into rubric.nlu_models, or SC_NLU_NONE */
   uint8_t nlu_label;
   bool nlu_only;
 };
 
-#define SC_NLU_NONE 0xFFu
+#define SC_NLU_NONE       0xFFu
 #define SC_NLU_MAX_MODELS 4
-#define SC_PHRASE_NLU 0xFFFFFFFFu /* sc_occ.phrase of a hit found by meaning */
+#define SC_PHRASE_NLU     0xFFFFFFFFu /* sc_occ.phrase of a hit found by meaning */
 
 /* A check: every group (a set of alternative phrases) must match in the
  * same turn. */
@@ -229,8 +230,8 @@ struct rubric {
   /* vocabulary: open addressing, power-of-two capacity */
   struct sc_vocab_entry *vtab;
   uint32_t vcap, vcount;
-  uint32_t *vslot_id;      /* vtab slot -> word id (SC_TOK_UNKNOWN if empty) */
-  uint16_t *vflags_by_id;  /* word id -> SC_VF_* */
+  uint32_t *vslot_id;     /* vtab slot -> word id (SC_TOK_UNKNOWN if empty) */
+  uint16_t *vflags_by_id; /* word id -> SC_VF_* */
   char *vpool;
   size_t vpool_len, vpool_cap;
 
@@ -307,11 +308,11 @@ uint32_t sc_vocab_find(const struct rubric *r, const char *w, size_t len, uint64
 
 struct sc_occ {
   uint32_t turn;
-  uint32_t pos;    /* word index of the first hit in the turn */
-  uint32_t phrase; /* the phrase of that first hit, or SC_PHRASE_NLU */
+  uint32_t pos;     /* word index of the first hit in the turn */
+  uint32_t phrase;  /* the phrase of that first hit, or SC_PHRASE_NLU */
   uint32_t src_off; /* SC_PHRASE_NLU: the sentence's bytes in the turn's text */
   uint32_t src_len;
-  uint32_t stmt_pos; /* first hit outside a question, UINT32_MAX if none */
+  uint32_t stmt_pos;   /* first hit outside a question, UINT32_MAX if none */
   uint8_t in_question; /* some hit sat in a sentence ending with '?' */
 };
 
@@ -343,16 +344,15 @@ struct sc_analysis {
   uint32_t substantive_turns; /* rep turns with a substantive label */
 };
 
-int sc_analyse(const struct rubric *r, const struct score_input *in,
-               struct sc_analysis *a, char *err, size_t errlen);
+int sc_analyse(const struct rubric *r, const struct score_input *in, struct sc_analysis *a,
+               char *err, size_t errlen);
 void sc_analysis_release(struct sc_analysis *a);
 
 /* Occurrences of set s: *n of them, in turn order. */
 const struct sc_occ *sc_occ_of(const struct sc_analysis *a, uint32_t s, size_t *n);
 
 /* Word-position time of word pos in turn t, in ms from the call's start. */
-int64_t sc_time_at(const struct rubric *r, const struct sc_analysis *a, uint32_t t,
-                   uint32_t pos);
+int64_t sc_time_at(const struct rubric *r, const struct sc_analysis *a, uint32_t t, uint32_t pos);
 
 /* ---- the evaluated call (score.c), read by the writer (summary.c) ---- */
 

@@ -39,11 +39,11 @@ enum var {
 };
 
 static const char *const var_names[V__N] = {
-    "persona",      "firstName", "difficulty",     "duration",      "turns",
-    "repTurns",     "personaTurns", "covered",     "missed",        "turn",
-    "objection",    "openCount", "strongest",      "strongestScore", "weakest",
-    "weakestScore", "phrase",    "advice",         "talkPct",       "questions",
-    "openQuestions", "monologueSec", "score",      "claim",         "endTurn",
+    "persona",       "firstName",    "difficulty", "duration",       "turns",
+    "repTurns",      "personaTurns", "covered",    "missed",         "turn",
+    "objection",     "openCount",    "strongest",  "strongestScore", "weakest",
+    "weakestScore",  "phrase",       "advice",     "talkPct",        "questions",
+    "openQuestions", "monologueSec", "score",      "claim",          "endTurn",
 };
 
 struct vars {
@@ -53,12 +53,14 @@ struct vars {
   char advice[1024];
 };
 
-static void set_num(struct vars *vs, enum var k, long long n) {
+static void set_num(struct vars *vs, enum var k, long long n)
+{
   snprintf(vs->store[k], sizeof vs->store[k], "%lld", n);
   vs->v[k].value = vs->store[k];
 }
 
-static void set_str(struct vars *vs, enum var k, const char *s) {
+static void set_str(struct vars *vs, enum var k, const char *s)
+{
   s = s ? s : "";
   sc_cut_words(vs->store[k], sizeof vs->store[k], s, strlen(s)); /* never mid-word */
   sc_utf8_fix(vs->store[k]);
@@ -66,18 +68,21 @@ static void set_str(struct vars *vs, enum var k, const char *s) {
 }
 
 /* "a", "a and b", "a, b and c" */
-static void join_list(char *out, size_t n, const char *const *items, size_t count) {
+static void join_list(char *out, size_t n, const char *const *items, size_t count)
+{
   struct sc_buf b;
   sc_buf_init(&b, n - 1);
   for (size_t i = 0; i < count; i++) {
-    if (i) sc_buf_adds(&b, i + 1 == count ? " and " : ", ");
+    if (i)
+      sc_buf_adds(&b, i + 1 == count ? " and " : ", ");
     sc_buf_adds(&b, items[i]);
   }
   sc_cut_words(out, n, sc_buf_str(&b), sc_buf_len(&b));
   sc_buf_release(&b);
 }
 
-static void fmt_duration(char *out, size_t n, uint32_t sec) {
+static void fmt_duration(char *out, size_t n, uint32_t sec)
+{
   if (sec < 60)
     snprintf(out, n, "%u s", sec);
   else
@@ -85,13 +90,16 @@ static void fmt_duration(char *out, size_t n, uint32_t sec) {
 }
 
 /* Renders one sentence and separates it from the previous one. */
-static void sentence(struct sc_buf *b, const char *tmpl, const struct vars *vs) {
-  if (sc_buf_len(b)) sc_buf_adds(b, " ");
+static void sentence(struct sc_buf *b, const char *tmpl, const struct vars *vs)
+{
+  if (sc_buf_len(b))
+    sc_buf_adds(b, " ");
   sc_render(b, tmpl, vs->v, V__N);
 }
 
 /* Renders an advice template into the {advice} variable. */
-static void set_advice(struct vars *vs, const char *tmpl) {
+static void set_advice(struct vars *vs, const char *tmpl)
+{
   struct sc_buf b;
   sc_buf_init(&b, sizeof vs->advice - 1);
   sc_render(&b, tmpl, vs->v, V__N);
@@ -101,7 +109,8 @@ static void set_advice(struct vars *vs, const char *tmpl) {
 }
 
 static const struct sc_criterion *find_crit(const struct rubric *r, const struct sc_result *res,
-                                            const char *key, const struct sc_crit_res **cr) {
+                                            const char *key, const struct sc_crit_res **cr)
+{
   for (size_t d = 0; d < r->ndims; d++)
     for (size_t j = 0; j < r->dims[d].ncrit; j++)
       if (strcmp(r->dims[d].crit[j].key, key) == 0) {
@@ -111,7 +120,8 @@ static const struct sc_criterion *find_crit(const struct rubric *r, const struct
   return NULL;
 }
 
-static void fill_vars(const struct rubric *r, const struct sc_result *res, struct vars *vs) {
+static void fill_vars(const struct rubric *r, const struct sc_result *res, struct vars *vs)
+{
   const struct sc_analysis *a = &res->a;
   const struct score_input *in = res->in;
   memset(vs, 0, sizeof *vs);
@@ -124,7 +134,8 @@ static void fill_vars(const struct rubric *r, const struct sc_result *res, struc
   char first[96];
   snprintf(first, sizeof first, "%s", named ? in->persona_name : "the prospect");
   char *sp = strchr(first, ' ');
-  if (sp && named) *sp = '\0';
+  if (sp && named)
+    *sp = '\0';
   set_str(vs, V_FIRST_NAME, first);
   set_str(vs, V_DIFFICULTY, in->difficulty);
   char dur[48];
@@ -150,12 +161,15 @@ static void fill_vars(const struct rubric *r, const struct sc_result *res, struc
   const char *cov[32], *mis[32];
   size_t ncov = 0, nmis = 0;
   for (size_t d = 0; d < r->ndims; d++) {
-    if (strcmp(r->dims[d].key, "discovery") != 0) continue;
+    if (strcmp(r->dims[d].key, "discovery") != 0)
+      continue;
     for (size_t j = 0; j < r->dims[d].ncrit; j++) {
       const struct sc_criterion *c = &r->dims[d].crit[j];
-      if (!c->topic) continue;
+      if (!c->topic)
+        continue;
       if (res->crit[res->crit_off[d] + j].passed) {
-        if (ncov < 32) cov[ncov++] = c->topic;
+        if (ncov < 32)
+          cov[ncov++] = c->topic;
       } else if (nmis < 32) {
         mis[nmis++] = c->topic;
       }
@@ -169,7 +183,8 @@ static void fill_vars(const struct rubric *r, const struct sc_result *res, struc
 
 /* How the call ended. */
 static void write_ending(const struct rubric *r, const struct score_input *in,
-                         const struct vars *vs, struct sc_buf *b) {
+                         const struct vars *vs, struct sc_buf *b)
+{
   const char *why = in->end_reason ? in->end_reason : "";
   if (strcmp(why, "persona_hangup") == 0)
     sentence(b, r->tmpl[SC_T_END_PERSONA_HANGUP], vs);
@@ -186,7 +201,8 @@ static void write_ending(const struct rubric *r, const struct score_input *in,
 }
 
 static void write_summary(const struct rubric *r, const struct sc_result *res, struct vars *vs,
-                          struct sc_buf *b) {
+                          struct sc_buf *b)
+{
   const struct sc_analysis *a = &res->a;
   const struct score_input *in = res->in;
   if (a->n_turns == 0) {
@@ -230,7 +246,8 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
   const struct sc_obj_res *first_open = NULL;
   for (size_t i = 0; i < res->nobjs; i++)
     if (!res->objs[i].addressed) {
-      if (!first_open) first_open = &res->objs[i];
+      if (!first_open)
+        first_open = &res->objs[i];
       open++;
     }
   if (first_open) {
@@ -241,7 +258,8 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
   } else if (res->nobjs) {
     const char *labels[16];
     size_t n = 0;
-    for (size_t i = 0; i < res->nobjs && n < 16; i++) labels[n++] = r->obj[res->objs[i].obj].label;
+    for (size_t i = 0; i < res->nobjs && n < 16; i++)
+      labels[n++] = r->obj[res->objs[i].obj].label;
     char list[96];
     join_list(list, sizeof list, labels, n);
     set_str(vs, V_OBJECTION, list);
@@ -254,7 +272,8 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
   size_t nm = 0;
   const char *labels[SC_C__N] = {r->rec.label, r->tpmo.label, r->soa.label, r->claims.label};
   for (int k = 0; k < SC_C__N; k++)
-    if (!res->comp_passed[k]) missed[nm++] = labels[k];
+    if (!res->comp_passed[k])
+      missed[nm++] = labels[k];
   if (nm) {
     char list[96 * SC_C__N];
     join_list(list, sizeof list, missed, nm);
@@ -275,7 +294,8 @@ static void write_summary(const struct rubric *r, const struct sc_result *res, s
  * prohibited claims, open objections, and the failed criteria of the
  * weakest dimensions. */
 static void write_feedback(const struct rubric *r, const struct sc_result *res, struct vars *vs,
-                           struct sc_buf *b) {
+                           struct sc_buf *b)
+{
   size_t items = 0, max = r->max_feedback_items;
   if (res->a.rep_turns == 0) {
     sentence(b, r->tmpl[SC_T_FB_EMPTY], vs);
@@ -313,7 +333,8 @@ static void write_feedback(const struct rubric *r, const struct sc_result *res, 
   }
   for (size_t i = 0, n = 0; i < res->nobjs && n < 2 && items < max; i++) {
     const struct sc_obj_res *o = &res->objs[i];
-    if (o->addressed) continue;
+    if (o->addressed)
+      continue;
     set_num(vs, V_TURN, o->raised_turn);
     set_str(vs, V_OBJECTION, r->obj[o->obj].label);
     set_advice(vs, r->obj[o->obj].advice);
@@ -328,27 +349,35 @@ static void write_feedback(const struct rubric *r, const struct sc_result *res, 
   for (size_t round = 0; round < nd && items < max; round++) {
     int pick = -1;
     for (size_t d = 0; d < nd; d++) {
-      if (done[d] || !res->dim_applicable[d]) continue;
-      if (pick < 0 || res->dim_score[d] < res->dim_score[pick]) pick = (int)d;
+      if (done[d] || !res->dim_applicable[d])
+        continue;
+      if (pick < 0 || res->dim_score[d] < res->dim_score[pick])
+        pick = (int)d;
     }
-    if (pick < 0) break;
+    if (pick < 0)
+      break;
     done[pick] = true;
-    if (res->dim_score[pick] >= 100) break;
+    if (res->dim_score[pick] >= 100)
+      break;
     const struct sc_dimension *dim = &r->dims[pick];
     for (size_t j = 0; j < dim->ncrit && items < max; j++) {
       const struct sc_criterion *c = &dim->crit[j];
       const struct sc_crit_res *cr = &res->crit[res->crit_off[pick] + j];
-      if (cr->passed || !cr->applicable || !c->advice || c->kind == SC_CK_COMPLIANCE) continue;
-      if (c->kind == SC_CK_SPECIAL && c->special == SC_SP_OBJ_ADDRESSED) continue; /* said above */
+      if (cr->passed || !cr->applicable || !c->advice || c->kind == SC_CK_COMPLIANCE)
+        continue;
+      if (c->kind == SC_CK_SPECIAL && c->special == SC_SP_OBJ_ADDRESSED)
+        continue; /* said above */
       sentence(b, c->advice, vs);
       items++;
     }
   }
-  if (items == 0) sentence(b, r->tmpl[SC_T_FB_ALL_GOOD], vs);
+  if (items == 0)
+    sentence(b, r->tmpl[SC_T_FB_ALL_GOOD], vs);
 }
 
 int sc_write_text(const struct rubric *r, const struct sc_result *res, struct sc_buf *summary,
-                  struct sc_buf *feedback) {
+                  struct sc_buf *feedback)
+{
   struct vars vs;
   fill_vars(r, res, &vs);
   write_summary(r, res, &vs, summary);

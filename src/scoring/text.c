@@ -20,8 +20,10 @@ enum cc { CC_SEP = 0, CC_WORD, CC_APOS, CC_STOP, CC_QUESTION, CC_DOT };
 
 /* Class of an ASCII byte. A switch rather than a lazily built table: no
  * shared mutable state between scoring threads. */
-static enum cc ascii_class(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) return CC_WORD;
+static enum cc ascii_class(unsigned char c)
+{
+  if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+    return CC_WORD;
   switch (c) {
   case '\'': return CC_APOS;
   case '!':
@@ -33,17 +35,20 @@ static enum cc ascii_class(unsigned char c) {
 }
 
 /* Class of the character at p and its length in bytes. */
-static enum cc classify(const unsigned char *p, const unsigned char *end, size_t *n) {
+static enum cc classify(const unsigned char *p, const unsigned char *end, size_t *n)
+{
   *n = 1;
-  if (*p < 0x80) return ascii_class(*p);
+  if (*p < 0x80)
+    return ascii_class(*p);
   if (*p == 0xC2 && p + 1 < end && p[1] == 0xA0) { /* NBSP */
     *n = 2;
     return CC_SEP;
   }
   if (*p == 0xE2 && p + 2 < end && (p[1] == 0x80 || p[1] == 0x81)) {
     *n = 3;
-    if (p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99)) return CC_APOS; /* ‘ ’ */
-    return CC_SEP; /* spaces, dashes, quotes, ellipsis, … (U+2000..U+207F) */
+    if (p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99))
+      return CC_APOS; /* ‘ ’ */
+    return CC_SEP;    /* spaces, dashes, quotes, ellipsis, … (U+2000..U+207F) */
   }
   if (*p == 0xEF && p + 2 < end && p[1] == 0xBC && p[2] == 0x9F) { /* fullwidth ? */
     *n = 3;
@@ -52,11 +57,13 @@ static enum cc classify(const unsigned char *p, const unsigned char *end, size_t
   return CC_WORD;
 }
 
-static int is_ascii_alnum(unsigned char c) {
+static int is_ascii_alnum(unsigned char c)
+{
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark) {
+int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark)
+{
   enum sc_mark m = SC_MARK_NONE;
   const unsigned char *p = c->p, *end = c->end;
   size_t n;
@@ -68,7 +75,8 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
       continue;
     }
     enum cc k = classify(p, end, &n);
-    if (k == CC_WORD) break;
+    if (k == CC_WORD)
+      break;
     if (k == CC_QUESTION)
       m = SC_MARK_QUESTION;
     else if ((k == CC_STOP || k == CC_DOT) && m == SC_MARK_NONE)
@@ -86,7 +94,8 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
   while (p < end) {
     /* the common case first: lowercase letters and digits, copied as they are */
     if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-      if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)*p;
+      if (l < SC_MAX_TOKEN_BYTES)
+        buf[l] = (char)*p;
       l++;
       p++;
       continue;
@@ -95,8 +104,10 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
     if (k == CC_WORD) {
       for (size_t i = 0; i < n; i++) {
         unsigned char ch = p[i];
-        if (ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + ('a' - 'A'));
-        if (l < SC_MAX_TOKEN_BYTES) buf[l] = (char)ch;
+        if (ch >= 'A' && ch <= 'Z')
+          ch = (unsigned char)(ch + ('a' - 'A'));
+        if (l < SC_MAX_TOKEN_BYTES)
+          buf[l] = (char)ch;
         l++;
       }
       p += n;
@@ -109,8 +120,7 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
         continue;
       }
     }
-    if (k == CC_DOT && p + 1 < end && is_ascii_alnum(p[1]) && p > c->p &&
-        is_ascii_alnum(p[-1])) {
+    if (k == CC_DOT && p + 1 < end && is_ascii_alnum(p[1]) && p > c->p && is_ascii_alnum(p[-1])) {
       /* "medicare.gov", "3.5": a word break, not the end of a sentence */
       p += 1;
     }
@@ -121,7 +131,8 @@ int sc_next_word(struct sc_cursor *c, char *buf, size_t *len, enum sc_mark *mark
   return 1;
 }
 
-uint64_t sc_hash(const char *s, size_t len) {
+uint64_t sc_hash(const char *s, size_t len)
+{
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (size_t i = 0; i < len; i++) {
     h ^= (unsigned char)s[i];
@@ -130,10 +141,13 @@ uint64_t sc_hash(const char *s, size_t len) {
   return h;
 }
 
-bool sc_is_digits(const char *s, size_t len) {
-  if (len == 0) return false;
+bool sc_is_digits(const char *s, size_t len)
+{
+  if (len == 0)
+    return false;
   for (size_t i = 0; i < len; i++)
-    if (s[i] < '0' || s[i] > '9') return false;
+    if (s[i] < '0' || s[i] > '9')
+      return false;
   return true;
 }
 
@@ -142,41 +156,59 @@ bool sc_is_digits(const char *s, size_t len) {
  * remembers that it did.
  * ---------------------------------------------------------------------- */
 
-void sc_buf_init(struct sc_buf *b, size_t limit) {
+void sc_buf_init(struct sc_buf *b, size_t limit)
+{
   dynbuf_init(&b->d, limit);
   b->overflow = false;
 }
 
-void sc_buf_release(struct sc_buf *b) {
-  if (!b) return;
+void sc_buf_release(struct sc_buf *b)
+{
+  if (!b)
+    return;
   dynbuf_free(&b->d);
   b->overflow = false;
 }
 
-const char *sc_buf_str(const struct sc_buf *b) { return dynbuf_ptr(&b->d); }
+const char *sc_buf_str(const struct sc_buf *b)
+{
+  return dynbuf_ptr(&b->d);
+}
 
-size_t sc_buf_len(const struct sc_buf *b) { return dynbuf_len(&b->d); }
+size_t sc_buf_len(const struct sc_buf *b)
+{
+  return dynbuf_len(&b->d);
+}
 
-void sc_buf_fix_utf8(struct sc_buf *b) {
+void sc_buf_fix_utf8(struct sc_buf *b)
+{
   /* Same-length replacements in the buffer's own bytes (never the "" of
    * an empty one), so the dynbuf's length stays right. */
-  if (dynbuf_len(&b->d) > 0) sc_utf8_fix((char *)dynbuf_ptr(&b->d));
+  if (dynbuf_len(&b->d) > 0)
+    sc_utf8_fix((char *)dynbuf_ptr(&b->d));
 }
 
 /* Where to cut s[0..n) so that it fits in room bytes: at the last space
  * (a word boundary) that leaves room for the ellipsis, else 0. */
-static size_t word_cut(const char *s, size_t n, size_t room) {
+static size_t word_cut(const char *s, size_t n, size_t room)
+{
   static const size_t ell = sizeof "\xE2\x80\xA6" - 1;
-  if (n <= room) return n;
-  if (room <= ell) return 0;
+  if (n <= room)
+    return n;
+  if (room <= ell)
+    return 0;
   size_t k = room - ell;
-  while (k > 0 && s[k] != ' ') k--;
-  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == ',' || s[k - 1] == '(')) k--;
+  while (k > 0 && s[k] != ' ')
+    k--;
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == ',' || s[k - 1] == '('))
+    k--;
   return k;
 }
 
-void sc_cut_words(char *out, size_t cap, const char *s, size_t n) {
-  if (cap == 0) return;
+void sc_cut_words(char *out, size_t cap, const char *s, size_t n)
+{
+  if (cap == 0)
+    return;
   size_t k = word_cut(s, n, cap - 1);
   memcpy(out, s, k);
   if (k < n && k + 4 <= cap) {
@@ -186,9 +218,11 @@ void sc_cut_words(char *out, size_t cap, const char *s, size_t n) {
   out[k] = '\0';
 }
 
-void sc_buf_add(struct sc_buf *b, const char *s, size_t n) {
+void sc_buf_add(struct sc_buf *b, const char *s, size_t n)
+{
   bool ellipsis = false;
-  if (b->overflow) return;
+  if (b->overflow)
+    return;
   size_t room = dynbuf_room(&b->d);
   if (n > room) {
     /* never mid-word: cut at the last word boundary that fits, then "…" */
@@ -202,15 +236,20 @@ void sc_buf_add(struct sc_buf *b, const char *s, size_t n) {
     b->overflow = true;
 }
 
-void sc_buf_adds(struct sc_buf *b, const char *s) { sc_buf_add(b, s, strlen(s)); }
+void sc_buf_adds(struct sc_buf *b, const char *s)
+{
+  sc_buf_add(b, s, strlen(s));
+}
 
-void sc_buf_addf(struct sc_buf *b, const char *fmt, ...) {
+void sc_buf_addf(struct sc_buf *b, const char *fmt, ...)
+{
   char tmp[512];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
+  if (n < 0)
+    return;
   sc_buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
@@ -219,22 +258,26 @@ void sc_buf_addf(struct sc_buf *b, const char *fmt, ...) {
  * ---------------------------------------------------------------------- */
 
 static const char *const known_vars[] = {
-    "persona",      "difficulty",   "duration",       "turns",        "repTurns",
-    "personaTurns", "covered",      "missed",         "turn",         "objection",
-    "openCount",    "strongest",    "strongestScore", "weakest",      "weakestScore",
-    "phrase",       "advice",       "talkPct",        "questions",    "openQuestions",
-    "monologueSec", "score",        "claim",          "endTurn",      "firstName",
+    "persona",      "difficulty", "duration",       "turns",     "repTurns",
+    "personaTurns", "covered",    "missed",         "turn",      "objection",
+    "openCount",    "strongest",  "strongestScore", "weakest",   "weakestScore",
+    "phrase",       "advice",     "talkPct",        "questions", "openQuestions",
+    "monologueSec", "score",      "claim",          "endTurn",   "firstName",
 };
 
-bool sc_var_known(const char *name, size_t len) {
+bool sc_var_known(const char *name, size_t len)
+{
   for (size_t i = 0; i < sizeof known_vars / sizeof known_vars[0]; i++)
-    if (strlen(known_vars[i]) == len && memcmp(known_vars[i], name, len) == 0) return true;
+    if (strlen(known_vars[i]) == len && memcmp(known_vars[i], name, len) == 0)
+      return true;
   return false;
 }
 
-bool sc_template_ok(const char *tmpl, const char **bad, size_t *badlen) {
+bool sc_template_ok(const char *tmpl, const char **bad, size_t *badlen)
+{
   for (const char *p = tmpl; *p; p++) {
-    if (*p != '{') continue;
+    if (*p != '{')
+      continue;
     const char *q = strchr(p + 1, '}');
     if (!q || !sc_var_known(p + 1, (size_t)(q - p - 1))) {
       *bad = p;
@@ -246,7 +289,8 @@ bool sc_template_ok(const char *tmpl, const char **bad, size_t *badlen) {
   return true;
 }
 
-void sc_render(struct sc_buf *b, const char *tmpl, const struct sc_var *vars, size_t nvars) {
+void sc_render(struct sc_buf *b, const char *tmpl, const struct sc_var *vars, size_t nvars)
+{
   const char *p = tmpl;
   while (*p) {
     const char *open = strchr(p, '{');
@@ -268,7 +312,8 @@ void sc_render(struct sc_buf *b, const char *tmpl, const struct sc_var *vars, si
         break;
       }
     }
-    if (val) sc_buf_adds(b, val);
+    if (val)
+      sc_buf_adds(b, val);
     p = close + 1;
   }
 }
@@ -278,21 +323,29 @@ void sc_render(struct sc_buf *b, const char *tmpl, const struct sc_var *vars, si
  * cut a sequence in half. Invalid bytes become '?', in place.
  * ---------------------------------------------------------------------- */
 
-void sc_utf8_fix(char *s) {
+void sc_utf8_fix(char *s)
+{
   unsigned char *p = (unsigned char *)s;
   while (*p) {
     size_t n = 0;
-    if (*p < 0x80) n = 1;
-    else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2) n = 2;
-    else if ((*p & 0xF0) == 0xE0) n = 3;
-    else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4) n = 4;
+    if (*p < 0x80)
+      n = 1;
+    else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
+      n = 2;
+    else if ((*p & 0xF0) == 0xE0)
+      n = 3;
+    else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
+      n = 4;
     bool ok = n > 0;
-    for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
+    for (size_t i = 1; ok && i < n; i++)
+      ok = (p[i] & 0xC0) == 0x80;
     if (ok && n == 3) { /* overlongs and surrogates */
-      if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)) ok = false;
+      if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
+        ok = false;
     }
     if (ok && n == 4) {
-      if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)) ok = false;
+      if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        ok = false;
     }
     if (!ok) {
       *p++ = '?';

@@ -47,8 +47,8 @@ int call_row_fn(const struct db_row *r, void *out)
 #define LOCK_QUOTA_BASE ((int64_t)4242003 << 32)
 
 /* The calls counted against the quota (the calls_created index). */
-#define COUNT_QUOTA_CALLS                                                                    \
-  "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2"                   \
+#define COUNT_QUOTA_CALLS                                                \
+  "SELECT count(*) FROM calls WHERE tenant_id = $1 AND created_at >= $2" \
   " AND status <> 'expired'"
 
 static int row_count(const struct db_row *r, void *count)

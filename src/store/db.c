@@ -14,9 +14,9 @@
  * time), and the age past which a failure is not retried (a SQLite busy
  * error only comes after its 5 s busy wait: retrying that would make a
  * stuck database answer 503 after 15 s instead of 5). */
-#define RUN_ATTEMPTS 4
+#define RUN_ATTEMPTS   4
 #define RUN_BACKOFF_MS 2
-#define RUN_BUDGET_MS 1000
+#define RUN_BUDGET_MS  1000
 
 /* ----------------------------------------------------------- parameters */
 
@@ -31,20 +31,35 @@ static void param(struct db_params *p, enum db_type type, int64_t i, const char 
   p->n++;
 }
 
-void db_p_text(struct db_params *p, const char *v) { param(p, v != NULL ? DB_TEXT : DB_NULL, 0, v); }
+void db_p_text(struct db_params *p, const char *v)
+{
+  param(p, v != NULL ? DB_TEXT : DB_NULL, 0, v);
+}
 
 void db_p_text_or_null(struct db_params *p, const char *v)
 {
   db_p_text(p, v != NULL && v[0] != '\0' ? v : NULL);
 }
 
-void db_p_i64(struct db_params *p, int64_t v) { param(p, DB_INT, v, NULL); }
-void db_p_null(struct db_params *p) { param(p, DB_NULL, 0, NULL); }
+void db_p_i64(struct db_params *p, int64_t v)
+{
+  param(p, DB_INT, v, NULL);
+}
+void db_p_null(struct db_params *p)
+{
+  param(p, DB_NULL, 0, NULL);
+}
 
 /* ----------------------------------------------------------------- rows */
 
-int64_t db_col_i64(const struct db_row *r, int col) { return r->drv->col_i64(r, col); }
-const char *db_col_text(const struct db_row *r, int col) { return r->drv->col_text(r, col); }
+int64_t db_col_i64(const struct db_row *r, int col)
+{
+  return r->drv->col_i64(r, col);
+}
+const char *db_col_text(const struct db_row *r, int col)
+{
+  return r->drv->col_text(r, col);
+}
 
 void db_col_copy(const struct db_row *r, int col, char *out, size_t cap)
 {
@@ -161,9 +176,8 @@ enum store_rc db_run(struct db *d, enum db_mode mode, db_body_fn *body, void *ar
     backoff *= 2;
   }
   pool_give(d, tx.conn);
-  assert(rc == STORE_OK || rc == STORE_NOT_FOUND || rc == STORE_CONFLICT ||
-         rc == STORE_EXPIRED || rc == STORE_QUOTA || rc == STORE_REVOKED || rc == STORE_ERROR ||
-         rc == STORE_UNAVAILABLE);
+  assert(rc == STORE_OK || rc == STORE_NOT_FOUND || rc == STORE_CONFLICT || rc == STORE_EXPIRED ||
+         rc == STORE_QUOTA || rc == STORE_REVOKED || rc == STORE_ERROR || rc == STORE_UNAVAILABLE);
   return (enum store_rc)rc;
 }
 
@@ -218,8 +232,14 @@ int db_query_one(struct db_tx *tx, const char *sql, const struct db_params *p, d
   return rc == DB_OK && !f.seen ? STORE_NOT_FOUND : rc;
 }
 
-int db_xact_lock(struct db_tx *tx, int64_t key) { return tx->db->drv->xact_lock(tx->conn, key); }
-int db_script(struct db_tx *tx, const char *sql) { return tx->db->drv->script(tx->conn, sql); }
+int db_xact_lock(struct db_tx *tx, int64_t key)
+{
+  return tx->db->drv->xact_lock(tx->conn, key);
+}
+int db_script(struct db_tx *tx, const char *sql)
+{
+  return tx->db->drv->script(tx->conn, sql);
+}
 
 /* ------------------------------------------------ one statement, pooled */
 
@@ -242,8 +262,7 @@ static int one_body(struct db_tx *tx, void *arg)
   return db_query(tx, o->sql, o->p, o->row, o->arg);
 }
 
-enum store_rc db_write(struct db *d, const char *sql, const struct db_params *p,
-                       int64_t *changes)
+enum store_rc db_write(struct db *d, const char *sql, const struct db_params *p, int64_t *changes)
 {
   struct one o = {.sql = sql, .p = p, .changes = changes};
   return db_run(d, DB_AUTOCOMMIT, one_body, &o);

@@ -41,7 +41,10 @@ enum db_rc {
 /* A row callback returns DB_STOP to end the rows early with STORE_OK. */
 #define DB_STOP 100
 
-static inline bool db_rc_retryable(int rc) { return rc == DB_BUSY || rc == DB_SERIALIZATION; }
+static inline bool db_rc_retryable(int rc)
+{
+  return rc == DB_BUSY || rc == DB_SERIALIZATION;
+}
 
 /* ----------------------------------------------------------- parameters */
 
@@ -127,7 +130,7 @@ struct db_driver {
   /* Runs one or more statements without parameters, unprepared
    * (migrations, transaction control). */
   int (*script)(struct db_conn *c, const char *sql);
-  int (*begin)(struct db_conn *c);   /* SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN */
+  int (*begin)(struct db_conn *c);     /* SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN */
   void (*rollback)(struct db_conn *c); /* only if a transaction is open */
   /* A lock held until the transaction ends, serializing every node that
    * takes the same key (PostgreSQL: pg_advisory_xact_lock; SQLite: the
@@ -166,7 +169,10 @@ static inline bool db_commit_stamp(struct db *d, unsigned char out[DB_STAMP_LEN]
 {
   return d->drv->commit_stamp != NULL && d->drv->commit_stamp(d, out);
 }
-static inline enum db_dialect db_dialect(const struct db *d) { return d->drv->dialect; }
+static inline enum db_dialect db_dialect(const struct db *d)
+{
+  return d->drv->dialect;
+}
 /* The text for this database's dialect (each a string with static storage). */
 static inline const char *db_sql(const struct db *d, const char *sqlite, const char *postgres)
 {
@@ -215,8 +221,7 @@ int db_script(struct db_tx *tx, const char *sql);
  * db_update_row: an UPDATE naming one row by a unique key; STORE_OK when
  * it changed that row, none_rc when it changed nothing (no such row, or
  * its guard said no). */
-enum store_rc db_write(struct db *d, const char *sql, const struct db_params *p,
-                       int64_t *changes);
+enum store_rc db_write(struct db *d, const char *sql, const struct db_params *p, int64_t *changes);
 enum store_rc db_update_row(struct db *d, const char *sql, const struct db_params *p,
                             enum store_rc none_rc);
 enum store_rc db_get(struct db *d, const char *sql, const struct db_params *p, db_row_fn *read,

@@ -19,8 +19,8 @@
 #include "util/crypto.h"
 #include "util/log.h"
 
-#define POOL_SIZE DB_POOL_MAX
-#define STMT_CACHE 64
+#define POOL_SIZE           DB_POOL_MAX
+#define STMT_CACHE          64
 #define CONNECT_TIMEOUT_SEC "5"
 struct db_conn {
   PGconn *conn;                 /* NULL until first used, and after a failure */
@@ -38,7 +38,10 @@ struct pg_db {
   struct db_conn liveness;
 };
 
-static struct pg_db *pg_db(struct db *d) { return (struct pg_db *)d; }
+static struct pg_db *pg_db(struct db *d)
+{
+  return (struct pg_db *)d;
+}
 
 /* ------------------------------------------------------- connections */
 
@@ -183,7 +186,10 @@ out:
   return rc;
 }
 
-static int pg_begin(struct db_conn *c) { return pg_script(c, "BEGIN"); }
+static int pg_begin(struct db_conn *c)
+{
+  return pg_script(c, "BEGIN");
+}
 
 static void pg_rollback(struct db_conn *c)
 {
@@ -286,7 +292,10 @@ static int pg_open(const char *url, struct db **out, char *err, size_t errlen)
 }
 
 /* Nothing runs in the background for PostgreSQL (the server checkpoints). */
-static int pg_start_background(struct db *d) { return DB_OK; }
+static int pg_start_background(struct db *d)
+{
+  return DB_OK;
+}
 
 const struct db_driver db_postgres_driver = {
     .name = "postgres",

@@ -22,16 +22,16 @@
 #include "store/sqlite_stamp.h"
 #include "util/log.h"
 
-#define POOL_SIZE DB_POOL_MAX
-#define BUSY_TIMEOUT_MS 5000
-#define STMT_CACHE 64
-#define SQL_MAX 4096 /* the longest statement text the rewrite accepts */
+#define POOL_SIZE              DB_POOL_MAX
+#define BUSY_TIMEOUT_MS        5000
+#define STMT_CACHE             64
+#define SQL_MAX                4096 /* the longest statement text the rewrite accepts */
 #define CHECKPOINT_INTERVAL_MS 1000
 /* The WAL's bound (issue 9): past WAL_TRUNCATE_FRAMES pages (64 MiB at the
  * default 4 KiB page) the checkpointer copies everything and truncates the
  * file; journal_size_limit shrinks it to the same size whenever SQLite
  * itself restarts the log. */
-#define WAL_TRUNCATE_FRAMES 16384
+#define WAL_TRUNCATE_FRAMES   16384
 #define WAL_SIZE_LIMIT_PRAGMA "PRAGMA journal_size_limit=67108864;"
 
 struct db_conn {
@@ -54,7 +54,10 @@ struct sq_db {
   struct sqlite_stamp stamp; /* commit_stamp's view of the -shm file */
 };
 
-static struct sq_db *sq_db(struct db *d) { return (struct sq_db *)d; }
+static struct sq_db *sq_db(struct db *d)
+{
+  return (struct sq_db *)d;
+}
 
 /* ------------------------------------------------------------- errors */
 
@@ -65,23 +68,15 @@ static int sq_rc(sqlite3 *db, int rc)
   switch (rc & 0xff) {
   case SQLITE_OK:
   case SQLITE_DONE:
-  case SQLITE_ROW:
-    return DB_OK;
-  case SQLITE_CONSTRAINT:
-    return DB_CONFLICT;
+  case SQLITE_ROW: return DB_OK;
+  case SQLITE_CONSTRAINT: return DB_CONFLICT;
   case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    log_warn("sqlite busy: %s", msg);
-    return DB_BUSY;
+  case SQLITE_LOCKED: log_warn("sqlite busy: %s", msg); return DB_BUSY;
   case SQLITE_IOERR:
   case SQLITE_CANTOPEN:
   case SQLITE_FULL:
-  case SQLITE_READONLY:
-    log_error("sqlite unavailable: %s", msg);
-    return DB_UNAVAILABLE;
-  default:
-    log_error("sqlite error: %s", msg);
-    return DB_ERROR;
+  case SQLITE_READONLY: log_error("sqlite unavailable: %s", msg); return DB_UNAVAILABLE;
+  default: log_error("sqlite error: %s", msg); return DB_ERROR;
   }
 }
 
@@ -178,7 +173,10 @@ static int sq_script(struct db_conn *c, const char *sql)
   return rc == SQLITE_OK ? DB_OK : sq_rc(c->db, rc);
 }
 
-static int sq_begin(struct db_conn *c) { return sq_script(c, "BEGIN IMMEDIATE"); }
+static int sq_begin(struct db_conn *c)
+{
+  return sq_script(c, "BEGIN IMMEDIATE");
+}
 
 static void sq_rollback(struct db_conn *c)
 {
@@ -187,7 +185,10 @@ static void sq_rollback(struct db_conn *c)
 }
 
 /* BEGIN IMMEDIATE already holds the database's one write lock. */
-static int sq_xact_lock(struct db_conn *c, int64_t key) { return DB_OK; }
+static int sq_xact_lock(struct db_conn *c, int64_t key)
+{
+  return DB_OK;
+}
 
 /* One process, one node: live calls carry no node id. */
 static int sq_node(struct db *d, int64_t *node)
@@ -196,7 +197,10 @@ static int sq_node(struct db *d, int64_t *node)
   return STORE_NOT_FOUND;
 }
 
-static int sq_ready(struct db *d, struct db_conn *c) { return DB_OK; }
+static int sq_ready(struct db *d, struct db_conn *c)
+{
+  return DB_OK;
+}
 
 /* sq_open's first read keeps the -shm file open until sq_close. */
 static bool sq_commit_stamp(struct db *d, unsigned char out[DB_STAMP_LEN])
@@ -373,8 +377,8 @@ static void *checkpoint_main(void *arg)
      * being reset) is then copied whole and truncated: TRUNCATE holds new
      * writers back only while the last readers finish. */
     int log_frames = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                       NULL);
+    int rc =
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, NULL);
     if (rc == SQLITE_OK && log_frames > WAL_TRUNCATE_FRAMES)
       rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)

@@ -154,12 +154,12 @@ int store_call_end(struct store *s, int64_t call_id, int64_t ended_at, int64_t d
 
 /* The end time of an orphan is its last acknowledged turn (or its start):
  * the moment the call was last known to be alive. */
-#define END_ORPHANS                                                                         \
-  "UPDATE calls SET status = 'ended', end_reason = 'disconnect', updated_at = $1,"          \
-  " ended_at = coalesce(started_at, created_at) + coalesce((SELECT max(at_ms)"              \
-  "   FROM call_turns t WHERE t.call_id = calls.id AND t.at_ms > 0), 0),"                   \
-  " duration_sec = coalesce((SELECT max(at_ms) FROM call_turns t"                           \
-  "   WHERE t.call_id = calls.id), 0) / 1000"                                               \
+#define END_ORPHANS                                                                \
+  "UPDATE calls SET status = 'ended', end_reason = 'disconnect', updated_at = $1," \
+  " ended_at = coalesce(started_at, created_at) + coalesce((SELECT max(at_ms)"     \
+  "   FROM call_turns t WHERE t.call_id = calls.id AND t.at_ms > 0), 0),"          \
+  " duration_sec = coalesce((SELECT max(at_ms) FROM call_turns t"                  \
+  "   WHERE t.call_id = calls.id), 0) / 1000"                                      \
   " WHERE status = 'live'"
 
 int store_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
@@ -169,8 +169,8 @@ int store_calls_end_orphaned(struct store *s, int64_t now, int64_t *n)
    * longer holds its liveness lock (the process died): a node starting
    * up must not end the calls its peers are running. */
   static const char SQLITE[] = END_ORPHANS;
-  static const char POSTGRES[] =
-      END_ORPHANS " AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+  static const char POSTGRES[] = END_ORPHANS
+      " AND NOT EXISTS (SELECT 1 FROM pg_locks l"
       "   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
       "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
       "   AND l.classid = " DB_LOCK_NODE_NS " AND l.objid::bigint = calls.live_node)";

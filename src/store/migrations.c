@@ -5,99 +5,99 @@
 /* Version 1's text, with the type of the surrogate keys as a parameter:
  * SQLite's INTEGER PRIMARY KEY is the rowid; PostgreSQL needs an identity
  * (BIGSERIAL). The SQLite expansion is byte-for-byte the released text. */
-#define MIGRATION_1(ID)                                                         \
-     "CREATE TABLE tenants ("                                                   \
-     "  id " ID ","                                                          \
-     "  public_id TEXT NOT NULL UNIQUE," \
-     "  name TEXT NOT NULL," \
-     "  active INTEGER NOT NULL DEFAULT 1," \
-     "  webhook_url TEXT," \
-     "  webhook_enabled INTEGER NOT NULL DEFAULT 1," \
-     "  ip_allow TEXT," \
-     "  monthly_call_quota BIGINT," \
-     "  created_at BIGINT NOT NULL);" \
-     "CREATE TABLE api_keys (" \
-     "  id " ID "," \
-     "  public_id TEXT NOT NULL UNIQUE," \
-     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id)," \
-     "  prefix TEXT NOT NULL," \
-     "  key_hash TEXT NOT NULL UNIQUE," \
-     "  created_at BIGINT NOT NULL," \
-     "  revoked_at BIGINT);" \
-     "CREATE TABLE webhook_secrets (" \
-     "  id " ID "," \
-     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id)," \
-     "  secret TEXT NOT NULL," \
-     "  created_at BIGINT NOT NULL," \
-     "  expires_at BIGINT);" \
-     "CREATE INDEX webhook_secrets_tenant ON webhook_secrets(tenant_id, id);" \
-     "CREATE TABLE signing_keys (" \
-     "  kid TEXT PRIMARY KEY," \
-     "  secret_hex TEXT NOT NULL," \
-     "  created_at BIGINT NOT NULL);" \
-     "CREATE TABLE spent_tokens (" \
-     "  jti TEXT PRIMARY KEY," \
-     "  tenant_id BIGINT NOT NULL," \
-     "  expires_at BIGINT NOT NULL," \
-     "  spent_at BIGINT NOT NULL);" \
-     "CREATE TABLE calls (" \
-     "  id " ID "," \
-     "  public_id TEXT NOT NULL UNIQUE," \
-     "  session_id TEXT NOT NULL UNIQUE," \
-     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id)," \
-     "  source TEXT NOT NULL DEFAULT 'roleplay'," \
-     "  external_user_id TEXT NOT NULL," \
-     "  external_agency_id TEXT," \
-     "  drill_key TEXT NOT NULL," \
-     "  difficulty TEXT NOT NULL," \
-     "  persona_index INTEGER NOT NULL," \
-     "  persona_name TEXT NOT NULL," \
-     "  seed BIGINT NOT NULL," \
-     "  status TEXT NOT NULL," \
-     "  ticket_hash TEXT UNIQUE," \
-     "  ticket_expires_at BIGINT," \
-     "  ticket_used_at BIGINT," \
-     "  end_reason TEXT," \
-     "  lease_until BIGINT," \
-     "  score_json TEXT," \
-     "  created_at BIGINT NOT NULL," \
-     "  started_at BIGINT," \
-     "  ended_at BIGINT," \
-     "  scored_at BIGINT," \
-     "  updated_at BIGINT NOT NULL," \
-     "  duration_sec BIGINT NOT NULL DEFAULT 0);" \
-     "CREATE INDEX calls_history ON calls(tenant_id, status, ended_at DESC, public_id DESC);" \
-     "CREATE INDEX calls_created ON calls(tenant_id, created_at);" \
-     "CREATE INDEX calls_status ON calls(status);" \
-     "CREATE TABLE call_turns (" \
-     "  call_id BIGINT NOT NULL REFERENCES calls(id)," \
-     "  idx INTEGER NOT NULL," \
-     "  role TEXT NOT NULL," \
-     "  content TEXT NOT NULL," \
-     "  at_ms BIGINT NOT NULL," \
-     "  PRIMARY KEY (call_id, idx));" \
-     "CREATE TABLE webhook_events (" \
-     "  id " ID "," \
-     "  msg_id TEXT NOT NULL UNIQUE," \
-     "  tenant_id BIGINT NOT NULL REFERENCES tenants(id)," \
-     "  call_id BIGINT REFERENCES calls(id)," \
-     "  payload TEXT NOT NULL," \
-     "  status TEXT NOT NULL," \
-     "  attempts INTEGER NOT NULL DEFAULT 0," \
-     "  next_attempt_at BIGINT," \
-     "  lease_until BIGINT," \
-     "  created_at BIGINT NOT NULL," \
-     "  delivered_at BIGINT);" \
-     "CREATE INDEX webhook_events_due ON webhook_events(status, next_attempt_at);" \
-     "CREATE INDEX webhook_events_tenant ON webhook_events(tenant_id, created_at);" \
-     "CREATE TABLE webhook_attempts (" \
-     "  id " ID "," \
-     "  event_id BIGINT NOT NULL REFERENCES webhook_events(id)," \
-     "  attempted_at BIGINT NOT NULL," \
-     "  http_status INTEGER," \
-     "  latency_ms BIGINT," \
-     "  error TEXT);" \
-     "CREATE INDEX webhook_attempts_event ON webhook_attempts(event_id);"
+#define MIGRATION_1(ID)                                                                    \
+  "CREATE TABLE tenants ("                                                                 \
+  "  id " ID ","                                                                           \
+  "  public_id TEXT NOT NULL UNIQUE,"                                                      \
+  "  name TEXT NOT NULL,"                                                                  \
+  "  active INTEGER NOT NULL DEFAULT 1,"                                                   \
+  "  webhook_url TEXT,"                                                                    \
+  "  webhook_enabled INTEGER NOT NULL DEFAULT 1,"                                          \
+  "  ip_allow TEXT,"                                                                       \
+  "  monthly_call_quota BIGINT,"                                                           \
+  "  created_at BIGINT NOT NULL);"                                                         \
+  "CREATE TABLE api_keys ("                                                                \
+  "  id " ID ","                                                                           \
+  "  public_id TEXT NOT NULL UNIQUE,"                                                      \
+  "  tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                    \
+  "  prefix TEXT NOT NULL,"                                                                \
+  "  key_hash TEXT NOT NULL UNIQUE,"                                                       \
+  "  created_at BIGINT NOT NULL,"                                                          \
+  "  revoked_at BIGINT);"                                                                  \
+  "CREATE TABLE webhook_secrets ("                                                         \
+  "  id " ID ","                                                                           \
+  "  tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                    \
+  "  secret TEXT NOT NULL,"                                                                \
+  "  created_at BIGINT NOT NULL,"                                                          \
+  "  expires_at BIGINT);"                                                                  \
+  "CREATE INDEX webhook_secrets_tenant ON webhook_secrets(tenant_id, id);"                 \
+  "CREATE TABLE signing_keys ("                                                            \
+  "  kid TEXT PRIMARY KEY,"                                                                \
+  "  secret_hex TEXT NOT NULL,"                                                            \
+  "  created_at BIGINT NOT NULL);"                                                         \
+  "CREATE TABLE spent_tokens ("                                                            \
+  "  jti TEXT PRIMARY KEY,"                                                                \
+  "  tenant_id BIGINT NOT NULL,"                                                           \
+  "  expires_at BIGINT NOT NULL,"                                                          \
+  "  spent_at BIGINT NOT NULL);"                                                           \
+  "CREATE TABLE calls ("                                                                   \
+  "  id " ID ","                                                                           \
+  "  public_id TEXT NOT NULL UNIQUE,"                                                      \
+  "  session_id TEXT NOT NULL UNIQUE,"                                                     \
+  "  tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                    \
+  "  source TEXT NOT NULL DEFAULT 'roleplay',"                                             \
+  "  external_user_id TEXT NOT NULL,"                                                      \
+  "  external_agency_id TEXT,"                                                             \
+  "  drill_key TEXT NOT NULL,"                                                             \
+  "  difficulty TEXT NOT NULL,"                                                            \
+  "  persona_index INTEGER NOT NULL,"                                                      \
+  "  persona_name TEXT NOT NULL,"                                                          \
+  "  seed BIGINT NOT NULL,"                                                                \
+  "  status TEXT NOT NULL,"                                                                \
+  "  ticket_hash TEXT UNIQUE,"                                                             \
+  "  ticket_expires_at BIGINT,"                                                            \
+  "  ticket_used_at BIGINT,"                                                               \
+  "  end_reason TEXT,"                                                                     \
+  "  lease_until BIGINT,"                                                                  \
+  "  score_json TEXT,"                                                                     \
+  "  created_at BIGINT NOT NULL,"                                                          \
+  "  started_at BIGINT,"                                                                   \
+  "  ended_at BIGINT,"                                                                     \
+  "  scored_at BIGINT,"                                                                    \
+  "  updated_at BIGINT NOT NULL,"                                                          \
+  "  duration_sec BIGINT NOT NULL DEFAULT 0);"                                             \
+  "CREATE INDEX calls_history ON calls(tenant_id, status, ended_at DESC, public_id DESC);" \
+  "CREATE INDEX calls_created ON calls(tenant_id, created_at);"                            \
+  "CREATE INDEX calls_status ON calls(status);"                                            \
+  "CREATE TABLE call_turns ("                                                              \
+  "  call_id BIGINT NOT NULL REFERENCES calls(id),"                                        \
+  "  idx INTEGER NOT NULL,"                                                                \
+  "  role TEXT NOT NULL,"                                                                  \
+  "  content TEXT NOT NULL,"                                                               \
+  "  at_ms BIGINT NOT NULL,"                                                               \
+  "  PRIMARY KEY (call_id, idx));"                                                         \
+  "CREATE TABLE webhook_events ("                                                          \
+  "  id " ID ","                                                                           \
+  "  msg_id TEXT NOT NULL UNIQUE,"                                                         \
+  "  tenant_id BIGINT NOT NULL REFERENCES tenants(id),"                                    \
+  "  call_id BIGINT REFERENCES calls(id),"                                                 \
+  "  payload TEXT NOT NULL,"                                                               \
+  "  status TEXT NOT NULL,"                                                                \
+  "  attempts INTEGER NOT NULL DEFAULT 0,"                                                 \
+  "  next_attempt_at BIGINT,"                                                              \
+  "  lease_until BIGINT,"                                                                  \
+  "  created_at BIGINT NOT NULL,"                                                          \
+  "  delivered_at BIGINT);"                                                                \
+  "CREATE INDEX webhook_events_due ON webhook_events(status, next_attempt_at);"            \
+  "CREATE INDEX webhook_events_tenant ON webhook_events(tenant_id, created_at);"           \
+  "CREATE TABLE webhook_attempts ("                                                        \
+  "  id " ID ","                                                                           \
+  "  event_id BIGINT NOT NULL REFERENCES webhook_events(id),"                              \
+  "  attempted_at BIGINT NOT NULL,"                                                        \
+  "  http_status INTEGER,"                                                                 \
+  "  latency_ms BIGINT,"                                                                   \
+  "  error TEXT);"                                                                         \
+  "CREATE INDEX webhook_attempts_event ON webhook_attempts(event_id);"
 
 const struct migration store_migrations[] = {
     {1, "initial", MIGRATION_1("INTEGER PRIMARY KEY"), MIGRATION_1("BIGSERIAL PRIMARY KEY")},

@@ -21,11 +21,11 @@
 
 /* Oldest ended call first; a `scoring` call whose lease ran out is a dead
  * worker's (of any node) and is taken over. */
-#define SCORING_CLAIM(LOCK)                                                                 \
-  "UPDATE calls SET status = 'scoring', lease_until = $2, updated_at = $1"                  \
-  " WHERE id = (SELECT id FROM calls WHERE status = 'ended'"                                \
-  "   OR (status = 'scoring' AND (lease_until IS NULL OR lease_until < $1))"                \
-  "   ORDER BY ended_at, id LIMIT 1" LOCK ")"                                               \
+#define SCORING_CLAIM(LOCK)                                                  \
+  "UPDATE calls SET status = 'scoring', lease_until = $2, updated_at = $1"   \
+  " WHERE id = (SELECT id FROM calls WHERE status = 'ended'"                 \
+  "   OR (status = 'scoring' AND (lease_until IS NULL OR lease_until < $1))" \
+  "   ORDER BY ended_at, id LIMIT 1" LOCK ")"                                \
   " RETURNING " CALL_COLUMNS_OF("")
 
 int store_scoring_claim(struct store *s, int64_t now, int64_t lease_until, struct call_row *out)
@@ -122,14 +122,14 @@ void webhook_event_clear(struct webhook_event *e)
 
 /* The URL is read now, not when the event was made: an endpoint the
  * tenant moved receives its backlog at the new address. */
-#define OUTBOX_CLAIM(LOCK)                                                                  \
-  "UPDATE webhook_events SET lease_until = $2 WHERE id IN ("                                \
-  "  SELECT e.id FROM webhook_events e JOIN tenants t ON t.id = e.tenant_id"                \
-  "  WHERE e.status = 'pending' AND e.next_attempt_at <= $1"                                \
-  "  AND (e.lease_until IS NULL OR e.lease_until < $1)"                                     \
-  "  AND t.webhook_enabled = 1 AND coalesce(t.webhook_url, '') <> ''"                       \
-  "  ORDER BY e.next_attempt_at, e.id LIMIT $3" LOCK ")"                                    \
-  " RETURNING id, tenant_id, msg_id, payload, attempts,"                                    \
+#define OUTBOX_CLAIM(LOCK)                                                   \
+  "UPDATE webhook_events SET lease_until = $2 WHERE id IN ("                 \
+  "  SELECT e.id FROM webhook_events e JOIN tenants t ON t.id = e.tenant_id" \
+  "  WHERE e.status = 'pending' AND e.next_attempt_at <= $1"                 \
+  "  AND (e.lease_until IS NULL OR e.lease_until < $1)"                      \
+  "  AND t.webhook_enabled = 1 AND coalesce(t.webhook_url, '') <> ''"        \
+  "  ORDER BY e.next_attempt_at, e.id LIMIT $3" LOCK ")"                     \
+  " RETURNING id, tenant_id, msg_id, payload, attempts,"                     \
   " (SELECT t.webhook_url FROM tenants t WHERE t.id = webhook_events.tenant_id)"
 
 struct outbox_claim {
@@ -154,8 +154,8 @@ static int row_event(const struct db_row *r, void *arg)
   return e->payload != NULL ? STORE_OK : STORE_ERROR;
 }
 
-int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
-                       struct webhook_event *out, size_t max, size_t *n)
+int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until, struct webhook_event *out,
+                       size_t max, size_t *n)
 {
   static const char SQLITE[] = OUTBOX_CLAIM("");
   static const char POSTGRES[] = OUTBOX_CLAIM(" FOR UPDATE OF e SKIP LOCKED");
@@ -192,9 +192,8 @@ static int record_one(struct db_tx *tx, const struct webhook_attempt *a)
   static const char FAILED[] =
       "UPDATE webhook_events SET status = 'failed', attempts = attempts + 1,"
       " lease_until = NULL WHERE id = $1";
-  static const char GONE[] =
-      "UPDATE tenants SET webhook_enabled = 0"
-      " WHERE id = (SELECT tenant_id FROM webhook_events WHERE id = $1)";
+  static const char GONE[] = "UPDATE tenants SET webhook_enabled = 0"
+                             " WHERE id = (SELECT tenant_id FROM webhook_events WHERE id = $1)";
   struct db_params p = {0};
   db_p_i64(&p, a->event_id);
   db_p_i64(&p, a->attempted_at);
@@ -225,8 +224,7 @@ static int record_one(struct db_tx *tx, const struct webhook_attempt *a)
     db_p_i64(&p, a->event_id);
     rc = db_exec(tx, FAILED, &p, NULL);
     break;
-  default:
-    rc = STORE_ERROR;
+  default: rc = STORE_ERROR;
   }
   if (rc == STORE_OK && a->outcome == WEBHOOK_ENDPOINT_GONE) {
     p = (struct db_params){0};

@@ -57,8 +57,7 @@ static int seal_with(const uint8_t *kek, const char *aad, const char *plain, cha
 }
 
 /* Opens stored with kek (NULL: only plaintext opens). */
-static int open_with(const uint8_t *kek, const char *aad, const char *stored, char *out,
-                     size_t cap)
+static int open_with(const uint8_t *kek, const char *aad, const char *stored, char *out, size_t cap)
 {
   size_t pre = sizeof SEALED_PREFIX - 1;
   uint8_t raw[SECRET_TEXT_MAX];
@@ -86,8 +85,7 @@ int secret_seal(const struct store *s, const char *aad, const char *plain, char 
   return seal_with(s->sealing ? s->kek : NULL, aad, plain, out, cap);
 }
 
-int secret_open(const struct store *s, const char *aad, const char *stored, char *out,
-                size_t cap)
+int secret_open(const struct store *s, const char *aad, const char *stored, char *out, size_t cap)
 {
   if (open_with(s->sealing ? s->kek : NULL, aad, stored, out, cap) == 0)
     return 0;
@@ -207,11 +205,15 @@ static int walk_run(struct store *s, struct secret_walk *w, char *err, size_t er
   if (w->failed[0] == '\0')
     snprintf(err, errlen, "database error while reading the stored secrets");
   else if (w->from == NULL)
-    snprintf(err, errlen, "the database holds encrypted secrets (%s) and no master key is set"
-             " (ATHOS_MASTER_KEY_FILE)", w->failed);
+    snprintf(err, errlen,
+             "the database holds encrypted secrets (%s) and no master key is set"
+             " (ATHOS_MASTER_KEY_FILE)",
+             w->failed);
   else
-    snprintf(err, errlen, "the master key does not decrypt the stored secrets (%s): wrong"
-             " ATHOS_MASTER_KEY_FILE?", w->failed);
+    snprintf(err, errlen,
+             "the master key does not decrypt the stored secrets (%s): wrong"
+             " ATHOS_MASTER_KEY_FILE?",
+             w->failed);
   return STORE_ERROR;
 }
 
@@ -223,8 +225,7 @@ int store_secrets_check(struct store *s, struct secrets_count *out, char *err, s
   return rc;
 }
 
-int store_secrets_rekey(struct store *s, const uint8_t *next, size_t *out, char *err,
-                        size_t errlen)
+int store_secrets_rekey(struct store *s, const uint8_t *next, size_t *out, char *err, size_t errlen)
 {
   uint8_t to[MASTER_KEY_LEN];
   if (next != NULL)

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define SHM_REGION 32768 /* the size SQLite grows the -shm file by */
-#define HDR_LEN 48       /* one copy of the WalIndexHdr */
+#define HDR_LEN    48    /* one copy of the WalIndexHdr */
 #define HDR_ISINIT 12    /* its isInit byte */
 
 _Static_assert(DB_STAMP_LEN == HDR_LEN, "the stamp is one header copy");

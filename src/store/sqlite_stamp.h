@@ -14,7 +14,7 @@
 #include "store/db.h"
 
 struct sqlite_stamp {
-  pthread_mutex_t mu; /* guards the mapping's creation */
+  pthread_mutex_t mu;                /* guards the mapping's creation */
   const volatile unsigned char *hdr; /* the -shm file's first page, or NULL */
   size_t maplen;
 };

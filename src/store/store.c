@@ -59,16 +59,24 @@ void store_close(struct store *s)
 int store_backup(struct store *s, const char *path, char *err, size_t errlen)
 {
   if (s->db->drv->backup == NULL) {
-    snprintf(err, errlen, "%s databases are backed up with their own tools (pg_dump: see"
-             " docs/internals/store.md)", s->db->drv->name);
+    snprintf(err, errlen,
+             "%s databases are backed up with their own tools (pg_dump: see"
+             " docs/internals/store.md)",
+             s->db->drv->name);
     return STORE_ERROR;
   }
   return s->db->drv->backup(s->db, path, err, errlen);
 }
 
-int store_start_background(struct store *s) { return s->db->drv->start_background(s->db); }
+int store_start_background(struct store *s)
+{
+  return s->db->drv->start_background(s->db);
+}
 
-static int row_seen(const struct db_row *r, void *arg) { return STORE_OK; }
+static int row_seen(const struct db_row *r, void *arg)
+{
+  return STORE_OK;
+}
 
 int store_ping(struct store *s)
 {
@@ -97,8 +105,8 @@ static int migration_apply(struct db_tx *tx, const struct migration *m)
   int rc = db_query(tx, APPLIED, &p, row_flag, &applied);
   if (rc != STORE_OK || applied)
     return rc;
-  const char *sql = db_dialect(tx->db) == DB_POSTGRES && m->sql_postgres != NULL ? m->sql_postgres
-                                                                                 : m->sql;
+  const char *sql =
+      db_dialect(tx->db) == DB_POSTGRES && m->sql_postgres != NULL ? m->sql_postgres : m->sql;
   if ((rc = db_script(tx, sql)) != STORE_OK)
     return rc;
   p = (struct db_params){0};

@@ -28,8 +28,8 @@ enum store_rc {
   STORE_NOT_FOUND = 1,
   STORE_CONFLICT = 2, /* a uniqueness rule said no (e.g. a spent token) */
   STORE_EXPIRED = 3,
-  STORE_QUOTA = 4,   /* the tenant's monthly call quota is used up */
-  STORE_REVOKED = 5, /* the API key that minted a session token is revoked */
+  STORE_QUOTA = 4,        /* the tenant's monthly call quota is used up */
+  STORE_REVOKED = 5,      /* the API key that minted a session token is revoked */
   STORE_ERROR = -1,       /* a bug or a broken row: 500 */
   STORE_UNAVAILABLE = -2, /* cannot reach / lock the database: 503 */
 };
@@ -59,8 +59,8 @@ int store_backup(struct store *s, const char *path, char *err, size_t errlen);
 
 #define TENANT_NAME_MAX 200
 #define WEBHOOK_URL_MAX 2048
-#define IP_ALLOW_MAX 1024
-#define SECRET_MAX 128
+#define IP_ALLOW_MAX    1024
+#define SECRET_MAX      128
 
 struct tenant {
   int64_t id; /* internal */
@@ -115,8 +115,8 @@ int store_auth_generation(struct store *s, int64_t *gen);
 
 /* Adds a new signing secret; existing unexpired ones expire at
  * old_expires_at (rotation overlap). */
-int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
-                                int64_t now, int64_t old_expires_at);
+int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret, int64_t now,
+                                int64_t old_expires_at);
 /* The secrets valid at `now`, newest first. *n is in/out (capacity/count). */
 int store_webhook_secrets(struct store *s, int64_t tenant_id, int64_t now,
                           char secrets[][SECRET_MAX], size_t *n);
@@ -162,8 +162,8 @@ int store_secrets_rekey(struct store *s, const uint8_t *next, size_t *out, char 
 
 /* ------------------------------------------------------------------ calls */
 
-#define EXTERNAL_ID_MAX 256
-#define DRILL_KEY_MAX 64
+#define EXTERNAL_ID_MAX  256
+#define DRILL_KEY_MAX    64
 #define PERSONA_NAME_MAX 128
 
 /* A call as created by redeem. */
@@ -238,9 +238,9 @@ int store_call_get_scored(struct store *s, int64_t tenant_id, const char *public
 
 struct call_turn {
   int idx;
-  const char *role;    /* borrowed for the callback's duration */
-  const char *content; /* borrowed for the callback's duration */
-  int64_t at_ms;       /* offset from the call's start */
+  const char *role;         /* borrowed for the callback's duration */
+  const char *content;      /* borrowed for the callback's duration */
+  int64_t at_ms;            /* offset from the call's start */
   int64_t start_ms, end_ms; /* place in the call's audio; -1 = none */
 };
 
@@ -353,14 +353,14 @@ void webhook_event_clear(struct webhook_event *e);
 /* Claims up to max due events (next_attempt_at <= now, status pending,
  * tenant endpoint enabled), leasing them until lease_until so another
  * node does not send them at the same time. Returns the count in *n. */
-int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
-                       struct webhook_event *out, size_t max, size_t *n);
+int store_outbox_claim(struct store *s, int64_t now, int64_t lease_until, struct webhook_event *out,
+                       size_t max, size_t *n);
 
 enum webhook_outcome {
   WEBHOOK_DELIVERED,
-  WEBHOOK_RETRY,          /* next_attempt_at set */
-  WEBHOOK_FAILED,         /* retries exhausted */
-  WEBHOOK_ENDPOINT_GONE,  /* a 410: the tenant's endpoint is disabled */
+  WEBHOOK_RETRY,         /* next_attempt_at set */
+  WEBHOOK_FAILED,        /* retries exhausted */
+  WEBHOOK_ENDPOINT_GONE, /* a 410: the tenant's endpoint is disabled */
 };
 
 struct webhook_attempt {

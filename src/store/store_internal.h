@@ -25,29 +25,27 @@ struct store {
  * or SEALED_PREFIX + base64(AES-256-GCM nonce || ciphertext || tag) under
  * the master key, bound to aad (the table and the row's owner, so a value
  * copied to another row does not open). */
-#define SEALED_PREFIX "enc1:"
+#define SEALED_PREFIX   "enc1:"
 #define SECRET_TEXT_MAX 512 /* the longest stored form secrets.c handles */
 /* The stored form of plain: sealed if a master key is set, else plain
  * itself. Returns 0, or -1 (too long, or a crypto failure). */
-int secret_seal(const struct store *s, const char *aad, const char *plain, char *out,
-                size_t cap);
+int secret_seal(const struct store *s, const char *aad, const char *plain, char *out, size_t cap);
 /* The plaintext of a stored value (legacy plaintext is returned as it
  * is). Returns 0, or -1 (logged without the value) when a sealed value
  * does not open under the master key or there is none. */
-int secret_open(const struct store *s, const char *aad, const char *stored, char *out,
-                size_t cap);
+int secret_open(const struct store *s, const char *aad, const char *stored, char *out, size_t cap);
 /* The aad of a webhook secret (by tenant) and of a signing key (by kid). */
 void secret_aad_webhook(int64_t tenant_id, char *out, size_t cap);
 void secret_aad_signing(const char *kid, char *out, size_t cap);
 
 /* The columns of a struct call_row, with a table prefix ("c.") or none
  * (RETURNING, which SQLite does not let name an alias). */
-#define CALL_COLUMNS_OF(P)                                                                    \
-  P "id, " P "tenant_id, " P "public_id, " P "session_id, " P "source, " P "external_user_id, " \
-  P "external_agency_id, " P "drill_key, " P "difficulty, " P "persona_index, "               \
-  P "persona_name, " P "seed, " P "status, " P "end_reason, " P "created_at, " P "started_at, " \
-  P "ended_at, " P "scored_at, " P "updated_at, " P "duration_sec"
-#define CALL_COLUMNS CALL_COLUMNS_OF("c.")
+#define CALL_COLUMNS_OF(P)                                                                        \
+  P "id, " P "tenant_id, " P "public_id, " P "session_id, " P "source, " P "external_user_id, " P \
+    "external_agency_id, " P "drill_key, " P "difficulty, " P "persona_index, " P                 \
+    "persona_name, " P "seed, " P "status, " P "end_reason, " P "created_at, " P "started_at, " P \
+    "ended_at, " P "scored_at, " P "updated_at, " P "duration_sec"
+#define CALL_COLUMNS  CALL_COLUMNS_OF("c.")
 #define CALL_NCOLUMNS 20
 
 /* Fills out from CALL_COLUMNS starting at column 0. */

@@ -18,10 +18,10 @@
 
 /* -------------------------------------------------------------- tenants */
 
-#define TENANT_COLUMNS_OF(P)                                                                 \
-  P "id, " P "public_id, " P "name, " P "active, coalesce(" P "webhook_url,''), "            \
-  P "webhook_enabled, coalesce(" P "ip_allow,''), coalesce(" P "monthly_call_quota,-1), "    \
-  P "created_at, coalesce(" P "rate_limit,-1)"
+#define TENANT_COLUMNS_OF(P)                                                                \
+  P "id, " P "public_id, " P "name, " P "active, coalesce(" P "webhook_url,''), " P         \
+    "webhook_enabled, coalesce(" P "ip_allow,''), coalesce(" P "monthly_call_quota,-1), " P \
+    "created_at, coalesce(" P "rate_limit,-1)"
 
 /* Fills t from TENANT_COLUMNS starting at column col. */
 static void read_tenant(const struct db_row *r, int col, struct tenant *t)
@@ -173,8 +173,7 @@ struct auth_change {
 
 static int auth_change_tx(struct db_tx *tx, void *arg)
 {
-  static const char BUMP[] =
-      "UPDATE settings SET value = value + 1 WHERE name = 'auth_generation'";
+  static const char BUMP[] = "UPDATE settings SET value = value + 1 WHERE name = 'auth_generation'";
   const struct auth_change *a = arg;
   int64_t changed = 0;
   int rc = db_exec(tx, a->sql, a->p, &changed);
@@ -312,10 +311,10 @@ static int row_key_auth(const struct db_row *r, void *arg)
 int store_key_authenticate(struct store *s, const char *hash_hex, struct tenant *tenant,
                            bool *revoked, char key_id[ID_MAX])
 {
-  static const char SQL[] =
-      "SELECT k.key_hash, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END, k.public_id, "
-      TENANT_COLUMNS_OF("t.") " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
-      " WHERE k.key_hash = $1";
+  static const char SQL[] = "SELECT k.key_hash, CASE WHEN k.revoked_at IS NULL THEN 0 ELSE 1 END, "
+                            "k.public_id, " TENANT_COLUMNS_OF(
+                                "t.") " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                                      " WHERE k.key_hash = $1";
   struct key_auth a = {
       .hash_hex = hash_hex, .tenant = tenant, .revoked = revoked, .key_id = key_id};
   struct db_params p = {0};
@@ -345,8 +344,8 @@ static int secret_rotate_tx(struct db_tx *tx, void *arg)
   return insert_secret(tx, a->tenant_id, a->secret, a->now);
 }
 
-int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret,
-                                int64_t now, int64_t old_expires_at)
+int store_webhook_secret_rotate(struct store *s, int64_t tenant_id, const char *secret, int64_t now,
+                                int64_t old_expires_at)
 {
   char sealed[SECRET_TEXT_MAX];
   if (webhook_secret_seal(s, tenant_id, secret, sealed) != STORE_OK)

@@ -30,7 +30,10 @@ uint64_t crypto_random_u64(void)
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
-static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+static void sha256_fetch(void)
+{
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
 
 void crypto_sha256(const void *data, size_t len, uint8_t out[SHA256_LEN])
 {
@@ -107,7 +110,10 @@ cleanup:
 
 /* ------------------------------------------------------------- base64 */
 
-size_t b64_encoded_size(size_t n) { return (n + 2) / 3 * 4 + 1; }
+size_t b64_encoded_size(size_t n)
+{
+  return (n + 2) / 3 * 4 + 1;
+}
 
 static size_t encode(const char *alpha, bool pad, const void *in, size_t n, char *out, size_t cap)
 {

@@ -24,10 +24,10 @@ bool crypto_equal(const void *a, const void *b, size_t len);
 
 /* AES-256-GCM with a fresh random 96-bit nonce. A sealed value is
  * nonce || ciphertext || tag, AEAD_OVERHEAD bytes longer than the input. */
-#define AEAD_KEY_LEN 32
+#define AEAD_KEY_LEN   32
 #define AEAD_NONCE_LEN 12
-#define AEAD_TAG_LEN 16
-#define AEAD_OVERHEAD (AEAD_NONCE_LEN + AEAD_TAG_LEN)
+#define AEAD_TAG_LEN   16
+#define AEAD_OVERHEAD  (AEAD_NONCE_LEN + AEAD_TAG_LEN)
 /* Seals in[0..n) bound to aad. Returns the sealed length, or -1 (cap too
  * small, or an OpenSSL failure). */
 long crypto_aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen,

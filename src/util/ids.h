@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#define ID_MAX 64
-#define CALL_ID_PREFIX "athos_call_"
+#define ID_MAX               64
+#define CALL_ID_PREFIX       "athos_call_"
 #define CALL_ID_RANDOM_CHARS 21
 
 /* prefix + nchars random URL-safe characters. cap >= strlen(prefix)+nchars+1. */

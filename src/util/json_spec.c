@@ -198,8 +198,8 @@ static int read_text(const json_t *v, const struct json_spec *s, struct json_spe
   const char *str = json_string_value(v);
   size_t n = json_string_length(v);
   bool sized = n >= s->min_len && n <= s->max_len;
-  bool clean = strlen(str) == n &&
-               ((s->flags & JSON_SPEC_CONTROL_OK) != 0 || json_spec_printable(str, n));
+  bool clean =
+      strlen(str) == n && ((s->flags & JSON_SPEC_CONTROL_OK) != 0 || json_spec_printable(str, n));
   if (s->expect != NULL && !(sized && clean))
     return fail_value(err, s, NULL);
   if (n < s->min_len)
@@ -221,12 +221,8 @@ static int read_string(const json_t *v, const struct json_spec *s, struct json_s
   if (read_text(v, s, err, &str, &n) != 0)
     return -1;
   switch (s->kind) {
-  case JSON_SPEC_KIND_STRING:
-    memcpy(s->dst, str, n + 1);
-    return 0;
-  case JSON_SPEC_KIND_STRING_REF:
-    *(const char **)s->dst = str;
-    return 0;
+  case JSON_SPEC_KIND_STRING: memcpy(s->dst, str, n + 1); return 0;
+  case JSON_SPEC_KIND_STRING_REF: *(const char **)s->dst = str; return 0;
   default: {
     char *copy = strdup(str);
     if (copy == NULL)
@@ -283,30 +279,24 @@ static int read_member(const json_t *v, const struct json_spec *s, struct json_s
   switch (s->kind) {
   case JSON_SPEC_KIND_STRING:
   case JSON_SPEC_KIND_STRING_REF:
-  case JSON_SPEC_KIND_STRING_DUP:
-    return read_string(v, s, err);
+  case JSON_SPEC_KIND_STRING_DUP: return read_string(v, s, err);
   case JSON_SPEC_KIND_INT64:
-  case JSON_SPEC_KIND_INT:
-    return read_integer(v, s, err);
-  case JSON_SPEC_KIND_NUMBER:
-    return read_number(v, s, err);
+  case JSON_SPEC_KIND_INT: return read_integer(v, s, err);
+  case JSON_SPEC_KIND_NUMBER: return read_number(v, s, err);
   case JSON_SPEC_KIND_BOOL:
     if (!json_is_boolean(v))
       return fail_value(err, s, "true or false");
     *(bool *)s->dst = json_is_true(v);
     return 0;
-  case JSON_SPEC_KIND_ENUM:
-    return read_enum(v, s, err);
+  case JSON_SPEC_KIND_ENUM: return read_enum(v, s, err);
   case JSON_SPEC_KIND_OBJECT:
   case JSON_SPEC_KIND_ARRAY:
     if (s->kind == JSON_SPEC_KIND_OBJECT ? !json_is_object(v) : !json_is_array(v))
       return fail_value(err, s, s->kind == JSON_SPEC_KIND_OBJECT ? "an object" : "an array");
     *(json_t **)s->dst = (json_t *)v;
     return 0;
-  case JSON_SPEC_KIND_CUSTOM:
-    return s->parse(v, s->dst) == 0 ? 0 : fail_value(err, s, NULL);
-  case JSON_SPEC_KIND_END:
-    break;
+  case JSON_SPEC_KIND_CUSTOM: return s->parse(v, s->dst) == 0 ? 0 : fail_value(err, s, NULL);
+  case JSON_SPEC_KIND_END: break;
   }
   assert(!"unknown json_spec kind");
   return -1;

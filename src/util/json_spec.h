@@ -50,7 +50,7 @@
 #include <stdint.h>
 
 enum json_spec_kind {
-  JSON_SPEC_KIND_END = 0, /* the terminator */
+  JSON_SPEC_KIND_END = 0,    /* the terminator */
   JSON_SPEC_KIND_STRING,     /* copied into char[cap] */
   JSON_SPEC_KIND_STRING_REF, /* const char *, borrowed from the JSON */
   JSON_SPEC_KIND_STRING_DUP, /* char *, malloc'd */
@@ -65,10 +65,10 @@ enum json_spec_kind {
 };
 
 /* Field flags. */
-#define JSON_SPEC_OPTIONAL 0x1u     /* absent is fine: the destination is left as is */
-#define JSON_SPEC_NULL_ABSENT 0x2u  /* a JSON null counts as absent */
+#define JSON_SPEC_OPTIONAL     0x1u /* absent is fine: the destination is left as is */
+#define JSON_SPEC_NULL_ABSENT  0x2u /* a JSON null counts as absent */
 #define JSON_SPEC_EMPTY_ABSENT 0x4u /* an empty string counts as absent */
-#define JSON_SPEC_CONTROL_OK 0x8u   /* strings may hold control characters (not NUL) */
+#define JSON_SPEC_CONTROL_OK   0x8u /* strings may hold control characters (not NUL) */
 
 /* A custom kind's parser: reads v into dst, returns 0, or -1 when v is not
  * what the field's `expect` phrase says. Must not allocate. */
@@ -88,7 +88,10 @@ struct json_spec {
   const char *expect;         /* what a good value is, or NULL (see above) */
 };
 
-#define JSON_SPEC_END {.name = NULL}
+#define JSON_SPEC_END \
+  {                   \
+    .name = NULL      \
+  }
 
 struct json_spec_error {
   const char *field; /* the bad member's name (the spec's string), or NULL */

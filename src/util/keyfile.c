@@ -24,8 +24,8 @@ static int key_decode(const uint8_t *buf, size_t n, uint8_t key[KEYFILE_KEY_LEN]
     memcpy(key, buf, KEYFILE_KEY_LEN);
     return 0;
   }
-  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-                   buf[n - 1] == '\t'))
+  while (n > 0 &&
+         (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
     n--;
   char text[KEYFILE_MAX + 1];
   memcpy(text, buf, n);
@@ -55,8 +55,10 @@ int keyfile_load(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size
     goto cleanup;
   }
   if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-    snprintf(err, errlen, "the master key file %s is readable or writable by other users"
-             " (chmod 600 it)", path);
+    snprintf(err, errlen,
+             "the master key file %s is readable or writable by other users"
+             " (chmod 600 it)",
+             path);
     goto cleanup;
   }
   while ((size_t)n < sizeof buf) {
@@ -70,8 +72,10 @@ int keyfile_load(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size
     n += r;
   }
   if (n < 0 || (size_t)n > KEYFILE_MAX || key_decode(buf, (size_t)n, key) != 0) {
-    snprintf(err, errlen, "the master key file %s must hold 32 bytes: raw, as 64 hex digits"
-             " or in base64", path);
+    snprintf(err, errlen,
+             "the master key file %s must hold 32 bytes: raw, as 64 hex digits"
+             " or in base64",
+             path);
     goto cleanup;
   }
   rc = 0;

@@ -29,9 +29,15 @@ void log_init(void)
     min_level = LOG_INFO;
 }
 
-void log_set_level(enum log_level lvl) { min_level = lvl; }
+void log_set_level(enum log_level lvl)
+{
+  min_level = lvl;
+}
 
-int log_enabled(enum log_level lvl) { return lvl >= min_level; }
+int log_enabled(enum log_level lvl)
+{
+  return lvl >= min_level;
+}
 
 static const char *level_name(enum log_level lvl)
 {
@@ -51,10 +57,10 @@ static const char *level_name(enum log_level lvl)
  * is always one complete, valid JSON object ending in a newline. A line is
  * shorter than LOG_LINE_MAX = PIPE_BUF (4096 on Linux), so its one write(2)
  * to a pipe is atomic too. */
-#define LOG_LINE_MAX 4096
+#define LOG_LINE_MAX     4096
 #define LOG_TAIL_RESERVE 96
-#define LOG_MSG_MAX 2048
-#define LOG_METHOD_MAX 32
+#define LOG_MSG_MAX      2048
+#define LOG_METHOD_MAX   32
 
 struct log_line {
   char buf[LOG_LINE_MAX];
@@ -188,8 +194,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
   write_line(l.buf, l.pos);
 }
 
-void log_request(const char *request_id, const char *method, const char *route,
-                 unsigned status, uint64_t micros)
+void log_request(const char *request_id, const char *method, const char *route, unsigned status,
+                 uint64_t micros)
 {
   if (LOG_INFO < min_level)
     return;

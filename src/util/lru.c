@@ -10,8 +10,8 @@
 #include <string.h>
 
 struct entry {
-  struct entry *hnext;            /* bucket chain */
-  struct entry *prev, *next;      /* recency list: head = most recent */
+  struct entry *hnext;       /* bucket chain */
+  struct entry *prev, *next; /* recency list: head = most recent */
   uint64_t hash;
   int64_t expires_ms;
   size_t len;

@@ -20,14 +20,14 @@
 #define ASR_RATE 16000
 
 struct asr_config {
-  const char *hmm;        /* acoustic model directory */
-  const char *dict;       /* pronunciation dictionary */
-  const char *lm;         /* general language model */
-  const char *domain_lm;  /* ARPA domain model, or NULL for none */
+  const char *hmm;          /* acoustic model directory */
+  const char *dict;         /* pronunciation dictionary */
+  const char *lm;           /* general language model */
+  const char *domain_lm;    /* ARPA domain model, or NULL for none */
   const char *domain_vocab; /* its words, one a line (pronounced by rule if
                                not in dict); NULL = none */
-  double domain_weight;   /* interpolation weight of the domain model, 0..1 */
-  const char *tuning;     /* extra decoder arguments, "-name value ...", or
+  double domain_weight;     /* interpolation weight of the domain model, 0..1 */
+  const char *tuning;       /* extra decoder arguments, "-name value ...", or
                              NULL (ATHOS_ASR_TUNING sets it by default) */
 };
 

@@ -21,7 +21,7 @@
 #include "voice/pcm.h"
 #include "voice/wav.h"
 
-#define ASR_HTTP_REPLY_MAX (64 * 1024)
+#define ASR_HTTP_REPLY_MAX  (64 * 1024)
 #define ASR_HTTP_TIMEOUT_MS 30000L
 
 struct asr_http {
@@ -140,8 +140,11 @@ int asr_http_end(struct asr_http *h, char *text, size_t cap)
   text[0] = '\0';
   if (!(wav = wav_bytes(&h->pcm, &wav_len)))
     goto out;
-  struct voice_http_request r = {.what = "asr", .file = wav, .file_len = wav_len,
-                                 .file_name = "utterance.wav", .file_type = "audio/wav"};
+  struct voice_http_request r = {.what = "asr",
+                                 .file = wav,
+                                 .file_len = wav_len,
+                                 .file_name = "utterance.wav",
+                                 .file_type = "audio/wav"};
   int sent = voice_http_post(&h->cfg, &r, collect, &reply);
   if (sent == 1)
     log_warn("asr: the provider's answer is over %d bytes", ASR_HTTP_REPLY_MAX);

@@ -38,7 +38,7 @@ cst_lexicon *cmu_lex_init(void);
 #ifndef ATHOS_VOICE_LM_DIR
 #define ATHOS_VOICE_LM_DIR "."
 #endif
-#define ASR_WORD_MAX 64
+#define ASR_WORD_MAX   64
 #define ASR_PHONES_MAX 256
 #define ASR_TUNING_MAX 512
 
@@ -108,10 +108,32 @@ static int phones_from_flite(const cst_val *list, char *out, size_t cap)
  * OW"). Returns 0, or -1 for a character that is not a letter. */
 static int phones_spelled(const char *word, char *out, size_t cap)
 {
-  static const char *const names[26] = {
-    "EY", "B IY", "S IY", "D IY", "IY", "EH F", "JH IY", "EY CH", "AY", "JH EY", "K EY",
-    "EH L", "EH M", "EH N", "OW", "P IY", "K Y UW", "AA R", "EH S", "T IY", "Y UW",
-    "V IY", "D AH B AH L Y UW", "EH K S", "W AY", "Z IY"};
+  static const char *const names[26] = {"EY",
+                                        "B IY",
+                                        "S IY",
+                                        "D IY",
+                                        "IY",
+                                        "EH F",
+                                        "JH IY",
+                                        "EY CH",
+                                        "AY",
+                                        "JH EY",
+                                        "K EY",
+                                        "EH L",
+                                        "EH M",
+                                        "EH N",
+                                        "OW",
+                                        "P IY",
+                                        "K Y UW",
+                                        "AA R",
+                                        "EH S",
+                                        "T IY",
+                                        "Y UW",
+                                        "V IY",
+                                        "D AH B AH L Y UW",
+                                        "EH K S",
+                                        "W AY",
+                                        "Z IY"};
   size_t n = 0;
   out[0] = '\0';
   for (const char *p = word; *p; p++) {

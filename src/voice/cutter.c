@@ -12,19 +12,19 @@
 #include <string.h>
 
 #define CUT_HISTORY_MS 2000
-#define CUT_PIECE_MS 10
+#define CUT_PIECE_MS   10
 
 struct voice_cutter {
   struct vad *vad;
-  int16_t *hist;      /* ring: position p at hist[p % hist_cap] */
+  int16_t *hist; /* ring: position p at hist[p % hist_cap] */
   size_t hist_cap;
   int16_t *utt;
   size_t utt_n, utt_cap;
   uint64_t utt_start; /* stream position of utt[0] */
   bool open;
-  uint64_t pos;       /* samples fed */
+  uint64_t pos; /* samples fed */
   size_t piece;
-  voice_cut_fn fn;    /* the current feed's callback */
+  voice_cut_fn fn; /* the current feed's callback */
   void *arg;
 };
 

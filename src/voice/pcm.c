@@ -34,10 +34,10 @@ void pcm_to_le(const int16_t *in, size_t n, void *bytes)
 
 /* ---- resampler ---------------------------------------------------------- */
 
-#define RS_ATTEN_DB 80.0
-#define RS_PASS_FRACTION 0.85 /* pass band edge / lower Nyquist */
-#define RS_CHUNK 2048         /* input samples taken per inner round */
-#define RS_MAX_TAPS (1u << 21) /* refuses pathological rate pairs */
+#define RS_ATTEN_DB      80.0
+#define RS_PASS_FRACTION 0.85       /* pass band edge / lower Nyquist */
+#define RS_CHUNK         2048       /* input samples taken per inner round */
+#define RS_MAX_TAPS      (1u << 21) /* refuses pathological rate pairs */
 
 struct pcm_resampler {
   unsigned L, M;        /* up / down factors */
@@ -187,8 +187,8 @@ static size_t rs_emit(struct pcm_resampler *r, int16_t *out, size_t cap)
   return w;
 }
 
-size_t pcm_resampler_process(struct pcm_resampler *r, const int16_t *in, size_t n,
-                             int16_t *out, size_t cap)
+size_t pcm_resampler_process(struct pcm_resampler *r, const int16_t *in, size_t n, int16_t *out,
+                             size_t cap)
 {
   size_t written = 0;
   r->n_in += n;
@@ -269,11 +269,11 @@ void pcm_buf_free(struct pcm_buf *b)
 
 struct pcm_peaks {
   unsigned per_second;
-  size_t bucket;   /* samples per peak */
-  size_t in_cur;   /* samples in the current bucket */
-  int cur;         /* current bucket's largest |sample| */
+  size_t bucket; /* samples per peak */
+  size_t in_cur; /* samples in the current bucket */
+  int cur;       /* current bucket's largest |sample| */
   size_t count, cap;
-  uint8_t *data;   /* cap + 1 bytes: the last holds the partial bucket */
+  uint8_t *data; /* cap + 1 bytes: the last holds the partial bucket */
 };
 
 uint8_t pcm_peak_byte(int magnitude)

@@ -45,8 +45,8 @@ size_t pcm_resampler_max_out(const struct pcm_resampler *r, size_t n);
 /* Consumes all n input samples and writes up to cap output samples;
  * returns how many were written. With cap >= pcm_resampler_max_out(r, n)
  * nothing is dropped. */
-size_t pcm_resampler_process(struct pcm_resampler *r, const int16_t *in, size_t n,
-                             int16_t *out, size_t cap);
+size_t pcm_resampler_process(struct pcm_resampler *r, const int16_t *in, size_t n, int16_t *out,
+                             size_t cap);
 
 /* Ends the stream: writes the samples still held back by the filter's
  * look-ahead, so that the total output is round(n_in * rate_out / rate_in).

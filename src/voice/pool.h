@@ -53,8 +53,8 @@ void voice_job_cancel(struct voice_job *job);
 bool voice_job_cancelled(struct voice_job *job);
 
 struct voice_pool_config {
-  unsigned workers;     /* threads, >= 1 */
-  size_t max_queued;    /* jobs waiting for a worker, >= 1 */
+  unsigned workers;  /* threads, >= 1 */
+  size_t max_queued; /* jobs waiting for a worker, >= 1 */
   /* Per worker, on that worker's thread before it takes jobs; NULL
    * result = failure (voice_pool_new() then fails). May be NULL. */
   void *(*worker_init)(void *arg, unsigned index);

@@ -73,8 +73,8 @@ enum range_result range_parse(const char *header, uint64_t size, struct byte_ran
   return RANGE_PARTIAL;
 }
 
-int range_content_range(enum range_result res, const struct byte_range *r, uint64_t size,
-                        char *buf, size_t cap)
+int range_content_range(enum range_result res, const struct byte_range *r, uint64_t size, char *buf,
+                        size_t cap)
 {
   int n;
   if (res == RANGE_PARTIAL)

@@ -29,7 +29,7 @@ enum range_result range_parse(const char *header, uint64_t size, struct byte_ran
 /* The Content-Range value for a 206 ("bytes 0-99/1000") or, for
  * RANGE_UNSATISFIABLE, a 416 ("bytes * /1000", without the space).
  * Returns the length written, or -1 if cap is too small. */
-int range_content_range(enum range_result res, const struct byte_range *r, uint64_t size,
-                        char *buf, size_t cap);
+int range_content_range(enum range_result res, const struct byte_range *r, uint64_t size, char *buf,
+                        size_t cap);
 
 #endif

@@ -22,8 +22,8 @@ struct voice_rec {
   int16_t *ring;   /* cap frames of 2 samples */
   int16_t *louder; /* scratch: one sample per frame, for the peaks */
   size_t cap;
-  uint64_t base;   /* first position not yet written */
-  uint64_t end;    /* one past the last position placed */
+  uint64_t base; /* first position not yet written */
+  uint64_t end;  /* one past the last position placed */
   bool failed;
 };
 
@@ -88,8 +88,8 @@ int voice_rec_flush(struct voice_rec *r, uint64_t until)
   return r->failed ? -1 : 0;
 }
 
-int voice_rec_put(struct voice_rec *r, enum voice_rec_channel ch, uint64_t at,
-                  const int16_t *pcm, size_t n)
+int voice_rec_put(struct voice_rec *r, enum voice_rec_channel ch, uint64_t at, const int16_t *pcm,
+                  size_t n)
 {
   if (at < r->base) { /* too late for the part already on disk */
     uint64_t skip = r->base - at;

@@ -36,8 +36,8 @@ struct voice_rec *voice_rec_open(const char *path, unsigned rate, unsigned windo
  * flushed part is dropped (it came too late); audio past the window
  * flushes the oldest part first. A side's newer audio overwrites what it
  * had there. Returns 0, or -1 once writing the file failed. */
-int voice_rec_put(struct voice_rec *r, enum voice_rec_channel ch, uint64_t at,
-                  const int16_t *pcm, size_t n);
+int voice_rec_put(struct voice_rec *r, enum voice_rec_channel ch, uint64_t at, const int16_t *pcm,
+                  size_t n);
 
 /* Silences one side from `at` on (what is still in the window): the rest
  * of the persona's line after a barge-in. */

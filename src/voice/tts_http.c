@@ -23,10 +23,10 @@
 #include "voice/pcm.h"
 #include "voice/tts.h"
 
-#define TTS_HTTP_TIMEOUT_MS 60000L
-#define TTS_HTTP_MAX_SECONDS 300 /* of audio per request */
-#define TTS_HTTP_HEADER_MAX 4096 /* a WAV header longer than this is refused */
-#define TTS_HTTP_BLOCK 2048      /* samples converted at a time */
+#define TTS_HTTP_TIMEOUT_MS  60000L
+#define TTS_HTTP_MAX_SECONDS 300  /* of audio per request */
+#define TTS_HTTP_HEADER_MAX  4096 /* a WAV header longer than this is refused */
+#define TTS_HTTP_BLOCK       2048 /* samples converted at a time */
 
 struct tts_http {
   struct voice_http_config cfg;
@@ -221,16 +221,18 @@ static char *request_body(const struct tts_http *h, const struct tts_voice *v, c
 {
   const char *voice = strcmp(v->name, "slt") == 0 ? h->female : h->male;
   double speed = v->stretch > 0 ? 1.0 / v->stretch : 1.0;
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:f}", "model", h->cfg.model, "input", text,
-                        "voice", voice, "response_format", h->wav ? "wav" : "pcm", "speed",
-                        speed < 0.25 ? 0.25 : speed > 4.0 ? 4.0 : speed);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:f}", "model", h->cfg.model, "input", text, "voice",
+                        voice, "response_format", h->wav ? "wav" : "pcm", "speed",
+                        speed < 0.25  ? 0.25
+                        : speed > 4.0 ? 4.0
+                                      : speed);
   char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
   json_decref(j);
   return body;
 }
 
-int tts_http_synth(struct tts_http *h, const struct tts_voice *v, const char *text,
-                   tts_chunk_fn fn, void *arg)
+int tts_http_synth(struct tts_http *h, const struct tts_voice *v, const char *text, tts_chunk_fn fn,
+                   void *arg)
 {
   struct stream s = {.fn = fn, .arg = arg, .wav = h->wav, .rate = h->rate};
   char *body = request_body(h, v, text);

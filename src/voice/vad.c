@@ -15,30 +15,30 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define VAD_FRAME_MS 10
-#define VAD_PENDING_GAP_MS 200 /* silence that abandons a pending onset */
-#define VAD_NOISE_DOWN 0.5     /* per frame, towards a quieter level */
-#define VAD_NOISE_UP 0.01      /* per frame, towards a louder one */
-#define VAD_ZCR_FRICATIVE 0.3  /* crossings per sample of a hiss */
-#define VAD_SILENT_DBFS -100.0
+#define VAD_FRAME_MS       10
+#define VAD_PENDING_GAP_MS 200  /* silence that abandons a pending onset */
+#define VAD_NOISE_DOWN     0.5  /* per frame, towards a quieter level */
+#define VAD_NOISE_UP       0.01 /* per frame, towards a louder one */
+#define VAD_ZCR_FRICATIVE  0.3  /* crossings per sample of a hiss */
+#define VAD_SILENT_DBFS    -100.0
 
 enum vad_state { ST_SILENCE, ST_PENDING, ST_SPEECH };
 
 struct vad {
   struct vad_config cfg;
   size_t frame_len;
-  int16_t *frame;         /* the partial frame */
+  int16_t *frame; /* the partial frame */
   size_t in_frame;
-  uint64_t pos;           /* samples fed */
-  uint64_t frames;        /* whole frames classified */
+  uint64_t pos;    /* samples fed */
+  uint64_t frames; /* whole frames classified */
   double noise_db;
   enum vad_state state;
-  uint64_t onset;         /* first sample of the pending / current speech */
-  uint64_t last_speech;   /* one past the last speech frame */
-  uint64_t last_end;      /* the previous END: no START before it */
-  uint64_t utt_start;     /* the START reported */
+  uint64_t onset;       /* first sample of the pending / current speech */
+  uint64_t last_speech; /* one past the last speech frame */
+  uint64_t last_end;    /* the previous END: no START before it */
+  uint64_t utt_start;   /* the START reported */
   unsigned speech_ms, gap_ms;
-  double min_db;          /* quietest frame of the current utterance */
+  double min_db; /* quietest frame of the current utterance */
 };
 
 void vad_config_default(struct vad_config *c)
@@ -114,8 +114,7 @@ static bool frame_is_speech(struct vad *v, double db, double zcr)
     v->noise_db = db;
   double loud = v->noise_db + v->cfg.margin_db;
   double hiss = v->noise_db + v->cfg.margin_db / 2.0;
-  bool speech = db > v->cfg.floor_dbfs &&
-                (db > loud || (db > hiss && zcr > VAD_ZCR_FRICATIVE));
+  bool speech = db > v->cfg.floor_dbfs && (db > loud || (db > hiss && zcr > VAD_ZCR_FRICATIVE));
   if (v->state == ST_SPEECH && db < v->min_db)
     v->min_db = db;
   if (db < v->noise_db)

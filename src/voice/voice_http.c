@@ -17,7 +17,7 @@
 #include "util/dynbuf.h"
 #include "util/log.h"
 
-#define ERROR_BODY_MAX 4096
+#define ERROR_BODY_MAX     4096
 #define CONNECT_TIMEOUT_MS 5000L
 
 static long env_ms(const char *name, long dflt)
@@ -114,7 +114,7 @@ static void loggable_url(const char *url, char *out, size_t cap)
 static void error_summary(const char *body, size_t len, char *out, size_t cap)
 {
   json_t *j = json_loadb(body, len, 0, NULL), *e = j ? json_object_get(j, "error") : NULL;
-  const char *msg = json_is_string(e) ? json_string_value(e)
+  const char *msg = json_is_string(e)   ? json_string_value(e)
                     : json_is_object(e) ? json_string_value(json_object_get(e, "message"))
                                         : NULL;
   if (msg)

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VOICE_HTTP_URL_MAX 1024
-#define VOICE_HTTP_KEY_MAX 512
+#define VOICE_HTTP_URL_MAX  1024
+#define VOICE_HTTP_KEY_MAX  512
 #define VOICE_HTTP_NAME_MAX 64
 
 /* One provider's settings, read once by voice_http_config_env(). */
@@ -77,7 +77,7 @@ int asr_http_end(struct asr_http *h, char *text, size_t cap);
 struct tts_http;
 struct tts_http *tts_http_new(void); /* NULL when the settings are wrong (logged) */
 void tts_http_free(struct tts_http *h);
-int tts_http_synth(struct tts_http *h, const struct tts_voice *v, const char *text,
-                   tts_chunk_fn fn, void *arg);
+int tts_http_synth(struct tts_http *h, const struct tts_voice *v, const char *text, tts_chunk_fn fn,
+                   void *arg);
 
 #endif

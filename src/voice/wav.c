@@ -19,7 +19,7 @@
 struct wav_writer {
   int fd;
   unsigned channels;
-  uint64_t bytes;  /* data bytes written */
+  uint64_t bytes; /* data bytes written */
   bool failed;
 };
 
@@ -195,8 +195,8 @@ int wav_read_info(int fd, uint64_t file_size, struct wav_info *out)
 {
   uint8_t h[12], ck[8], fmt[16];
   bool have_fmt = false;
-  if (file_size < WAV_HEADER_BYTES || read_at(fd, h, 12, 0) < 0 ||
-      memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVE", 4) != 0)
+  if (file_size < WAV_HEADER_BYTES || read_at(fd, h, 12, 0) < 0 || memcmp(h, "RIFF", 4) != 0 ||
+      memcmp(h + 8, "WAVE", 4) != 0)
     return -1;
   memset(out, 0, sizeof *out);
   for (uint64_t at = 12; at + 8 <= file_size;) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WAV_HEADER_BYTES 44
+#define WAV_HEADER_BYTES   44
 #define WAV_MAX_DATA_BYTES (0xFFFFFFFFu - 36u - 1u) /* RIFF's 32-bit sizes */
 
 struct wav_writer;

@@ -46,24 +46,25 @@
 #include "webhooks/signer.h"
 #include "webhooks/target.h"
 
-#define MAX_INFLIGHT 256        /* transfers in flight at once, all receivers */
+#define MAX_INFLIGHT        256 /* transfers in flight at once, all receivers */
 #define TENANT_INFLIGHT_MAX 32  /* one tenant's share: a hanging receiver holds no more */
-#define HOST_INFLIGHT_MAX 64    /* = curl's per-host connection cap: nothing queues in curl;
+#define HOST_INFLIGHT_MAX \
+  64                            /* = curl's per-host connection cap: nothing queues in curl;
                                    twice a tenant's share, so tenants sharing a receiver
                                    host (a webhook gateway) are not all held by one */
-#define PARK_MAX 1024           /* claimed events waiting for their tenant or host */
-#define PARK_MS 5000            /* how long one may wait: half the lease margin */
-#define STALL_MS 2000           /* at its cap with no new start this long: stalled */
-#define CLAIM_BATCH 64          /* events claimed per query */
-#define POLL_MS 1000            /* finds events committed by other processes */
-#define PARKED_POLL_MS 100      /* re-checks parked events this often */
-#define LEASE_MARGIN_MS 10000   /* lease = timeout + margin */
-#define DROP_LOG_MS 10000       /* "let go" summary at most this often */
-#define TARGET_CACHE 16         /* URLs whose check is remembered… */
-#define TARGET_CACHE_MS 30000   /* …this long (bounds blocking DNS lookups) */
+#define PARK_MAX          1024  /* claimed events waiting for their tenant or host */
+#define PARK_MS           5000  /* how long one may wait: half the lease margin */
+#define STALL_MS          2000  /* at its cap with no new start this long: stalled */
+#define CLAIM_BATCH       64    /* events claimed per query */
+#define POLL_MS           1000  /* finds events committed by other processes */
+#define PARKED_POLL_MS    100   /* re-checks parked events this often */
+#define LEASE_MARGIN_MS   10000 /* lease = timeout + margin */
+#define DROP_LOG_MS       10000 /* "let go" summary at most this often */
+#define TARGET_CACHE      16    /* URLs whose check is remembered… */
+#define TARGET_CACHE_MS   30000 /* …this long (bounds blocking DNS lookups) */
 #define RESPONSE_BODY_CAP 4096  /* read and discard at most this much */
-#define STOP_DRAIN_MS 5000      /* how long stop waits for transfers in flight */
-#define SIGNATURE_MAX (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
+#define STOP_DRAIN_MS     5000  /* how long stop waits for transfers in flight */
+#define SIGNATURE_MAX     (WEBHOOK_SECRETS_MAX * (WEBHOOK_SIG_ONE_MAX + 1))
 _Static_assert(PARK_MAX <= 65536, "park indices are uint16_t");
 _Static_assert(PARK_MS < LEASE_MARGIN_MS, "a parked event must finish inside its lease");
 _Static_assert(TENANT_INFLIGHT_MAX < HOST_INFLIGHT_MAX && HOST_INFLIGHT_MAX < MAX_INFLIGHT,
@@ -72,24 +73,24 @@ _Static_assert(MAX_INFLIGHT <= FAIR_GROUPS_MAX, "every transfer's groups are cou
 
 struct delivery {
   struct webhook_deliverer *d;
-  CURL *easy;                  /* kept across deliveries: reset, not recreated */
+  CURL *easy; /* kept across deliveries: reset, not recreated */
   bool busy;
   struct webhook_event ev;
   char host[FAIR_HOST_KEY_MAX]; /* the target's "host:port", for the per-host cap */
   struct curl_slist *headers;
   struct curl_slist *resolve;
-  int64_t attempted_at;        /* unix ms */
-  uint64_t started_us;         /* monotonic */
+  int64_t attempted_at; /* unix ms */
+  uint64_t started_us;  /* monotonic */
   size_t body_seen;
   bool body_capped;
   char retry_after[64];
   char errbuf[CURL_ERROR_SIZE];
-  const char *guard_refused;   /* set by on_open_socket: the class it refused */
+  const char *guard_refused; /* set by on_open_socket: the class it refused */
 };
 
 struct target_cache_entry {
   char url[WEBHOOK_URL_MAX + 1];
-  int64_t checked_at;          /* 0 = empty */
+  int64_t checked_at; /* 0 = empty */
   int rc;
   struct webhook_target target;
   char err[200];
@@ -120,10 +121,10 @@ struct webhook_deliverer {
   struct parked_event park[PARK_MAX]; /* storage; never moved */
   uint16_t park_order[PARK_MAX];      /* indices of the parked events, in claim order */
   size_t nparked;
-  uint16_t park_free[PARK_MAX];       /* indices not in use */
+  uint16_t park_free[PARK_MAX]; /* indices not in use */
   size_t nfree;
-  struct fair fair;                   /* in-flight counts, rebuilt at each pass */
-  uint64_t dropped;                   /* events let go since the last summary */
+  struct fair fair; /* in-flight counts, rebuilt at each pass */
+  uint64_t dropped; /* events let go since the last summary */
   int64_t dropped_logged_at;
   struct pending_record records[MAX_INFLIGHT + CLAIM_BATCH]; /* flushed when full */
   size_t nrecords;
@@ -161,16 +162,15 @@ static void queue_record(struct webhook_deliverer *d, const struct webhook_event
   r->a.outcome = webhook_decide(status, ra, (size_t)ev->attempts + 1, schedule, n, now,
                                 crypto_random_u64(), &r->a.next_attempt_at);
   metrics_inc(r->a.outcome == WEBHOOK_DELIVERED ? M_WEBHOOK_DELIVERED
-               : r->a.outcome == WEBHOOK_RETRY   ? M_WEBHOOK_RETRY
-                                                 : M_WEBHOOK_FAILED);
+              : r->a.outcome == WEBHOOK_RETRY   ? M_WEBHOOK_RETRY
+                                                : M_WEBHOOK_FAILED);
   switch (r->a.outcome) {
   case WEBHOOK_DELIVERED:
     log_debug("webhook %s delivered (HTTP %d, %" PRId64 " ms)", ev->msg_id, status, latency_ms);
     break;
   case WEBHOOK_RETRY:
     log_info("webhook %s attempt %d failed (%s); retry in %" PRId64 " ms", ev->msg_id,
-             ev->attempts + 1, error != NULL ? error : "no error text",
-             r->a.next_attempt_at - now);
+             ev->attempts + 1, error != NULL ? error : "no error text", r->a.next_attempt_at - now);
     break;
   case WEBHOOK_FAILED:
     log_warn("webhook %s failed after %d attempts (%s)", ev->msg_id, ev->attempts + 1,
@@ -306,8 +306,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
 /* Starts one attempt to host (its grouping key); takes ownership of ev.
  * A refusal before any byte is sent (SSRF guard, no secret) is recorded as
  * a failed attempt. Returns true if a transfer is now in flight. */
-static bool start_delivery(struct webhook_deliverer *d, struct webhook_event *ev,
-                           const char *host)
+static bool start_delivery(struct webhook_deliverer *d, struct webhook_event *ev, const char *host)
 {
   char err[256] = "";
   struct delivery *x = free_slot(d);
@@ -469,8 +468,8 @@ static void fair_build(struct webhook_deliverer *d)
 }
 
 /* Starts ev and counts it (the counts stay right within a pass). */
-static void start_counted(struct webhook_deliverer *d, struct webhook_event *ev,
-                          const char *host, int64_t now)
+static void start_counted(struct webhook_deliverer *d, struct webhook_event *ev, const char *host,
+                          int64_t now)
 {
   int64_t tenant_id = ev->tenant_id;
   if (start_delivery(d, ev, host))
@@ -612,9 +611,8 @@ static void *deliverer_main(void *arg)
     /* A backlog and room to claim: go round at once. Otherwise sleep until
      * a socket is ready (curl_multi_poll also wakes for curl's timers),
      * waking often enough to start or let go parked events on time. */
-    int wait_ms = more && claim_room(d) > 0 && !stopping
-                      ? 0
-                      : (int)(next_poll > now ? next_poll - now : 0);
+    int wait_ms =
+        more && claim_room(d) > 0 && !stopping ? 0 : (int)(next_poll > now ? next_poll - now : 0);
     if (wait_ms > POLL_MS)
       wait_ms = POLL_MS;
     if ((stopping || d->nparked > 0) && wait_ms > PARKED_POLL_MS)

@@ -85,8 +85,7 @@ static bool stalled(const struct fair_group *g, size_t cap, int64_t now, int64_t
   return full(g, cap) && now - g->newest >= stall_ms;
 }
 
-enum fair_verdict fair_admit(const struct fair *f, int64_t tenant_id, const char *host,
-                             int64_t now)
+enum fair_verdict fair_admit(const struct fair *f, int64_t tenant_id, const char *host, int64_t now)
 {
   size_t ti = tenant_index(f, tenant_id), hi = host_index(f, host);
   const struct fair_group *t = ti < f->ntenants ? &f->tenants[ti] : NULL;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAIR_GROUPS_MAX 256   /* distinct tenants (or hosts) counted at once */
+#define FAIR_GROUPS_MAX   256 /* distinct tenants (or hosts) counted at once */
 #define FAIR_HOST_KEY_MAX 256 /* "host:port", as a grouping key */
 
 struct fair_limits {
@@ -24,10 +24,10 @@ struct fair_limits {
 };
 
 struct fair_group {
-  int64_t tenant_id;             /* tenant groups */
-  char host[FAIR_HOST_KEY_MAX];  /* host groups */
-  size_t n;                      /* transfers in flight */
-  int64_t newest;                /* the latest start among them (ms) */
+  int64_t tenant_id;            /* tenant groups */
+  char host[FAIR_HOST_KEY_MAX]; /* host groups */
+  size_t n;                     /* transfers in flight */
+  int64_t newest;               /* the latest start among them (ms) */
 };
 
 struct fair {

@@ -52,8 +52,8 @@ int64_t webhook_retry_after_parse(const char *value, int64_t now_ms)
 }
 
 enum webhook_outcome webhook_decide(int http_status, int64_t retry_after_sec, size_t attempts_done,
-                                    const int64_t *schedule, size_t n, int64_t now_ms,
-                                    uint64_t rnd, int64_t *next_at)
+                                    const int64_t *schedule, size_t n, int64_t now_ms, uint64_t rnd,
+                                    int64_t *next_at)
 {
   if (http_status >= 200 && http_status <= 299)
     return WEBHOOK_DELIVERED;

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEBHOOK_SECRET_KEY_MAX 64     /* decoded key bytes we accept */
-#define WEBHOOK_SIG_ONE_MAX 48        /* "v1," + 44 base64 chars + NUL */
+#define WEBHOOK_SECRET_KEY_MAX 64 /* decoded key bytes we accept */
+#define WEBHOOK_SIG_ONE_MAX    48 /* "v1," + 44 base64 chars + NUL */
 
 /* Decodes "whsec_<base64>" (the prefix is optional, as in the reference
  * libraries) into key. Returns the key length, or -1 for a malformed or

@@ -74,7 +74,7 @@ static bool v6_in(const uint8_t b[16], const uint8_t p[16], unsigned len)
 static enum webhook_addr_class classify_v6(const uint8_t b[16])
 {
   static const uint8_t zero[16];
-  static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};     /* ::ffff:0:0/96 */
+  static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}; /* ::ffff:0:0/96 */
   static const uint8_t translated[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}; /* ::ffff:0:0:0/96 */
   static const uint8_t nat64[16] = {0, 0x64, 0xff, 0x9b};                     /* 64:ff9b::/96 */
   static const uint8_t nat64_local[16] = {0, 0x64, 0xff, 0x9b, 0, 1};         /* 64:ff9b:1::/48 */
@@ -89,8 +89,7 @@ static enum webhook_addr_class classify_v6(const uint8_t b[16])
   if (memcmp(b, zero, 15) == 0 && b[15] == 1)
     return ADDR_LOOPBACK;
   /* mapped, IPv4-translated (SIIT), well-known NAT64, v4-compatible */
-  if (v6_in(b, mapped, 96) || v6_in(b, translated, 96) || v6_in(b, nat64, 96) ||
-      v6_in(b, zero, 96))
+  if (v6_in(b, mapped, 96) || v6_in(b, translated, 96) || v6_in(b, nat64, 96) || v6_in(b, zero, 96))
     return classify_v4(be32_at(b + 12));
   if (v6_in(b, nat64_local, 48)) /* a site's own translator: anything behind it */
     return ADDR_PRIVATE;
@@ -139,22 +138,14 @@ enum webhook_addr_class webhook_addr_classify_text(const char *ip)
 const char *webhook_addr_class_name(enum webhook_addr_class c)
 {
   switch (c) {
-  case ADDR_PUBLIC:
-    return "public";
-  case ADDR_UNSPECIFIED:
-    return "unspecified";
-  case ADDR_LOOPBACK:
-    return "loopback";
-  case ADDR_PRIVATE:
-    return "private";
-  case ADDR_LINK_LOCAL:
-    return "link-local";
-  case ADDR_CGNAT:
-    return "shared (CGNAT)";
-  case ADDR_MULTICAST:
-    return "multicast";
-  case ADDR_RESERVED:
-    return "reserved";
+  case ADDR_PUBLIC: return "public";
+  case ADDR_UNSPECIFIED: return "unspecified";
+  case ADDR_LOOPBACK: return "loopback";
+  case ADDR_PRIVATE: return "private";
+  case ADDR_LINK_LOCAL: return "link-local";
+  case ADDR_CGNAT: return "shared (CGNAT)";
+  case ADDR_MULTICAST: return "multicast";
+  case ADDR_RESERVED: return "reserved";
   }
   return "reserved";
 }
@@ -211,8 +202,8 @@ out:
   return rc;
 }
 
-int webhook_target_check(const char *url, bool allow_private, struct webhook_target *out,
-                         char *err, size_t errlen)
+int webhook_target_check(const char *url, bool allow_private, struct webhook_target *out, char *err,
+                         size_t errlen)
 {
   int rc = -1;
   struct addrinfo *res = NULL;
@@ -221,8 +212,8 @@ int webhook_target_check(const char *url, bool allow_private, struct webhook_tar
     goto out;
 
   struct in6_addr scratch;
-  bool literal = inet_pton(AF_INET, out->host, &scratch) == 1 ||
-                 inet_pton(AF_INET6, out->host, &scratch) == 1;
+  bool literal =
+      inet_pton(AF_INET, out->host, &scratch) == 1 || inet_pton(AF_INET6, out->host, &scratch) == 1;
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
   if (literal)
     hints.ai_flags = AI_NUMERICHOST;
@@ -236,8 +227,7 @@ int webhook_target_check(const char *url, bool allow_private, struct webhook_tar
   for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
     enum webhook_addr_class c = webhook_addr_classify(ai->ai_addr);
     if (c != ADDR_PUBLIC && !allow_private) {
-      snprintf(err, errlen, "webhook host resolves to a %s address",
-               webhook_addr_class_name(c));
+      snprintf(err, errlen, "webhook host resolves to a %s address", webhook_addr_class_name(c));
       goto out;
     }
   }

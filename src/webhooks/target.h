@@ -42,9 +42,9 @@ const char *webhook_addr_class_name(enum webhook_addr_class c);
 #define WEBHOOK_ADDR_MAX 64
 
 struct webhook_target {
-  char host[WEBHOOK_HOST_MAX];  /* as curl sees it (IPv6 without brackets) */
+  char host[WEBHOOK_HOST_MAX]; /* as curl sees it (IPv6 without brackets) */
   unsigned port;
-  char addr[WEBHOOK_ADDR_MAX];  /* the checked address, numeric */
+  char addr[WEBHOOK_ADDR_MAX]; /* the checked address, numeric */
   /* "host:port:addr" for CURLOPT_RESOLVE; "" when the host is a literal
    * address (curl does not resolve it). */
   char resolve[WEBHOOK_HOST_MAX + WEBHOOK_ADDR_MAX + 16];
@@ -54,7 +54,7 @@ struct webhook_target {
  * address. Returns 0 with out filled, or -1 with a short reason in err
  * (safe to log and to store as the attempt's error). Blocks for the DNS
  * lookup. */
-int webhook_target_check(const char *url, bool allow_private, struct webhook_target *out,
-                         char *err, size_t errlen);
+int webhook_target_check(const char *url, bool allow_private, struct webhook_target *out, char *err,
+                         size_t errlen);
 
 #endif

@@ -12,8 +12,7 @@
 /* The handshake's leftovers first (the socket will not report them), then
  * the socket. EOF and errors are both a callback failure: wslay then
  * reports the connection as finished to its owner. */
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                       void *user)
+static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
   (void)flags;
   struct ws *w = user;
@@ -161,7 +160,10 @@ int ws_recv(struct ws *w, size_t max_bytes)
   return rc;
 }
 
-void ws_recv_stop(struct ws *w) { w->read_left = 0; }
+void ws_recv_stop(struct ws *w)
+{
+  w->read_left = 0;
+}
 
 size_t ws_queued_cost(const struct ws *w)
 {

@@ -40,15 +40,15 @@ struct ws {
    * handshake), fed to wslay before the socket is read. NULL once used. */
   uint8_t *prefix;
   uint32_t prefix_len, prefix_off;
-  int fd;        /* borrowed: never closed here */
-  bool received; /* set by every read from the socket; the owner clears it */
-  bool budgeted; /* inside ws_recv(): reads stop when read_left is 0 */
+  int fd;             /* borrowed: never closed here */
+  bool received;      /* set by every read from the socket; the owner clears it */
+  bool budgeted;      /* inside ws_recv(): reads stop when read_left is 0 */
   uint8_t fragments;  /* frames of the message being received, up to WS_FRAGMENTS_MAX */
   uint32_t read_left; /* ws_recv(): socket bytes this call may still read */
 };
 
 /* The owner of w when it is embedded as member of type. */
-#define ws_owner(w, type, member) ((type *)(void *)((char *)(w) - offsetof(type, member)))
+#define ws_owner(w, type, member) ((type *)(void *)((char *)(w)-offsetof(type, member)))
 
 enum ws_role {
   WS_SERVER, /* frames from the peer must be masked; ours are not */

@@ -17,22 +17,28 @@
 
 #define MAX_TURNS 64
 
-static json_t *find_key(json_t *arr, const char *key) {
+static json_t *find_key(json_t *arr, const char *key)
+{
   size_t i;
   json_t *v;
-  json_array_foreach(arr, i, v) {
+  json_array_foreach(arr, i, v)
+  {
     const char *k = json_string_value(json_object_get(v, "key"));
-    if (k && strcmp(k, key) == 0) return v;
+    if (k && strcmp(k, key) == 0)
+      return v;
   }
   return NULL;
 }
 
 /* The verdict named by what: true = passed; -1 when not found. *detail
  * gets the item's "detail" when it has one. */
-static int verdict(json_t *s, char *what, const char **detail) {
-  if (strcmp(what, "assessable") == 0) return json_is_true(json_object_get(s, "assessable"));
+static int verdict(json_t *s, char *what, const char **detail)
+{
+  if (strcmp(what, "assessable") == 0)
+    return json_is_true(json_object_get(s, "assessable"));
   char *dot = strchr(what, '.');
-  if (!dot) return -1;
+  if (!dot)
+    return -1;
   *dot = '\0';
   json_t *o;
   if (strcmp(what, "compliance") == 0) {
@@ -46,22 +52,26 @@ static int verdict(json_t *s, char *what, const char **detail) {
   return o ? json_is_true(json_object_get(o, "passed")) : -1;
 }
 
-static size_t split_turns(char *text, struct score_turn *t) {
+static size_t split_turns(char *text, struct score_turn *t)
+{
   size_t n = 0;
   for (char *p = text; p && n < MAX_TURNS;) {
     char *bar = strstr(p, " | ");
-    if (bar) *bar = '\0';
-    while (*p == ' ') p++;
+    if (bar)
+      *bar = '\0';
+    while (*p == ' ')
+      p++;
     bool rep = p[0] == 'R';
-    t[n] = (struct score_turn){rep ? "user" : "assistant", p + 2 + (p[2] == ' '),
-                               (int64_t)n * 6000};
+    t[n] =
+        (struct score_turn){rep ? "user" : "assistant", p + 2 + (p[2] == ' '), (int64_t)n * 6000};
     n++;
     p = bar ? bar + 3 : NULL;
   }
   return n;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   if (argc != 3) {
     fprintf(stderr, "usage: score_check RUBRIC.json FILE.tsv\n");
     return 2;
@@ -82,23 +92,25 @@ int main(int argc, char **argv) {
   int total = 0, right = 0;
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = '\0';
-    if (line[0] == '#' || line[0] == '\0') continue;
+    if (line[0] == '#' || line[0] == '\0')
+      continue;
     char *what = strtok(line, "\t"), *expect = strtok(NULL, "\t"), *turns = strtok(NULL, "\t");
-    if (!what || !expect || !turns) continue;
+    if (!what || !expect || !turns)
+      continue;
     char orig[8192];
     snprintf(orig, sizeof orig, "%s", turns);
     struct score_turn t[MAX_TURNS];
     size_t n = split_turns(turns, t);
-    struct score_input in = {t, n, 1767225600000LL, (int)(n * 6), "Dorothy Miller", "Advanced",
-                             "rep_hangup"};
+    struct score_input in = {
+        t, n, 1767225600000LL, (int)(n * 6), "Dorothy Miller", "Advanced", "rep_hangup"};
     json_t *s = scorer_score(r, &in, err, sizeof err);
     const char *detail = NULL;
     int v = s ? verdict(s, what, &detail) : -1;
     bool ok = v == (strcmp(expect, "pass") == 0);
     total++;
     right += ok;
-    if (!ok) printf("MISS %s (want %s, got %d): %s\n  %s\n", what, expect, v, orig,
-                    detail ? detail : "");
+    if (!ok)
+      printf("MISS %s (want %s, got %d): %s\n  %s\n", what, expect, v, orig, detail ? detail : "");
     json_decref(s);
   }
   fclose(f);

@@ -51,15 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mapped.sin6_addr.s6_addr[10] = 0xff;
   mapped.sin6_addr.s6_addr[11] = 0xff;
   memcpy(&mapped.sin6_addr.s6_addr[12], addr, 4);
-  const struct sockaddr *peer = (flags & 1) ? (const struct sockaddr *)&v6
-                                            : (const struct sockaddr *)&v4;
+  const struct sockaddr *peer =
+      (flags & 1) ? (const struct sockaddr *)&v6 : (const struct sockaddr *)&v4;
 
   bool valid = cidr_list_valid(list);
   bool allows = cidr_list_allows(list, peer);
   if (list[0] == '\0' && (!valid || !allows))
     abort(); /* an empty list is valid and allows everyone */
-  if (valid && !(flags & 1) &&
-      cidr_list_allows(list, (const struct sockaddr *)&mapped) != allows)
+  if (valid && !(flags & 1) && cidr_list_allows(list, (const struct sockaddr *)&mapped) != allows)
     abort();
 
   /* The peer's own block. */

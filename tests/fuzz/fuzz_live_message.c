@@ -57,10 +57,8 @@ static void check_message(const uint8_t *data, size_t size, bool binary)
         abort();
       break;
     }
-    case LIVE_MSG_END:
-      break;
-    default:
-      abort(); /* INVALID and UNKNOWN are never ok */
+    case LIVE_MSG_END: break;
+    default: abort(); /* INVALID and UNKNOWN are never ok */
     }
   }
   if (binary && (t != LIVE_MSG_INVALID || m.root != NULL))

@@ -31,7 +31,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define REPLY_MAX 600     /* PERSONA_MAX_TEXT */
+#define REPLY_MAX     600  /* PERSONA_MAX_TEXT */
 #define UTTERANCE_MAX 2000 /* LIVE_UTTERANCE_MAX_CHARS, in bytes here */
 
 static struct drill *g_drill;

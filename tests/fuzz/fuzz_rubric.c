@@ -19,19 +19,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct score_turn CALL[] = {
     {"assistant", "Hello?", 0},
-    {"user", "Hi, this is Dana with Athos Health, a licensed insurance agent. This call is "
-             "being recorded for quality purposes.", 1500},
+    {"user",
+     "Hi, this is Dana with Athos Health, a licensed insurance agent. This call is "
+     "being recorded for quality purposes.",
+     1500},
     {"assistant", "Oh. Okay, what is this about?", 9000},
-    {"user", "We do not offer every plan available in your area. Currently we represent 7 "
-             "organizations which offer 42 products in your area. Please contact Medicare.gov, "
-             "1-800-MEDICARE, or your local State Health Insurance Program to get information "
-             "on all of your options.", 11000},
+    {"user",
+     "We do not offer every plan available in your area. Currently we represent 7 "
+     "organizations which offer 42 products in your area. Please contact Medicare.gov, "
+     "1-800-MEDICARE, or your local State Health Insurance Program to get information "
+     "on all of your options.",
+     11000},
     {"assistant", "Alright.", 30000},
-    {"user", "Is it okay if we talk about Medicare Advantage plans today? What doctors do you "
-             "see, and what prescriptions are you taking?", 31500},
+    {"user",
+     "Is it okay if we talk about Medicare Advantage plans today? What doctors do you "
+     "see, and what prescriptions are you taking?",
+     31500},
     {"assistant", "I see Dr. Patel, my cardiologist, and I take metformin.", 40000},
-    {"user", "I understand. This plan has a $0 premium, keeps Dr. Patel in network and covers "
-             "metformin at a $5 copay. Would you like to enroll today?", 45000},
+    {"user",
+     "I understand. This plan has a $0 premium, keeps Dr. Patel in network and covers "
+     "metformin at a $5 copay. Would you like to enroll today?",
+     45000},
     {"assistant", "Yes, let's do it.", 60000},
     {"user", "Great. Thank you, goodbye.", 62000},
 };
@@ -48,8 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   if (rubric_version(r) == NULL)
     abort();
-  struct score_input in = {CALL, sizeof CALL / sizeof CALL[0], 1780617580295LL, 70,
-                           "Dolores Whitfield", "Advanced", "rep_hangup"};
+  struct score_input in = {CALL,        sizeof CALL / sizeof CALL[0], 1780617580295LL,
+                           70,          "Dolores Whitfield",          "Advanced",
+                           "rep_hangup"};
   char serr[256] = "";
   json_t *s = scorer_score(r, &in, serr, sizeof serr);
   if (s == NULL) {

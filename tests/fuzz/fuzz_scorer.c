@@ -93,8 +93,11 @@ static void utf8_fix(unsigned char *s, size_t n)
   size_t i = 0;
   while (i < n) {
     unsigned c = s[i];
-    size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t k = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     bool ok = k > 0 && i + k <= n;
     for (size_t j = 1; ok && j < k; j++)
       ok = (s[i + j] & 0xc0) == 0x80;
@@ -115,10 +118,9 @@ static void utf8_fix(unsigned char *s, size_t n)
 
 static const char *const NAMES[] = {NULL, "Dolores Whitfield", "Harold", ""};
 static const char *const DIFFS[] = {NULL, "Beginner", "Advanced", "Elite"};
-static const char *const REASONS[] = {NULL, "rep_hangup", "persona_hangup", "max_duration",
-                                      "idle", "disconnect"};
-static const int64_t DATES[] = {1735689600000LL /* 2025-01-01 */,
-                                1780617580295LL /* 2026-06-05 */,
+static const char *const REASONS[] = {NULL,           "rep_hangup", "persona_hangup",
+                                      "max_duration", "idle",       "disconnect"};
+static const int64_t DATES[] = {1735689600000LL /* 2025-01-01 */, 1780617580295LL /* 2026-06-05 */,
                                 1798761600000LL /* 2027-01-01 */, 0};
 
 static void check_score(json_t *s, char *err)

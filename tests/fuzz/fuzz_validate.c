@@ -129,8 +129,8 @@ static void check_every_kind(const json_t *obj, const char *name)
   struct json_spec specs[][3] = {
       {json_spec_string(name, buf, sizeof buf, 1, 16), JSON_SPEC_END},
       {json_spec_string_ref(name, &ref, 0, 64), JSON_SPEC_END},
-      {json_spec_string_dup(name, &dup, 2, 32),
-       json_spec_string_dup(ABSENT, &dup, 1, 8), JSON_SPEC_END},
+      {json_spec_string_dup(name, &dup, 2, 32), json_spec_string_dup(ABSENT, &dup, 1, 8),
+       JSON_SPEC_END},
       {json_spec_int64(name, &i64, -5, 5), JSON_SPEC_END},
       {json_spec_number(name, &num, 0, 1), JSON_SPEC_END},
       {json_spec_bool(name, &b), JSON_SPEC_END},

@@ -70,9 +70,9 @@ static void test_routes(void **state)
   const struct route *r = NULL;
   const char *param = NULL;
   char allow[64];
-  assert_int_equal(routes_match("GET", API_PREFIX "/calls/athos_call_x", &r, &param, allow,
-                                sizeof allow),
-                   ROUTE_FOUND);
+  assert_int_equal(
+      routes_match("GET", API_PREFIX "/calls/athos_call_x", &r, &param, allow, sizeof allow),
+      ROUTE_FOUND);
   assert_string_equal(param, "athos_call_x");
   assert_string_equal(r->name, "calls.get");
   assert_int_equal(r->auth, AUTH_API_KEY);

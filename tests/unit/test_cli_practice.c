@@ -105,7 +105,8 @@ static void test_put_clean(void **state)
   char out[64] = "";
   FILE *f = fmemopen(out, sizeof out, "w");
   assert_non_null(f);
-  term_put_clean(f, "a\x1b[2Jb\tc\x7f" "d\xc3\xa9");
+  term_put_clean(f, "a\x1b[2Jb\tc\x7f"
+                    "d\xc3\xa9");
   term_put_clean(f, NULL);
   fclose(f);
   assert_string_equal(out, "a [2Jb c d\xc3\xa9"); /* controls blanked, UTF-8 kept */

@@ -42,8 +42,9 @@ static void test_ids(void **state)
     id_request(seen[i], sizeof seen[i]);
     assert_int_equal(strlen(seen[i]), 40);
     for (int j = 4; j < 40; j++)
-      assert_true(j == 12 || j == 17 || j == 22 || j == 27 ? seen[i][j] == '-'
-                                                           : strchr("0123456789abcdef", seen[i][j]) != NULL);
+      assert_true(j == 12 || j == 17 || j == 22 || j == 27
+                      ? seen[i][j] == '-'
+                      : strchr("0123456789abcdef", seen[i][j]) != NULL);
     for (int k = 0; k < i; k++)
       assert_string_not_equal(seen[i], seen[k]);
   }
@@ -261,9 +262,9 @@ static void test_lru(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ids),        cmocka_unit_test(test_base64),
-      cmocka_unit_test(test_time),       cmocka_unit_test(test_cursor),
-      cmocka_unit_test(test_cidr),       cmocka_unit_test(test_session_token),
+      cmocka_unit_test(test_ids),  cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_time), cmocka_unit_test(test_cursor),
+      cmocka_unit_test(test_cidr), cmocka_unit_test(test_session_token),
       cmocka_unit_test(test_lru),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,8 +116,8 @@ static void test_string_dup(void **state)
   char *a = NULL, *b = NULL;
   int n = 0;
   struct json_spec spec[] = {json_spec_string_dup("a", &a, 1, 10),
-                             json_spec_string_dup("b", &b, 1, 10),
-                             json_spec_int("n", &n, 0, 9), JSON_SPEC_END};
+                             json_spec_string_dup("b", &b, 1, 10), json_spec_int("n", &n, 0, 9),
+                             JSON_SPEC_END};
   assert_int_equal(parse_text("{\"a\":\"one\",\"b\":\"two\",\"n\":3}", spec), 0);
   assert_string_equal(a, "one");
   assert_string_equal(b, "two");
@@ -146,8 +146,7 @@ static void test_optional_and_absent(void **state)
   char s[8] = "dflt";
   int64_t i = 42;
   struct json_spec spec[] = {json_spec_optional(json_spec_string("s", s, sizeof s, 1, 7)),
-                             json_spec_optional(json_spec_int64("i", &i, 0, 100)),
-                             JSON_SPEC_END};
+                             json_spec_optional(json_spec_int64("i", &i, 0, 100)), JSON_SPEC_END};
   /* absent: the defaults stay */
   assert_int_equal(parse_text("{}", spec), 0);
   assert_string_equal(s, "dflt");
@@ -322,8 +321,7 @@ static void test_object_and_array(void **state)
   assert_ptr_equal(obj, json_object_get(o, "filters")); /* borrowed */
   assert_int_equal(json_array_size(arr), 2);
   json_decref(o);
-  expect_refusal("{\"filters\":\"CA\",\"items\":[]}", spec, "filters",
-                 "filters must be an object");
+  expect_refusal("{\"filters\":\"CA\",\"items\":[]}", spec, "filters", "filters must be an object");
   expect_refusal("{\"filters\":{},\"items\":{}}", spec, "items", "items must be an array");
 }
 
@@ -386,14 +384,22 @@ static void test_printable(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_string_copy),        cmocka_unit_test(test_string_errors),
-      cmocka_unit_test(test_string_control_ok),  cmocka_unit_test(test_string_ref),
-      cmocka_unit_test(test_string_dup),         cmocka_unit_test(test_optional_and_absent),
-      cmocka_unit_test(test_not_an_object),      cmocka_unit_test(test_first_bad_field_wins),
-      cmocka_unit_test(test_int64),              cmocka_unit_test(test_int),
-      cmocka_unit_test(test_number),             cmocka_unit_test(test_bool),
-      cmocka_unit_test(test_enum),               cmocka_unit_test(test_object_and_array),
-      cmocka_unit_test(test_custom),             cmocka_unit_test(test_long_names_are_cut),
+      cmocka_unit_test(test_string_copy),
+      cmocka_unit_test(test_string_errors),
+      cmocka_unit_test(test_string_control_ok),
+      cmocka_unit_test(test_string_ref),
+      cmocka_unit_test(test_string_dup),
+      cmocka_unit_test(test_optional_and_absent),
+      cmocka_unit_test(test_not_an_object),
+      cmocka_unit_test(test_first_bad_field_wins),
+      cmocka_unit_test(test_int64),
+      cmocka_unit_test(test_int),
+      cmocka_unit_test(test_number),
+      cmocka_unit_test(test_bool),
+      cmocka_unit_test(test_enum),
+      cmocka_unit_test(test_object_and_array),
+      cmocka_unit_test(test_custom),
+      cmocka_unit_test(test_long_names_are_cut),
       cmocka_unit_test(test_printable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

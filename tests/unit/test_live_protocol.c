@@ -104,7 +104,7 @@ static void check_doc(const char *rel)
     snprintf(needle, sizeof needle, "`%s`", live_end_reason_name((enum live_end_reason)i));
     expect_in(doc, rel, needle);
   }
-  static const char *const TYPES[] = {LIVE_TYPE_START, LIVE_TYPE_SAY, LIVE_TYPE_END,
+  static const char *const TYPES[] = {LIVE_TYPE_START, LIVE_TYPE_SAY,   LIVE_TYPE_END,
                                       LIVE_TYPE_READY, LIVE_TYPE_ENDED, LIVE_TYPE_ERROR};
   for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) {
     snprintf(needle, sizeof needle, "%s", TYPES[i]);
@@ -136,9 +136,13 @@ static void test_internals_note_follows(void **state)
   check_doc("docs/internals/live.md");
   /* the voice extension (issue 10) */
   char *doc = read_doc("docs/internals/live.md");
-  static const char *const VOICE[] = {LIVE_TYPE_HEARD, LIVE_TYPE_SPOKEN, LIVE_AUDIO_ENCODING,
-                                      LIVE_STR(LIVE_AUDIO_RATE), LIVE_STR(LIVE_CLOSE_UNSUPPORTED),
-                                      "2×", "30 s"};
+  static const char *const VOICE[] = {LIVE_TYPE_HEARD,
+                                      LIVE_TYPE_SPOKEN,
+                                      LIVE_AUDIO_ENCODING,
+                                      LIVE_STR(LIVE_AUDIO_RATE),
+                                      LIVE_STR(LIVE_CLOSE_UNSUPPORTED),
+                                      "2×",
+                                      "30 s"};
   for (size_t i = 0; i < sizeof VOICE / sizeof VOICE[0]; i++)
     expect_in(doc, "docs/internals/live.md", VOICE[i]);
   free(doc);
@@ -155,18 +159,24 @@ static void test_start_audio(void **state)
   } CASES[] = {
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\"}", true, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
-       "\"sampleRate\":16000}}", true, true},
+       "\"sampleRate\":16000}}",
+       true, true},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
-       "\"sampleRate\":16000,\"channels\":1}}", true, true},
+       "\"sampleRate\":16000,\"channels\":1}}",
+       true, true},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
-       "\"sampleRate\":16000,\"channels\":2}}", false, false},
+       "\"sampleRate\":16000,\"channels\":2}}",
+       false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
-       "\"sampleRate\":48000}}", false, false},
+       "\"sampleRate\":48000}}",
+       false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"opus\","
-       "\"sampleRate\":16000}}", false, false},
+       "\"sampleRate\":16000}}",
+       false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"sampleRate\":16000}}", false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":{\"encoding\":\"pcm_s16le\","
-       "\"sampleRate\":\"16000\"}}", false, false},
+       "\"sampleRate\":\"16000\"}}",
+       false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":\"pcm_s16le\"}", false, false},
       {"{\"type\":\"start\",\"ticket\":\"tkt_a\",\"audio\":null}", false, false},
   };
@@ -195,10 +205,8 @@ static void test_sdk_readme_follows(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_end_reasons_both_ways),
-      cmocka_unit_test(test_rate),
-      cmocka_unit_test(test_internals_note_follows),
-      cmocka_unit_test(test_start_audio),
+      cmocka_unit_test(test_end_reasons_both_ways),  cmocka_unit_test(test_rate),
+      cmocka_unit_test(test_internals_note_follows), cmocka_unit_test(test_start_audio),
       cmocka_unit_test(test_sdk_readme_follows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,8 +43,8 @@ static void test_requests(void **state)
 {
   (void)state;
   static const char ROUTE[] = "unit.route";
-  metrics_observe_request(ROUTE, 200, 500);     /* 0.5 ms */
-  metrics_observe_request(ROUTE, 200, 30000);   /* 30 ms */
+  metrics_observe_request(ROUTE, 200, 500);      /* 0.5 ms */
+  metrics_observe_request(ROUTE, 200, 30000);    /* 30 ms */
   metrics_observe_request(ROUTE, 200, 60000000); /* 60 s: only +Inf */
   metrics_observe_request(ROUTE, 404, 2000);
   metrics_observe_request(NULL, 404, 2000);

@@ -54,7 +54,9 @@ static void test_normalise_case_punctuation_contractions(void **state)
   assert_norm("dont cant wont isnt", "do not can not will not is not");
   assert_norm("Medicare's plan", "medicare plan"); /* a possessive is dropped */
   assert_norm("what's that? let's go", "what is that ? let us go");
-  assert_norm("Really?" "?!", "really ?");
+  assert_norm("Really?"
+              "?!",
+              "really ?");
   assert_norm("", "");
   assert_int_equal(nlu_expand_table_check(), 0); /* the table stays sorted */
 }
@@ -206,9 +208,8 @@ static void test_questions(void **state)
   assert_int_equal(q("What I will do is check the network."), NLU_Q_NONE);
   assert_int_equal(q(""), NLU_Q_NONE);
   size_t open_q = 0;
-  assert_int_equal(nlu_doc_count_questions(parse("Who is your doctor? Do you use CVS? Great."),
-                                           &open_q),
-                   2);
+  assert_int_equal(
+      nlu_doc_count_questions(parse("Who is your doctor? Do you use CVS? Great."), &open_q), 2);
   assert_int_equal(open_q, 1);
 }
 
@@ -259,8 +260,8 @@ static void test_issue7_misreadings(void **state)
   /* compliant paraphrases */
   assert_true(has("compliance", "we don't offer all the plans out there in your area",
                   "tpmo_not_every_plan"));
-  assert_true(has("compliance", "You're not signing up for anything by talking to me.",
-                  "no_obligation"));
+  assert_true(
+      has("compliance", "You're not signing up for anything by talking to me.", "no_obligation"));
   /* negations are not violations */
   static const char *const negated_claims[] = {
       "I'll never ask for bank or card details.", "I'll never ask for your card number.",
@@ -274,13 +275,13 @@ static void test_issue7_misreadings(void **state)
   assert_true(has("compliance", "I'm not calling from Medicare.", "not_government"));
   /* lookalikes are violations */
   assert_true(has("compliance", "Medicare endorses this plan.", "claim_medicare_affiliation"));
-  assert_true(has("compliance", "I'm calling on behalf of Medicare.",
-                  "claim_medicare_affiliation"));
+  assert_true(
+      has("compliance", "I'm calling on behalf of Medicare.", "claim_medicare_affiliation"));
   assert_true(has("compliance", "Everyone qualifies.", "claim_everyone_qualifies"));
   assert_true(has("compliance", "Can I get your credit card number?", "claim_bank_card"));
   /* "calling about Medicare" is not "calling from Medicare" */
-  assert_false(has("compliance", "I'm calling about your Medicare options.",
-                   "claim_medicare_affiliation"));
+  assert_false(
+      has("compliance", "I'm calling about your Medicare options.", "claim_medicare_affiliation"));
   /* off-topic chatter */
   assert_true(has("intents", "What's your favourite colour?", "off_topic"));
   assert_true(has("intents", "Do you have any pets?", "off_topic"));
@@ -303,8 +304,7 @@ static void test_nlufix_misreadings(void **state)
   /* plain qualification questions are not pressure */
   static const char *const plain[] = {
       "is your medicare a and b active", "Will anyone be helping you decide?",
-      "do you need to talk to anyone before you decide",
-      "does anyone help you pay your costs?",
+      "do you need to talk to anyone before you decide", "does anyone help you pay your costs?",
       /* a hedged saving inside an objection answer is no guarantee */
       "your drugs are on the formulary, and you could save compared side by side.",
       /* a hedged endorsement is not a claim of one (decided: not a violation) */
@@ -313,10 +313,10 @@ static void test_nlufix_misreadings(void **state)
     if (has("intents", plain[i], "pressure"))
       fail_msg("\"%s\" read as pressure", plain[i]);
   assert_true(has("intents", "is your medicare a and b active", "ask_coverage"));
-  assert_false(has("compliance", "I'm not sure Medicare endorses it",
-                   "claim_medicare_affiliation"));
-  assert_false(has("compliance", "you could save when we compare the plans",
-                   "claim_guaranteed_savings"));
+  assert_false(
+      has("compliance", "I'm not sure Medicare endorses it", "claim_medicare_affiliation"));
+  assert_false(
+      has("compliance", "you could save when we compare the plans", "claim_guaranteed_savings"));
   /* a polite tail keeps the question's topic; everyday gripes are dislikes */
   assert_true(has("persona_topics", "what's your age, if you don't mind me asking?", "age"));
   assert_true(has("persona_topics", "is anything about your plan bothering you?", "dislikes"));

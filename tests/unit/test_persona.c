@@ -257,8 +257,7 @@ static void test_intents(void **state)
        PERSONA_INTENT_TPMO_DISCLAIMER},
       {"You can always contact Medicare.gov or 1-800-MEDICARE for all of your options.",
        PERSONA_INTENT_TPMO_DISCLAIMER},
-      {"Do I have your permission to discuss Medicare Advantage plans?",
-       PERSONA_INTENT_PERMISSION},
+      {"Do I have your permission to discuss Medicare Advantage plans?", PERSONA_INTENT_PERMISSION},
       {"Is it okay if I ask you a few questions?", PERSONA_INTENT_PERMISSION},
       {"This is a scope of appointment for MA and Part D plans.", PERSONA_INTENT_PERMISSION},
       {"There's no obligation to enroll.", PERSONA_INTENT_PERMISSION},
@@ -284,8 +283,7 @@ static void test_intents(void **state)
       {"Have you had any surgeries or hospital stays?", PERSONA_INTENT_ASK_HEALTH},
       {"How's your health these days?", PERSONA_INTENT_ASK_HEALTH},
       {"Based on what you told me, I'd recommend this plan.", PERSONA_INTENT_PLAN_PRESENTATION},
-      {"It has a $0 premium and a $10 copay for primary care.",
-       PERSONA_INTENT_PLAN_PRESENTATION},
+      {"It has a $0 premium and a $10 copay for primary care.", PERSONA_INTENT_PLAN_PRESENTATION},
       {"The maximum out of pocket is $3,900 and it has a 4.5 star rating.",
        PERSONA_INTENT_PLAN_PRESENTATION},
       {"I understand, that's a fair concern.", PERSONA_INTENT_OBJECTION_HANDLING},
@@ -487,9 +485,8 @@ static void test_elite_strong_pressure(void **state)
   (void)state;
   size_t p = first_persona_for(PERSONA_ELITE);
   bool hang = false;
-  struct persona_call *pc =
-      elite_says("Listen, this plan is free and you need to sign up today before it's gone.", 5,
-                 &hang);
+  struct persona_call *pc = elite_says(
+      "Listen, this plan is free and you need to sign up today before it's gone.", 5, &hang);
   assert_true(hang);
   const char *t = info(pc).ended ? say(pc, "Hello?", &hang) : "";
   if (!is_kind(p, t, "hangup_pressure") ||
@@ -1005,12 +1002,30 @@ static json_t *p0(json_t *root)
   return json_array_get(json_object_get(root, "personas"), 0);
 }
 
-static void m_no_personas(json_t *r) { json_object_del(r, "personas"); }
-static void m_empty_personas(json_t *r) { json_object_set_new(r, "personas", json_array()); }
-static void m_persona_no_name(json_t *r) { json_object_del(p0(r), "name"); }
-static void m_persona_name_number(json_t *r) { json_object_set_new(p0(r), "name", json_integer(3)); }
-static void m_persona_no_doctors(json_t *r) { json_object_set_new(p0(r), "doctors", json_array()); }
-static void m_persona_bad_state(json_t *r) { json_object_set_new(p0(r), "state", json_string("Florida")); }
+static void m_no_personas(json_t *r)
+{
+  json_object_del(r, "personas");
+}
+static void m_empty_personas(json_t *r)
+{
+  json_object_set_new(r, "personas", json_array());
+}
+static void m_persona_no_name(json_t *r)
+{
+  json_object_del(p0(r), "name");
+}
+static void m_persona_name_number(json_t *r)
+{
+  json_object_set_new(p0(r), "name", json_integer(3));
+}
+static void m_persona_no_doctors(json_t *r)
+{
+  json_object_set_new(p0(r), "doctors", json_array());
+}
+static void m_persona_bad_state(json_t *r)
+{
+  json_object_set_new(p0(r), "state", json_string("Florida"));
+}
 static void m_persona_bad_objection(json_t *r)
 {
   json_array_append_new(json_object_get(p0(r), "objections"), json_string("no_such_objection"));
@@ -1019,16 +1034,26 @@ static void m_persona_bad_difficulty(json_t *r)
 {
   json_object_set_new(p0(r), "difficulty", json_pack("[s]", "Expert"));
 }
-static void m_persona_age(json_t *r) { json_object_set_new(p0(r), "age", json_string("old")); }
-static void m_no_key(json_t *r) { json_object_del(r, "key"); }
-static void m_missing_intent(json_t *r) { json_object_del(json_object_get(r, "intents"), "greeting"); }
+static void m_persona_age(json_t *r)
+{
+  json_object_set_new(p0(r), "age", json_string("old"));
+}
+static void m_no_key(json_t *r)
+{
+  json_object_del(r, "key");
+}
+static void m_missing_intent(json_t *r)
+{
+  json_object_del(json_object_get(r, "intents"), "greeting");
+}
 static void m_unknown_intent(json_t *r)
 {
   json_object_set_new(json_object_get(r, "intents"), "dance", json_pack("{s[s]}", "phrases", "x"));
 }
 static void m_empty_phrase(json_t *r)
 {
-  json_object_set_new(json_object_get(r, "intents"), "goodbye", json_pack("{s[s]}", "phrases", "!!"));
+  json_object_set_new(json_object_get(r, "intents"), "goodbye",
+                      json_pack("{s[s]}", "phrases", "!!"));
 }
 static void m_unknown_placeholder(json_t *r)
 {
@@ -1038,12 +1063,18 @@ static void m_unbalanced_brace(json_t *r)
 {
   json_object_set_new(json_object_get(r, "replies"), "generic", json_pack("[s]", "Hi {doctor"));
 }
-static void m_missing_kind(json_t *r) { json_object_del(json_object_get(r, "replies"), "goodbye"); }
+static void m_missing_kind(json_t *r)
+{
+  json_object_del(json_object_get(r, "replies"), "goodbye");
+}
 static void m_unknown_kind(json_t *r)
 {
   json_object_set_new(json_object_get(r, "replies"), "sing", json_pack("[s]", "la"));
 }
-static void m_no_elite_rules(json_t *r) { json_object_del(json_object_get(r, "difficulty"), "Elite"); }
+static void m_no_elite_rules(json_t *r)
+{
+  json_object_del(json_object_get(r, "difficulty"), "Elite");
+}
 static void m_bad_rule(json_t *r)
 {
   json_object_set_new(json_object_get(json_object_get(r, "difficulty"), "Beginner"),
@@ -1080,9 +1111,17 @@ static void test_drill_parse_rejects_bad_data(void **state)
   expect_reject(m_bad_rule, "objection_rule");
   expect_reject(m_no_elite_persona, "none is suitable");
 
-  static const char *const raw[] = {"", "{", "[]", "null", "42", "\"drill\"", "{}",
-                                    "{\"key\":5}", "{\"key\":\"x\",\"title\":\"t\"}",
-                                    "{\"a\":1,\"a\":2}", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"};
+  static const char *const raw[] = {"",
+                                    "{",
+                                    "[]",
+                                    "null",
+                                    "42",
+                                    "\"drill\"",
+                                    "{}",
+                                    "{\"key\":5}",
+                                    "{\"key\":\"x\",\"title\":\"t\"}",
+                                    "{\"a\":1,\"a\":2}",
+                                    "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"};
   for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
     char err[256] = "";
     assert_null(drill_parse(raw[i], strlen(raw[i]), err, sizeof err));
@@ -1240,8 +1279,8 @@ static void test_questions_get_the_persona_facts(void **state)
         want = pj_str(p, "extra_help");
       assert_non_null(want);
       if (strstr(t, want) == NULL)
-        fail_msg("%s: \"%s\" -> \"%s\" (wanted \"%s\")", drill_persona_name(fx.d, p), cases[i].q,
-                 t, want);
+        fail_msg("%s: \"%s\" -> \"%s\" (wanted \"%s\")", drill_persona_name(fx.d, p), cases[i].q, t,
+                 want);
       persona_call_free(pc);
     }
   }
@@ -1400,11 +1439,11 @@ static void test_partial_and_named_recaps(void **state)
 static void test_budget_lines_read_naturally(void **state)
 {
   (void)state;
-  static const char *const bad[] = {"about about", "about around", "about under", "about no ",
-                                     "about up to", "about nothing", "than up to",
-                                     "than no ", "than about", "than around", "than under",
-                                     "than nothing", "around about", "within up to",
-                                     "within nothing", "within about", "no more, no more"};
+  static const char *const bad[] = {
+      "about about",   "about around",    "about under",  "about no ",    "about up to",
+      "about nothing", "than up to",      "than no ",     "than about",   "than around",
+      "than under",    "than nothing",    "around about", "within up to", "within nothing",
+      "within about",  "no more, no more"};
   for (size_t p = 0; p < drill_persona_count(fx.d); p++) {
     for (uint64_t seed = 0; seed < 8; seed++) {
       struct persona_call *pc = started(p, first_tier(p), seed);
@@ -1612,8 +1651,7 @@ static void test_drill_parse_checks_facts(void **state)
     const char *key;
     const json_t *v;
     size_t n = 0;
-    json_object_foreach((json_t *)topics, key, v)
-      n += pj_fact(p, key) != NULL;
+    json_object_foreach((json_t *)topics, key, v) n += pj_fact(p, key) != NULL;
     assert_int_equal(n, json_object_size(topics) - 7);
   }
 }

@@ -25,15 +25,20 @@ static size_t g_len;
  * Helpers
  * ---------------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
   FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  if (!f)
+    return NULL;
   char *buf = NULL;
-  if (fseek(f, 0, SEEK_END) != 0) goto out;
+  if (fseek(f, 0, SEEK_END) != 0)
+    goto out;
   long n = ftell(f);
-  if (n < 0 || fseek(f, 0, SEEK_SET) != 0) goto out;
+  if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+    goto out;
   buf = malloc((size_t)n + 1);
-  if (!buf) goto out;
+  if (!buf)
+    goto out;
   if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
     free(buf);
     buf = NULL;
@@ -46,7 +51,8 @@ out:
   return buf;
 }
 
-static int setup(void **state) {
+static int setup(void **state)
+{
   (void)state;
   const char *dir = getenv("ATHOS_SOURCE_DIR");
   char path[1024];
@@ -65,7 +71,8 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
   (void)state;
   rubric_free(g_rubric);
   free(g_text);
@@ -89,20 +96,24 @@ struct call {
   size_t nedits;
 };
 
-static json_t *score_call(const struct call *c) {
+static json_t *score_call(const struct call *c)
+{
   struct score_turn *t = calloc(c->n ? c->n : 1, sizeof *t);
   assert_non_null(t);
   for (size_t i = 0; i < c->n; i++)
     t[i] = (struct score_turn){c->lines[i].role, c->lines[i].text, c->lines[i].at_ms};
   for (size_t e = 0; e < c->nedits; e++) {
     assert_true(c->edits[e].idx < c->n);
-    if (c->edits[e].text) t[c->edits[e].idx].content = c->edits[e].text;
-    if (c->edits[e].at_ms >= 0) t[c->edits[e].idx].at_ms = c->edits[e].at_ms;
+    if (c->edits[e].text)
+      t[c->edits[e].idx].content = c->edits[e].text;
+    if (c->edits[e].at_ms >= 0)
+      t[c->edits[e].idx].at_ms = c->edits[e].at_ms;
   }
   struct score_input in = {t, c->n, c->started, 0, c->name, c->difficulty, c->end_reason};
   char err[256] = "";
   json_t *s = scorer_score(g_rubric, &in, err, sizeof err);
-  if (!s) fprintf(stderr, "scorer_score: %s\n", err);
+  if (!s)
+    fprintf(stderr, "scorer_score: %s\n", err);
   assert_non_null(s);
   if (getenv("SCORING_DUMP")) {
     char *d = json_dumps(s, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
@@ -113,58 +124,76 @@ static json_t *score_call(const struct call *c) {
   return s;
 }
 
-
-static json_t *strong(int64_t date, const struct edit *e, size_t ne) {
-  struct call c = {STRONG_CALL, N_LINES(STRONG_CALL), date, "Dorothy Miller", "Advanced",
-                   "rep_hangup", e, ne};
+static json_t *strong(int64_t date, const struct edit *e, size_t ne)
+{
+  struct call c = {STRONG_CALL, N_LINES(STRONG_CALL), date, "Dorothy Miller",
+                   "Advanced",  "rep_hangup",         e,    ne};
   return score_call(&c);
 }
 
-static int overall(json_t *s) { return (int)json_integer_value(json_object_get(s, "overallScore")); }
+static int overall(json_t *s)
+{
+  return (int)json_integer_value(json_object_get(s, "overallScore"));
+}
 
-static json_t *find_key(json_t *arr, const char *key) {
+static json_t *find_key(json_t *arr, const char *key)
+{
   size_t i;
   json_t *v;
-  json_array_foreach(arr, i, v) {
-    if (strcmp(json_string_value(json_object_get(v, "key")), key) == 0) return v;
+  json_array_foreach(arr, i, v)
+  {
+    if (strcmp(json_string_value(json_object_get(v, "key")), key) == 0)
+      return v;
   }
   fail_msg("no item with key %s", key);
   return NULL;
 }
 
-static json_t *comp(json_t *s, const char *key) {
+static json_t *comp(json_t *s, const char *key)
+{
   return find_key(json_object_get(s, "compliance"), key);
 }
 
-static json_t *dim(json_t *s, const char *key) {
+static json_t *dim(json_t *s, const char *key)
+{
   return find_key(json_object_get(s, "dimensions"), key);
 }
 
-static json_t *crit(json_t *s, const char *dkey, const char *ckey) {
+static json_t *crit(json_t *s, const char *dkey, const char *ckey)
+{
   return find_key(json_object_get(dim(s, dkey), "criteria"), ckey);
 }
 
-static bool passed(json_t *o) { return json_is_true(json_object_get(o, "passed")); }
+static bool passed(json_t *o)
+{
+  return json_is_true(json_object_get(o, "passed"));
+}
 
-static long long turn_of(json_t *o) {
+static long long turn_of(json_t *o)
+{
   json_t *t = json_object_get(o, "turn");
   return json_is_integer(t) ? (long long)json_integer_value(t) : -1;
 }
 
-static bool has_turn(json_t *evidence, long long turn) {
+static bool has_turn(json_t *evidence, long long turn)
+{
   size_t i;
   json_t *v;
-  json_array_foreach(evidence, i, v) {
-    if (json_integer_value(v) == turn) return true;
+  json_array_foreach(evidence, i, v)
+  {
+    if (json_integer_value(v) == turn)
+      return true;
   }
   return false;
 }
 
-static const char *str(json_t *s, const char *key) {
+static const char *str(json_t *s, const char *key)
+{
   return json_string_value(json_object_get(s, key));
 }
 
-static json_t *element(json_t *tpmo, const char *key) {
+static json_t *element(json_t *tpmo, const char *key)
+{
   return find_key(json_object_get(tpmo, "elements"), key);
 }
 
@@ -172,7 +201,8 @@ static json_t *element(json_t *tpmo, const char *key) {
  * The strong call: everything passes where it should
  * ---------------------------------------------------------------------- */
 
-static void test_strong_call_is_compliant(void **state) {
+static void test_strong_call_is_compliant(void **state)
+{
   (void)state;
   json_t *s = strong(DATE_CY2024, NULL, 0);
   assert_true(passed(comp(s, "recordingDisclosure")));
@@ -202,7 +232,8 @@ static void test_strong_call_is_compliant(void **state) {
   json_decref(s);
 }
 
-static void test_strong_call_evidence(void **state) {
+static void test_strong_call_evidence(void **state)
+{
   (void)state;
   json_t *s = strong(DATE_CY2024, NULL, 0);
   assert_true(passed(crit(s, "opening", "licensedAgent")));
@@ -229,8 +260,10 @@ static void test_strong_call_evidence(void **state) {
   /* every evidence index is a real turn */
   size_t i, j;
   json_t *d, *v;
-  json_array_foreach(json_object_get(s, "dimensions"), i, d) {
-    json_array_foreach(json_object_get(d, "evidence"), j, v) {
+  json_array_foreach(json_object_get(s, "dimensions"), i, d)
+  {
+    json_array_foreach(json_object_get(d, "evidence"), j, v)
+    {
       assert_true(json_integer_value(v) >= 0 &&
                   json_integer_value(v) < (json_int_t)N_LINES(STRONG_CALL));
     }
@@ -238,7 +271,8 @@ static void test_strong_call_evidence(void **state) {
   json_decref(s);
 }
 
-static void test_metrics(void **state) {
+static void test_metrics(void **state)
+{
   (void)state;
   json_t *s = strong(DATE_CY2024, NULL, 0);
   json_t *m = json_object_get(s, "metrics");
@@ -254,7 +288,8 @@ static void test_metrics(void **state) {
   /* exact figures on a crafted call: 10 rep words, 10 persona words, then two
    * rep turns in a row of 75 words each (150 words = 60 s at 150 wpm) */
   static char long75[75 * 5 + 1];
-  for (int i = 0; i < 75; i++) memcpy(long75 + i * 5, "word ", 5);
+  for (int i = 0; i < 75; i++)
+    memcpy(long75 + i * 5, "word ", 5);
   long75[75 * 5] = '\0';
   static const struct call_line small[] = {
       PERSONA("a b c d e f g h i j", 0),
@@ -270,14 +305,15 @@ static void test_metrics(void **state) {
   json_decref(s);
 
   const struct call_line mono[] = {
-      PERSONA("Hi.", 0), REP(long75, 1000), REP(long75, 31000), PERSONA("Okay.", 61000),
-      REP("Thanks.", 62000),
+      PERSONA("Hi.", 0),       REP(long75, 1000),     REP(long75, 31000),
+      PERSONA("Okay.", 61000), REP("Thanks.", 62000),
   };
   c = (struct call){mono, 5, DATE_CY2024, "Ann", NULL, NULL, NULL, 0};
   s = score_call(&c);
   m = json_object_get(s, "metrics");
   assert_int_equal(json_integer_value(json_object_get(m, "longestMonologueSec")), 60);
-  assert_true(has_turn(json_object_get(crit(s, "conversationSkills", "shortMonologues"), "evidence"), 1));
+  assert_true(
+      has_turn(json_object_get(crit(s, "conversationSkills", "shortMonologues"), "evidence"), 1));
   json_decref(s);
 }
 
@@ -285,7 +321,8 @@ static void test_metrics(void **state) {
  * Compliance misses
  * ---------------------------------------------------------------------- */
 
-static void test_missing_recording_disclosure(void **state) {
+static void test_missing_recording_disclosure(void **state)
+{
   (void)state;
   json_t *base = strong(DATE_CY2024, NULL, 0);
   const struct edit e[] = {{1,
@@ -305,8 +342,10 @@ static void test_missing_recording_disclosure(void **state) {
   /* said, but only late in the call: flagged with the turn where it was said */
   const struct edit late[] = {
       {1, e[0].text, -1},
-      {29, "By the way, this call is recorded for quality. What other questions do you have for "
-           "me, Dorothy?", -1}};
+      {29,
+       "By the way, this call is recorded for quality. What other questions do you have for "
+       "me, Dorothy?",
+       -1}};
   s = strong(DATE_CY2024, late, 2);
   rec = comp(s, "recordingDisclosure");
   assert_false(passed(rec));
@@ -317,7 +356,8 @@ static void test_missing_recording_disclosure(void **state) {
 
 static const char *const NO_TPMO = "Great, thank you Dorothy. Let's get started.";
 
-static void test_missing_tpmo(void **state) {
+static void test_missing_tpmo(void **state)
+{
   (void)state;
   const struct edit e[] = {{3, NO_TPMO, -1}};
   json_t *s = strong(DATE_CY2024, e, 1);
@@ -333,8 +373,10 @@ static void test_missing_tpmo(void **state) {
 
   /* incomplete: no organization / product counts */
   const struct edit part[] = {
-      {3, "We do not offer every plan available in your area. Please contact Medicare.gov, "
-          "1-800-MEDICARE, or your local SHIP to get information on all of your options.", -1}};
+      {3,
+       "We do not offer every plan available in your area. Please contact Medicare.gov, "
+       "1-800-MEDICARE, or your local SHIP to get information on all of your options.",
+       -1}};
   s = strong(DATE_CY2024, part, 1);
   tpmo = comp(s, "tpmoDisclaimer");
   assert_false(passed(tpmo));
@@ -346,14 +388,14 @@ static void test_missing_tpmo(void **state) {
 
 /* The disclaimer said at 40 s passes the CY2024 minute rule; at 65 s it
  * fails it; the CY2027 rule doesn't look at the clock. */
-static void test_tpmo_timing_cy2024(void **state) {
+static void test_tpmo_timing_cy2024(void **state)
+{
   (void)state;
   const struct call_line call[] = {
       PERSONA("Hello?", 0),
       REP("Hi Ruth, this is Sam with Bright Path, a licensed insurance agent on a recorded line.",
           2000),
-      PERSONA("Oh, hello. My neighbor told me about you, she said you helped her last year.",
-              8000),
+      PERSONA("Oh, hello. My neighbor told me about you, she said you helped her last year.", 8000),
       REP("We do not offer every plan available in your area. Currently we represent 8 "
           "organizations which offer 42 products in your area. Please contact Medicare.gov, "
           "1-800-MEDICARE, or your local State Health Insurance Program (SHIP) to get "
@@ -400,7 +442,8 @@ static void test_tpmo_timing_cy2024(void **state) {
 
 /* Under CY2027, benefits discussed before the disclaimer fail it (a ZIP
  * code check first is fine); SHIP is no longer required. */
-static void test_tpmo_cy2027_before_benefits(void **state) {
+static void test_tpmo_cy2027_before_benefits(void **state)
+{
   (void)state;
   const struct call_line call[] = {
       PERSONA("Hello?", 0),
@@ -450,13 +493,16 @@ static void test_tpmo_cy2027_before_benefits(void **state) {
   json_decref(s);
 }
 
-static void test_scope_of_appointment(void **state) {
+static void test_scope_of_appointment(void **state)
+{
   (void)state;
   /* no no-obligation statement */
   const struct edit noobl[] = {
-      {5, "Today I'd like to talk about Medicare Advantage plans and Part D prescription drug "
-          "plans. Is that okay with you? And is there anyone else who helps you with these "
-          "decisions, like a family member?", -1}};
+      {5,
+       "Today I'd like to talk about Medicare Advantage plans and Part D prescription drug "
+       "plans. Is that okay with you? And is there anyone else who helps you with these "
+       "decisions, like a family member?",
+       -1}};
   json_t *s = strong(DATE_CY2024, noobl, 1);
   json_t *soa = comp(s, "scopeOfAppointment");
   assert_false(passed(soa));
@@ -465,7 +511,8 @@ static void test_scope_of_appointment(void **state) {
   json_decref(s);
 
   /* stated, but the prospect did not agree */
-  const struct edit refused[] = {{6, "No, I don't want to talk about any of that. Just mail it.", -1}};
+  const struct edit refused[] = {
+      {6, "No, I don't want to talk about any of that. Just mail it.", -1}};
   s = strong(DATE_CY2024, refused, 1);
   soa = comp(s, "scopeOfAppointment");
   assert_false(passed(soa));
@@ -474,7 +521,8 @@ static void test_scope_of_appointment(void **state) {
   json_decref(s);
 
   /* no scope at all */
-  const struct edit none[] = {{5, "Is there anyone else who helps you with these decisions, like a family member?", -1}};
+  const struct edit none[] = {
+      {5, "Is there anyone else who helps you with these decisions, like a family member?", -1}};
   s = strong(DATE_CY2024, none, 1);
   assert_false(passed(comp(s, "scopeOfAppointment")));
   assert_non_null(strstr(str(s, "feedback"), "scope"));
@@ -483,12 +531,15 @@ static void test_scope_of_appointment(void **state) {
 
 /* "won't enroll you automatically" in the scope of appointment is not an
  * enrollment ask: only turn 31 is. */
-static void test_no_obligation_is_not_an_ask(void **state) {
+static void test_no_obligation_is_not_an_ask(void **state)
+{
   (void)state;
   const struct edit soa[] = {
-      {5, "Today I'd like to talk about Medicare Advantage plans and Part D prescription drug "
-          "plans. This call won't enroll you automatically and you don't have to enroll. "
-          "Is that okay with you?", -1}};
+      {5,
+       "Today I'd like to talk about Medicare Advantage plans and Part D prescription drug "
+       "plans. This call won't enroll you automatically and you don't have to enroll. "
+       "Is that okay with you?",
+       -1}};
   json_t *s = strong(DATE_CY2024, soa, 1);
   json_t *ask = crit(s, "closing", "asksForEnrollment");
   assert_true(passed(ask));
@@ -503,14 +554,20 @@ static void test_no_obligation_is_not_an_ask(void **state) {
   json_decref(s);
 }
 
-static void test_prohibited_claims(void **state) {
+static void test_prohibited_claims(void **state)
+{
   (void)state;
   const struct edit e[] = {
-      {1, "Hi Dorothy, I'm calling from Medicare on a recorded line. I'm a licensed insurance "
-          "agent with Bright Path.", -1},
-      {25, "The dental is free and it's the best plan on the market. You need to sign up today.", -1},
-      {35, "Of course. Feel free to call me, it's toll-free. What's your credit card number for "
-           "the premium? I'll also need your Medicare card number.", -1},
+      {1,
+       "Hi Dorothy, I'm calling from Medicare on a recorded line. I'm a licensed insurance "
+       "agent with Bright Path.",
+       -1},
+      {25, "The dental is free and it's the best plan on the market. You need to sign up today.",
+       -1},
+      {35,
+       "Of course. Feel free to call me, it's toll-free. What's your credit card number for "
+       "the premium? I'll also need your Medicare card number.",
+       -1},
   };
   json_t *s = strong(DATE_CY2024, e, 3);
   json_t *c = comp(s, "noProhibitedClaims");
@@ -528,14 +585,17 @@ static void test_prohibited_claims(void **state) {
   }
   assert_true(overall(s) <= 60);
   assert_non_null(strstr(str(s, "feedback"), "turn 1"));
-  assert_true(has_turn(json_object_get(crit(s, "compliance", "noProhibitedClaims"), "evidence"), 25));
+  assert_true(
+      has_turn(json_object_get(crit(s, "compliance", "noProhibitedClaims"), "evidence"), 25));
   json_decref(s);
 
   /* negations and legitimate uses are not claims */
   const struct edit ok[] = {
-      {35, "Feel free to call me, it's toll-free. I'm not from Medicare, and I'm not affiliated "
-           "with or endorsed by Medicare. It's the best plan for you given your doctors. I'll need "
-           "your Medicare card number to enroll.", -1}};
+      {35,
+       "Feel free to call me, it's toll-free. I'm not from Medicare, and I'm not affiliated "
+       "with or endorsed by Medicare. It's the best plan for you given your doctors. I'll need "
+       "your Medicare card number to enroll.",
+       -1}};
   s = strong(DATE_CY2024, ok, 1);
   assert_true(passed(comp(s, "noProhibitedClaims")));
   json_decref(s);
@@ -543,7 +603,10 @@ static void test_prohibited_claims(void **state) {
   /* life insurance is fine when the prospect asks for it, a violation otherwise */
   const struct edit asked[] = {
       {34, "Do you also sell life insurance? My friend said I should look into it.", -1},
-      {35, "I do, and we can set a separate appointment for life insurance. I'll call you in two weeks to follow up.", -1}};
+      {35,
+       "I do, and we can set a separate appointment for life insurance. I'll call you in two weeks "
+       "to follow up.",
+       -1}};
   s = strong(DATE_CY2024, asked, 2);
   assert_true(passed(comp(s, "noProhibitedClaims")));
   json_decref(s);
@@ -559,14 +622,15 @@ static void test_prohibited_claims(void **state) {
  * Ranking, text, determinism
  * ---------------------------------------------------------------------- */
 
-static void test_strong_beats_average_beats_poor(void **state) {
+static void test_strong_beats_average_beats_poor(void **state)
+{
   (void)state;
   json_t *s = strong(DATE_CY2024, NULL, 0);
   struct call ca = {AVERAGE_CALL, N_LINES(AVERAGE_CALL), DATE_CY2024, "Harold Brooks",
-                    "Beginner", "rep_hangup", NULL, 0};
+                    "Beginner",   "rep_hangup",          NULL,        0};
   json_t *a = score_call(&ca);
-  struct call cp = {POOR_CALL, N_LINES(POOR_CALL), DATE_CY2024, "Margaret Lee", "Elite",
-                    "persona_hangup", NULL, 0};
+  struct call cp = {POOR_CALL, N_LINES(POOR_CALL), DATE_CY2024, "Margaret Lee",
+                    "Elite",   "persona_hangup",   NULL,        0};
   json_t *p = score_call(&cp);
   int so = overall(s), ao = overall(a), po = overall(p);
   assert_true(so >= 85);
@@ -577,7 +641,8 @@ static void test_strong_beats_average_beats_poor(void **state) {
   /* dimension by dimension the strong call is never behind the poor one */
   size_t i;
   json_t *d;
-  json_array_foreach(json_object_get(s, "dimensions"), i, d) {
+  json_array_foreach(json_object_get(s, "dimensions"), i, d)
+  {
     json_t *pd = dim(p, str(d, "key"));
     assert_true(json_integer_value(json_object_get(d, "score")) >=
                 json_integer_value(json_object_get(pd, "score")));
@@ -593,27 +658,30 @@ static void test_strong_beats_average_beats_poor(void **state) {
   json_decref(p);
 }
 
-static void test_summary_and_feedback_use_call_facts(void **state) {
+static void test_summary_and_feedback_use_call_facts(void **state)
+{
   (void)state;
   json_t *s = strong(DATE_CY2024, NULL, 0);
   const char *sum = str(s, "summary");
   assert_non_null(strstr(sum, "Dorothy Miller"));
   assert_non_null(strstr(sum, "Advanced"));
-  assert_non_null(strstr(sum, "turn 31"));      /* the enrollment ask */
-  assert_non_null(strstr(sum, "doctors"));      /* discovery covered */
+  assert_non_null(strstr(sum, "turn 31"));       /* the enrollment ask */
+  assert_non_null(strstr(sum, "doctors"));       /* discovery covered */
   assert_non_null(strstr(sum, "The rep ended")); /* end_reason */
   json_decref(s);
 
   /* a call stopped at the turn or transcript cap says so */
-  struct call cl = {STRONG_CALL, N_LINES(STRONG_CALL), DATE_CY2024, "Dorothy Miller", "Advanced",
-                    "limit", NULL, 0};
+  struct call cl = {STRONG_CALL, N_LINES(STRONG_CALL),
+                    DATE_CY2024, "Dorothy Miller",
+                    "Advanced",  "limit",
+                    NULL,        0};
   s = score_call(&cl);
   sum = str(s, "summary");
   assert_non_null(strstr(sum, "reached the length limit after turn"));
   assert_null(strstr(sum, "The rep ended"));
 
   struct call ca = {AVERAGE_CALL, N_LINES(AVERAGE_CALL), DATE_CY2024, "Harold Brooks",
-                    "Beginner", "rep_hangup", NULL, 0};
+                    "Beginner",   "rep_hangup",          NULL,        0};
   json_t *a = score_call(&ca);
   const char *asum = str(a, "summary");
   assert_non_null(strstr(asum, "Harold Brooks"));
@@ -624,8 +692,8 @@ static void test_summary_and_feedback_use_call_facts(void **state) {
   assert_string_not_equal(sum, asum);
   assert_string_not_equal(str(s, "feedback"), str(a, "feedback"));
 
-  struct call cp = {POOR_CALL, N_LINES(POOR_CALL), DATE_CY2024, "Margaret Lee", "Elite",
-                    "persona_hangup", NULL, 0};
+  struct call cp = {POOR_CALL, N_LINES(POOR_CALL), DATE_CY2024, "Margaret Lee",
+                    "Elite",   "persona_hangup",   NULL,        0};
   json_t *p = score_call(&cp);
   const char *psum = str(p, "summary");
   assert_non_null(strstr(psum, "Margaret"));
@@ -643,8 +711,8 @@ static void test_summary_and_feedback_use_call_facts(void **state) {
   json_decref(p27);
 
   /* the same transcript with another prospect's name gives another summary */
-  struct call cs = {STRONG_CALL, N_LINES(STRONG_CALL), DATE_CY2024, "Walter Ortiz", NULL,
-                    "persona_hangup", NULL, 0};
+  struct call cs = {STRONG_CALL, N_LINES(STRONG_CALL), DATE_CY2024, "Walter Ortiz",
+                    NULL,        "persona_hangup",     NULL,        0};
   json_t *s2 = score_call(&cs);
   assert_non_null(strstr(str(s2, "summary"), "Walter Ortiz"));
   assert_non_null(strstr(str(s2, "summary"), "Walter hung up"));
@@ -655,7 +723,8 @@ static void test_summary_and_feedback_use_call_facts(void **state) {
   json_decref(p);
 }
 
-static void test_objection_answered_later(void **state) {
+static void test_objection_answered_later(void **state)
+{
   (void)state;
   /* the rep skips the doctor question at 21 and never comes back to it */
   const struct edit e[] = {{21, "Let's look at the plan itself, Dorothy.", -1}};
@@ -671,7 +740,8 @@ static void test_objection_answered_later(void **state) {
   json_decref(s);
 }
 
-static void test_deterministic(void **state) {
+static void test_deterministic(void **state)
+{
   (void)state;
   json_t *a = strong(DATE_CY2024, NULL, 0), *b = strong(DATE_CY2024, NULL, 0);
   char *da = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -687,7 +757,8 @@ static void test_deterministic(void **state) {
  * Odd input
  * ---------------------------------------------------------------------- */
 
-static void check_shape(json_t *s) {
+static void check_shape(json_t *s)
+{
   assert_true(json_is_integer(json_object_get(s, "overallScore")));
   int o = overall(s);
   assert_true(o >= 0 && o <= 100);
@@ -703,7 +774,8 @@ static void check_shape(json_t *s) {
   free(d);
 }
 
-static void test_edge_cases(void **state) {
+static void test_edge_cases(void **state)
+{
   (void)state;
   struct score_input in = {NULL, 0, DATE_CY2024, 0, NULL, NULL, NULL};
   char err[128];
@@ -719,7 +791,8 @@ static void test_edge_cases(void **state) {
   struct call c = {only, 2, DATE_CY2024, "Ruth Adams", "Beginner", "idle", NULL, 0};
   s = score_call(&c);
   check_shape(s);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "metrics"), "repTurns")), 0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "metrics"), "repTurns")),
+                   0);
   assert_true(overall(s) <= 5);
   assert_non_null(strstr(str(s, "summary"), "never said a word"));
   json_decref(s);
@@ -729,7 +802,8 @@ static void test_edge_cases(void **state) {
   char *huge = malloc(big + 1);
   assert_non_null(huge);
   static const char pat[] = "free best plan? \xff\xc3 recorded line. ";
-  for (size_t i = 0; i < big; i++) huge[i] = pat[i % (sizeof pat - 1)];
+  for (size_t i = 0; i < big; i++)
+    huge[i] = pat[i % (sizeof pat - 1)];
   huge[big] = '\0';
   struct score_turn t[] = {
       {"assistant", "¿Está cubierto mi médico? Ça va — “quotes” and ’curly’ apostrophes…", 0},
@@ -765,7 +839,8 @@ static void test_edge_cases(void **state) {
  * ---------------------------------------------------------------------- */
 
 /* Parses the real rubric after mutate() changed it; returns whether it parsed. */
-static bool parses_after(void (*mutate)(json_t *root), char *err, size_t errlen) {
+static bool parses_after(void (*mutate)(json_t *root), char *err, size_t errlen)
+{
   json_t *root = json_loadb(g_text, g_len, 0, NULL);
   assert_non_null(root);
   mutate(root);
@@ -779,60 +854,90 @@ static bool parses_after(void (*mutate)(json_t *root), char *err, size_t errlen)
   return ok;
 }
 
-static void m_none(json_t *root) { (void)root; }
-static void m_no_version(json_t *root) { json_object_del(root, "rubricVersion"); }
-static void m_no_dimensions(json_t *root) { json_object_set_new(root, "dimensions", json_array()); }
-static void m_bad_metric(json_t *root) {
-  json_t *c = json_array_get(json_object_get(json_array_get(json_object_get(root, "dimensions"), 6), "criteria"), 0);
+static void m_none(json_t *root)
+{
+  (void)root;
+}
+static void m_no_version(json_t *root)
+{
+  json_object_del(root, "rubricVersion");
+}
+static void m_no_dimensions(json_t *root)
+{
+  json_object_set_new(root, "dimensions", json_array());
+}
+static void m_bad_metric(json_t *root)
+{
+  json_t *c = json_array_get(
+      json_object_get(json_array_get(json_object_get(root, "dimensions"), 6), "criteria"), 0);
   json_object_set_new(c, "metric", json_string("nonsense"));
 }
-static void m_bad_date(json_t *root) {
-  json_t *v = json_array_get(json_object_get(json_object_get(json_object_get(root, "compliance"), "tpmoDisclaimer"), "versions"), 1);
+static void m_bad_date(json_t *root)
+{
+  json_t *v = json_array_get(
+      json_object_get(json_object_get(json_object_get(root, "compliance"), "tpmoDisclaimer"),
+                      "versions"),
+      1);
   json_object_set_new(v, "effectiveFrom", json_string("2026-13-01"));
 }
-static void m_versions_out_of_order(json_t *root) {
-  json_t *vs = json_object_get(json_object_get(json_object_get(root, "compliance"), "tpmoDisclaimer"), "versions");
+static void m_versions_out_of_order(json_t *root)
+{
+  json_t *vs = json_object_get(
+      json_object_get(json_object_get(root, "compliance"), "tpmoDisclaimer"), "versions");
   json_t *first = json_incref(json_array_get(vs, 0));
   json_array_remove(vs, 0);
   json_array_append_new(vs, first);
 }
-static void m_bad_placeholder(json_t *root) {
+static void m_bad_placeholder(json_t *root)
+{
   json_object_set_new(json_object_get(root, "summary"), "intro", json_string("Hello {nobody}."));
 }
-static void m_empty_phrase(json_t *root) {
-  json_t *c = json_array_get(json_object_get(json_array_get(json_object_get(root, "dimensions"), 0), "criteria"), 0);
+static void m_empty_phrase(json_t *root)
+{
+  json_t *c = json_array_get(
+      json_object_get(json_array_get(json_object_get(root, "dimensions"), 0), "criteria"), 0);
   json_array_append_new(json_object_get(c, "phrases"), json_string(" ... "));
 }
-static void m_phrase_not_string(json_t *root) {
-  json_t *c = json_array_get(json_object_get(json_array_get(json_object_get(root, "dimensions"), 0), "criteria"), 0);
+static void m_phrase_not_string(json_t *root)
+{
+  json_t *c = json_array_get(
+      json_object_get(json_array_get(json_object_get(root, "dimensions"), 0), "criteria"), 0);
   json_array_append_new(json_object_get(c, "phrases"), json_integer(3));
 }
-static void m_no_claims(json_t *root) {
+static void m_no_claims(json_t *root)
+{
   json_object_del(json_object_get(root, "compliance"), "noProhibitedClaims");
 }
-static void m_negative_weight(json_t *root) {
-  json_object_set_new(json_array_get(json_object_get(root, "dimensions"), 0), "weight", json_integer(-3));
+static void m_negative_weight(json_t *root)
+{
+  json_object_set_new(json_array_get(json_object_get(root, "dimensions"), 0), "weight",
+                      json_integer(-3));
 }
-static void m_dup_dimension(json_t *root) {
+static void m_dup_dimension(json_t *root)
+{
   json_t *d = json_object_get(root, "dimensions");
   json_array_append(d, json_array_get(d, 0));
 }
 
 /* Issue 7: compliant paraphrases pass by meaning, with the evidence turn;
  * negated claims are not violations; lookalike claims are. */
-static void test_meaning_paraphrases_and_negations(void **state) {
+static void test_meaning_paraphrases_and_negations(void **state)
+{
   (void)state;
   const struct edit e[] = {
-      {3, "Quick disclaimer: we don't offer all the plans out there in your area. Right now "
-          "I work with 8 companies that have 42 plans where you live. For all your options you "
-          "can check Medicare dot gov, call one eight hundred Medicare, or ask your local SHIP.",
+      {3,
+       "Quick disclaimer: we don't offer all the plans out there in your area. Right now "
+       "I work with 8 companies that have 42 plans where you live. For all your options you "
+       "can check Medicare dot gov, call one eight hundred Medicare, or ask your local SHIP.",
        -1},
-      {5, "Today I'd like to go over Medicare Advantage and Part D drug plans. You're not "
-          "signing up for anything by talking to me. Is that okay with you? And is there "
-          "anyone else who helps you with these decisions, like a family member?",
+      {5,
+       "Today I'd like to go over Medicare Advantage and Part D drug plans. You're not "
+       "signing up for anything by talking to me. Is that okay with you? And is there "
+       "anyone else who helps you with these decisions, like a family member?",
        -1},
-      {35, "Of course. I'll never ask for bank or card details, and these plans aren't free. "
-           "I'll call you in two weeks to follow up.",
+      {35,
+       "Of course. I'll never ask for bank or card details, and these plans aren't free. "
+       "I'll call you in two weeks to follow up.",
        -1},
   };
   json_t *s = strong(DATE_CY2024, e, 3);
@@ -849,8 +954,10 @@ static void test_meaning_paraphrases_and_negations(void **state) {
   json_decref(s);
 
   const struct edit bad[] = {
-      {1, "Hi Dorothy, I'm calling on behalf of Medicare, on a recorded line. My name is Sam, a "
-          "licensed insurance agent.", -1},
+      {1,
+       "Hi Dorothy, I'm calling on behalf of Medicare, on a recorded line. My name is Sam, a "
+       "licensed insurance agent.",
+       -1},
       {25, "Medicare endorses this plan, and everyone qualifies.", -1},
   };
   s = strong(DATE_CY2024, bad, 2);
@@ -876,7 +983,8 @@ static void test_meaning_paraphrases_and_negations(void **state) {
 }
 
 /* Typos and text-speak count as discovery questions. */
-static void test_discovery_by_meaning(void **state) {
+static void test_discovery_by_meaning(void **state)
+{
   (void)state;
   const struct edit e[] = {{13, "ok. who r ur docs", -1}, {15, "wat meds r u on", -1}};
   json_t *s = strong(DATE_CY2024, e, 2);
@@ -893,15 +1001,16 @@ static void test_discovery_by_meaning(void **state) {
 }
 
 /* A two-line hang-up is too short to judge, not a list of failures. */
-static void test_too_short_to_judge(void **state) {
+static void test_too_short_to_judge(void **state)
+{
   (void)state;
   const struct call_line call[] = {
       PERSONA("Hello?", 0),
       REP("Hi, is this Dorothy?", 2000),
       PERSONA("No, wrong number.", 5000),
   };
-  struct call c = {call, N_LINES(call), DATE_CY2024, "Dorothy Miller", "Beginner",
-                   "persona_hangup", NULL, 0};
+  struct call c = {call,       N_LINES(call),    DATE_CY2024, "Dorothy Miller",
+                   "Beginner", "persona_hangup", NULL,        0};
   json_t *s = score_call(&c);
   assert_true(json_is_false(json_object_get(s, "assessable")));
   assert_string_equal(str(s, "notAssessableReason"), "tooShort");
@@ -933,7 +1042,8 @@ static void test_too_short_to_judge(void **state) {
 }
 
 /* Off-topic chatter does not raise the conversation-skills dimension. */
-static void test_off_topic_does_not_raise_skills(void **state) {
+static void test_off_topic_does_not_raise_skills(void **state)
+{
   (void)state;
   struct call_line call[] = {
       PERSONA("Hello?", 0),
@@ -960,7 +1070,8 @@ static void test_off_topic_does_not_raise_skills(void **state) {
 }
 
 /* Summaries are cut at a word boundary, never mid-word. */
-static void test_text_cut_at_word_boundary(void **state) {
+static void test_text_cut_at_word_boundary(void **state)
+{
   (void)state;
   char out[16];
   sc_cut_words(out, sizeof out, "whether the doctor is in network", 32);
@@ -978,12 +1089,14 @@ static void test_text_cut_at_word_boundary(void **state) {
 /* Issue 7: a compliant rep who speaks naturally (paraphrases, text-speak)
  * passes every compliance rule (the keyword scorer missed the TPMO
  * disclaimer and the scope of appointment, and capped the call). */
-static void test_natural_compliant_call(void **state) {
+static void test_natural_compliant_call(void **state)
+{
   (void)state;
   const struct call_line call[] = {
       PERSONA("Hello?", 0),
       REP("Hey, is this Dorothy? It's Sam from Bright Path, I'm a licenced agent and just so you "
-          "know we're on a recorded line. I don't work for Medicare or the government.", 2000),
+          "know we're on a recorded line. I don't work for Medicare or the government.",
+          2000),
       PERSONA("Yes, this is Dorothy.", 12000),
       REP("Quick thing I have to mention: we don't offer all the plans out there in your area. "
           "Right now I work with 8 companies that have 42 plans where you live, and for all your "
@@ -991,7 +1104,8 @@ static void test_natural_compliant_call(void **state) {
           15000),
       PERSONA("Okay.", 35000),
       REP("I'd like to go over Medicare Advantage and Part D drug plans with you today. You're "
-          "not signing up for anything by talking to me. That alright?", 38000),
+          "not signing up for anything by talking to me. That alright?",
+          38000),
       PERSONA("Sure, that's fine.", 50000),
       REP("Great. So wat plan r u on now, and what do you like or not like about it?", 53000),
       PERSONA("Original Medicare with a supplement. The premium keeps going up.", 60000),
@@ -1000,16 +1114,18 @@ static void test_natural_compliant_call(void **state) {
       REP("wat meds r u on, and which pharmacy do u use?", 82000),
       PERSONA("Eliquis and metformin, at the Walgreens on Main.", 88000),
       REP("I found a plan with a $0 premium, both your doctors in network, and Eliquis at a $47 "
-          "copay. Would you like to go ahead and enroll today?", 95000),
+          "copay. Would you like to go ahead and enroll today?",
+          95000),
       PERSONA("Yes, let's do it.", 110000),
   };
-  struct call c = {call, N_LINES(call), DATE_CY2027, "Dorothy Miller", "Beginner",
-                   "rep_hangup", NULL, 0};
+  struct call c = {call,       N_LINES(call), DATE_CY2027, "Dorothy Miller",
+                   "Beginner", "rep_hangup",  NULL,        0};
   json_t *s = score_call(&c);
   const char *keys[] = {"recordingDisclosure", "tpmoDisclaimer", "scopeOfAppointment",
                         "noProhibitedClaims"};
   for (size_t i = 0; i < 4; i++)
-    if (!passed(comp(s, keys[i]))) fail_msg("%s failed: %s", keys[i], str(comp(s, keys[i]), "detail"));
+    if (!passed(comp(s, keys[i])))
+      fail_msg("%s failed: %s", keys[i], str(comp(s, keys[i]), "detail"));
   assert_true(passed(crit(s, "opening", "notGovernment")));
   assert_true(passed(crit(s, "discovery", "currentCoverage")));
   assert_true(passed(crit(s, "discovery", "doctors")));
@@ -1030,72 +1146,104 @@ struct verdict_case {
   struct call_line lines[8];
 };
 
-static bool verdict_of(json_t *s, const char *dim_key, const char *key) {
+static bool verdict_of(json_t *s, const char *dim_key, const char *key)
+{
   return passed(strcmp(dim_key, "compliance") == 0 ? comp(s, key) : crit(s, dim_key, key));
 }
 
-static void test_trainer_verdicts(void **state) {
+static void test_trainer_verdicts(void **state)
+{
   (void)state;
   static const struct verdict_case cases[] = {
       /* 1: an introduction with name and agency, however it is put */
-      {"opening", "introducesSelf", true,
+      {"opening",
+       "introducesSelf",
+       true,
        {PERSONA("Hello?", 0),
         REP("Hi, this is Sam Carter, a licensed insurance agent with BrightPath Insurance", 2000)}},
-      {"opening", "introducesSelf", true,
+      {"opening",
+       "introducesSelf",
+       true,
        {PERSONA("Hello?", 0), REP("this is dana w/ acme health", 2000)}},
-      {"opening", "introducesSelf", false,
+      {"opening",
+       "introducesSelf",
+       false,
        {PERSONA("Hello?", 0), REP("Hi, is this Dorothy? How are you today?", 2000)}},
       /* 3: "help" in a question about who decides is not Extra Help... */
-      {"discovery", "extraHelp", false,
+      {"discovery",
+       "extraHelp",
+       false,
        {PERSONA("Hello?", 0), REP("Does anyone help you make decisions like this?", 2000)}},
-      {"opening", "helperOrPoa", true,
+      {"opening",
+       "helperOrPoa",
+       true,
        {PERSONA("Hello?", 0), REP("Does anyone help you make decisions like this?", 2000)}},
       /* ...while the real question still is */
-      {"discovery", "extraHelp", true,
+      {"discovery",
+       "extraHelp",
+       true,
        {PERSONA("Hello?", 0), REP("Do you get Extra Help or Medicaid?", 2000)}},
       /* 4: an open ask without a '?' */
-      {"discovery", "currentCoverage", true,
+      {"discovery",
+       "currentCoverage",
+       true,
        {PERSONA("Hello?", 0), REP("So tell me a bit about your current coverage.", 2000)}},
       /* 5: text-speak discovery */
       {"discovery", "partsAB", true, {PERSONA("Hello?", 0), REP("u got parts a n b?", 2000)}},
-      {"discovery", "likesDislikes", true,
+      {"discovery",
+       "likesDislikes",
+       true,
        {PERSONA("Hello?", 0), REP("wat do u hate bout ur plan", 2000)}},
-      {"opening", "helperOrPoa", true,
+      {"opening",
+       "helperOrPoa",
+       true,
        {PERSONA("Hello?", 0), REP("who helps u decide stuff like this", 2000)}},
       /* 2: a compliant scope ask, grudgingly allowed by an Elite prospect */
-      {"compliance", "scopeOfAppointment", true,
+      {"compliance",
+       "scopeOfAppointment",
+       true,
        {PERSONA("Hello?", 0),
         REP("I need your permission to discuss Medicare Advantage and Part D plans. There's no "
-            "obligation to enroll. Do I have your OK?", 2000),
+            "obligation to enroll. Do I have your OK?",
+            2000),
         PERSONA("You can ask. Whether I answer is another matter.", 9000)}},
-      {"compliance", "scopeOfAppointment", false,
+      {"compliance",
+       "scopeOfAppointment",
+       false,
        {PERSONA("Hello?", 0),
         REP("I need your permission to discuss Medicare Advantage and Part D plans. There's no "
-            "obligation to enroll. Do I have your OK?", 2000),
+            "obligation to enroll. Do I have your OK?",
+            2000),
         PERSONA("No. I don't want to hear about plans.", 9000)}},
       /* 6: acknowledgement of a worry about doctors */
-      {"objectionHandling", "acknowledges", true,
+      {"objectionHandling",
+       "acknowledges",
+       true,
        {PERSONA("Hello?", 0), REP("What matters to you in a plan?", 2000),
         PERSONA("I'm worried I won't be able to keep my doctors.", 5000),
         REP("I understand. It makes sense to want to keep your doctors, so let me check them.",
             8000)}},
       /* 8: pushing to sign fails noPressure, before the objection too */
-      {"objectionHandling", "noPressure", false,
+      {"objectionHandling",
+       "noPressure",
+       false,
        {PERSONA("Hello?", 0), REP("Hi, this is Sam with BrightPath.", 2000),
         PERSONA("Hello.", 4000), REP("this plan is free and you need to sign up today", 6000),
         PERSONA("I can't afford another premium.", 9000),
         REP("I understand, that's fair. The premium is $0 a month.", 12000)}},
       /* 10: a cost worry answered in plain words */
-      {"objectionHandling", "addresses", true,
+      {"objectionHandling",
+       "addresses",
+       true,
        {PERSONA("Hello?", 0), REP("What plan are you on now?", 2000),
         PERSONA("Original Medicare. Honestly I can't afford another premium.", 5000),
-        REP("I hear you. This plan wouldn't cost you anything more than what you pay now.",
-            8000)}},
+        REP("I hear you. This plan wouldn't cost you anything more than what you pay now.", 8000)}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const struct verdict_case *vc = &cases[i];
     size_t n = 0;
-    while (n < 8 && vc->lines[n].role) n++;
+    while (n < 8 && vc->lines[n].role)
+      n++;
     struct call c = {vc->lines, n, DATE_CY2024, "Dorothy Miller", "Elite", "rep_hangup", NULL, 0};
     json_t *s = score_call(&c);
     if (verdict_of(s, vc->dim, vc->key) != vc->want)
@@ -1107,33 +1255,42 @@ static void test_trainer_verdicts(void **state) {
 
 /* 9: a three-rep-turn hang-up with an introduction and a scope ask is too
  * short to judge (under 4 rep turns), not a list of compliance misses. */
-static void test_three_turn_hangup_is_too_short(void **state) {
+static void test_three_turn_hangup_is_too_short(void **state)
+{
   (void)state;
   const struct call_line call[] = {
       PERSONA("Hello?", 0),
       REP("Hi, this is Sam Carter, a licensed insurance agent with BrightPath Insurance, on a "
-          "recorded line.", 2000),
+          "recorded line.",
+          2000),
       PERSONA("What do you want?", 8000),
       REP("I'd like to go over Medicare Advantage plans with you, there's no obligation. Is "
-          "that okay?", 11000),
+          "that okay?",
+          11000),
       PERSONA("I don't have time for this.", 17000),
       REP("It only takes a few minutes, what plan are you on now?", 20000),
       PERSONA("Goodbye.", 24000),
   };
-  struct call c = {call, N_LINES(call), DATE_CY2024, "Dorothy Miller", "Elite",
-                   "persona_hangup", NULL, 0};
+  struct call c = {call,    N_LINES(call),    DATE_CY2024, "Dorothy Miller",
+                   "Elite", "persona_hangup", NULL,        0};
   json_t *s = score_call(&c);
   assert_true(json_is_false(json_object_get(s, "assessable")));
   assert_null(strstr(str(s, "summary"), "Compliance misses"));
   json_decref(s);
 }
 
-static void test_rubric_parse_rejects_malformed(void **state) {
+static void test_rubric_parse_rejects_malformed(void **state)
+{
   (void)state;
   char err[256];
   assert_null(rubric_parse(NULL, 0, err, sizeof err));
-  const char *bad[] = {"", "not json", "[]", "{}", "{\"rubricVersion\": 3}",
-                       "{\"rubricVersion\": \"x\"}", "{\"a\":1,\"a\":2}"};
+  const char *bad[] = {"",
+                       "not json",
+                       "[]",
+                       "{}",
+                       "{\"rubricVersion\": 3}",
+                       "{\"rubricVersion\": \"x\"}",
+                       "{\"a\":1,\"a\":2}"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err[0] = '\0';
     assert_null(rubric_parse(bad[i], strlen(bad[i]), err, sizeof err));
@@ -1143,9 +1300,9 @@ static void test_rubric_parse_rejects_malformed(void **state) {
   assert_null(rubric_parse(g_text, g_len / 2, err, sizeof err));
 
   assert_true(parses_after(m_none, err, sizeof err));
-  void (*muts[])(json_t *) = {m_no_version,     m_no_dimensions,         m_bad_metric,
-                              m_bad_date,       m_versions_out_of_order, m_bad_placeholder,
-                              m_empty_phrase,   m_phrase_not_string,     m_no_claims,
+  void (*muts[])(json_t *) = {m_no_version,      m_no_dimensions,         m_bad_metric,
+                              m_bad_date,        m_versions_out_of_order, m_bad_placeholder,
+                              m_empty_phrase,    m_phrase_not_string,     m_no_claims,
                               m_negative_weight, m_dup_dimension};
   for (size_t i = 0; i < sizeof muts / sizeof muts[0]; i++) {
     err[0] = '\0';
@@ -1155,7 +1312,8 @@ static void test_rubric_parse_rejects_malformed(void **state) {
   assert_string_equal(rubric_version(g_rubric), "ma-full-sale/2026.11-2");
 }
 
-int main(void) {
+int main(void)
+{
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rubric_parse_rejects_malformed),
       cmocka_unit_test(test_strong_call_is_compliant),

@@ -66,7 +66,7 @@ static void test_fix_utf8(void **state)
   (void)state;
   struct sc_buf b;
   sc_buf_init(&b, 16);
-  sc_buf_fix_utf8(&b); /* empty: nothing to do, nothing written */
+  sc_buf_fix_utf8(&b);          /* empty: nothing to do, nothing written */
   sc_buf_add(&b, "ok \xC3", 4); /* a cut two-byte sequence */
   sc_buf_fix_utf8(&b);
   assert_string_equal(sc_buf_str(&b), "ok ?");

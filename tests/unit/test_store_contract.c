@@ -71,8 +71,7 @@ static int pg_admin(const char *sql)
 static int open_store(struct fixture *f)
 {
   char err[512] = "";
-  if (store_open(f->url, &f->s, err, sizeof err) != STORE_OK ||
-      store_migrate(f->s) != STORE_OK) {
+  if (store_open(f->url, &f->s, err, sizeof err) != STORE_OK || store_migrate(f->s) != STORE_OK) {
     fprintf(stderr, "contract: cannot open the store: %s\n", err);
     return -1;
   }
@@ -216,9 +215,8 @@ static void score_next(struct store *s, const struct webhook_event_new *ev, stru
 {
   int64_t now = time_now_ms();
   assert_int_equal(store_scoring_claim(s, now, now + 30000, row), STORE_OK);
-  assert_int_equal(store_scoring_complete_leased(s, row->id, now + 30000, "{\"overall\":7}",
-                                                 now, ev),
-                   STORE_OK);
+  assert_int_equal(
+      store_scoring_complete_leased(s, row->id, now + 30000, "{\"overall\":7}", now, ev), STORE_OK);
 }
 
 /* ------------------------------------------------- raw database access */
@@ -362,8 +360,7 @@ static void test_secrets_and_signing_keys(void **state)
   make_tenant(s, "Acme", "", &a, NULL);
   make_tenant(s, "Beta", "", &b, NULL);
   int64_t now = time_now_ms();
-  assert_int_equal(store_webhook_secret_rotate(s, a.id, "whsec_second", now, now + 1000),
-                   STORE_OK);
+  assert_int_equal(store_webhook_secret_rotate(s, a.id, "whsec_second", now, now + 1000), STORE_OK);
   assert_int_equal(store_webhook_secrets(s, a.id, now, secrets, &n), STORE_OK);
   assert_int_equal(n, 2);
   assert_string_equal(secrets[0], "whsec_second"); /* newest first */
@@ -497,15 +494,18 @@ static void test_secrets_wrong_key_and_rotation(void **state)
 
   /* a sealed value is bound to its row: A's secret copied to B does not
    * open as B's */
-  raw_column(f, "UPDATE webhook_secrets SET secret = (SELECT secret FROM webhook_secrets"
-                " ORDER BY id DESC LIMIT 1) WHERE id = (SELECT min(id) FROM webhook_secrets"
-                " WHERE tenant_id = (SELECT max(tenant_id) FROM webhook_secrets))",
+  raw_column(f,
+             "UPDATE webhook_secrets SET secret = (SELECT secret FROM webhook_secrets"
+             " ORDER BY id DESC LIMIT 1) WHERE id = (SELECT min(id) FROM webhook_secrets"
+             " WHERE tenant_id = (SELECT max(tenant_id) FROM webhook_secrets))",
              raw, sizeof raw);
   assert_int_not_equal(first_secret(s, b.id, got), STORE_OK);
 
   /* back to plaintext (no key) shows the check reads what is on disk */
-  raw_column(f, "DELETE FROM webhook_secrets WHERE tenant_id = (SELECT max(tenant_id) FROM"
-                " webhook_secrets)", raw, sizeof raw);
+  raw_column(f,
+             "DELETE FROM webhook_secrets WHERE tenant_id = (SELECT max(tenant_id) FROM"
+             " webhook_secrets)",
+             raw, sizeof raw);
   assert_int_equal(store_secrets_rekey(s, NULL, &rewritten, err, sizeof err), STORE_OK);
   raw_secrets(state, raw, sizeof raw);
   assert_non_null(strstr(raw, "whsec_second"));
@@ -730,8 +730,7 @@ static void test_ticket_and_live_writes(void **state)
   assert_int_equal(store_call_append_turn(s, row.id, 1, "user", "Hi, it's Sam.", 1500), STORE_OK);
   assert_int_equal(store_call_append_turn(s, row.id, 1, "user", "twice", 1600), STORE_CONFLICT);
   assert_int_equal(store_call_end(s, row.id, c.created_at + 5000, 5, "completed"), STORE_OK);
-  assert_int_equal(store_call_end(s, row.id, c.created_at + 6000, 6, "completed"),
-                   STORE_CONFLICT);
+  assert_int_equal(store_call_end(s, row.id, c.created_at + 6000, 6, "completed"), STORE_CONFLICT);
 }
 
 struct turn_log {
@@ -777,9 +776,9 @@ static void test_scoring_leases(void **state)
   assert_int_equal(got.id, row.id);
   assert_int_equal(store_scoring_complete_leased(s, row.id, now + 1000, "{}", now, NULL),
                    STORE_CONFLICT);
-  assert_int_equal(store_scoring_complete_leased(s, row.id, now + 9000, "{\"overall\":8}",
-                                                 now + 3000, NULL),
-                   STORE_OK);
+  assert_int_equal(
+      store_scoring_complete_leased(s, row.id, now + 9000, "{\"overall\":8}", now + 3000, NULL),
+      STORE_OK);
   assert_int_equal(store_scoring_complete(s, row.id, "{}", now + 3000, NULL), STORE_CONFLICT);
 
   assert_int_equal(store_call_get_scored(s, a.id, c.public_id, &got, &score), STORE_OK);
@@ -881,8 +880,8 @@ static void test_list_order_and_cursor(void **state)
   assert_int_equal(store_calls_list(s, &g, list_call, &ranged), STORE_OK);
   assert_int_equal(ranged.n, 1);
   assert_int_equal(ranged.ended[0], 2000);
-  g = (struct call_filter){.tenant_id = a.id, .to_ms = INT64_MAX, .limit = 10,
-                           .external_user_id = "someone-else"};
+  g = (struct call_filter){
+      .tenant_id = a.id, .to_ms = INT64_MAX, .limit = 10, .external_user_id = "someone-else"};
   ranged.n = 0;
   assert_int_equal(store_calls_list(s, &g, list_call, &ranged), STORE_OK);
   assert_int_equal(ranged.n, 0);
@@ -928,8 +927,11 @@ static void test_outbox(void **state)
   assert_int_equal(store_outbox_claim(s, now, now + 30000, ev, 4, &n), STORE_OK);
   assert_int_equal(n, 0); /* leased */
 
-  struct webhook_attempt at = {.event_id = id, .attempted_at = now, .http_status = 500,
-                               .latency_ms = 12, .outcome = WEBHOOK_RETRY,
+  struct webhook_attempt at = {.event_id = id,
+                               .attempted_at = now,
+                               .http_status = 500,
+                               .latency_ms = 12,
+                               .outcome = WEBHOOK_RETRY,
                                .next_attempt_at = now + 5000};
   assert_int_equal(store_outbox_record(s, &at), STORE_OK);
   assert_int_equal(store_outbox_claim(s, now + 1000, now + 30000, ev, 4, &n), STORE_OK);
@@ -939,8 +941,11 @@ static void test_outbox(void **state)
   assert_int_equal(ev[0].attempts, 1);
   webhook_event_clear(&ev[0]);
 
-  at = (struct webhook_attempt){.event_id = id, .attempted_at = now + 5000, .http_status = 200,
-                                .latency_ms = 7, .outcome = WEBHOOK_DELIVERED};
+  at = (struct webhook_attempt){.event_id = id,
+                                .attempted_at = now + 5000,
+                                .http_status = 200,
+                                .latency_ms = 7,
+                                .outcome = WEBHOOK_DELIVERED};
   assert_int_equal(store_outbox_record_many(s, &at, 1), STORE_OK);
   assert_int_equal(store_outbox_claim(s, now + 99000, now + 130000, ev, 4, &n), STORE_OK);
   assert_int_equal(n, 0); /* delivered */
@@ -955,8 +960,11 @@ static void test_outbox(void **state)
   assert_int_equal(ev[0].attempts, 0);
   webhook_event_clear(&ev[0]);
 
-  at = (struct webhook_attempt){.event_id = id, .attempted_at = now + 6000, .http_status = 410,
-                                .latency_ms = 3, .error = "gone",
+  at = (struct webhook_attempt){.event_id = id,
+                                .attempted_at = now + 6000,
+                                .http_status = 410,
+                                .latency_ms = 3,
+                                .error = "gone",
                                 .outcome = WEBHOOK_ENDPOINT_GONE};
   assert_int_equal(store_outbox_record(s, &at), STORE_OK);
   assert_int_equal(store_tenant_get(s, a.public_id, &got), STORE_OK);
@@ -1054,18 +1062,16 @@ static void test_auth_generation_other_process(void **state)
 /* ----------------------------------------------------------------- main */
 
 #define CASE(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-#define CASES(setup)                                                                        \
-  {                                                                                         \
-    CASE(test_tenants, setup), CASE(test_keys, setup),                                      \
-        CASE(test_secrets_and_signing_keys, setup), CASE(test_call_create_single_use, setup), \
-        CASE(test_concurrent_redeem_and_ticket, setup),                                     \
-        CASE(test_ticket_and_live_writes, setup), CASE(test_scoring_leases, setup),         \
-        CASE(test_concurrent_claims, setup), CASE(test_list_order_and_cursor, setup),       \
-        CASE(test_outbox, setup), CASE(test_end_orphaned, setup),                           \
-        CASE(test_secrets_sealed_at_rest, setup),                                           \
-        CASE(test_secrets_wrong_key_and_rotation, setup),                                   \
-        CASE(test_quota_race_and_reap, setup),                                              \
-        CASE(test_auth_generation_other_process, setup),                                    \
+#define CASES(setup)                                                                               \
+  {                                                                                                \
+    CASE(test_tenants, setup), CASE(test_keys, setup), CASE(test_secrets_and_signing_keys, setup), \
+        CASE(test_call_create_single_use, setup), CASE(test_concurrent_redeem_and_ticket, setup),  \
+        CASE(test_ticket_and_live_writes, setup), CASE(test_scoring_leases, setup),                \
+        CASE(test_concurrent_claims, setup), CASE(test_list_order_and_cursor, setup),              \
+        CASE(test_outbox, setup), CASE(test_end_orphaned, setup),                                  \
+        CASE(test_secrets_sealed_at_rest, setup),                                                  \
+        CASE(test_secrets_wrong_key_and_rotation, setup), CASE(test_quota_race_and_reap, setup),   \
+        CASE(test_auth_generation_other_process, setup),                                           \
   }
 
 int main(void)

@@ -27,18 +27,21 @@ struct fake {
   struct db_conn conn;
   int script[8]; /* what query answers, call by call; then DB_OK */
   int nscript, calls;
-  int rows;       /* rows each successful query delivers */
-  int rows_then;  /* when set, rows are delivered and then this is returned */
+  int rows;      /* rows each successful query delivers */
+  int rows_then; /* when set, rows are delivered and then this is returned */
   int begins, commits, rollbacks;
   bool in_tx;
 };
 
 static struct fake F;
 
-static int fake_ready(struct db *d, struct db_conn *c) { return DB_OK; }
+static int fake_ready(struct db *d, struct db_conn *c)
+{
+  return DB_OK;
+}
 
-static int fake_query(struct db_conn *c, const char *sql, const struct db_params *p,
-                      db_row_fn *row, void *arg, int64_t *changes)
+static int fake_query(struct db_conn *c, const char *sql, const struct db_params *p, db_row_fn *row,
+                      void *arg, int64_t *changes)
 {
   int rc = F.calls < F.nscript ? F.script[F.calls] : DB_OK;
   F.calls++;
@@ -79,8 +82,14 @@ static void fake_rollback(struct db_conn *c)
   F.in_tx = false;
 }
 
-static int64_t fake_i64(const struct db_row *r, int col) { return r->i * 10 + col; }
-static const char *fake_text(const struct db_row *r, int col) { return col == 0 ? "text" : NULL; }
+static int64_t fake_i64(const struct db_row *r, int col)
+{
+  return r->i * 10 + col;
+}
+static const char *fake_text(const struct db_row *r, int col)
+{
+  return col == 0 ? "text" : NULL;
+}
 
 static const struct db_driver fake_driver = {
     .name = "fake",

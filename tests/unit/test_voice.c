@@ -109,7 +109,8 @@ struct rs_case {
 static void test_resampler_passband(void **state)
 {
   static const struct rs_case cases[] = {
-    {48000, 16000}, {44100, 16000}, {22050, 16000}, {16000, 22050}, {16000, 48000}, {16000, 16000},
+      {48000, 16000}, {44100, 16000}, {22050, 16000},
+      {16000, 22050}, {16000, 48000}, {16000, 16000},
   };
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     unsigned in = cases[c].in, out = cases[c].out;
@@ -300,7 +301,7 @@ static void run_vad(const struct vad_config *c, const int16_t *s, size_t n, stru
   l->v = NULL;
 }
 
-#define MS(x) ((uint64_t)(x) * 16)
+#define MS(x) ((uint64_t)(x)*16)
 
 static void test_vad_endpoint(void **state)
 {
@@ -625,8 +626,7 @@ static void test_recorder_alignment(void **state)
     int want_rep = (p >= 100 && p < 600) || (p >= 3000 && p < 3200) ? 1000 : 0;
     int want_persona = p >= 1500 && p < 3200 ? -2000 : 0;
     if (f[2 * p] != want_rep || f[2 * p + 1] != want_persona)
-      fail_msg("frame %zu: %d/%d, want %d/%d", p, f[2 * p], f[2 * p + 1], want_rep,
-               want_persona);
+      fail_msg("frame %zu: %d/%d, want %d/%d", p, f[2 * p], f[2 * p + 1], want_rep, want_persona);
   }
   free(f);
   close(fd);
@@ -665,38 +665,38 @@ struct range_case {
 static void test_range_parse(void **state)
 {
   static const struct range_case cases[] = {
-    {NULL, 1000, RANGE_NONE, 0, 0},
-    {"bytes=0-99", 1000, RANGE_PARTIAL, 0, 99},
-    {"bytes=0-0", 1000, RANGE_PARTIAL, 0, 0},
-    {"bytes=500-", 1000, RANGE_PARTIAL, 500, 999},
-    {"bytes=500-5000", 1000, RANGE_PARTIAL, 500, 999},     /* last clamped */
-    {"bytes=-100", 1000, RANGE_PARTIAL, 900, 999},          /* suffix */
-    {"bytes=-5000", 1000, RANGE_PARTIAL, 0, 999},           /* suffix > size */
-    {"Bytes = 10-20 ", 1000, RANGE_PARTIAL, 10, 20},        /* case, spaces */
-    {"bytes=999-", 1000, RANGE_PARTIAL, 999, 999},
-    {"bytes=1000-", 1000, RANGE_UNSATISFIABLE, 0, 0},
-    {"bytes=1000-2000", 1000, RANGE_UNSATISFIABLE, 0, 0},
-    {"bytes=-0", 1000, RANGE_UNSATISFIABLE, 0, 0},
-    {"bytes=0-", 0, RANGE_UNSATISFIABLE, 0, 0},             /* empty file */
-    {"bytes=-1", 0, RANGE_UNSATISFIABLE, 0, 0},
-    {"bytes=20-10", 1000, RANGE_NONE, 0, 0},                /* invalid: ignored */
-    {"bytes=0-1,5-6", 1000, RANGE_NONE, 0, 0},              /* several: whole file */
-    {"items=0-1", 1000, RANGE_NONE, 0, 0},
-    {"bytes=", 1000, RANGE_NONE, 0, 0},
-    {"bytes=-", 1000, RANGE_NONE, 0, 0},
-    {"bytes 0-1", 1000, RANGE_NONE, 0, 0},
-    {"bytes=+1-2", 1000, RANGE_NONE, 0, 0},
-    {"bytes=1-2x", 1000, RANGE_NONE, 0, 0},
-    {"bytes=0x10-", 1000, RANGE_NONE, 0, 0},
-    {"bytes=99999999999999999999-", 1000, RANGE_NONE, 0, 0}, /* overflow */
-    {"bytes=9999999999999999999-", 1000, RANGE_UNSATISFIABLE, 0, 0},
+      {NULL, 1000, RANGE_NONE, 0, 0},
+      {"bytes=0-99", 1000, RANGE_PARTIAL, 0, 99},
+      {"bytes=0-0", 1000, RANGE_PARTIAL, 0, 0},
+      {"bytes=500-", 1000, RANGE_PARTIAL, 500, 999},
+      {"bytes=500-5000", 1000, RANGE_PARTIAL, 500, 999}, /* last clamped */
+      {"bytes=-100", 1000, RANGE_PARTIAL, 900, 999},     /* suffix */
+      {"bytes=-5000", 1000, RANGE_PARTIAL, 0, 999},      /* suffix > size */
+      {"Bytes = 10-20 ", 1000, RANGE_PARTIAL, 10, 20},   /* case, spaces */
+      {"bytes=999-", 1000, RANGE_PARTIAL, 999, 999},
+      {"bytes=1000-", 1000, RANGE_UNSATISFIABLE, 0, 0},
+      {"bytes=1000-2000", 1000, RANGE_UNSATISFIABLE, 0, 0},
+      {"bytes=-0", 1000, RANGE_UNSATISFIABLE, 0, 0},
+      {"bytes=0-", 0, RANGE_UNSATISFIABLE, 0, 0}, /* empty file */
+      {"bytes=-1", 0, RANGE_UNSATISFIABLE, 0, 0},
+      {"bytes=20-10", 1000, RANGE_NONE, 0, 0},   /* invalid: ignored */
+      {"bytes=0-1,5-6", 1000, RANGE_NONE, 0, 0}, /* several: whole file */
+      {"items=0-1", 1000, RANGE_NONE, 0, 0},
+      {"bytes=", 1000, RANGE_NONE, 0, 0},
+      {"bytes=-", 1000, RANGE_NONE, 0, 0},
+      {"bytes 0-1", 1000, RANGE_NONE, 0, 0},
+      {"bytes=+1-2", 1000, RANGE_NONE, 0, 0},
+      {"bytes=1-2x", 1000, RANGE_NONE, 0, 0},
+      {"bytes=0x10-", 1000, RANGE_NONE, 0, 0},
+      {"bytes=99999999999999999999-", 1000, RANGE_NONE, 0, 0}, /* overflow */
+      {"bytes=9999999999999999999-", 1000, RANGE_UNSATISFIABLE, 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     struct byte_range r = {7, 7};
     enum range_result got = range_parse(cases[i].header, cases[i].size, &r);
     if (got != cases[i].res)
-      fail_msg("\"%s\": result %d, want %d", cases[i].header ? cases[i].header : "(null)",
-               (int)got, (int)cases[i].res);
+      fail_msg("\"%s\": result %d, want %d", cases[i].header ? cases[i].header : "(null)", (int)got,
+               (int)cases[i].res);
     if (got == RANGE_PARTIAL && (r.first != cases[i].first || r.last != cases[i].last))
       fail_msg("\"%s\": %llu-%llu", cases[i].header, (unsigned long long)r.first,
                (unsigned long long)r.last);
@@ -726,10 +726,10 @@ struct test_job {
   struct voice_job job; /* first: the casts below */
   void *ran_on;         /* the worker context run() saw */
   bool wait_gate;
-  int notifies;         /* how many notify() run() makes */
-  atomic_int produced;  /* run()'s output, read by progress() */
+  int notifies;        /* how many notify() run() makes */
+  atomic_int produced; /* run()'s output, read by progress() */
   int progressed, done_calls;
-  int seen_at_done;     /* produced, as progress() last saw it */
+  int seen_at_done; /* produced, as progress() last saw it */
   pthread_t done_thread;
 };
 
@@ -803,8 +803,7 @@ static void drain_until_done(struct voice_pool *p, struct test_job *jobs, size_t
 
 static void test_pool_bounded(void **state)
 {
-  struct voice_pool_config c = {.workers = 2, .max_queued = 3,
-                                .worker_init = tj_worker_init};
+  struct voice_pool_config c = {.workers = 2, .max_queued = 3, .worker_init = tj_worker_init};
   struct voice_pool *p = voice_pool_new(&c);
   assert_non_null(p);
   g_pool = p;
@@ -876,8 +875,8 @@ static void test_pool_free_completes_jobs(void **state)
 
   /* a worker that cannot initialise fails the pool */
   int fail_index = 1;
-  struct voice_pool_config bad = {.workers = 2, .max_queued = 1,
-                                  .worker_init = tj_worker_init, .arg = &fail_index};
+  struct voice_pool_config bad = {
+      .workers = 2, .max_queued = 1, .worker_init = tj_worker_init, .arg = &fail_index};
   assert_null(voice_pool_new(&bad));
   struct voice_pool_config zero = {.workers = 0, .max_queued = 1};
   assert_null(voice_pool_new(&zero));
@@ -905,7 +904,10 @@ static void test_tts_voice_choice(void **state)
   assert_true(fast.stretch < 1.0);
 }
 
-#define CHUNKS_INIT {.all = {.max = SIZE_MAX}}
+#define CHUNKS_INIT           \
+  {                           \
+    .all = {.max = SIZE_MAX } \
+  }
 
 struct chunks {
   struct pcm_buf all; /* no ceiling: the tests' texts are short */
@@ -1043,29 +1045,29 @@ static void test_asr_hears_tts(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_pcm_le),
-    cmocka_unit_test(test_resampler_passband),
-    cmocka_unit_test(test_resampler_stopband),
-    cmocka_unit_test(test_resampler_bad_rates),
-    cmocka_unit_test(test_pcm_buf),
-    cmocka_unit_test(test_peaks),
-    cmocka_unit_test(test_vad_endpoint),
-    cmocka_unit_test(test_vad_pauses_and_blips),
-    cmocka_unit_test(test_vad_noise_floor),
-    cmocka_unit_test(test_vad_max_utterance),
-    cmocka_unit_test(test_cutter_utterances),
-    cmocka_unit_test(test_wav_round_trip),
-    cmocka_unit_test(test_wav_crash_safe),
-    cmocka_unit_test(test_recorder_alignment),
-    cmocka_unit_test(test_recorder_waveform),
-    cmocka_unit_test(test_range_parse),
-    cmocka_unit_test(test_pool_bounded),
-    cmocka_unit_test(test_pool_free_completes_jobs),
-    cmocka_unit_test(test_tts_voice_choice),
+      cmocka_unit_test(test_pcm_le),
+      cmocka_unit_test(test_resampler_passband),
+      cmocka_unit_test(test_resampler_stopband),
+      cmocka_unit_test(test_resampler_bad_rates),
+      cmocka_unit_test(test_pcm_buf),
+      cmocka_unit_test(test_peaks),
+      cmocka_unit_test(test_vad_endpoint),
+      cmocka_unit_test(test_vad_pauses_and_blips),
+      cmocka_unit_test(test_vad_noise_floor),
+      cmocka_unit_test(test_vad_max_utterance),
+      cmocka_unit_test(test_cutter_utterances),
+      cmocka_unit_test(test_wav_round_trip),
+      cmocka_unit_test(test_wav_crash_safe),
+      cmocka_unit_test(test_recorder_alignment),
+      cmocka_unit_test(test_recorder_waveform),
+      cmocka_unit_test(test_range_parse),
+      cmocka_unit_test(test_pool_bounded),
+      cmocka_unit_test(test_pool_free_completes_jobs),
+      cmocka_unit_test(test_tts_voice_choice),
   };
   const struct CMUnitTest engines[] = {
-    cmocka_unit_test(test_tts_streams),
-    cmocka_unit_test(test_asr_hears_tts),
+      cmocka_unit_test(test_tts_streams),
+      cmocka_unit_test(test_asr_hears_tts),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   return failed + cmocka_run_group_tests(engines, tts_setup, tts_teardown);

@@ -26,7 +26,7 @@
 #include "voice/pcm.h"
 #include "voice/tts.h"
 
-#define KEY "test-key-1234"
+#define KEY  "test-key-1234"
 #define LINE "Does the plan cover Eliquis and my doctor Natarajan?"
 
 static pid_t g_server = -1;
@@ -357,16 +357,16 @@ static void test_utterance_cap(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_round_trip_pcm),
-    cmocka_unit_test(test_round_trip_wav),
-    cmocka_unit_test(test_resampled_matches_local),
-    cmocka_unit_test(test_keep_alive),
-    cmocka_unit_test(test_parallel),
-    cmocka_unit_test(test_stop_mid_stream),
-    cmocka_unit_test(test_wrong_key),
-    cmocka_unit_test(test_no_server_and_timeout),
-    cmocka_unit_test(test_bad_settings),
-    cmocka_unit_test(test_utterance_cap),
+      cmocka_unit_test(test_round_trip_pcm),
+      cmocka_unit_test(test_round_trip_wav),
+      cmocka_unit_test(test_resampled_matches_local),
+      cmocka_unit_test(test_keep_alive),
+      cmocka_unit_test(test_parallel),
+      cmocka_unit_test(test_stop_mid_stream),
+      cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_no_server_and_timeout),
+      cmocka_unit_test(test_bad_settings),
+      cmocka_unit_test(test_utterance_cap),
   };
   return cmocka_run_group_tests(tests, start_server, stop_server);
 }

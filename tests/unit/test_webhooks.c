@@ -32,38 +32,36 @@
  *   openssl dgst -sha256 -mac HMAC -macopt hexkey:<key> -binary | base64 */
 #define REF_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #define REF_MSG_ID "msg_p5jXN8AQM9LWM0D4loKWxJek"
-#define REF_TS 1614265330
-#define REF_BODY "{\"test\": 2432232314}"
-#define REF_SIG "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+#define REF_TS     1614265330
+#define REF_BODY   "{\"test\": 2432232314}"
+#define REF_SIG    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 /* A second secret: base64("athos-second-secret-0123456789ab"), same
  * message, expected value from the same openssl command. */
 #define SECOND_SECRET "whsec_YXRob3Mtc2Vjb25kLXNlY3JldC0wMTIzNDU2Nzg5YWI="
-#define SECOND_SIG "v1,hDolWj7D5t2zK7MFRgjWI85P2+mZZ4XVU/p/SKCA8bQ="
+#define SECOND_SIG    "v1,hDolWj7D5t2zK7MFRgjWI85P2+mZZ4XVU/p/SKCA8bQ="
 
 static void test_sign_reference_vector(void **state)
 {
   const char *secrets[] = {REF_SECRET};
   char out[256];
-  assert_int_equal(webhook_sign(secrets, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out,
-                                sizeof out),
-                   0);
+  assert_int_equal(
+      webhook_sign(secrets, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out, sizeof out), 0);
   assert_string_equal(out, REF_SIG);
 
   /* The prefix is optional, as in the reference libraries. */
   const char *bare[] = {REF_SECRET + 6};
-  assert_int_equal(webhook_sign(bare, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out,
-                                sizeof out),
-                   0);
+  assert_int_equal(
+      webhook_sign(bare, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out, sizeof out), 0);
   assert_string_equal(out, REF_SIG);
 
   /* Any change to id, timestamp or body changes the signature. */
-  assert_int_equal(webhook_sign(secrets, 1, REF_MSG_ID, REF_TS + 1, REF_BODY, strlen(REF_BODY),
-                                out, sizeof out),
-                   0);
+  assert_int_equal(
+      webhook_sign(secrets, 1, REF_MSG_ID, REF_TS + 1, REF_BODY, strlen(REF_BODY), out, sizeof out),
+      0);
   assert_string_not_equal(out, REF_SIG);
-  assert_int_equal(webhook_sign(secrets, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY) - 1,
-                                out, sizeof out),
-                   0);
+  assert_int_equal(
+      webhook_sign(secrets, 1, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY) - 1, out, sizeof out),
+      0);
   assert_string_not_equal(out, REF_SIG);
 }
 
@@ -71,16 +69,15 @@ static void test_sign_rotation_and_errors(void **state)
 {
   const char *two[] = {SECOND_SECRET, REF_SECRET};
   char out[256];
-  assert_int_equal(webhook_sign(two, 2, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out,
-                                sizeof out),
-                   0);
+  assert_int_equal(
+      webhook_sign(two, 2, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), out, sizeof out), 0);
   assert_string_equal(out, SECOND_SIG " " REF_SIG);
 
   /* Too small an output, no secret, a malformed secret: refused, "" out. */
   char small[40];
-  assert_int_equal(webhook_sign(two, 2, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), small,
-                                sizeof small),
-                   -1);
+  assert_int_equal(
+      webhook_sign(two, 2, REF_MSG_ID, REF_TS, REF_BODY, strlen(REF_BODY), small, sizeof small),
+      -1);
   assert_string_equal(small, "");
   assert_int_equal(webhook_sign(two, 0, REF_MSG_ID, REF_TS, REF_BODY, 0, out, sizeof out), -1);
   const char *bad[] = {"whsec_not*base64"};
@@ -145,8 +142,8 @@ static void test_address_classes(void **state)
       {"64:ff9b::a9fe:a9fe", ADDR_LINK_LOCAL}, /* NAT64 of 169.254.169.254 */
       {"2002:c0a8:0101::1", ADDR_PRIVATE},     /* 6to4 of 192.168.1.1 */
       /* IANA special-purpose IPv4 blocks and their edges */
-      {"192.0.2.1", ADDR_RESERVED},   /* TEST-NET-1 */
-      {"198.51.100.7", ADDR_RESERVED}, /* TEST-NET-2 */
+      {"192.0.2.1", ADDR_RESERVED},     /* TEST-NET-1 */
+      {"198.51.100.7", ADDR_RESERVED},  /* TEST-NET-2 */
       {"203.0.113.255", ADDR_RESERVED}, /* TEST-NET-3 */
       {"203.0.112.255", ADDR_PUBLIC},
       {"203.0.114.0", ADDR_PUBLIC},
@@ -171,19 +168,19 @@ static void test_address_classes(void **state)
       {"::ffff:198.18.0.1", ADDR_RESERVED},
       {"2002:6440:0001::1", ADDR_CGNAT}, /* 6to4 of 100.64.0.1 */
       /* IANA special-purpose IPv6 blocks */
-      {"100::1", ADDR_RESERVED},        /* discard-only */
-      {"100:0:0:1::1", ADDR_RESERVED},  /* dummy prefix */
+      {"100::1", ADDR_RESERVED},       /* discard-only */
+      {"100:0:0:1::1", ADDR_RESERVED}, /* dummy prefix */
       {"100:0:0:2::1", ADDR_PUBLIC},
-      {"2001::1", ADDR_RESERVED},       /* Teredo */
-      {"2001:2::1", ADDR_RESERVED},     /* benchmarking */
-      {"2001:10::1", ADDR_RESERVED},    /* ORCHID */
+      {"2001::1", ADDR_RESERVED},    /* Teredo */
+      {"2001:2::1", ADDR_RESERVED},  /* benchmarking */
+      {"2001:10::1", ADDR_RESERVED}, /* ORCHID */
       {"2001:1ff:ffff::1", ADDR_RESERVED},
-      {"2001:200::1", ADDR_PUBLIC},     /* just past 2001::/23 */
-      {"2001:db8::1", ADDR_RESERVED},   /* documentation */
+      {"2001:200::1", ADDR_PUBLIC},   /* just past 2001::/23 */
+      {"2001:db8::1", ADDR_RESERVED}, /* documentation */
       {"2001:db9::1", ADDR_PUBLIC},
-      {"3fff:fff::1", ADDR_RESERVED},   /* documentation (RFC 9637) */
+      {"3fff:fff::1", ADDR_RESERVED}, /* documentation (RFC 9637) */
       {"3fff:1000::1", ADDR_PUBLIC},
-      {"5f00::1", ADDR_RESERVED},       /* SRv6 SIDs */
+      {"5f00::1", ADDR_RESERVED}, /* SRv6 SIDs */
       {"2001:4860:4860::8888", ADDR_PUBLIC},
       {"2606:4700::1111", ADDR_PUBLIC},
       {"not-an-ip", ADDR_RESERVED},
@@ -216,10 +213,10 @@ static void test_target_check(void **state)
 
   /* Private literals are refused, in every spelling curl accepts. */
   static const char *refused[] = {
-      "https://127.0.0.1/",         "https://127.1/",           "https://2130706433/",
-      "https://0x7f000001/",        "https://[::1]/",           "https://[::ffff:127.0.0.1]/",
-      "https://169.254.169.254/",   "https://10.0.0.1:8443/",   "https://0.0.0.0/",
-      "https://[fd00::1]/",         "https://100.64.1.1/",      "https://localhost/",
+      "https://127.0.0.1/",       "https://127.1/",         "https://2130706433/",
+      "https://0x7f000001/",      "https://[::1]/",         "https://[::ffff:127.0.0.1]/",
+      "https://169.254.169.254/", "https://10.0.0.1:8443/", "https://0.0.0.0/",
+      "https://[fd00::1]/",       "https://100.64.1.1/",    "https://localhost/",
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     if (webhook_target_check(refused[i], false, &t, err, sizeof err) != -1)
@@ -269,9 +266,9 @@ static void test_retry_decisions(void **state)
   static const int retried[] = {0, 100, 301, 302, 400, 401, 404, 429, 500, 502, 503, 504};
   for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++) {
     next = 0;
-    assert_int_equal(webhook_decide(retried[i], -1, 1, schedule, 3, now, crypto_random_u64(),
-                                    &next),
-                     WEBHOOK_RETRY);
+    assert_int_equal(
+        webhook_decide(retried[i], -1, 1, schedule, 3, now, crypto_random_u64(), &next),
+        WEBHOOK_RETRY);
     assert_in_range(next - now, 900, 1100);
   }
   /* After the last attempt of the schedule: failed. */
@@ -353,7 +350,7 @@ static void test_fair_admission(void **state)
   /* another tenant on the same host: the host has room for one more */
   assert_int_equal(fair_admit(&f, 2, "a", 300), FAIR_GO);
   fair_count(&f, 2, "a", 300);
-  assert_int_equal(fair_admit(&f, 3, "a", 400), FAIR_WAIT);     /* host a is full */
+  assert_int_equal(fair_admit(&f, 3, "a", 400), FAIR_WAIT); /* host a is full */
   assert_int_equal(fair_admit(&f, 3, "a", 1299), FAIR_WAIT);
   assert_int_equal(fair_admit(&f, 3, "a", 1300), FAIR_STALLED); /* host a stalled */
   assert_int_equal(fair_admit(&f, 3, "b", 400), FAIR_GO);       /* another host is fine */
@@ -518,21 +515,20 @@ static void test_scoring_claim_and_commit(void **state)
    * and the first worker's late commit is refused. */
   assert_int_equal(store_scoring_claim(f->s, t0 + 62001, t0 + 122001, &row), STORE_OK);
   assert_int_equal(row.id, a);
-  struct webhook_event_new ev = {.msg_id = "msg_one", .payload = "{\"x\":1}",
-                                 .next_attempt_at = t0 + 62002};
-  assert_int_equal(store_scoring_complete_leased(f->s, a, t0 + 62000, "{\"overallScore\":1}",
-                                                 t0 + 62002, &ev),
-                   STORE_CONFLICT);
-  assert_int_equal(store_scoring_complete_leased(f->s, a, t0 + 122001, "{\"overallScore\":1}",
-                                                 t0 + 62002, &ev),
-                   STORE_OK);
+  struct webhook_event_new ev = {
+      .msg_id = "msg_one", .payload = "{\"x\":1}", .next_attempt_at = t0 + 62002};
+  assert_int_equal(
+      store_scoring_complete_leased(f->s, a, t0 + 62000, "{\"overallScore\":1}", t0 + 62002, &ev),
+      STORE_CONFLICT);
+  assert_int_equal(
+      store_scoring_complete_leased(f->s, a, t0 + 122001, "{\"overallScore\":1}", t0 + 62002, &ev),
+      STORE_OK);
   /* Scored once: a second commit (any lease) conflicts and adds nothing. */
   struct webhook_event_new ev2 = {.msg_id = "msg_two", .payload = "{}", .next_attempt_at = 0};
   assert_int_equal(store_scoring_complete(f->s, a, "{}", t0 + 62003, &ev2), STORE_CONFLICT);
 
   char *score = NULL;
-  assert_int_equal(store_call_get_scored(f->s, f->t.id, "athos_call_aaaa", &row, &score),
-                   STORE_OK);
+  assert_int_equal(store_call_get_scored(f->s, f->t.id, "athos_call_aaaa", &row, &score), STORE_OK);
   assert_string_equal(score, "{\"overallScore\":1}");
   assert_int_equal(row.scored_at, t0 + 62002);
   free(score);
@@ -580,9 +576,13 @@ static void test_outbox_record_and_replay(void **state)
   assert_int_equal(store_outbox_claim(f->s, t0, t0 + 30000, &e, 1, &n), STORE_OK);
   assert_int_equal(n, 1);
   /* A retry: not due before next_attempt_at, then due with attempts 1. */
-  struct webhook_attempt at = {.event_id = e.id, .attempted_at = t0, .http_status = 500,
-                               .latency_ms = 3, .error = "HTTP 500",
-                               .outcome = WEBHOOK_RETRY, .next_attempt_at = t0 + 5000};
+  struct webhook_attempt at = {.event_id = e.id,
+                               .attempted_at = t0,
+                               .http_status = 500,
+                               .latency_ms = 3,
+                               .error = "HTTP 500",
+                               .outcome = WEBHOOK_RETRY,
+                               .next_attempt_at = t0 + 5000};
   webhook_event_clear(&e);
   assert_int_equal(store_outbox_record(f->s, &at), STORE_OK);
   assert_int_equal(store_outbox_claim(f->s, t0 + 4999, t0 + 30000, &e, 1, &n), STORE_OK);
@@ -593,7 +593,9 @@ static void test_outbox_record_and_replay(void **state)
   webhook_event_clear(&e);
 
   /* A 410: the event fails and the tenant's endpoint is disabled. */
-  struct webhook_attempt gone = {.event_id = e.id, .attempted_at = t0 + 5000, .http_status = 410,
+  struct webhook_attempt gone = {.event_id = e.id,
+                                 .attempted_at = t0 + 5000,
+                                 .http_status = 410,
                                  .outcome = WEBHOOK_ENDPOINT_GONE};
   assert_int_equal(store_outbox_record(f->s, &gone), STORE_OK);
   struct tenant t;
@@ -617,8 +619,11 @@ static void test_outbox_record_and_replay(void **state)
   assert_int_equal(e.attempts, 0);
 
   /* Delivered, in a batch with nothing else: not claimable again. */
-  struct webhook_attempt ok = {.event_id = e.id, .attempted_at = t0 + 6000, .http_status = 204,
-                               .latency_ms = 1, .outcome = WEBHOOK_DELIVERED};
+  struct webhook_attempt ok = {.event_id = e.id,
+                               .attempted_at = t0 + 6000,
+                               .http_status = 204,
+                               .latency_ms = 1,
+                               .outcome = WEBHOOK_DELIVERED};
   webhook_event_clear(&e);
   assert_int_equal(store_outbox_record_many(f->s, &ok, 1), STORE_OK);
   assert_int_equal(store_outbox_claim(f->s, t0 + 99999999, t0 + 199999999, &e, 1, &n), STORE_OK);
@@ -628,8 +633,7 @@ static void test_outbox_record_and_replay(void **state)
    * during the overlap, only the new one after it. */
   char secrets[WEBHOOK_SECRETS_MAX][SECRET_MAX];
   size_t ns = WEBHOOK_SECRETS_MAX;
-  assert_int_equal(store_webhook_secret_rotate(f->s, t.id, SECOND_SECRET, t0, t0 + 1000),
-                   STORE_OK);
+  assert_int_equal(store_webhook_secret_rotate(f->s, t.id, SECOND_SECRET, t0, t0 + 1000), STORE_OK);
   assert_int_equal(store_webhook_secrets(f->s, t.id, t0 + 10, secrets, &ns), STORE_OK);
   assert_int_equal(ns, 2);
   assert_string_equal(secrets[0], SECOND_SECRET);

@@ -278,7 +278,7 @@ static void test_fragments_ceiling(void **state)
     raw_frame(sv[1], 0x01, "o"); /* text, not fin */
     for (int i = 0; i < WS_FRAGMENTS_MAX - 2 + extra; i++)
       raw_frame(sv[1], 0x00, ""); /* continuation, not fin */
-    raw_frame(sv[1], 0x80, "k"); /* continuation, fin */
+    raw_frame(sv[1], 0x80, "k");  /* continuation, fin */
     assert_int_equal(ws_recv(&srv.ws, 1 << 20), 0);
     if (!extra) {
       assert_int_equal(srv.messages, 1);
@@ -307,7 +307,7 @@ static void test_discard_input(void **state)
   assert_int_equal(write(sv[1], "leftover bytes", 14), 14);
   assert_int_equal(ws_discard_input(sv[0]), 0); /* read, and more may come */
   char c;
-  assert_int_equal(read(sv[0], &c, 1), -1);    /* they were consumed */
+  assert_int_equal(read(sv[0], &c, 1), -1); /* they were consumed */
   /* A flood is read WS_DISCARD_MAX bytes a call, never all at once. */
   static char junk[4096];
   size_t total = 0;

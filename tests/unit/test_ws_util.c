@@ -26,10 +26,10 @@ static void test_key_valid(void **state)
   assert_true(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ=="));
   assert_false(ws_key_valid(NULL));
   assert_false(ws_key_valid(""));
-  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ"));      /* 22 chars */
-  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ==="));   /* 25 chars */
-  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25j!Q=="));    /* not base64 */
-  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ1x"));    /* 18 bytes */
+  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ"));    /* 22 chars */
+  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ===")); /* 25 chars */
+  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25j!Q=="));  /* not base64 */
+  assert_false(ws_key_valid("dGhlIHNhbXBsZSBub25jZQ1x"));  /* 18 bytes */
 }
 
 static void test_header_tokens(void **state)
@@ -51,9 +51,9 @@ static void test_utf8_chars(void **state)
   (void)state;
   assert_int_equal(ws_utf8_chars("", 0), 0);
   assert_int_equal(ws_utf8_chars("hello", 5), 5);
-  assert_int_equal(ws_utf8_chars("caf\xc3\xa9", 5), 4);             /* é: 2 bytes */
-  assert_int_equal(ws_utf8_chars("\xe2\x80\xa6", 3), 1);             /* …: 3 bytes */
-  assert_int_equal(ws_utf8_chars("\xf0\x9f\x98\x80!", 5), 2);        /* emoji + ! */
+  assert_int_equal(ws_utf8_chars("caf\xc3\xa9", 5), 4);       /* é: 2 bytes */
+  assert_int_equal(ws_utf8_chars("\xe2\x80\xa6", 3), 1);      /* …: 3 bytes */
+  assert_int_equal(ws_utf8_chars("\xf0\x9f\x98\x80!", 5), 2); /* emoji + ! */
 }
 
 int main(void)
