@@ -148,7 +148,11 @@ struct db_driver {
   /* A stamp of the database's committed state that moves with every
    * commit of any connection on any node, read without a transaction:
    * true and out set, or false when there is none to read (then ask the
-   * database). NULL where the backend has none (PostgreSQL). */
+   * database). NULL where the backend has none: both today. (An SQLite
+   * stamp read from the -shm file's wal-index header was tried and taken
+   * out: opening and closing that file from this process drops SQLite's
+   * POSIX locks on it, and another connection then truncated it under
+   * SQLite's own mapping, SIGBUS.) */
   bool (*commit_stamp)(struct db *d, unsigned char out[DB_STAMP_LEN]);
 };
 

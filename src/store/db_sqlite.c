@@ -19,7 +19,6 @@
 #include <sqlite3.h>
 
 #include "store/db.h"
-#include "store/sqlite_stamp.h"
 #include "util/log.h"
 
 #define POOL_SIZE              DB_POOL_MAX
@@ -51,7 +50,6 @@ struct sq_db {
   pthread_t ckpt_thread;
   bool ckpt_running, ckpt_stop;
   sqlite3 *ckpt_db;
-  struct sqlite_stamp stamp; /* commit_stamp's view of the -shm file */
 };
 
 static struct sq_db *sq_db(struct db *d)
@@ -203,12 +201,6 @@ static int sq_ready(struct db *d, struct db_conn *c)
 }
 
 /* sq_open's first read keeps the -shm file open until sq_close. */
-static bool sq_commit_stamp(struct db *d, unsigned char out[DB_STAMP_LEN])
-{
-  struct sq_db *s = sq_db(d);
-  return sqlite_stamp_read(&s->stamp, s->path, out);
-}
-
 static int64_t sq_col_i64(const struct db_row *r, int col)
 {
   sqlite3_stmt *st = r->res;
@@ -247,7 +239,6 @@ static void sq_close(struct db *d)
 {
   struct sq_db *s = sq_db(d);
   checkpoint_stop(s);
-  sqlite_stamp_close(&s->stamp);
   for (size_t i = 0; i < s->nconns; i++) {
     for (size_t k = 0; k < STMT_CACHE; k++)
       sqlite3_finalize(s->conns[i].stmts[k]);
@@ -291,7 +282,6 @@ static int sq_open(const char *path, struct db **out, char *err, size_t errlen)
   snprintf(s->path, sizeof s->path, "%s", path);
   pthread_mutex_init(&s->ckpt_mu, NULL);
   pthread_cond_init(&s->ckpt_cv, NULL);
-  sqlite_stamp_init(&s->stamp);
   struct db_conn *pool[POOL_SIZE];
   int rc = DB_OK;
   for (size_t i = 0; i < POOL_SIZE && rc == DB_OK; i++) {
@@ -299,8 +289,7 @@ static int sq_open(const char *path, struct db **out, char *err, size_t errlen)
     s->nconns = i + 1;
     pool[i] = &s->conns[i];
   }
-  /* A first read transaction opens the WAL and its -shm file on conns[0],
-   * which keeps it open (and so untruncated) for commit_stamp until sq_close. */
+  /* A first read proves the file is a database we can read. */
   if (rc == DB_OK && sqlite3_exec(s->conns[0].db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
                                   NULL) != SQLITE_OK) {
     snprintf(err, errlen, "cannot read %s: %s", s->path, sqlite3_errmsg(s->conns[0].db));
@@ -449,5 +438,4 @@ const struct db_driver db_sqlite_driver = {
     .col_i64 = sq_col_i64,
     .col_text = sq_col_text,
     .backup = sq_backup,
-    .commit_stamp = sq_commit_stamp,
 };
