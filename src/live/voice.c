@@ -108,9 +108,13 @@ struct live_voice {
   struct asr_job *asr_head, *asr_tail;
   struct asr_job *asr_cur; /* the utterance being spoken, fed as it comes */
   struct tts_job *tts;
-  int speak_turn;     /* the persona turn being spoken */
-  size_t sent;        /* samples of tts sent */
-  int64_t speak_mono; /* when its first samples went out */
+  int speak_turn; /* the persona turn being spoken */
+  size_t sent;    /* samples of that line sent */
+  /* The client's playback, modelled on the call clock (samples): the
+   * line's first sample plays at line_at, the next sample sent plays at
+   * persona_at. Audio plays as it arrives and waits when it runs out, so
+   * a synthesis slower than real time leaves a gap, not a debt. */
+  uint64_t line_at, persona_at;
   bool rate_warned;
   /* the recording: both sides on one clock, samples since base_mono (the
    * call's start); NULL when recording is off or failed */
@@ -380,34 +384,38 @@ static void tts_detach(struct live_voice *v)
     j->owner = NULL;
 }
 
-/* Samples of the current line that have played by now (sent ahead is not
- * played). */
+/* Samples of the current line that have played by now: those sent,
+ * less those still ahead of the client's playback. */
 static size_t played_samples(const struct live_voice *v, int64_t now)
 {
-  size_t played = v->speak_mono ? (size_t)(now - v->speak_mono) * SAMPLES_PER_MS : 0;
-  return played < v->sent ? played : v->sent;
+  uint64_t clock = clock_at(v, now);
+  uint64_t ahead = v->sent > 0 && v->persona_at > clock ? v->persona_at - clock : 0;
+  return ahead < v->sent ? v->sent - (size_t)ahead : 0;
 }
 
 /* Records where the persona's line `turn` played on the call clock: from
- * its first sample out for `played` samples. Nothing when none went out. */
-static void persona_turn_played(struct live_conn *c, int turn, size_t played)
+ * its first sample to where playback is now (or ended). Nothing when none
+ * went out. */
+static void persona_turn_played(struct live_conn *c, int turn, int64_t now)
 {
   struct live_voice *v = c->voice;
-  if (v->speak_mono == 0 || !c->call_open)
+  if (v->sent == 0 || !c->call_open)
     return;
-  int64_t start_ms = v->speak_mono - c->started_mono;
-  if (start_ms < 0)
-    start_ms = 0;
-  int64_t end_ms = start_ms + (int64_t)(played / SAMPLES_PER_MS);
-  int rc =
-      store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms, end_ms);
+  uint64_t clock = clock_at(v, now);
+  uint64_t end = v->persona_at < clock ? v->persona_at : clock;
+  int64_t start_ms = (int64_t)(v->line_at / SAMPLES_PER_MS);
+  int64_t end_ms = (int64_t)(end / SAMPLES_PER_MS);
+  int rc = store_call_set_turn_audio(live_loop_app(c->loop)->store, c->call_id, turn, start_ms,
+                                     end_ms > start_ms ? end_ms : start_ms);
   if (rc != STORE_OK)
     log_warn("live: call %s: cannot record when turn %d played: store rc %d", c->call_public_id,
              turn, rc);
 }
 
-/* Sends the persona's audio up to LIVE_VOICE_AHEAD_MS past real time, and
- * `spoken` once the whole line is out. */
+/* Sends the persona's audio while the client holds less than
+ * LIVE_VOICE_AHEAD_MS of it unplayed (so the outbound cap is never
+ * reached, however the synthesis runs), and `spoken` once the whole line
+ * has played. */
 static void tts_pump(struct live_conn *c)
 {
   struct live_voice *v = c->voice;
@@ -415,17 +423,19 @@ static void tts_pump(struct live_conn *c)
     return;
   struct tts_job *j = v->tts;
   int64_t now = live_loop_now(c->loop);
-  int64_t ahead_ms = (v->speak_mono ? now - v->speak_mono : 0) + LIVE_VOICE_AHEAD_MS;
-  size_t limit = (size_t)ahead_ms * SAMPLES_PER_MS;
+  uint64_t clock = clock_at(v, now);
+  uint64_t horizon = clock + (uint64_t)LIVE_VOICE_AHEAD_MS * SAMPLES_PER_MS;
   uint8_t bytes[TTS_FRAME_SAMPLES * 2];
   int16_t frame[TTS_FRAME_SAMPLES];
   for (;;) {
+    /* playback ran dry: the next sample plays when it arrives */
+    uint64_t at = v->persona_at > clock ? v->persona_at : clock;
+    if (at >= horizon)
+      break;
     pthread_mutex_lock(&j->mu);
     size_t n = j->n - v->sent;
     if (n > TTS_FRAME_SAMPLES)
       n = TTS_FRAME_SAMPLES;
-    if (v->sent + n > limit)
-      n = limit > v->sent ? limit - v->sent : 0;
     if (n > 0)
       memcpy(frame, j->pcm + v->sent, n * sizeof *frame);
     pthread_mutex_unlock(&j->mu);
@@ -434,16 +444,16 @@ static void tts_pump(struct live_conn *c)
     pcm_to_le(frame, n, bytes);
     if (live_conn_send_binary(c, bytes, n * 2) != 0)
       return;
-    if (v->speak_mono == 0)
-      v->speak_mono = now;
-    rec_put(c, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + v->sent, frame, n);
+    if (v->sent == 0)
+      v->line_at = at;
+    rec_put(c, VOICE_REC_PERSONA, at, frame, n);
     v->sent += n;
+    v->persona_at = at + n;
   }
   /* spoken once the line has played out (not merely been sent), so a
    * barge-in in its last second still counts */
-  if (j->finished && v->sent == j->n &&
-      (j->n == 0 || now - v->speak_mono >= (int64_t)(j->n / SAMPLES_PER_MS))) {
-    persona_turn_played(c, v->speak_turn, j->n);
+  if (j->finished && v->sent == j->n && (j->n == 0 || v->persona_at <= clock)) {
+    persona_turn_played(c, v->speak_turn, now);
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -493,7 +503,7 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
   if (v == NULL || pool == NULL)
     return;
   if (v->tts != NULL) { /* a text say answered while the persona still spoke */
-    persona_turn_played(c, v->speak_turn, played_samples(v, live_loop_now(c->loop)));
+    persona_turn_played(c, v->speak_turn, live_loop_now(c->loop));
     send_type_turn(c, LIVE_TYPE_SPOKEN, v->speak_turn);
     tts_detach(v);
   }
@@ -516,9 +526,10 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
     return;
   }
   v->tts = j;
+  c->due_mono = 0; /* the loop's ticks pace the line from now on */
   v->speak_turn = turn;
   v->sent = 0;
-  v->speak_mono = 0;
+  v->persona_at = 0; /* the line plays from when its first audio goes out */
 }
 
 /* ------------------------------------------------------------ the rep's audio */
@@ -530,16 +541,17 @@ static void barge_in(struct live_conn *c)
   struct tts_job *j = v->tts;
   if (j == NULL)
     return;
-  size_t played = played_samples(v, live_loop_now(c->loop));
+  int64_t now = live_loop_now(c->loop);
+  size_t played = played_samples(v, now);
   pthread_mutex_lock(&j->mu);
   size_t total = j->n;
   pthread_mutex_unlock(&j->mu);
   /* The share of the line heard; the rest never was. */
   double heard = j->finished && total > 0 ? (double)played / (double)total : -1.0;
   int turn = v->speak_turn;
-  if (v->rec != NULL && v->speak_mono != 0)
-    voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, v->speak_mono) + played);
-  persona_turn_played(c, turn, played);
+  if (v->rec != NULL && v->sent > 0 && v->persona_at > clock_at(v, now))
+    voice_rec_cut(v->rec, VOICE_REC_PERSONA, clock_at(v, now));
+  persona_turn_played(c, turn, now);
   char *text = strdup(j->text);
   tts_detach(v);
   send_type_turn(c, LIVE_TYPE_SPOKEN, turn);

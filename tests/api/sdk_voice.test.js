@@ -237,11 +237,7 @@ describe('server voice through the SDK and the Quickstart page (real Chromium, f
     assert.ok(out.flushedAfter < 4.5, `flushed ${out.flushedAfter} s in, before the 5 s of audio ran out`);
   }));
 
-  // todo (issue 10, open): it runs and reports, but a failure does not fail the suite while the
-  // known bug stands: with the microphone sending silence during persona speech, the server
-  // sometimes closes the call ("client is not reading (outbound queue over 65536 bytes)"); see
-  // docs/internals/voice.md. It passed on PostgreSQL and failed once on SQLite in the last run.
-  test('a spoken call on the Quickstart page: heard, say, persona audio, spoken; then the recording plays and seeks', { todo: 'flaky until the voice outbound-queue close is fixed (issue 10)' }, withLogs(async (t) => {
+  test('a spoken call on the Quickstart page: heard, say, persona audio, spoken; then the recording plays and seeks', withLogs(async (t) => {
     const refusal = await audioRefusal(server, tenant);
     if (refusal) return t.skip(`${refusal}: this build has no server voice yet`);
     const page = await fakeMicPage(1);
