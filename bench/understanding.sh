@@ -9,7 +9,9 @@
 #   - the model choice: cross-validated F1 of logistic regression and of the
 #     averaged perceptron on the training sets (tools/nlu_train.c --report),
 #   - the persona's on-topic answer rate, when bench/persona_eval.c exists
-#     (CMake target persona_eval, run as is).
+#     (CMake target persona_eval, run as is),
+#   - end of turn: how often nlu_turn_complete() says a whole utterance is
+#     finished, and how often it says so of a prefix of one (bench/turn_eval.c).
 # "Old" is commit $OLD_COMMIT (before the language layer), extracted with
 # git archive into a temporary directory and built there; only public APIs
 # present in both (drill_classify, scorer_score) are called, so no old code
@@ -74,3 +76,9 @@ if [ -f bench/persona_eval.c ]; then
   cmake --build build -j2 --target persona_eval >/dev/null
   ./build/persona_eval
 fi
+
+echo
+echo "== end of turn (the voice end-pointer's shorter silence; bench/turn_eval.c)"
+gcc "${CFLAGS[@]}" -Isrc src/nlu/*.c "$tmp/nlu_models.c" bench/turn_eval.c -lm -o "$tmp/turn_eval"
+"$tmp/turn_eval" "training utterances (drills/nlu/, tuned on)" drills/nlu/*.tsv
+"$tmp/turn_eval" "held-out utterances (tests/eval/)" tests/eval/*.tsv

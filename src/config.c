@@ -73,6 +73,7 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_VOICE_QUEUE", NULL, NUM(K_UINT, voice_queue, 1, 100000)},
     {"ATHOS_VOICE_DECODERS", NULL, NUM(K_UINT, voice_decoders, 1, 4096)},
     {"ATHOS_VOICE_SILENCE_MS", NULL, NUM(K_I64, voice_silence_ms, 200, 5000)},
+    {"ATHOS_VOICE_SILENCE_DONE_MS", NULL, NUM(K_I64, voice_silence_done_ms, 200, 5000)},
 };
 
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
@@ -215,6 +216,7 @@ static void set_defaults(struct athos_config *c)
   c->voice_queue = 64;
   c->voice_decoders = 0; /* 4 per worker */
   c->voice_silence_ms = 700;
+  c->voice_silence_done_ms = 450;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err, sizeof err);
   assert(rc == 0);

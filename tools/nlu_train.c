@@ -41,6 +41,12 @@ const struct nlu_lexicon *nlu_lexicon_default(void)
 {
   return NULL;
 }
+const struct nlu_turn_word *nlu_turn_words(size_t *n, float *unseen)
+{
+  *n = 0;
+  *unseen = 0.5f;
+  return NULL;
+}
 
 #define MAX_LINE     1024
 #define MAX_VARIANTS 24 /* examples one template line may expand to */
@@ -211,6 +217,110 @@ static void wc_add_file(struct wcount *wc, const char *path)
   fclose(f);
 }
 
+/* ---- end of turn: how often an utterance ends at each word ---- */
+
+static int cmp_u32(const void *a, const void *b);
+
+/* Per word (by nlu_hash, NLU_WORD_SEED): utterances that end with it, and
+ * places where it is followed by more words. Open addressing; a rare
+ * collision of two words merges their counts, as the lookup would. */
+struct turn_counts {
+  uint32_t *hash; /* 0 = free */
+  uint32_t *ends, *mids;
+  size_t n, cap;
+};
+
+static struct turn_counts g_turn;
+
+static size_t turn_slot(uint32_t h)
+{
+  if (h == 0)
+    h = 1;
+  if (g_turn.n * 2 >= g_turn.cap) {
+    struct turn_counts old = g_turn;
+    g_turn.cap = old.cap ? old.cap * 2 : 4096;
+    g_turn.hash = xcalloc(g_turn.cap, sizeof *g_turn.hash);
+    g_turn.ends = xcalloc(g_turn.cap, sizeof *g_turn.ends);
+    g_turn.mids = xcalloc(g_turn.cap, sizeof *g_turn.mids);
+    g_turn.n = 0;
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.hash[i] != 0) {
+        size_t at = turn_slot(old.hash[i]);
+        g_turn.ends[at] = old.ends[i];
+        g_turn.mids[at] = old.mids[i];
+      }
+    free(old.hash);
+    free(old.ends);
+    free(old.mids);
+  }
+  size_t at = h & (g_turn.cap - 1);
+  while (g_turn.hash[at] != 0 && g_turn.hash[at] != h)
+    at = (at + 1) & (g_turn.cap - 1);
+  if (g_turn.hash[at] == 0) {
+    g_turn.hash[at] = h;
+    g_turn.n++;
+  }
+  return at;
+}
+
+/* Every word of d counts as a place the turn went on, the last as its end. */
+static void turn_count(const struct nlu_doc *d)
+{
+  size_t last = d->n;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->tok[i].flags & NLU_TF_WORD)
+      last = i;
+  for (size_t i = 0; i < d->n; i++) {
+    if (!(d->tok[i].flags & NLU_TF_WORD))
+      continue;
+    size_t at = turn_slot(nlu_hash(d->text + d->tok[i].off, d->tok[i].len, NLU_WORD_SEED));
+    if (i == last)
+      g_turn.ends[at]++;
+    else
+      g_turn.mids[at]++;
+  }
+}
+
+/* The table nlu_turn_end_prob() reads: words seen at least
+ * NLU_TURN_MIN_SEEN times, sorted by hash; and, for the others, the end
+ * rate of the words seen once or twice (rare words: names, drugs). */
+static void write_turn_words(FILE *o)
+{
+  uint64_t rare_ends = 0, rare_all = 0;
+  size_t kept = 0;
+  uint32_t *hs = xcalloc(g_turn.n + 1, sizeof *hs);
+  for (size_t i = 0; i < g_turn.cap; i++) {
+    if (g_turn.hash[i] == 0)
+      continue;
+    uint32_t all = g_turn.ends[i] + g_turn.mids[i];
+    if (all <= 2) {
+      rare_ends += g_turn.ends[i];
+      rare_all += all;
+    }
+    if (all >= NLU_TURN_MIN_SEEN)
+      hs[kept++] = g_turn.hash[i];
+  }
+  qsort(hs, kept, sizeof *hs, cmp_u32);
+  fprintf(o,
+          "\n/* end of turn: %zu words seen %d+ times (of %zu) */\n"
+          "static const struct nlu_turn_word turn_words[] = {",
+          kept, NLU_TURN_MIN_SEEN, g_turn.n);
+  for (size_t k = 0; k < kept; k++) {
+    size_t at = turn_slot(hs[k]);
+    uint32_t e = g_turn.ends[at], m = g_turn.mids[at];
+    fprintf(o, "%s{%uu, %u, %u}",
+            k == 0  ? "\n  "
+            : k % 4 ? ", "
+                    : ",\n  ",
+            hs[k], e > 65535 ? 65535 : e, m > 65535 ? 65535 : m);
+  }
+  fprintf(o,
+          "};\n\nconst struct nlu_turn_word *nlu_turn_words(size_t *n, float *unseen)\n{\n"
+          "  *n = %zu;\n  *unseen = %.4ff;\n  return turn_words;\n}\n",
+          kept, rare_all ? (double)rare_ends / (double)rare_all : 0.5);
+  free(hs);
+}
+
 /* ---- reading a labelset ---- */
 
 static void base_name(const char *path, char *out, size_t cap)
@@ -238,6 +348,7 @@ static void add_example(struct labelset *ls, const char *text, uint64_t labels, 
   static struct nlu_doc doc;
   nlu_doc_parse(&doc, text, strlen(text), NULL);
   wc_add_doc(wc, &doc);
+  turn_count(&doc);
   uint32_t hashes[NLU_MAX_FEATURES];
   size_t nf = nlu_features(&doc, 0, doc.n, hashes, NLU_MAX_FEATURES);
   if (ls->nex == ls->cap) {
@@ -872,6 +983,7 @@ int main(int argc, char **argv)
   }
   if (o != NULL) {
     write_lexicon(o, &wc);
+    write_turn_words(o);
     fprintf(o, "\nstatic const struct nlu_model *const models[] = {");
     for (size_t m = 0; m < nsets; m++)
       fprintf(o, "%s&m%zu", m ? ", " : "", m);
@@ -890,6 +1002,9 @@ int main(int argc, char **argv)
   for (size_t m = 0; m < nsets; m++)
     labelset_release(&sets[m], &fms[m]);
   wcount_release(&wc);
+  free(g_turn.hash);
+  free(g_turn.ends);
+  free(g_turn.mids);
   free(sets);
   free(fms);
   return 0;

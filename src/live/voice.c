@@ -31,6 +31,7 @@
 #include "app.h"
 #include "live/decoders.h"
 #include "live/live_internal.h"
+#include "nlu/nlu.h"
 #include "persona/persona.h"
 #include "util/log.h"
 #include "voice/asr.h"
@@ -57,6 +58,8 @@
 #define LIVE_REP_JITTER_MS 500
 /* the rep's audio goes to the recogniser in chunks of at least this */
 #define ASR_CHUNK_MS 200
+/* silence after which the rep may be done: the next chunk is urgent */
+#define ASR_URGENT_SILENCE_MS 150
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
 /* utterances of one call waiting for their words; more are dropped */
@@ -84,6 +87,8 @@ struct asr_job {
   bool failed;                   /* a decoder call failed: the utterance is dropped */
   bool discard;                  /* the VAD dropped the utterance: no words */
   bool done;                     /* the words are in text */
+  bool ask_done;                 /* after this chunk: do the words so far read as finished? */
+  bool sounds_done;              /* the answer (worker side) */
   uint64_t start, end;           /* stream sample positions */
   size_t queued;                 /* utterance samples handed to chunks so far */
   size_t total;                  /* the utterance's length once ended */
@@ -140,6 +145,9 @@ struct live_voice {
    * a synthesis slower than real time leaves a gap, not a debt. */
   uint64_t line_at, persona_at;
   struct reply_timing timing;
+  /* the end-pointer's trailing silence, and the shorter one once the words
+   * so far read as a finished turn (nlu_turn_complete) */
+  unsigned silence_ms, silence_done_ms;
   bool rate_warned;
   /* the recording: both sides on one clock, samples since base_mono (the
    * call's start); NULL when recording is off or failed */
@@ -210,6 +218,13 @@ static void asr_run(struct voice_job *job, void *worker_ctx)
   }
   if (!j->failed && j->n > 0 && asr_feed(j->asr, j->pcm, j->n) != 0)
     j->failed = true;
+  if (!j->failed && !j->final_sent && j->ask_done) {
+    char so_far[HEARD_MAX];
+    j->sounds_done = asr_partial(j->asr, so_far, sizeof so_far) == 0 && so_far[0] != '\0' &&
+                     nlu_turn_complete(so_far);
+    log_debug("live: the words so far, \"%s\", %s", so_far,
+              j->sounds_done ? "read as a finished turn" : "go on");
+  }
   if (j->final_sent && (j->failed || asr_end(j->asr, j->text, sizeof j->text) != 0)) {
     j->failed = true;
     j->text[0] = '\0';
@@ -280,6 +295,10 @@ static void asr_done(struct voice_job *job)
     j->done = true;
     asr_deliver(c);
   } else {
+    /* a finished-sounding turn ends after the shorter silence */
+    if (j->ask_done && j == c->voice->asr_cur)
+      voice_cutter_set_trailing_silence(c->voice->cutter, j->sounds_done ? c->voice->silence_done_ms
+                                                                         : c->voice->silence_ms);
     asr_pump(c, j);
   }
   live_conn_kick(c);
@@ -307,9 +326,12 @@ static void asr_pump(struct live_conn *c, struct asr_job *j)
   j->pcm = chunk;
   j->n = n;
   j->final_sent = j->ended;
-  voice_job_init(&j->job, asr_run, NULL, asr_done);
-  /* the last pass is what the rep waits for; the rest can lag */
-  if ((j->ended ? voice_pool_submit_urgent : voice_pool_submit)(conn_pool(c), &j->job) != 0) {
+  j->ask_done = !j->ended && v->silence_done_ms < v->silence_ms;
+  voice_job_init(&j->job, asr_run, NULL,
+                 asr_done); /* the last pass is what the rep waits for, and so is the chunk it will
+   * wait for once the rep has gone quiet; the rest can lag */
+  bool urgent = j->ended || voice_cutter_silence_ms(v->cutter) >= ASR_URGENT_SILENCE_MS;
+  if ((urgent ? voice_pool_submit_urgent : voice_pool_submit)(conn_pool(c), &j->job) != 0) {
     j->final_sent = false;
     if (!j->ended)
       return; /* the next audio tries again */
@@ -783,13 +805,17 @@ int live_voice_new(struct live_conn *c)
   vad_config_default(&vc);
   vc.rate = LIVE_AUDIO_RATE;
   vc.max_utterance_ms = LIVE_AUDIO_UTTERANCE_MAX_SEC * 1000;
-  if (live_loop_app(c->loop)->cfg->voice_silence_ms > 0)
-    vc.trailing_silence_ms = (unsigned)live_loop_app(c->loop)->cfg->voice_silence_ms;
+  const struct athos_config *cfg = live_loop_app(c->loop)->cfg;
+  if (cfg->voice_silence_ms > 0)
+    vc.trailing_silence_ms = (unsigned)cfg->voice_silence_ms;
   v->cutter = voice_cutter_new(&vc);
   if (v->cutter == NULL) {
     free(v);
     return -1;
   }
+  v->silence_ms = vc.trailing_silence_ms;
+  v->silence_done_ms =
+      cfg->voice_silence_done_ms > 0 ? (unsigned)cfg->voice_silence_done_ms : v->silence_ms;
   c->voice = v;
   warm_decoder(c);
   return 0;

@@ -155,6 +155,35 @@ enum nlu_question nlu_doc_question(const struct nlu_doc *d);
  * those that are wh- or indirect questions. */
 size_t nlu_doc_count_questions(const struct nlu_doc *d, size_t *open_q);
 
+/* ---- end of turn ---- */
+
+/* Whether the words so far read as a finished turn, for a voice call's
+ * end-pointer (src/live/voice.c): a finished-sounding utterance ends after
+ * a shorter silence. Learnt from the training utterances of drills/nlu/
+ * (tools/nlu_train.c): for each word, how often an utterance ends there
+ * rather than goes on ("...my doctor" ends, "...my" and "...talk about"
+ * go on). Words seen fewer than NLU_TURN_MIN_SEEN times take the end rate
+ * of rare words (names, drugs end sentences more than they continue them).
+ * The probability is smoothed towards that rate with NLU_TURN_PRIOR_WEIGHT
+ * pseudo-counts. */
+#define NLU_TURN_MIN_SEEN     3
+#define NLU_TURN_PRIOR_WEIGHT 2.0
+/* the probability from which nlu_turn_complete() says yes */
+#define NLU_TURN_END_THRESHOLD 0.30
+/* a wh-question may end on a word at least this likely to end a turn */
+#define NLU_TURN_WH_MIN 0.05
+struct nlu_turn_word {
+  uint32_t hash; /* nlu_hash(word, NLU_WORD_SEED) */
+  uint16_t ends, mids;
+};
+/* The generated table (sorted by hash) and the rare words' end rate. */
+const struct nlu_turn_word *nlu_turn_words(size_t *n, float *unseen);
+/* P(the turn ends here | the last word of d); 0 for a doc with no word. */
+double nlu_turn_end_prob(const struct nlu_doc *d);
+/* nlu_turn_end_prob() of text parsed with the default lexicon, against
+ * NLU_TURN_END_THRESHOLD. */
+bool nlu_turn_complete(const char *text);
+
 /* ---- the classifier ---- */
 
 struct nlu_model;

@@ -60,6 +60,11 @@ void asr_free(struct asr *a); /* accepts NULL */
 int asr_begin(struct asr *a);
 int asr_feed(struct asr *a, const int16_t *pcm, size_t n);
 int asr_end(struct asr *a, char *text, size_t cap);
+/* Between asr_feed() and asr_end(): the words recognised so far, written
+ * as asr_end() writes them (the first pass's best guess; the end may still
+ * change them). A provider answers only at the end: "" for it. Returns 0
+ * or -1. */
+int asr_partial(struct asr *a, char *text, size_t cap);
 
 /* Recognises one utterance (begin, feed, end). Writes the words (lower case, single spaces,
  * no fillers; "" when nothing was recognised) to text. Returns 0, or -1

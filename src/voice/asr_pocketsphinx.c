@@ -372,6 +372,19 @@ int asr_end(struct asr *a, char *text, size_t cap)
   return 0;
 }
 
+int asr_partial(struct asr *a, char *text, size_t cap)
+{
+  int32 score;
+  if (cap == 0)
+    return -1;
+  if (a->http) {
+    text[0] = '\0';
+    return 0;
+  }
+  clean_hyp(ps_get_hyp(a->ps, &score), text, cap);
+  return 0;
+}
+
 int asr_decode(struct asr *a, const int16_t *pcm, size_t n, char *text, size_t cap)
 {
   if (asr_begin(a) < 0)

@@ -46,6 +46,16 @@ struct voice_cutter *voice_cutter_new(const struct vad_config *c)
   return k;
 }
 
+void voice_cutter_set_trailing_silence(struct voice_cutter *k, unsigned ms)
+{
+  vad_set_trailing_silence(k->vad, ms);
+}
+
+unsigned voice_cutter_silence_ms(const struct voice_cutter *k)
+{
+  return vad_silence_ms(k->vad);
+}
+
 void voice_cutter_free(struct voice_cutter *k)
 {
   if (!k)

@@ -45,6 +45,11 @@ void voice_cutter_feed(struct voice_cutter *k, const int16_t *pcm, size_t n, voi
  * many; else 0. For recognising it while the rep still talks. */
 size_t voice_cutter_captured(const struct voice_cutter *k, const int16_t **pcm);
 
+/* vad_set_trailing_silence() on the cutter's VAD. */
+void voice_cutter_set_trailing_silence(struct voice_cutter *k, unsigned ms);
+/* vad_silence_ms() of the cutter's VAD: the rep may be done talking. */
+unsigned voice_cutter_silence_ms(const struct voice_cutter *k);
+
 /* True while an utterance is being captured (the rep is talking). */
 bool voice_cutter_in_speech(const struct voice_cutter *k);
 

@@ -38,7 +38,8 @@ struct vad {
   uint64_t last_end;    /* the previous END: no START before it */
   uint64_t utt_start;   /* the START reported */
   unsigned speech_ms, gap_ms;
-  double min_db; /* quietest frame of the current utterance */
+  unsigned trailing_ms; /* the silence that ends this utterance */
+  double min_db;        /* quietest frame of the current utterance */
 };
 
 void vad_config_default(struct vad_config *c)
@@ -176,6 +177,7 @@ static void step(struct vad *v, bool speech, vad_event_fn fn, void *arg)
       v->utt_start = v->last_end;
     v->state = ST_SPEECH;
     v->gap_ms = 0;
+    v->trailing_ms = v->cfg.trailing_silence_ms;
     v->min_db = 0.0;
     emit(fn, arg, VAD_START, VAD_END_NONE, v->utt_start);
     break;
@@ -186,12 +188,23 @@ static void step(struct vad *v, bool speech, vad_event_fn fn, void *arg)
     } else {
       v->gap_ms += VAD_FRAME_MS;
     }
-    if (v->gap_ms >= v->cfg.trailing_silence_ms)
+    if (v->gap_ms >= v->trailing_ms)
       end_utterance(v, VAD_END_SILENCE, fn, arg);
     else if (v->pos - v->utt_start >= ms_to_samples(v, v->cfg.max_utterance_ms))
       end_utterance(v, VAD_END_MAX_LENGTH, fn, arg);
     break;
   }
+}
+
+unsigned vad_silence_ms(const struct vad *v)
+{
+  return v->state == ST_SPEECH ? v->gap_ms : 0;
+}
+
+void vad_set_trailing_silence(struct vad *v, unsigned ms)
+{
+  if (v->state == ST_SPEECH)
+    v->trailing_ms = ms;
 }
 
 void vad_feed(struct vad *v, const int16_t *pcm, size_t n, vad_event_fn fn, void *arg)

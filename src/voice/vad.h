@@ -52,6 +52,13 @@ void vad_free(struct vad *v); /* accepts NULL */
 /* Feeds n samples; calls fn (on this thread, before returning) for each
  * event, in order. An END always follows its START. */
 void vad_feed(struct vad *v, const int16_t *pcm, size_t n, vad_event_fn fn, void *arg);
+/* The trailing silence that ends the utterance in progress (a shorter one
+ * once its words read as a finished turn); the next START goes back to
+ * cfg.trailing_silence_ms. No effect between utterances. If the silence
+ * so far already reaches it, the next frame ends the utterance. */
+void vad_set_trailing_silence(struct vad *v, unsigned ms);
+/* Inside an utterance: the silence since its last speech frame (ms); else 0. */
+unsigned vad_silence_ms(const struct vad *v);
 
 /* True between a START and its END (the rep is talking: barge-in). */
 bool vad_in_speech(const struct vad *v);

@@ -288,6 +288,35 @@ static void test_issue7_misreadings(void **state)
 }
 
 /* The misreadings fixed after the persona merge (nlufix), as regressions. */
+/* End of turn, as the recogniser writes it (no punctuation): a sentence
+ * that stops on a function word, a subject or a hesitation goes on; one
+ * that stops on its object, or a wh-question on its verb, is finished. */
+static void test_turn_complete(void **state)
+{
+  (void)state;
+  static const char *const finished[] = {
+      "is your cardiologist in the network right now",
+      "we do not offer every plan available in your area",
+      "which doctors do you see",
+      "what medications are you currently taking",
+      "do you get extra help or medicaid",
+  };
+  static const char *const going_on[] = {
+      "is your cardiologist in the",
+      "we do not offer every",
+      "which doctors do you",
+      "can you tell me about the",
+      "do you get extra help or",
+      "i am calling about your",
+      "um",
+      "",
+  };
+  for (size_t i = 0; i < sizeof finished / sizeof *finished; i++)
+    assert_true(nlu_turn_complete(finished[i]));
+  for (size_t i = 0; i < sizeof going_on / sizeof *going_on; i++)
+    assert_false(nlu_turn_complete(going_on[i]));
+}
+
 static void test_nlufix_misreadings(void **state)
 {
   (void)state;
@@ -335,6 +364,7 @@ int main(void)
       cmocka_unit_test(test_models),
       cmocka_unit_test(test_issue7_misreadings),
       cmocka_unit_test(test_nlufix_misreadings),
+      cmocka_unit_test(test_turn_complete),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

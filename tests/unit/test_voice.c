@@ -333,6 +333,47 @@ static void test_vad_endpoint(void **state)
   free(s);
 }
 
+/* The end-pointer's silence can be shortened inside an utterance (its
+ * words read as finished): the next END comes after the shorter silence,
+ * already-elapsed silence counting; the utterance after it gets the
+ * configured one again. vad_silence_ms() tracks the gap. */
+static void test_vad_shorter_silence_mid_utterance(void **state)
+{
+  struct vad_config c;
+  vad_config_default(&c); /* 700 ms */
+  size_t n = 16000 * 8;
+  int16_t *s = calloc(n, sizeof *s);
+  put_voice(s, MS(1000), MS(1500), 0.3); /* speech 1.0-2.5 s */
+  put_voice(s, MS(4000), MS(1000), 0.3); /* speech 4.0-5.0 s */
+  struct ev_log l;
+  memset(&l, 0, sizeof l);
+  l.v = vad_new(&c);
+  assert_non_null(l.v);
+  assert_int_equal(vad_silence_ms(l.v), 0);
+  vad_set_trailing_silence(l.v, 300); /* between utterances: no effect */
+  bool shortened = false;
+  unsigned gap_seen = 0;
+  for (size_t off = 0; off < n; off += 320) {
+    vad_feed(l.v, s + off, 320, log_event, &l);
+    if (off >= MS(2700) && off < MS(2800))
+      gap_seen = vad_silence_ms(l.v);
+    if (!shortened && off >= MS(2900)) { /* 400 ms into the silence */
+      vad_set_trailing_silence(l.v, 300);
+      shortened = true;
+    }
+  }
+  vad_free(l.v);
+  assert_int_equal(l.n, 4);
+  assert_in_range(gap_seen, 180, 320);
+  /* the first END fires at the next frame: 400 ms of silence >= 300 */
+  assert_int_equal(l.ev[1].type, VAD_END);
+  assert_in_range(l.fed_at[1], MS(2500 + 400), MS(2500 + 400 + 40));
+  /* the second utterance ends after the configured 700 ms again */
+  assert_int_equal(l.ev[3].type, VAD_END);
+  assert_in_range(l.fed_at[3], MS(5000 + 700), MS(5000 + 700 + 40));
+  free(s);
+}
+
 static void test_vad_pauses_and_blips(void **state)
 {
   struct vad_config c;
@@ -1123,6 +1164,7 @@ int main(void)
       cmocka_unit_test(test_peaks),
       cmocka_unit_test(test_vad_endpoint),
       cmocka_unit_test(test_vad_pauses_and_blips),
+      cmocka_unit_test(test_vad_shorter_silence_mid_utterance),
       cmocka_unit_test(test_vad_noise_floor),
       cmocka_unit_test(test_vad_max_utterance),
       cmocka_unit_test(test_cutter_utterances),
