@@ -256,10 +256,8 @@ static bool transfer_retryable(CURLcode res)
   case CURLE_SEND_ERROR:
   case CURLE_RECV_ERROR:
   case CURLE_GOT_NOTHING:
-  case CURLE_PARTIAL_FILE:
-    return true;
-  default:
-    return false;
+  case CURLE_PARTIAL_FILE: return true;
+  default: return false;
   }
 }
 
@@ -390,7 +388,7 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
         log_warn("%s: %s: %s", r->what, where, why);
       else
         log_warn("%s: %s: %s; attempt %d/%d, %s", r->what, where, why, n, attempts,
-                 !again           ? "not retried"
+                 !again          ? "not retried"
                  : n >= attempts ? "no retry left"
                                  : "no time left to retry");
       break;
