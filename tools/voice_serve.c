@@ -240,6 +240,18 @@ static const uint8_t wav_head[WAV_HEADER_BYTES] = {
     16,   0,    0,   0,   1,    0,    1,    0,    0xC0, 0x5D, 0,   0, /* 24000 Hz mono */
     0x80, 0xBB, 0,   0,   2,    0,    16,   0,    'd',  'a',  't', 'a', 0xFF, 0xFF, 0xFF, 0xFF};
 
+static void speech_free_memory(struct speech *sp)
+{
+  dynbuf_free(&sp->bytes);
+  pcm_resampler_free(sp->rs);
+  free(sp->up);
+  free(sp->le);
+  free(sp->text);
+  free(sp);
+}
+
+/* MHD is done with the answer (sent, client gone, or shutdown): stop the
+ * synthesis, wait for its thread, free. Accepts NULL. */
 static void speech_free(void *cls)
 {
   struct speech *sp = cls;
@@ -253,12 +265,7 @@ static void speech_free(void *cls)
   atomic_fetch_sub(&sp->sv->streaming, 1);
   pthread_cond_destroy(&sp->cv);
   pthread_mutex_destroy(&sp->mu);
-  dynbuf_free(&sp->bytes);
-  pcm_resampler_free(sp->rs);
-  free(sp->up);
-  free(sp->le);
-  free(sp->text);
-  free(sp);
+  speech_free_memory(sp);
 }
 
 /* Starts the synthesis of text. NULL when it cannot (out of memory). */
@@ -299,12 +306,7 @@ static struct speech *speech_start(struct server *sv, struct MHD_Connection *c,
   atomic_fetch_add(&sv->streaming, 1);
   return sp;
 fail:
-  dynbuf_free(&sp->bytes);
-  pcm_resampler_free(sp->rs);
-  free(sp->up);
-  free(sp->le);
-  free(sp->text);
-  free(sp);
+  speech_free_memory(sp);
   return NULL;
 }
 

@@ -237,6 +237,18 @@ static int count_of(const char *text, const char *what)
   return n;
 }
 
+/* speak() with the log captured into logged; *took its time in ms. */
+static int speak_logged(const char *text, struct audio *a, char *logged, size_t cap, double *took)
+{
+  struct capture c;
+  capture_begin(&c);
+  double t0 = now_ms();
+  int rc = speak(text, a);
+  *took = now_ms() - t0;
+  capture_end(&c, logged, cap);
+  return rc;
+}
+
 /* ---- round trips -------------------------------------------------------- */
 
 static void round_trip(const char *format)
@@ -454,14 +466,10 @@ static void test_retry_503(void **state)
   static const char *const args[] = {"--fail", "2", NULL};
   struct knobbed k;
   struct audio a = {0};
-  struct capture cap;
   char logged[8192];
+  double took;
   knobbed_start(&k, args);
-  capture_begin(&cap);
-  double t0 = now_ms();
-  assert_int_equal(speak(LINE, &a), 0);
-  double took = now_ms() - t0;
-  capture_end(&cap, logged, sizeof logged);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), 0);
   print_message("%s", logged);
   assert_int_equal(serve_stat(k.url, "requests"), 3);
   assert_true(a.b.n > TTS_RATE * 2);
@@ -484,14 +492,10 @@ static void test_retry_after(void **state)
   static const char *const args[] = {"--fail", "1", "--retry-after", "1", NULL};
   struct knobbed k;
   struct audio a = {0};
-  struct capture cap;
   char logged[8192];
+  double took;
   knobbed_start(&k, args);
-  capture_begin(&cap);
-  double t0 = now_ms();
-  assert_int_equal(speak("Hello there.", &a), 0);
-  double took = now_ms() - t0;
-  capture_end(&cap, logged, sizeof logged);
+  assert_int_equal(speak_logged("Hello there.", &a, logged, sizeof logged, &took), 0);
   assert_int_equal(serve_stat(k.url, "requests"), 2);
   assert_non_null(
       strstr(logged, "HTTP 503: injected failure (--fail); attempt 1/3, retrying in 1000 ms"));
@@ -525,14 +529,12 @@ static void test_no_retry(void **state)
   static const char *const args[] = {"--fail", "1", "--fail-status", "400", NULL};
   struct knobbed k;
   struct audio a = {0};
-  struct capture cap;
   char logged[8192];
+  double took;
   knobbed_start(&k, args);
-  capture_begin(&cap);
-  assert_int_equal(speak(LINE, &a), -1);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), -1);
   assert_int_equal(serve_stat(k.url, "requests"), 1);
   assert_int_equal(a.chunks, 0);
-  capture_end(&cap, logged, sizeof logged);
   assert_non_null(strstr(logged, "HTTP 400: injected failure"));
   assert_null(strstr(logged, "retrying"));
   knobbed_stop(&k);
@@ -554,16 +556,12 @@ static void test_retry_stops_at_timeout(void **state)
   static const char *const args[] = {"--fail", "1000", "--retry-after", "1", NULL};
   struct knobbed k;
   struct audio a = {0};
-  struct capture cap;
   char logged[8192];
+  double took;
   knobbed_start(&k, args);
   setenv("ATHOS_TTS_TIMEOUT_MS", "1500", 1);
   setenv("ATHOS_VOICE_HTTP_RETRIES", "5", 1);
-  capture_begin(&cap);
-  double t0 = now_ms();
-  assert_int_equal(speak(LINE, &a), -1);
-  double took = now_ms() - t0;
-  capture_end(&cap, logged, sizeof logged);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), -1);
   print_message("gave up after %.0f ms\n", took);
   assert_true(took >= 1000 && took < 1500);
   assert_int_equal(serve_stat(k.url, "requests"), 2);
