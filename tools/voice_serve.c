@@ -186,7 +186,8 @@ struct speech {
   size_t up_cap;
 };
 
-/* Appends 24 kHz samples as bytes; false when over the ceiling. */
+/* Appends 24 kHz samples as bytes. False stops the synthesis: over the
+ * ceiling, the answer ended (client gone) or the server stopping. */
 static bool speech_put(struct speech *sp, const int16_t *s, size_t n)
 {
   pcm_to_le(s, n, sp->le);
