@@ -12,7 +12,8 @@
 //        [--workers 2] [--silence-ms 700] [--lines bench/voice_lines.txt]
 //
 // Prints a summary, then one JSON line of results on stdout (callEnds: how
-// each voice call ended). VOICE_LOAD_LOGS=1 prints the server's log tail.
+// each voice call ended). VOICE_LOAD_LOGS=FILE writes the server's whole log there, at debug
+// level: a line per reply says where its time went (final pass, synthesis, first audio).
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -164,6 +165,7 @@ async function main() {
   const lines = text.slice(0, 12).map((l) => trimmed(v.speech(l)));
   const env = { ATHOS_VOICE_WORKERS: WORKERS, ATHOS_IDLE_SEC: '600', ATHOS_MAX_CALL_SEC: '3600' };
   if (SILENCE_MS) env.ATHOS_VOICE_SILENCE_MS = SILENCE_MS;
+  if (process.env.VOICE_LOAD_LOGS) env.ATHOS_LOG_LEVEL = 'debug';
   const server = await h.startServer({ env });
   try {
     const tenant = await h.createTenant(server);
@@ -205,7 +207,7 @@ async function main() {
     console.log(`  text calls' say -> say p99: alone ${textAlone.p99} ms (n ${textAlone.n}), during voice ${textDuring.p99} ms (n ${textDuring.n})`);
     console.log(JSON.stringify(result));
   } finally {
-    if (process.env.VOICE_LOAD_LOGS) process.stderr.write(server.logs().slice(-3000));
+    if (process.env.VOICE_LOAD_LOGS) fs.writeFileSync(process.env.VOICE_LOAD_LOGS, server.logs());
     await server.stop();
   }
 }

@@ -71,6 +71,7 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_RECORDING_RETENTION_DAYS", NULL, NUM(K_I64, recording_retention_days, 0, 36500)},
     {"ATHOS_VOICE_WORKERS", NULL, NUM(K_UINT, voice_workers, 1, 64)},
     {"ATHOS_VOICE_QUEUE", NULL, NUM(K_UINT, voice_queue, 1, 100000)},
+    {"ATHOS_VOICE_DECODERS", NULL, NUM(K_UINT, voice_decoders, 1, 4096)},
     {"ATHOS_VOICE_SILENCE_MS", NULL, NUM(K_I64, voice_silence_ms, 200, 5000)},
 };
 
@@ -212,6 +213,7 @@ static void set_defaults(struct athos_config *c)
   c->rate_limit_per_ip = 100;
   c->voice_workers = c->threads > 0 ? c->threads : 1;
   c->voice_queue = 64;
+  c->voice_decoders = 0; /* 4 per worker */
   c->voice_silence_ms = 700;
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err, sizeof err);

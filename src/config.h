@@ -46,7 +46,8 @@ struct athos_config {
   int64_t recording_retention_days; /* delete recordings older than this (0 = keep) */
   unsigned voice_workers;           /* speech threads, each with a recogniser (one per core) */
   unsigned voice_queue;             /* speech jobs waiting for a worker (64) */
-  int64_t voice_silence_ms;         /* silence that ends a rep utterance (700) */
+  unsigned voice_decoders;  /* recognisers in memory at most (~70 MB each; 0 = 4 per worker) */
+  int64_t voice_silence_ms; /* silence that ends a rep utterance (700) */
 };
 
 /* Defaults, then the environment. Returns 0, or -1 with err set. */

@@ -41,6 +41,7 @@ static const char *const GAUGE_NAME[G_GAUGE_COUNT] = {
     [G_LIVE_CALLS] = "athos_live_calls",
     [G_HTTP_CONNECTIONS] = "athos_http_connections",
     [G_SCORING_BACKLOG] = "athos_scoring_queue_depth",
+    [G_VOICE_DECODERS] = "athos_voice_decoders",
 };
 
 struct series {

@@ -33,6 +33,7 @@ enum metric_gauge {
   G_LIVE_CALLS,       /* WebSocket calls open */
   G_HTTP_CONNECTIONS, /* HTTP connections open (upgraded ones included) */
   G_SCORING_BACKLOG,  /* ended calls waiting to be scored (read from the store per scrape) */
+  G_VOICE_DECODERS,   /* speech recognisers in memory (ATHOS_VOICE_DECODERS bounds them) */
   G_GAUGE_COUNT
 };
 

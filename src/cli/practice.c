@@ -93,11 +93,6 @@ static void on_sigint(int sig)
   interrupted++;
 }
 
-static int64_t mono_ms(void)
-{
-  return (int64_t)(time_mono_us() / 1000);
-}
-
 /* ------------------------------------------------------------ the call */
 
 /* What an end reason means, for the rep; "" for one this version does
@@ -136,7 +131,7 @@ static void send_end(struct practice *p)
     return;
   p->end_sent = true;
   p->awaiting_reply = false;
-  p->deadline = mono_ms() + END_TIMEOUT_MS;
+  p->deadline = time_mono_ms() + END_TIMEOUT_MS;
   if (send_json(p, json_pack("{s:s}", "type", LIVE_TYPE_END)) != 0)
     fprintf(stderr, "athos practice: could not send the hang-up\n");
 }
@@ -161,7 +156,7 @@ static void on_server_text(void *ud, const char *msg, size_t len)
     p->ready = true;
     /* The persona speaks first: wait for its opener before reading. */
     p->awaiting_reply = true;
-    p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
+    p->deadline = time_mono_ms() + REPLY_TIMEOUT_MS;
     fputs("Connected: call ", stdout);
     term_put_clean(stdout, p->call_id);
     fputs(" with ", stdout);
@@ -184,7 +179,7 @@ static void on_server_text(void *ud, const char *msg, size_t len)
       reason = "unknown";
     p->ended = true;
     p->awaiting_reply = false;
-    p->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
+    p->deadline = time_mono_ms() + CLOSE_TIMEOUT_MS;
     fputs("Call ended: ", stdout);
     term_put_clean(stdout, reason);
     if (reason_text(reason)[0] != '\0')
@@ -259,7 +254,7 @@ static void on_line(struct practice *p, char *line)
     return;
   }
   p->awaiting_reply = true;
-  p->deadline = mono_ms() + REPLY_TIMEOUT_MS;
+  p->deadline = time_mono_ms() + REPLY_TIMEOUT_MS;
 }
 
 /* Takes complete lines from the input while the rep may speak. */
@@ -288,7 +283,7 @@ static void read_stdin(struct practice *p)
 static int run_call(struct practice *p, const char *ticket)
 {
   bool interrupt_seen = false;
-  p->deadline = mono_ms() + READY_TIMEOUT_MS;
+  p->deadline = time_mono_ms() + READY_TIMEOUT_MS;
   if (send_json(p, json_pack("{s:s, s:s}", "type", LIVE_TYPE_START, "ticket", ticket)) != 0) {
     fprintf(stderr, "athos practice: could not send the start message\n");
     return CLI_FAILED;
@@ -298,8 +293,8 @@ static int run_call(struct practice *p, const char *ticket)
       break;
     if (p->start_failed) {
       /* The server closes after an error before start; don't wait long. */
-      if (p->deadline == 0 || p->deadline > mono_ms() + CLOSE_TIMEOUT_MS)
-        p->deadline = mono_ms() + CLOSE_TIMEOUT_MS;
+      if (p->deadline == 0 || p->deadline > time_mono_ms() + CLOSE_TIMEOUT_MS)
+        p->deadline = time_mono_ms() + CLOSE_TIMEOUT_MS;
     }
     if (interrupted > 0 && !interrupt_seen) {
       interrupt_seen = true;
@@ -322,7 +317,7 @@ static int run_call(struct practice *p, const char *ticket)
       fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
     int timeout = -1;
     if (p->deadline != 0) {
-      int64_t left = p->deadline - mono_ms();
+      int64_t left = p->deadline - time_mono_ms();
       if (left <= 0) {
         if (p->ended || p->start_failed)
           break; /* the closing handshake is taking too long: done anyway */

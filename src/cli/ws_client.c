@@ -45,17 +45,12 @@ struct ws_client {
 
 /* ------------------------------------------------------------ helpers */
 
-static int64_t mono_ms(void)
-{
-  return (int64_t)(time_mono_us() / 1000);
-}
-
 /* Waits until fd has events or the deadline passes. Returns 1 ready,
  * 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
   for (;;) {
-    int64_t left = deadline - mono_ms();
+    int64_t left = deadline - time_mono_ms();
     if (left <= 0)
       return 0;
     struct pollfd p = {.fd = fd, .events = events};
@@ -303,7 +298,7 @@ struct ws_client *ws_client_open(const char *host, const char *port, const char 
                                  const char *path, int timeout_ms, size_t max_msg,
                                  ws_client_text_cb on_text, void *ud, char *err, size_t errlen)
 {
-  int64_t deadline = mono_ms() + timeout_ms;
+  int64_t deadline = time_mono_ms() + timeout_ms;
   struct ws_client *c = calloc(1, sizeof *c);
   if (c == NULL) {
     snprintf(err, errlen, "out of memory");

@@ -32,11 +32,12 @@ struct voice_pool;
 
 /* The server's own limits, each named once (STYLE habit 3); the ones the
  * client must know too (frame, utterance, ticket) are in protocol.h. */
-#define LIVE_OUTBOUND_MAX     (64 * 1024) /* bytes queued for a client that does not read */
-#define LIVE_START_TIMEOUT_MS 10000       /* connect → start */
-#define LIVE_CLOSE_TIMEOUT_MS 3000        /* close frame sent → the peer's close / EOF */
-#define LIVE_TICK_MS          250         /* timer resolution for timeouts and pings */
-#define LIVE_READ_PER_TURN    (32 * 1024) /* socket bytes one connection may read per loop turn */
+#define LIVE_OUTBOUND_MAX          (64 * 1024) /* bytes queued for a client that does not read */
+#define LIVE_START_TIMEOUT_MS      10000       /* connect → start */
+#define LIVE_CLOSE_TIMEOUT_MS      3000        /* close frame sent → the peer's close / EOF */
+#define LIVE_TICK_MS               250         /* timer resolution for timeouts and pings */
+#define LIVE_VOICE_BACKGROUND_NICE 5 /* the speech pool's ordinary workers yield to urgent ones */
+#define LIVE_READ_PER_TURN         (32 * 1024) /* socket bytes one connection may read per loop turn */
 /* The room kept for the persona's reply when a say is checked against
  * the transcript cap (a persona line is a sentence or two). */
 #define LIVE_REPLY_RESERVE 2048
@@ -102,11 +103,8 @@ int64_t live_loop_now(const struct live_loop *l);
 /* The loop's voice pool, made (with the synthesiser, and watched by the
  * loop) at the first call: NULL if speech cannot start. */
 struct voice_pool *live_loop_voice(struct live_loop *l);
-/* A spare recogniser for an utterance (NULL: none; the worker makes one),
- * and back when the utterance is recognised; freed with the pool. */
-struct asr;
-struct asr *live_loop_decoder_take(struct live_loop *l);
-void live_loop_decoder_give(struct live_loop *l, struct asr *a);
+/* The loop's recognisers (decoders.h); freed with the pool. */
+struct live_decoders *live_loop_decoders(struct live_loop *l);
 /* The loop's synthesiser (after live_loop_voice() succeeded). */
 struct tts *live_loop_tts(struct live_loop *l);
 /* Queues one binary frame (copied), like live_conn_send_json. */

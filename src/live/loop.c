@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "live/decoders.h"
 #include "live/live_internal.h"
 #include "metrics.h"
 #include "util/log.h"
@@ -54,9 +55,8 @@ struct live_loop {
   struct voice_pool *voice;
   struct tts *tts;
   bool voice_failed; /* tried and failed: voice calls are refused */
-  /* recognisers between utterances, bound to one while it is spoken */
-  struct asr **decoders;
-  size_t n_decoders, cap_decoders;
+  /* recognisers: spare between utterances, bound to one while it is spoken */
+  struct live_decoders decoders;
   int64_t last_sweep_mono; /* recording retention; 0 = at the first tick */
 };
 
@@ -65,11 +65,6 @@ struct live_loop {
  * it only dereferences a loop it finds here, under the lock. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct live_loop *g_loops;
-
-static int64_t mono_ms(void)
-{
-  return (int64_t)(time_mono_us() / 1000);
-}
 
 struct app *live_loop_app(const struct live_loop *l)
 {
@@ -99,8 +94,13 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
   if (l->voice != NULL || l->voice_failed)
     return l->voice;
   const struct athos_config *cfg = l->app->cfg;
+  /* As many more threads for urgent work only (a last pass, a reply's
+   * synthesis), so it never waits behind recognition while reps talk;
+   * those ordinary workers run niced, so it wins the CPU too. */
   struct voice_pool_config pc = {
       .workers = cfg->voice_workers > 0 ? cfg->voice_workers : 1,
+      .urgent_workers = cfg->voice_workers > 0 ? cfg->voice_workers : 1,
+      .background_nice = LIVE_VOICE_BACKGROUND_NICE,
       .max_queued = cfg->voice_queue > 0 ? cfg->voice_queue : 64,
   };
   /* The recognisers are bound to an utterance, not to a worker (voice.c):
@@ -110,10 +110,13 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
   l->tts = first != NULL ? tts_open_from_config() : NULL; /* Flite, or ATHOS_TTS_URL's */
   if (l->tts != NULL)
     l->voice = voice_pool_new(&pc);
-  if (l->voice != NULL)
-    live_loop_decoder_give(l, first);
-  else
+  if (l->voice != NULL) {
+    l->decoders.max = cfg->voice_decoders > 0 ? cfg->voice_decoders : 4 * pc.workers;
+    live_decoders_reserve(&l->decoders);
+    live_decoders_give(&l->decoders, first);
+  } else {
     asr_free(first);
+  }
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->voice_tag};
   if (l->voice == NULL || epoll_ctl(l->epfd, EPOLL_CTL_ADD, voice_pool_fd(l->voice), &ev) != 0) {
     log_error("live: speech cannot start; voice calls are refused");
@@ -124,7 +127,8 @@ struct voice_pool *live_loop_voice(struct live_loop *l)
     l->voice_failed = true;
     return NULL;
   }
-  log_info("live: speech started (%u workers)", pc.workers);
+  log_info("live: speech started (%u workers, %u more for urgent work, at most %zu recognisers)",
+           pc.workers, pc.urgent_workers, l->decoders.max);
   return l->voice;
 }
 
@@ -133,24 +137,9 @@ struct tts *live_loop_tts(struct live_loop *l)
   return l->tts;
 }
 
-struct asr *live_loop_decoder_take(struct live_loop *l)
+struct live_decoders *live_loop_decoders(struct live_loop *l)
 {
-  return l->n_decoders > 0 ? l->decoders[--l->n_decoders] : NULL;
-}
-
-void live_loop_decoder_give(struct live_loop *l, struct asr *a)
-{
-  if (l->n_decoders == l->cap_decoders) {
-    size_t cap = l->cap_decoders ? l->cap_decoders * 2 : 8;
-    struct asr **grown = realloc(l->decoders, cap * sizeof *grown);
-    if (grown == NULL) {
-      asr_free(a);
-      return;
-    }
-    l->decoders = grown;
-    l->cap_decoders = cap;
-  }
-  l->decoders[l->n_decoders++] = a;
+  return &l->decoders;
 }
 
 /* After every connection is gone: the jobs still out free themselves in
@@ -161,11 +150,7 @@ static void voice_stop(struct live_loop *l)
   tts_free(l->tts);
   l->voice = NULL;
   l->tts = NULL;
-  while (l->n_decoders > 0)
-    asr_free(l->decoders[--l->n_decoders]);
-  free(l->decoders);
-  l->decoders = NULL;
-  l->cap_decoders = 0;
+  live_decoders_clear(&l->decoders);
 }
 
 /* ------------------------------------------------------------ framing */
@@ -584,7 +569,7 @@ static void bury(struct live_loop *l)
 static void close_everything(struct live_loop *l)
 {
   bool stopping;
-  l->now_mono = mono_ms();
+  l->now_mono = time_mono_ms();
   while (l->open != NULL) {
     struct live_conn *c = l->open;
     if (c->state != LIVE_DRAINING) {
@@ -615,7 +600,7 @@ static void *loop_main(void *arg)
       log_error("live: epoll_wait: %s", strerror(errno));
       break;
     }
-    l->now_mono = mono_ms();
+    l->now_mono = time_mono_ms();
     for (int i = 0; i < n; i++) {
       void *tag = evs[i].data.ptr;
       uint64_t count;
@@ -668,7 +653,7 @@ struct live_loop *live_loop_start(struct app *app)
   if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &wake) != 0 ||
       epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->timerfd, &timer) != 0)
     goto fail;
-  l->now_mono = mono_ms();
+  l->now_mono = time_mono_ms();
   l->rng = (uint64_t)time_mono_us() | 1u;
   if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
     goto fail;

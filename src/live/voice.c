@@ -18,6 +18,9 @@
  * and detaches them (owner = NULL), and their done() frees them.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "live/decoders.h"
 #include "live/live_internal.h"
 #include "persona/persona.h"
 #include "util/log.h"
@@ -55,6 +59,8 @@
 #define ASR_CHUNK_MS 200
 /* the recognised text of one utterance */
 #define HEARD_MAX 4096
+/* utterances of one call waiting for their words; more are dropped */
+#define LIVE_VOICE_PENDING_MAX 4
 
 /* One utterance on its way through the recogniser, decoded while the rep
  * still talks: from the VAD's start the call holds a decoder (the loop's
@@ -65,21 +71,28 @@
 struct asr_job {
   struct voice_job job;    /* first: the pool hands back this pointer */
   struct live_conn *owner; /* NULL once the call is gone */
-  struct asr_job *next;    /* the call's jobs, in utterance order */
-  struct asr *asr;         /* the bound decoder; NULL until a worker makes one */
-  bool in_flight;          /* a chunk is on the pool */
-  bool begun;              /* asr_begin() ran (worker side) */
-  bool ended;              /* the cutter closed the utterance */
-  bool final_sent;         /* the last chunk (with asr_end) is submitted */
-  bool failed;             /* a decoder call failed: the utterance is dropped */
-  bool discard;            /* the VAD dropped the utterance: no words */
-  bool done;               /* the words are in text */
-  uint64_t start, end;     /* stream sample positions */
-  size_t queued;           /* utterance samples handed to chunks so far */
-  size_t total;            /* the utterance's length once ended */
-  int16_t *pcm;            /* the chunk being fed */
+  struct live_loop *loop;
+  struct asr_job *next;          /* the call's jobs, in utterance order */
+  struct asr *asr;               /* the bound decoder; NULL until a worker makes one */
+  bool reserved;                 /* counted in the loop's decoders: a worker makes it */
+  bool waiting;                  /* all decoders are bound: queued for the next one */
+  struct live_decoder_wait wait; /* while waiting */
+  bool in_flight;                /* a chunk is on the pool */
+  bool begun;                    /* asr_begin() ran (worker side) */
+  bool ended;                    /* the cutter closed the utterance */
+  bool final_sent;               /* the last chunk (with asr_end) is submitted */
+  bool failed;                   /* a decoder call failed: the utterance is dropped */
+  bool discard;                  /* the VAD dropped the utterance: no words */
+  bool done;                     /* the words are in text */
+  uint64_t start, end;           /* stream sample positions */
+  size_t queued;                 /* utterance samples handed to chunks so far */
+  size_t total;                  /* the utterance's length once ended */
+  int16_t *pcm;                  /* the chunk being fed */
   size_t n;
   int16_t *kept; /* the utterance's rest, kept at its end */
+  /* monotonic ms, for the reply's timing (debug log): the end-pointer
+   * fired; the final pass was queued, started and finished on a worker */
+  int64_t t_end, t_queued, t_ran, t_finished;
   char text[HEARD_MAX];
 };
 
@@ -94,8 +107,19 @@ struct tts_job {
   pthread_mutex_t mu;
   int16_t *pcm; /* guarded by mu */
   size_t n, cap;
-  bool finished; /* done() ran */
+  bool finished;           /* done() ran */
+  int64_t t_queued;        /* monotonic ms: submitted */
+  _Atomic int64_t t_ran;   /* a worker started it */
+  _Atomic int64_t t_chunk; /* its first samples were ready */
   char *text;
+};
+
+/* Where the time between the end of the rep's speech and the persona's
+ * first audio went, for one turn: logged at debug level when that audio
+ * goes out (ATHOS_LOG_LEVEL=debug). */
+struct reply_timing {
+  int64_t end, queued, ran, finished, heard; /* the recognition */
+  bool pending;
 };
 
 struct live_voice {
@@ -115,6 +139,7 @@ struct live_voice {
    * persona_at. Audio plays as it arrives and waits when it runs out, so
    * a synthesis slower than real time leaves a gap, not a debt. */
   uint64_t line_at, persona_at;
+  struct reply_timing timing;
   bool rate_warned;
   /* the recording: both sides on one clock, samples since base_mono (the
    * call's start); NULL when recording is off or failed */
@@ -170,6 +195,8 @@ static void asr_run(struct voice_job *job, void *worker_ctx)
 {
   struct asr_job *j = (struct asr_job *)job;
   (void)worker_ctx;
+  if (j->final_sent)
+    j->t_ran = time_mono_ms();
   if (j->failed)
     return;
   if (j->asr == NULL && (j->asr = asr_open_from_config()) == NULL) {
@@ -189,11 +216,19 @@ static void asr_run(struct voice_job *job, void *worker_ctx)
   }
   if (j->discard)
     j->text[0] = '\0';
+  if (j->final_sent)
+    j->t_finished = time_mono_ms();
 }
 
+/* Frees the job and gives up its place among the decoders: its decoder
+ * is freed (one that did not end cleanly cannot serve again). */
 static void asr_job_free(struct asr_job *j)
 {
-  asr_free(j->asr);
+  struct live_decoders *d = live_loop_decoders(j->loop);
+  if (j->waiting)
+    live_decoders_unwait(d, &j->wait);
+  else if (j->asr != NULL || j->reserved)
+    live_decoders_drop(d, j->asr);
   free(j->kept);
   free(j->pcm);
   free(j);
@@ -209,12 +244,21 @@ static void asr_deliver(struct live_conn *c)
     v->asr_head = j->next;
     if (v->asr_head == NULL)
       v->asr_tail = NULL;
-    if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open)
+    if (j->text[0] != '\0' && c->state == LIVE_IN_CALL && c->call_open) {
+      v->timing = (struct reply_timing){.end = j->t_end,
+                                        .queued = j->t_queued,
+                                        .ran = j->t_ran,
+                                        .finished = j->t_finished,
+                                        .heard = time_mono_ms(),
+                                        .pending = true};
       live_call_heard(c, j->text, rep_ms(v, j->start), rep_ms(v, j->end));
+    }
     /* a decoder that ended cleanly serves the next utterance */
     if (!j->failed && j->asr != NULL) {
-      live_loop_decoder_give(c->loop, j->asr);
+      struct asr *a = j->asr;
       j->asr = NULL;
+      j->reserved = false;
+      live_decoders_give(live_loop_decoders(c->loop), a);
     }
     asr_job_free(j);
     v = c->voice; /* the call may have ended and released it */
@@ -247,7 +291,7 @@ static void asr_done(struct voice_job *job)
 static void asr_pump(struct live_conn *c, struct asr_job *j)
 {
   struct live_voice *v = c->voice;
-  if (j->in_flight || j->final_sent)
+  if (j->waiting || j->in_flight || j->final_sent)
     return;
   const int16_t *pcm = j->kept;
   size_t have = j->ended ? j->total : voice_cutter_captured(v->cutter, &pcm);
@@ -264,7 +308,8 @@ static void asr_pump(struct live_conn *c, struct asr_job *j)
   j->n = n;
   j->final_sent = j->ended;
   voice_job_init(&j->job, asr_run, NULL, asr_done);
-  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+  /* the last pass is what the rep waits for; the rest can lag */
+  if ((j->ended ? voice_pool_submit_urgent : voice_pool_submit)(conn_pool(c), &j->job) != 0) {
     j->final_sent = false;
     if (!j->ended)
       return; /* the next audio tries again */
@@ -279,19 +324,51 @@ static void asr_pump(struct live_conn *c, struct asr_job *j)
   }
   j->queued += n;
   j->in_flight = true;
+  if (j->final_sent)
+    j->t_queued = time_mono_ms();
+}
+
+/* A waiting utterance got its decoder (or the room to make one): its
+ * audio so far goes to the recogniser now. */
+static void asr_granted(struct live_decoder_wait *w, struct asr *a)
+{
+  struct asr_job *j = (struct asr_job *)(void *)((char *)w - offsetof(struct asr_job, wait));
+  j->waiting = false;
+  j->asr = a;
+  j->reserved = a == NULL;
+  if (j->owner != NULL)
+    asr_pump(j->owner, j);
 }
 
 /* The VAD heard speech start: a job for the utterance, with a spare
- * decoder bound to it. */
+ * decoder bound to it, or the room to make one, or a place in the queue
+ * for the next one freed. */
 static void asr_open_utterance(struct live_conn *c, uint64_t start)
 {
   struct live_voice *v = c->voice;
+  size_t pending = 0;
+  for (struct asr_job *it = v->asr_head; it != NULL; it = it->next)
+    pending++;
+  if (pending >= LIVE_VOICE_PENDING_MAX) {
+    live_call_send_error(c, ERR_SERVICE_UNAVAILABLE,
+                         "The speech recogniser is busy; that utterance was dropped.");
+    return;
+  }
   struct asr_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return;
   j->owner = c;
+  j->loop = c->loop;
   j->start = start;
-  j->asr = live_loop_decoder_take(c->loop);
+  struct live_decoders *d = live_loop_decoders(c->loop);
+  j->asr = live_decoders_take(d);
+  if (j->asr == NULL && live_decoders_reserve(d)) {
+    j->reserved = true;
+  } else if (j->asr == NULL) {
+    j->waiting = true;
+    j->wait.granted = asr_granted;
+    live_decoders_wait(d, &j->wait);
+  }
   if (v->asr_tail != NULL)
     v->asr_tail->next = j;
   else
@@ -309,7 +386,11 @@ static void asr_close_utterance(struct live_conn *c, const struct voice_cut *cut
   v->asr_cur = NULL;
   if (j == NULL)
     return;
+  /* the last pass waits for the chunk in flight: it is urgent now */
+  if (j->in_flight)
+    voice_pool_promote(conn_pool(c), &j->job);
   j->ended = true;
+  j->t_end = time_mono_ms();
   j->start = cut->start;
   j->end = cut->end;
   j->total = j->queued;
@@ -331,6 +412,8 @@ static bool tts_chunk(void *arg, const int16_t *pcm, size_t n, bool last)
     return false;
   if (n == 0)
     return true;
+  if (atomic_load(&j->t_chunk) == 0)
+    atomic_store(&j->t_chunk, time_mono_ms());
   bool ok = true;
   pthread_mutex_lock(&j->mu);
   if (j->n + n > j->cap) {
@@ -357,6 +440,7 @@ static void tts_run(struct voice_job *job, void *worker_ctx)
 {
   struct tts_job *j = (struct tts_job *)job;
   (void)worker_ctx;
+  atomic_store(&j->t_ran, time_mono_ms());
   if (tts_synth(j->tts, &j->voice, j->text, tts_chunk, j) < 0)
     log_warn("live: speech synthesis failed");
 }
@@ -412,6 +496,22 @@ static void persona_turn_played(struct live_conn *c, int turn, int64_t now)
              turn, rc);
 }
 
+/* The debug line of struct reply_timing, at the reply's first audio. */
+static void log_reply_timing(struct live_conn *c, struct tts_job *j)
+{
+  struct reply_timing *t = &c->voice->timing;
+  if (!t->pending)
+    return;
+  t->pending = false;
+  int64_t now = time_mono_ms();
+  log_debug("live: call %s: reply %d timing (ms from the end-pointer): final pass queued %" PRId64
+            ", ran %" PRId64 "-%" PRId64 ", heard %" PRId64 "; synthesis queued %" PRId64
+            ", ran %" PRId64 ", first chunk %" PRId64 "; first audio out %" PRId64,
+            c->call_public_id, c->voice->speak_turn, t->queued - t->end, t->ran - t->end,
+            t->finished - t->end, t->heard - t->end, j->t_queued - t->end,
+            atomic_load(&j->t_ran) - t->end, atomic_load(&j->t_chunk) - t->end, now - t->end);
+}
+
 /* Sends the persona's audio while the client holds less than
  * LIVE_VOICE_AHEAD_MS of it unplayed (so the outbound cap is never
  * reached, however the synthesis runs), and `spoken` once the whole line
@@ -444,8 +544,10 @@ static void tts_pump(struct live_conn *c)
     pcm_to_le(frame, n, bytes);
     if (live_conn_send_binary(c, bytes, n * 2) != 0)
       return;
-    if (v->sent == 0)
+    if (v->sent == 0) {
       v->line_at = at;
+      log_reply_timing(c, j);
+    }
     rec_put(c, VOICE_REC_PERSONA, at, frame, n);
     v->sent += n;
     v->persona_at = at + n;
@@ -516,9 +618,10 @@ void live_voice_speak(struct live_conn *c, int turn, const char *text)
   persona_tts_voice(c, &j->voice);
   j->tts = live_loop_tts(c->loop);
   j->pool = pool;
+  j->t_queued = time_mono_ms();
   j->owner = c;
   voice_job_init(&j->job, tts_run, tts_progress, tts_done);
-  if (voice_pool_submit(pool, &j->job) != 0) {
+  if (voice_pool_submit_urgent(pool, &j->job) != 0) {
     tts_job_free(j);
     log_warn("live: call %s: the voice pool is full; a persona line goes unspoken",
              c->call_public_id);
@@ -641,27 +744,32 @@ static void decoder_run(struct voice_job *job, void *worker_ctx)
 static void decoder_done(struct voice_job *job)
 {
   struct decoder_job *j = (struct decoder_job *)job;
+  struct live_decoders *d = live_loop_decoders(j->loop);
   if (j->asr != NULL)
-    live_loop_decoder_give(j->loop, j->asr);
+    live_decoders_give(d, j->asr);
+  else
+    live_decoders_drop(d, NULL); /* the reservation goes */
   free(j);
 }
 
 /* Makes a decoder on the pool while the opener plays, unless one is
- * spare. */
+ * spare or there is no room for one. */
 static void warm_decoder(struct live_conn *c)
 {
-  struct asr *spare = live_loop_decoder_take(c->loop);
-  if (spare != NULL) {
-    live_loop_decoder_give(c->loop, spare);
+  struct live_decoders *d = live_loop_decoders(c->loop);
+  if (d->n_spare > 0 || !live_decoders_reserve(d))
+    return;
+  struct decoder_job *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    live_decoders_drop(d, NULL);
     return;
   }
-  struct decoder_job *j = calloc(1, sizeof *j);
-  if (j == NULL)
-    return;
   j->loop = c->loop;
   voice_job_init(&j->job, decoder_run, NULL, decoder_done);
-  if (voice_pool_submit(conn_pool(c), &j->job) != 0)
+  if (voice_pool_submit(conn_pool(c), &j->job) != 0) {
+    live_decoders_drop(d, NULL);
     free(j);
+  }
 }
 
 int live_voice_new(struct live_conn *c)

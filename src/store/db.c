@@ -9,6 +9,7 @@
 
 #include "store/db.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 /* The runner's bounds: attempts in all, the first backoff (doubled each
  * time), and the age past which a failure is not retried (a SQLite busy
@@ -123,13 +124,6 @@ int db_stmt_slot(const char *const *keys, size_t n, const char *sql, bool *hit)
 
 /* ---------------------------------------------------------------- runner */
 
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int64_t ms)
 {
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L};
@@ -159,7 +153,7 @@ static int run_once(struct db_tx *tx, enum db_mode mode, db_body_fn *body, void 
 enum store_rc db_run(struct db *d, enum db_mode mode, db_body_fn *body, void *arg)
 {
   struct db_tx tx = {.db = d, .conn = pool_take(d)};
-  int64_t start = mono_ms(), backoff = RUN_BACKOFF_MS;
+  int64_t start = time_mono_ms(), backoff = RUN_BACKOFF_MS;
   int rc = DB_ERROR;
   for (int attempt = 1;; attempt++) {
     tx.rows = 0;
@@ -167,7 +161,7 @@ enum store_rc db_run(struct db *d, enum db_mode mode, db_body_fn *body, void *ar
     if (!db_rc_retryable(rc))
       break;
     /* Rows already handed to a callback cannot be taken back. */
-    if (attempt == RUN_ATTEMPTS || tx.rows > 0 || mono_ms() - start > RUN_BUDGET_MS) {
+    if (attempt == RUN_ATTEMPTS || tx.rows > 0 || time_mono_ms() - start > RUN_BUDGET_MS) {
       log_warn("database busy: giving up after %d attempt(s)", attempt);
       rc = STORE_UNAVAILABLE;
       break;

@@ -21,6 +21,11 @@ uint64_t time_mono_us(void)
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+int64_t time_mono_ms(void)
+{
+  return (int64_t)(time_mono_us() / 1000);
+}
+
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -9,6 +9,8 @@
 int64_t time_now_ms(void);
 /* Monotonic microseconds, for durations. */
 uint64_t time_mono_us(void);
+/* Monotonic milliseconds, for timers and deadlines. */
+int64_t time_mono_ms(void);
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 chars + NUL); cap >= 25. */
 void time_format_iso(int64_t ms, char *out, size_t cap);
 /* Parses ISO 8601 / RFC 3339: a date ("2026-06-01"), or a date-time with

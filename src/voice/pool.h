@@ -53,7 +53,13 @@ void voice_job_cancel(struct voice_job *job);
 bool voice_job_cancelled(struct voice_job *job);
 
 struct voice_pool_config {
-  unsigned workers;  /* threads, >= 1 */
+  unsigned workers; /* threads, >= 1 */
+  /* more threads that take urgent jobs only, so those never wait for a
+   * worker busy with ordinary ones; may be 0 */
+  unsigned urgent_workers;
+  /* added to the ordinary workers' threads' nice value (0 = none): under
+   * load, the CPU goes to the urgent work and the loop first */
+  int background_nice;
   size_t max_queued; /* jobs waiting for a worker, >= 1 */
   /* Per worker, on that worker's thread before it takes jobs; NULL
    * result = failure (voice_pool_new() then fails). May be NULL. */
@@ -73,6 +79,14 @@ void voice_pool_free(struct voice_pool *p);
 /* Queues job (prepared with voice_job_init). Returns 0, or -1 when
  * max_queued jobs are already waiting: never blocks. Loop thread. */
 int voice_pool_submit(struct voice_pool *p, struct voice_job *job);
+/* The same, ahead of every ordinary job (FIFO among urgent ones): work a
+ * person is waiting for now (the last pass over an utterance, a reply's
+ * synthesis), not work that can lag (recognition while the rep talks).
+ * Both lanes share max_queued. */
+int voice_pool_submit_urgent(struct voice_pool *p, struct voice_job *job);
+/* Moves a submitted job that no worker has taken yet to the urgent lane
+ * (the chunk an urgent job must wait for); nothing otherwise. */
+void voice_pool_promote(struct voice_pool *p, struct voice_job *job);
 
 /* From run(): partial results are ready; progress() will run on the loop. */
 void voice_pool_notify(struct voice_pool *p, struct voice_job *job);

@@ -5,8 +5,11 @@
  * int_f0_target_mean on the utterance's own features, which shadow the
  * shared voice's), and Flite's streaming hook hands out audio while the
  * vocoder runs. Flite keeps shared state in its voices and lexicon, so
- * one synthesis runs at a time (a mutex); a sentence takes a few tens of
+ * one sentence is synthesised at a time; a sentence takes a few tens of
  * ms on this machine, so the pool's workers still interleave sentences.
+ * The first sentence of a line goes first: someone is waiting for its
+ * first audio, while the later sentences of other lines only need to keep
+ * ahead of a playback that has seconds of audio queued.
  */
 #include "voice/tts.h"
 #include "voice/voice_http.h"
@@ -29,7 +32,11 @@ cst_voice *register_cmu_us_awb(const char *voxdir);
 
 struct tts {
   struct tts_http *http; /* set: the HTTP provider speaks, nothing else is used */
+  /* the engine's turn: one sentence at a time, first sentences first */
   pthread_mutex_t mu;
+  pthread_cond_t turn;
+  bool busy;
+  unsigned firsts_waiting;
   cst_voice *slt, *rms, *awb;
 };
 
@@ -74,6 +81,7 @@ struct tts *tts_new(void)
     return NULL;
   }
   pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->turn, NULL);
   return t;
 }
 
@@ -100,8 +108,31 @@ void tts_free(struct tts *t)
     return;
   }
   /* the voices are Flite's process-wide singletons: left registered */
+  pthread_cond_destroy(&t->turn);
   pthread_mutex_destroy(&t->mu);
   free(t);
+}
+
+/* Waits for the engine: a line's first sentence overtakes the others. */
+static void engine_take(struct tts *t, bool first)
+{
+  pthread_mutex_lock(&t->mu);
+  if (first)
+    t->firsts_waiting++;
+  while (t->busy || (!first && t->firsts_waiting > 0))
+    pthread_cond_wait(&t->turn, &t->mu);
+  if (first)
+    t->firsts_waiting--;
+  t->busy = true;
+  pthread_mutex_unlock(&t->mu);
+}
+
+static void engine_give(struct tts *t)
+{
+  pthread_mutex_lock(&t->mu);
+  t->busy = false;
+  pthread_cond_broadcast(&t->turn);
+  pthread_mutex_unlock(&t->mu);
 }
 
 static cst_voice *voice_of(struct tts *t, const char *name)
@@ -213,10 +244,11 @@ int tts_synth(struct tts *t, const struct tts_voice *v, const char *text, tts_ch
   int rc = 0;
   if (flite_get_param_int(vox->features, "sample_rate", TTS_RATE) != TTS_RATE)
     return -1; /* the three voices are 16 kHz builds */
-  while (rc == 0 && next_sentence(&text, sentence, sizeof sentence)) {
-    pthread_mutex_lock(&t->mu);
+  for (bool first = true; rc == 0 && next_sentence(&text, sentence, sizeof sentence);
+       first = false) {
+    engine_take(t, first);
     rc = synth_sentence(t, vox, v, sentence, &s);
-    pthread_mutex_unlock(&t->mu);
+    engine_give(t);
   }
   if (rc == 0 && !fn(arg, NULL, 0, true))
     rc = 1;

@@ -731,6 +731,7 @@ struct test_job {
   int progressed, done_calls;
   int seen_at_done; /* produced, as progress() last saw it */
   pthread_t done_thread;
+  int order; /* 1 + how many jobs started before this one */
 };
 
 static struct voice_pool *g_pool; /* for run() to notify on */
@@ -739,7 +740,7 @@ static void tj_run(struct voice_job *job, void *ctx)
 {
   struct test_job *t = (struct test_job *)job;
   t->ran_on = ctx;
-  atomic_fetch_add(&g_gate.started, 1);
+  t->order = atomic_fetch_add(&g_gate.started, 1) + 1;
   if (t->wait_gate) {
     pthread_mutex_lock(&g_gate.mu);
     while (!g_gate.open)
@@ -880,6 +881,75 @@ static void test_pool_free_completes_jobs(void **state)
   assert_null(voice_pool_new(&bad));
   struct voice_pool_config zero = {.workers = 0, .max_queued = 1};
   assert_null(voice_pool_new(&zero));
+}
+
+/* Urgent jobs overtake ordinary ones that wait (first come, first served
+ * among themselves); both lanes share the bound. */
+static void test_pool_urgent_lane(void **state)
+{
+  struct voice_pool_config c = {.workers = 1, .max_queued = 4};
+  struct voice_pool *p = voice_pool_new(&c);
+  assert_non_null(p);
+  g_pool = p;
+  struct test_job jobs[6];
+  memset(jobs, 0, sizeof jobs);
+  atomic_store(&g_gate.started, 0);
+  gate_set(false);
+  for (int i = 0; i < 6; i++)
+    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
+  jobs[0].wait_gate = true; /* holds the only worker */
+  assert_int_equal(voice_pool_submit(p, &jobs[0].job), 0);
+  while (atomic_load(&g_gate.started) < 1)
+    usleep(1000);
+  assert_int_equal(voice_pool_submit(p, &jobs[1].job), 0);
+  assert_int_equal(voice_pool_submit(p, &jobs[2].job), 0);
+  assert_int_equal(voice_pool_submit_urgent(p, &jobs[3].job), 0);
+  assert_int_equal(voice_pool_submit_urgent(p, &jobs[4].job), 0);
+  assert_int_equal(voice_pool_queued(p), 4);
+  assert_int_equal(voice_pool_submit_urgent(p, &jobs[5].job), -1); /* the shared bound */
+  gate_set(true);
+  drain_until_done(p, jobs, 5);
+  assert_int_equal(jobs[0].order, 1);
+  assert_int_equal(jobs[3].order, 2);
+  assert_int_equal(jobs[4].order, 3);
+  assert_int_equal(jobs[1].order, 4);
+  assert_int_equal(jobs[2].order, 5);
+  voice_pool_free(p);
+  g_pool = NULL;
+}
+
+/* An urgent-only worker runs urgent work while the ordinary worker is
+ * busy, never ordinary work; a waiting ordinary job can be promoted to it. */
+static void test_pool_urgent_workers(void **state)
+{
+  struct voice_pool_config c = {.workers = 1, .urgent_workers = 1, .max_queued = 4};
+  struct voice_pool *p = voice_pool_new(&c);
+  assert_non_null(p);
+  g_pool = p;
+  struct test_job jobs[4];
+  memset(jobs, 0, sizeof jobs);
+  atomic_store(&g_gate.started, 0);
+  gate_set(false);
+  for (int i = 0; i < 4; i++)
+    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
+  jobs[0].wait_gate = true; /* holds the ordinary worker */
+  assert_int_equal(voice_pool_submit(p, &jobs[0].job), 0);
+  while (atomic_load(&g_gate.started) < 1)
+    usleep(1000);
+  assert_int_equal(voice_pool_submit(p, &jobs[1].job), 0);
+  assert_int_equal(voice_pool_submit(p, &jobs[2].job), 0);
+  assert_int_equal(voice_pool_submit_urgent(p, &jobs[3].job), 0);
+  drain_until_done(p, &jobs[3], 1); /* done while the gate is still shut */
+  usleep(20000);
+  assert_int_equal(voice_pool_queued(p), 2); /* the urgent-only worker left them */
+  voice_pool_promote(p, &jobs[2].job);
+  drain_until_done(p, &jobs[2], 1);
+  assert_int_equal(jobs[1].done_calls, 0);
+  gate_set(true);
+  drain_until_done(p, jobs, 4);
+  assert_int_equal(jobs[1].order, 4);
+  voice_pool_free(p);
+  g_pool = NULL;
 }
 
 /* ---- tts, asr ------------------------------------------------------------ */
@@ -1063,6 +1133,8 @@ int main(void)
       cmocka_unit_test(test_range_parse),
       cmocka_unit_test(test_pool_bounded),
       cmocka_unit_test(test_pool_free_completes_jobs),
+      cmocka_unit_test(test_pool_urgent_lane),
+      cmocka_unit_test(test_pool_urgent_workers),
       cmocka_unit_test(test_tts_voice_choice),
   };
   const struct CMUnitTest engines[] = {
