@@ -48,6 +48,7 @@
 
 #include "athos_voice.h"
 #include "util/dynbuf.h"
+#include "util/timefmt.h"
 #include "voice/wav.h"
 
 #define SERVE_UPLOAD_MAX (16u << 20) /* a 60 s 48 kHz stereo WAV fits */
@@ -75,13 +76,6 @@ struct req {
   bool too_big, have_file;
   bool fail; /* --fail: answer with the failure once the body is in */
 };
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- replies ------------------------------------------------------------ */
 
@@ -280,7 +274,7 @@ static struct speech *speech_start(struct server *sv, struct MHD_Connection *c,
     return NULL;
   sp->sv = sv;
   sp->fd = ci ? ci->connect_fd : -1;
-  sp->t0 = mono_ms();
+  sp->t0 = time_mono_ms();
   tts_voice_choose(traits, &sp->voice);
   dynbuf_init(&sp->bytes, SERVE_SPEECH_MAX);
   sp->rs = pcm_resampler_new(TTS_RATE, SERVE_RATE);
@@ -322,7 +316,7 @@ static bool hung_up(const struct speech *sp)
  * first. Called with mu held. */
 static void speech_wait(struct speech *sp, int64_t until)
 {
-  int64_t now = mono_ms(), ms = until - now;
+  int64_t now = time_mono_ms(), ms = until - now;
   struct timespec ts;
   ms = ms < 1 ? 1 : ms > SERVE_WAIT_MS ? SERVE_WAIT_MS : ms;
   clock_gettime(CLOCK_MONOTONIC, &ts); /* cv runs on this clock */
@@ -370,7 +364,7 @@ static ssize_t speech_read(void *cls, uint64_t pos, char *buf, size_t max)
       rc = MHD_CONTENT_READER_END_WITH_ERROR;
       break;
     }
-    int64_t now = mono_ms(), next;
+    int64_t now = time_mono_ms(), next;
     size_t have = dynbuf_len(&sp->bytes);
     size_t until = speech_allowed(sp, pos, now, &next);
     size_t n = until > pos ? until - (size_t)pos : 0;
@@ -405,7 +399,7 @@ static bool speech_began(struct speech *sp)
 {
   pthread_mutex_lock(&sp->mu);
   while (sp->first_end == 0 && !sp->done && !atomic_load(&sp->sv->stopping))
-    speech_wait(sp, mono_ms() + SERVE_WAIT_MS);
+    speech_wait(sp, time_mono_ms() + SERVE_WAIT_MS);
   bool ok = !sp->failed && !atomic_load(&sp->sv->stopping);
   pthread_mutex_unlock(&sp->mu);
   return ok;

@@ -19,6 +19,7 @@
 #include "util/crypto.h"
 #include "util/dynbuf.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 #define ERROR_BODY_MAX     4096
 #define CONNECT_TIMEOUT_MS 5000L
@@ -229,13 +230,6 @@ static void global_init(void)
 
 /* ---- retries ------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A busy or failing provider (429, 5xx from a gateway or an overloaded
  * server) may answer the same request a moment later; any other 4xx will
  * not change. */
@@ -279,11 +273,11 @@ static long retry_wait_ms(int k, curl_off_t retry_after_s)
 /* Sleeps ms, asking r->wanted every WANTED_POLL_MS. False: given up. */
 static bool wait_wanted(const struct voice_http_request *r, void *arg, long ms)
 {
-  int64_t until = mono_ms() + ms;
+  int64_t until = time_mono_ms() + ms;
   for (;;) {
     if (r->wanted && !r->wanted(arg))
       return false;
-    int64_t left = until - mono_ms();
+    int64_t left = until - time_mono_ms();
     if (left <= 0)
       return true;
     long step = left < WANTED_POLL_MS ? (long)left : WANTED_POLL_MS;
@@ -361,7 +355,7 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
   curl_mime *mime = NULL;
   char where[VOICE_HTTP_URL_MAX], why[320];
   int rc = -1, attempts = 1 + c->retries;
-  int64_t deadline = mono_ms() + c->timeout_ms;
+  int64_t deadline = time_mono_ms() + c->timeout_ms;
   dynbuf_init(&x.error, ERROR_BODY_MAX);
   loggable_url(c->url, where, sizeof where);
   if (prepare(&x, c, r, &h, &mime) < 0) {
@@ -371,7 +365,7 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
   for (int n = 1;; n++) {
     bool again;
     curl_off_t retry_after_s;
-    int64_t left = deadline - mono_ms();
+    int64_t left = deadline - time_mono_ms();
     rc = attempt(&x, c, left > 0 ? (long)left : 1, why, sizeof why, &again, &retry_after_s);
     if (rc == 0) {
       long status = 0, connects = 0;
@@ -383,7 +377,7 @@ int voice_http_post(const struct voice_http_config *c, const struct voice_http_r
     if (rc >= 0)
       break;
     long wait = again && n < attempts ? retry_wait_ms(n, retry_after_s) : 0;
-    if (!again || n >= attempts || wait >= deadline - mono_ms()) {
+    if (!again || n >= attempts || wait >= deadline - time_mono_ms()) {
       if (n == 1 && !again)
         log_warn("%s: %s: %s", r->what, where, why);
       else
