@@ -40,7 +40,9 @@ struct tts_voice {
 void tts_voice_choose(const struct tts_traits *t, struct tts_voice *out);
 
 /* Receives n samples at TTS_RATE; last is true on the final call (n may be
- * 0 then). Return false to stop synthesis (barge-in, cancelled job). */
+ * 0 then). Return false to stop synthesis (barge-in, cancelled job). The
+ * HTTP provider also calls it with n == 0 and last false while it waits to
+ * retry a request, to learn whether the line is still wanted. */
 typedef bool (*tts_chunk_fn)(void *arg, const int16_t *pcm, size_t n, bool last);
 
 struct tts;

@@ -215,6 +215,14 @@ static bool on_audio(void *arg, const void *data, size_t n)
   return true;
 }
 
+/* While a retry waits: the caller's callback with no samples says whether
+ * the line is still wanted (tts.h). */
+static bool still_wanted(void *arg)
+{
+  struct stream *s = arg;
+  return s->fn(s->arg, NULL, 0, false);
+}
+
 /* ---- the request -------------------------------------------------------- */
 
 static char *request_body(const struct tts_http *h, const struct tts_voice *v, const char *text)
@@ -239,7 +247,7 @@ int tts_http_synth(struct tts_http *h, const struct tts_voice *v, const char *te
   int rc = -1;
   if (!body)
     goto out;
-  struct voice_http_request r = {.what = "tts", .json_body = body};
+  struct voice_http_request r = {.what = "tts", .json_body = body, .wanted = still_wanted};
   rc = voice_http_post(&h->cfg, &r, on_audio, &s);
   if (rc == 1 && s.error)
     rc = -1;

@@ -5,8 +5,10 @@
 // real time; the server recognises it (heard), answers (say), speaks
 // (binary frames) and says so (spoken). Also: barge-in, the limits
 // (binary before start or without audio -> 1003, faster than x2 real time
-// -> error frame, a bad audio object), and kill -9 keeping every
-// acknowledged turn.
+// -> error frame, a bad audio object), kill -9 keeping every
+// acknowledged turn, and a speech provider slower than real time
+// (`athos-voice serve --stall-ms` / `--realtime`: the call stays up, its
+// audio paced to the client's playback).
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -15,6 +17,7 @@ const { stopClean } = require('./abuse_live_kit');
 
 const {
   RATE, FRAME_BYTES, AUDIO, speech, silence, connect, stream, newCall, startVoiceCall,
+  startVoiceServe, maxAhead,
 } = require('./voice_kit');
 
 /* GET /calls/{id} once the call is scored. */
@@ -318,5 +321,87 @@ describe('a recording that cannot be written', () => {
     assert.equal(detail.body.transcript.length, 3);
     assert.equal(detail.body.transcript[2].content, say.text);
     assert.match(server.logs(), /cannot record into/);
+  });
+});
+
+/* The persona's speech from an HTTP provider slower than real time
+ * (ATHOS_TTS_URL at an `athos-voice serve` with its test knobs). The
+ * server must pace what it sends to the client's playback (at most 1 s
+ * ahead), never pay a stall back in one burst: before commit 5c776ac a
+ * 1.5 s stall queued ~2.4 s (77 kB) of audio at once and the call was
+ * closed ("client is not reading"). */
+describe('a speech provider slower than real time', () => {
+  let server;
+  let tenant;
+  let tts;
+
+  /* Speaks the opener and one reply; checks each line's say, audio and
+   * spoken, and how far its audio ran ahead of the client's playback.
+   * The persona is Linda Tran (the only Beginner in NC): her answer about
+   * her medications is ~6 s long, so a stall's burst would pass the 64 kB
+   * cap (the opener may be a short one). */
+  async function twoLines(t, question, minReply) {
+    const s = await startVoiceCall(server, tenant, { drillKey: 'ma-full-sale', difficulty: 'Beginner', filters: { state: 'NC' } });
+    t.diagnostic(`opener: ${s.opener.text}`);
+    const lines = [];
+    const sp0 = (await s.c.until('spoken', 30000)).m;
+    assert.equal(sp0.turn, 0);
+    lines.push(s.c.audio.slice(0, sp0.framesBefore));
+    s.c.send({ type: 'say', text: question });
+    const say = (await s.c.until('say', 10000)).m;
+    t.diagnostic(`reply: ${say.text}`);
+    assert.equal(say.turn, 2);
+    const sp2 = (await s.c.until('spoken', 30000)).m;
+    assert.equal(sp2.turn, 2);
+    lines.push(s.c.audio.slice(say.framesBefore, sp2.framesBefore));
+    for (const [i, frames] of lines.entries()) {
+      const bytes = frames.reduce((n, f) => n + f.bytes, 0);
+      const ahead = maxAhead(frames);
+      const took = (frames[frames.length - 1].at - frames[0].at) / 1000;
+      t.diagnostic(`line ${i}: ${bytes / 2 / RATE} s of audio in ${frames.length} frames over ${took} s, at most ${ahead} s ahead`);
+      assert.ok(bytes > RATE, `line ${i}: ${bytes} bytes of audio`);
+      assert.ok(ahead <= 1.3, `line ${i}: ${ahead} s of audio ahead of the client's playback`);
+    }
+    const reply = lines[1].reduce((n, f) => n + f.bytes, 0) / 2 / RATE;
+    assert.ok(reply > minReply, `the reply is ${reply} s, expected over ${minReply} s`);
+    assert.equal(s.c.closeInfo, null);
+    s.c.send({ type: 'end' });
+    assert.equal((await s.c.until('ended')).m.reason, 'rep_hangup');
+    assert.doesNotMatch(server.logs(), /not reading|speech synthesis failed/);
+    return lines;
+  }
+
+  before(async () => {
+    tts = await startVoiceServe(['--stall-ms', '1500']);
+    server = await h.startServer({ env: { ATHOS_VOICE_WORKERS: '2', ATHOS_TTS_URL: tts.url } });
+    tenant = await h.createTenant(server);
+  });
+  after(async () => {
+    await stopClean(server);
+    assert.equal((await tts.stop()).code, 0);
+  });
+
+  test('a 1.5 s stall after the first chunk: the call stays up, gets say, audio and spoken, never over 1.3 s ahead', async (t) => {
+    const lines = await twoLines(t, 'Which medications do you take?', 3);
+    for (const frames of lines) {
+      // the stall is a gap in what the client gets
+      let gap = 0;
+      for (let i = 1; i < frames.length; i++) gap = Math.max(gap, frames[i].at - frames[i - 1].at);
+      assert.ok(gap >= 1000, `largest gap between frames ${gap} ms`);
+    }
+  });
+
+  test('synthesis at half real time: paced, spoken once played', async (t) => {
+    await stopClean(server);
+    assert.equal((await tts.stop()).code, 0);
+    tts = await startVoiceServe(['--realtime', '0.5']);
+    await server.restart({ env: { ...server.env, ATHOS_TTS_URL: tts.url } });
+    const lines = await twoLines(t, 'Hi, this is John with a question about your plan.', 0.3);
+    for (const frames of lines) {
+      const seconds = frames.reduce((n, f) => n + f.bytes, 0) / 2 / RATE;
+      const took = (frames[frames.length - 1].at - frames[0].at) / 1000;
+      // made at half speed: it arrives over about twice its length
+      assert.ok(took >= 1.5 * seconds - 0.5, `${seconds} s of audio over ${took} s`);
+    }
   });
 });

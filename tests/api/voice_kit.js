@@ -3,9 +3,12 @@
 // protocol"), shared by tests/api/voice*.test.js and bench/voice_load.js:
 // real speech synthesised by build/athos-voice (Flite) as 16 kHz PCM, a ws
 // connection that keeps text messages and binary frames apart, streaming
-// paced in real time, and starting a voice call up to the opener's say.
+// paced in real time, starting a voice call up to the opener's say, an
+// `athos-voice serve` speech provider (with its test knobs: a slow or
+// failing one), and how far a line's audio ran ahead of the client's
+// playback.
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -16,7 +19,8 @@ const RATE = 16000;
 const FRAME_MS = 20;
 const FRAME_BYTES = (RATE / 1000) * FRAME_MS * 2;
 const AUDIO = { encoding: 'pcm_s16le', sampleRate: RATE };
-const VOICE_BIN = path.join(path.dirname(h.ATHOS_BIN), 'athos-voice');
+// beside athos, or ATHOS_VOICE_BIN (to run an older athos against today's tools)
+const VOICE_BIN = process.env.ATHOS_VOICE_BIN || path.join(path.dirname(h.ATHOS_BIN), 'athos-voice');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'athos-voice-test-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -80,6 +84,7 @@ function connect(url) {
     }
     const m = JSON.parse(data.toString('utf8'));
     m.audioBefore = c.audioBytes;
+    m.framesBefore = c.audio.length;
     if (c.waiters.length) c.waiters.shift().resolve(m);
     else c.queue.push(m);
   });
@@ -104,15 +109,15 @@ async function stream(c, pcm, speed = 1) {
   }
 }
 
-async function newCall(server, tenant) {
+async function newCall(server, tenant, redeem = { drillKey: 'ma-full-sale' }) {
   const { token } = await h.mintToken(server, tenant.apiKey, { externalUserId: 'rep_voice' });
-  return h.redeem(server, token, { drillKey: 'ma-full-sale' });
+  return h.redeem(server, token, redeem);
 }
 
-/* Redeems, connects, starts with audio: returns after ready and the
- * opener's say (turn 0). */
-async function startVoiceCall(server, tenant) {
-  const call = await newCall(server, tenant);
+/* Redeems (with that body), connects, starts with audio: returns after
+ * ready and the opener's say (turn 0). */
+async function startVoiceCall(server, tenant, redeem) {
+  const call = await newCall(server, tenant, redeem);
   const c = connect(call.connectionUrl);
   await c.opened;
   c.send({ type: 'start', ticket: call.connectionTicket, audio: AUDIO });
@@ -124,6 +129,48 @@ async function startVoiceCall(server, tenant) {
   return { call, c, opener };
 }
 
+/* Starts `athos-voice serve` with args (e.g. ['--stall-ms', '1500']) on a
+ * free port: {url, stop()} (stop resolves with its exit). Killed at exit. */
+async function startVoiceServe(args = []) {
+  const proc = spawn(VOICE_BIN, ['serve', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`athos-voice serve exited ${code}: ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    logs: () => stderr,
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null) { resolve({ code: proc.exitCode }); return; }
+      proc.once('exit', (code, signal) => resolve({ code, signal }));
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+/* The most seconds of a line's audio (frames [{at, bytes}] in arrival
+ * order) held unplayed at the client: audio plays as it arrives and
+ * waits when it runs out (a gap, never a debt), measured as each frame
+ * arrives, that frame included. */
+function maxAhead(frames) {
+  let playEnd = 0;
+  let worst = 0;
+  for (const f of frames) {
+    playEnd = Math.max(playEnd, f.at) + (f.bytes / 2 / RATE) * 1000;
+    worst = Math.max(worst, playEnd - f.at);
+  }
+  return worst / 1000;
+}
+
 module.exports = {
   RATE, FRAME_MS, FRAME_BYTES, AUDIO, VOICE_BIN, speech, silence, connect, stream, newCall, startVoiceCall,
+  startVoiceServe, maxAhead,
 };

@@ -4,7 +4,10 @@
  * (PocketSphinx + Flite; ATHOS_VOICE_BIN names it). Synthesises through
  * tts_http (raw 24 kHz pcm and wav, resampled to 16 kHz as it streams),
  * recognises through asr_http, checks the words, and the failures: a wrong
- * key, no server, a timeout, a stopped synthesis, bad settings. */
+ * key, no server, a timeout, a stopped synthesis, bad settings. Servers
+ * started with serve's test knobs check the retries (--fail: 503 with and
+ * without Retry-After, 429, 400; counted by its GET /stats) and the
+ * streaming of a slow synthesis (--realtime 0.5, --stall-ms). */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +23,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "voice/asr.h"
@@ -32,24 +38,28 @@
 static pid_t g_server = -1;
 static char g_url[64];
 
-/* Starts athos-voice serve on a free port; its first line names it. */
-static int start_server(void **state)
+/* Starts athos-voice serve with the extra arguments (NULL-terminated) on
+ * a free port; its first line names it, url gets its base URL. */
+static pid_t spawn_serve(const char *const *extra, char *url, size_t cap)
 {
-  (void)state;
   const char *bin = getenv("ATHOS_VOICE_BIN");
-  int fds[2];
+  const char *argv[24] = {bin, "serve", "--listen", "127.0.0.1:0", "--key", KEY};
+  int fds[2], argc = 6;
   char line[128] = "";
   unsigned port = 0;
+  while (extra && *extra && argc < 23)
+    argv[argc++] = *extra++;
+  argv[argc] = NULL;
   if (!bin || access(bin, X_OK) != 0 || pipe(fds) < 0)
     return -1;
-  g_server = fork();
-  if (g_server == 0) {
+  pid_t pid = fork();
+  if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives a crashed test */
     dup2(fds[1], 1);
     close(fds[0]);
     unsetenv("ATHOS_ASR_URL");
     unsetenv("ATHOS_TTS_URL");
-    execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--key", KEY, (char *)NULL);
+    execv(bin, (char *const *)argv);
     _exit(127);
   }
   close(fds[1]);
@@ -57,7 +67,25 @@ static int start_server(void **state)
   if (!f || !fgets(line, sizeof line, f) || sscanf(line, "listening on 127.0.0.1:%u", &port) != 1)
     return -1;
   fclose(f);
-  snprintf(g_url, sizeof g_url, "http://127.0.0.1:%u/", port); /* the slash is dropped */
+  snprintf(url, cap, "http://127.0.0.1:%u/", port); /* the slash is dropped */
+  return pid;
+}
+
+static void stop_serve(pid_t pid)
+{
+  int status;
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* a clean shutdown */
+  }
+}
+
+static int start_server(void **state)
+{
+  (void)state;
+  if ((g_server = spawn_serve(NULL, g_url, sizeof g_url)) < 0)
+    return -1;
   setenv("ATHOS_ASR_URL", g_url, 1);
   setenv("ATHOS_TTS_URL", g_url, 1);
   setenv("ATHOS_ASR_API_KEY", KEY, 1);
@@ -78,15 +106,35 @@ static int stop_server(void **state)
 
 /* ---- helpers ------------------------------------------------------------ */
 
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 struct audio {
   struct pcm_buf b;
   size_t chunks, lasts;
-  size_t stop_after; /* 0 = never stop */
+  size_t stop_after;                    /* 0 = never stop */
+  bool stop_when_idle;                  /* answer "no longer wanted" to a retry's probe */
+  size_t probes;                        /* calls with no samples before the last */
+  double first_ms, last_ms, max_gap_ms; /* when the pieces came */
 };
 
 static bool collect(void *arg, const int16_t *pcm, size_t n, bool last)
 {
   struct audio *a = arg;
+  if (n == 0 && !last) { /* tts.h: is the line still wanted? */
+    a->probes++;
+    return !a->stop_when_idle;
+  }
+  double now = now_ms();
+  if (a->chunks == 0)
+    a->first_ms = now;
+  else if (now - a->last_ms > a->max_gap_ms)
+    a->max_gap_ms = now - a->last_ms;
+  a->last_ms = now;
   a->chunks++;
   a->lasts += last;
   assert_int_equal(pcm_buf_append(&a->b, pcm, n), 0);
@@ -151,6 +199,54 @@ static void capture_end(struct capture *c, char *out, size_t cap)
   size_t n = fread(out, 1, cap - 1, c->f);
   out[n] = '\0';
   fclose(c->f);
+}
+
+static size_t stats_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+  json_error_t err;
+  json_t **j = userp;
+  json_decref(*j);
+  *j = json_loadb(data, size * nmemb, 0, &err); /* a small answer: one piece */
+  return size * nmemb;
+}
+
+/* GET {url}stats from a serve: a counter ("requests", "streaming"). */
+static long serve_stat(const char *url, const char *name)
+{
+  char where[96];
+  json_t *j = NULL;
+  CURL *c = curl_easy_init();
+  assert_non_null(c);
+  snprintf(where, sizeof where, "%sstats", url);
+  curl_easy_setopt(c, CURLOPT_URL, where);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stats_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &j);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_cleanup(c);
+  assert_true(json_is_integer(json_object_get(j, name)));
+  long v = (long)json_integer_value(json_object_get(j, name));
+  json_decref(j);
+  return v;
+}
+
+static int count_of(const char *text, const char *what)
+{
+  int n = 0;
+  for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+    n++;
+  return n;
+}
+
+/* speak() with the log captured into logged; *took its time in ms. */
+static int speak_logged(const char *text, struct audio *a, char *logged, size_t cap, double *took)
+{
+  struct capture c;
+  capture_begin(&c);
+  double t0 = now_ms();
+  int rc = speak(text, a);
+  *took = now_ms() - t0;
+  capture_end(&c, logged, cap);
+  return rc;
 }
 
 /* ---- round trips -------------------------------------------------------- */
@@ -290,6 +386,7 @@ static void test_wrong_key(void **state)
   struct audio a = {0};
   char text[64], logged[8192];
   struct capture cap;
+  long before = serve_stat(g_url, "requests");
   capture_begin(&cap);
   setenv("ATHOS_TTS_API_KEY", "wrong", 1);
   setenv("ATHOS_ASR_API_KEY", "wrong", 1);
@@ -306,19 +403,243 @@ static void test_wrong_key(void **state)
   assert_non_null(strstr(logged, "HTTP 401"));
   assert_null(strstr(logged, "wrong"));
   assert_null(strstr(logged, KEY));
+  assert_null(strstr(logged, "retrying")); /* a 401 is not retried: */
+  assert_int_equal(serve_stat(g_url, "requests") - before, 3);
   pcm_buf_free(&a.b);
 }
 
+/* No server: a connection failure is retried (twice), then -1. A 1 ms
+ * timeout leaves no time for a retry. */
 static void test_no_server_and_timeout(void **state)
 {
   (void)state;
   struct audio a = {0};
-  setenv("ATHOS_TTS_URL", "http://127.0.0.1:1", 1); /* nothing listens on port 1 */
+  struct capture cap;
+  char logged[8192];
+  capture_begin(&cap);
+  setenv("ATHOS_TTS_URL", "http://user:pw@127.0.0.1:1", 1); /* nothing listens on port 1 */
   assert_int_equal(speak(LINE, &a), -1);
   setenv("ATHOS_TTS_URL", g_url, 1);
   setenv("ATHOS_TTS_TIMEOUT_MS", "1", 1); /* synthesis takes longer */
   assert_int_equal(speak(LINE, &a), -1);
   unsetenv("ATHOS_TTS_TIMEOUT_MS");
+  capture_end(&cap, logged, sizeof logged);
+  print_message("%s", logged);
+  assert_non_null(strstr(logged, "tts: http://127.0.0.1:1/v1/audio/speech: Couldn't connect to "
+                                 "server; attempt 1/3, retrying in"));
+  assert_non_null(strstr(logged, "Couldn't connect to server; attempt 3/3, no retry left"));
+  assert_non_null(strstr(logged, "Timeout was reached; attempt 1/3, no time left to retry"));
+  assert_null(strstr(logged, "pw"));
+  pcm_buf_free(&a.b);
+}
+
+/* ---- retries ------------------------------------------------------------ */
+
+/* A serve with the knobs, the providers pointed at it for one test. */
+struct knobbed {
+  pid_t pid;
+  char url[64];
+};
+
+static void knobbed_start(struct knobbed *k, const char *const *args)
+{
+  k->pid = spawn_serve(args, k->url, sizeof k->url);
+  assert_true(k->pid > 0);
+  setenv("ATHOS_TTS_URL", k->url, 1);
+  setenv("ATHOS_ASR_URL", k->url, 1);
+}
+
+static void knobbed_stop(struct knobbed *k)
+{
+  stop_serve(k->pid);
+  setenv("ATHOS_TTS_URL", g_url, 1);
+  setenv("ATHOS_ASR_URL", g_url, 1);
+  unsetenv("ATHOS_TTS_TIMEOUT_MS");
+  unsetenv("ATHOS_VOICE_HTTP_RETRIES");
+}
+
+/* Two 503s without Retry-After: the third attempt speaks; a line logged
+ * per retry (endpoint, status, attempt, wait), never the key. */
+static void test_retry_503(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "2", NULL};
+  struct knobbed k;
+  struct audio a = {0};
+  char logged[8192];
+  double took;
+  knobbed_start(&k, args);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), 0);
+  print_message("%s", logged);
+  assert_int_equal(serve_stat(k.url, "requests"), 3);
+  assert_true(a.b.n > TTS_RATE * 2);
+  assert_int_equal(a.lasts, 1);
+  assert_int_equal(count_of(logged, "retrying in"), 2);
+  assert_non_null(strstr(
+      logged, "/v1/audio/speech: HTTP 503: injected failure (--fail); attempt 1/3, retrying in"));
+  assert_non_null(strstr(logged, "attempt 2/3, retrying in"));
+  assert_null(strstr(logged, KEY));
+  /* backoff: 125..250 ms, then 250..500 ms */
+  assert_true(took >= 375);
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* A Retry-After is waited as given. */
+static void test_retry_after(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "1", "--retry-after", "1", NULL};
+  struct knobbed k;
+  struct audio a = {0};
+  char logged[8192];
+  double took;
+  knobbed_start(&k, args);
+  assert_int_equal(speak_logged("Hello there.", &a, logged, sizeof logged, &took), 0);
+  assert_int_equal(serve_stat(k.url, "requests"), 2);
+  assert_non_null(
+      strstr(logged, "HTTP 503: injected failure (--fail); attempt 1/3, retrying in 1000 ms"));
+  assert_true(took >= 1000 && took < 5000);
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* Recognition is retried too: two 429s, then the words. */
+static void test_retry_429_recognition(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "2", "--fail-status", "429", NULL};
+  struct knobbed k;
+  struct audio a = {0};
+  char text[1024];
+  assert_int_equal(speak(LINE, &a), 0); /* from the ordinary server */
+  knobbed_start(&k, args);
+  assert_int_equal(hear(&a, text, sizeof text), 0);
+  assert_true(has_word(text, "eliquis"));
+  assert_int_equal(serve_stat(k.url, "requests"), 3);
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* A 400 (like a 401: test_wrong_key) is the request's fault: not retried.
+ * Retries 0 means one attempt. */
+static void test_no_retry(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "1", "--fail-status", "400", NULL};
+  struct knobbed k;
+  struct audio a = {0};
+  char logged[8192];
+  double took;
+  knobbed_start(&k, args);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), -1);
+  assert_int_equal(serve_stat(k.url, "requests"), 1);
+  assert_int_equal(a.chunks, 0);
+  assert_non_null(strstr(logged, "HTTP 400: injected failure"));
+  assert_null(strstr(logged, "retrying"));
+  knobbed_stop(&k);
+
+  static const char *const busy[] = {"--fail", "1", NULL};
+  knobbed_start(&k, busy);
+  setenv("ATHOS_VOICE_HTTP_RETRIES", "0", 1);
+  assert_int_equal(speak(LINE, &a), -1);
+  assert_int_equal(serve_stat(k.url, "requests"), 1);
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* Retries never run past the call's timeout: with 1.5 s and a provider
+ * that wants 1 s between tries, the second try is the last. */
+static void test_retry_stops_at_timeout(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "1000", "--retry-after", "1", NULL};
+  struct knobbed k;
+  struct audio a = {0};
+  char logged[8192];
+  double took;
+  knobbed_start(&k, args);
+  setenv("ATHOS_TTS_TIMEOUT_MS", "1500", 1);
+  setenv("ATHOS_VOICE_HTTP_RETRIES", "5", 1);
+  assert_int_equal(speak_logged(LINE, &a, logged, sizeof logged, &took), -1);
+  print_message("gave up after %.0f ms\n", took);
+  assert_true(took >= 1000 && took < 1500);
+  assert_int_equal(serve_stat(k.url, "requests"), 2);
+  assert_non_null(strstr(logged, "attempt 2/6, no time left to retry"));
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* A line no longer wanted (barge-in) is not retried: the wait for the
+ * retry asks, and gives up at once. */
+static void test_retry_cancelled(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--fail", "1", "--retry-after", "3", NULL};
+  struct knobbed k;
+  struct audio a = {.stop_when_idle = true};
+  knobbed_start(&k, args);
+  double t0 = now_ms();
+  assert_int_equal(speak(LINE, &a), 1);
+  assert_true(now_ms() - t0 < 1000);
+  assert_int_equal(a.probes, 1);
+  assert_int_equal(a.chunks, 0);
+  assert_int_equal(serve_stat(k.url, "requests"), 1);
+  knobbed_stop(&k);
+  pcm_buf_free(&a.b);
+}
+
+/* ---- a slow synthesis, streamed ---------------------------------------- */
+
+/* At half real time with a pause after the first chunk, both formats come
+ * in many pieces spread over the line's time: the first long before the
+ * line is made, the pause seen as a gap, the whole at about 2x its length. */
+static void test_stream_slow(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--realtime", "0.5", "--stall-ms", "800", NULL};
+  static const char *const formats[] = {"pcm", "wav"};
+  struct knobbed k;
+  knobbed_start(&k, args);
+  for (int i = 0; i < 2; i++) {
+    struct audio a = {0};
+    setenv("ATHOS_TTS_FORMAT", formats[i], 1);
+    double t0 = now_ms();
+    assert_int_equal(speak("Medigap fills the gaps.", &a), 0);
+    double took = now_ms() - t0, line_ms = a.b.n * 1000.0 / TTS_RATE;
+    print_message("%s: %.0f ms line, first piece %.0f ms, %zu pieces, largest gap %.0f ms, all "
+                  "in %.0f ms\n",
+                  formats[i], line_ms, a.first_ms - t0, a.chunks, a.max_gap_ms, took);
+    assert_true(line_ms > 1500);
+    assert_true(a.first_ms - t0 < 500); /* made at 0.5x: the whole takes 2 x line_ms */
+    assert_true(a.max_gap_ms >= 700);   /* the stall */
+    assert_true(took >= 2 * line_ms + 800 - 150);
+    assert_true(a.chunks >= line_ms / 100); /* 20 ms pieces, coalesced at most a little */
+    assert_int_equal(a.lasts, 1);
+    pcm_buf_free(&a.b);
+  }
+  unsetenv("ATHOS_TTS_FORMAT");
+  knobbed_stop(&k);
+}
+
+/* A client that stops reading (its callback said stop) ends the server's
+ * answer and synthesis at once, long before the paced line would end. */
+static void test_stream_client_gone(void **state)
+{
+  (void)state;
+  static const char *const args[] = {"--realtime", "0.5", NULL};
+  struct knobbed k;
+  struct audio a = {.stop_after = 3};
+  knobbed_start(&k, args);
+  assert_int_equal(speak(LINE, &a), 1);
+  double t0 = now_ms();
+  long streaming = 1;
+  while ((streaming = serve_stat(k.url, "streaming")) > 0 && now_ms() - t0 < 2000)
+    usleep(20 * 1000);
+  print_message("the server's answer ended %.0f ms after the client left\n", now_ms() - t0);
+  assert_int_equal(streaming, 0);
+  assert_true(now_ms() - t0 < 1000);
+  knobbed_stop(&k); /* and the server stops cleanly */
   pcm_buf_free(&a.b);
 }
 
@@ -365,6 +686,14 @@ int main(void)
       cmocka_unit_test(test_stop_mid_stream),
       cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_no_server_and_timeout),
+      cmocka_unit_test(test_retry_503),
+      cmocka_unit_test(test_retry_after),
+      cmocka_unit_test(test_retry_429_recognition),
+      cmocka_unit_test(test_no_retry),
+      cmocka_unit_test(test_retry_stops_at_timeout),
+      cmocka_unit_test(test_retry_cancelled),
+      cmocka_unit_test(test_stream_slow),
+      cmocka_unit_test(test_stream_client_gone),
       cmocka_unit_test(test_bad_settings),
       cmocka_unit_test(test_utterance_cap),
   };
