@@ -46,6 +46,12 @@ function summary(xs) {
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.length ? s[s.length - 1] : null };
 }
 
+/* The peak resident memory of pid (VmHWM), in MB. */
+function peakMB(pid) {
+  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+  return m ? Math.round(Number(m[1]) / 1024) : null;
+}
+
 /* utime + stime of pid, in seconds. */
 function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -198,12 +204,13 @@ async function main() {
       speechEndToFirstAudioMs: summary(out.latency),
       cpuPerCallPct: Number(((100 * cpu) / wall / CALLS).toFixed(1)),
       serverCpuPct: Number(((100 * cpu) / wall).toFixed(1)),
+      serverPeakMB: peakMB(server.proc.pid),
       textAloneMs: textAlone,
       textDuringVoiceMs: textDuring,
     };
     const l = result.speechEndToFirstAudioMs;
     console.log(`${CALLS} voice calls: ${out.turns} rep turns (${out.lost} lost); end of rep speech -> first persona audio p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`);
-    console.log(`  CPU ${result.cpuPerCallPct} % of a core per voice call (server ${result.serverCpuPct} %)`);
+    console.log(`  CPU ${result.cpuPerCallPct} % of a core per voice call (server ${result.serverCpuPct} %); server peak memory ${result.serverPeakMB} MB`);
     console.log(`  text calls' say -> say p99: alone ${textAlone.p99} ms (n ${textAlone.n}), during voice ${textDuring.p99} ms (n ${textDuring.n})`);
     console.log(JSON.stringify(result));
   } finally {

@@ -924,24 +924,32 @@ static void test_pool_free_completes_jobs(void **state)
   assert_null(voice_pool_new(&zero));
 }
 
+/* A pool from c whose one ordinary worker is held at the gate by jobs[0];
+ * jobs[0..n) are prepared. */
+static struct voice_pool *pool_held(const struct voice_pool_config *c, struct test_job *jobs, int n)
+{
+  struct voice_pool *p = voice_pool_new(c);
+  assert_non_null(p);
+  g_pool = p;
+  memset(jobs, 0, (size_t)n * sizeof *jobs);
+  atomic_store(&g_gate.started, 0);
+  gate_set(false);
+  for (int i = 0; i < n; i++)
+    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
+  jobs[0].wait_gate = true;
+  assert_int_equal(voice_pool_submit(p, &jobs[0].job), 0);
+  while (atomic_load(&g_gate.started) < 1)
+    usleep(1000);
+  return p;
+}
+
 /* Urgent jobs overtake ordinary ones that wait (first come, first served
  * among themselves); both lanes share the bound. */
 static void test_pool_urgent_lane(void **state)
 {
   struct voice_pool_config c = {.workers = 1, .max_queued = 4};
-  struct voice_pool *p = voice_pool_new(&c);
-  assert_non_null(p);
-  g_pool = p;
   struct test_job jobs[6];
-  memset(jobs, 0, sizeof jobs);
-  atomic_store(&g_gate.started, 0);
-  gate_set(false);
-  for (int i = 0; i < 6; i++)
-    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
-  jobs[0].wait_gate = true; /* holds the only worker */
-  assert_int_equal(voice_pool_submit(p, &jobs[0].job), 0);
-  while (atomic_load(&g_gate.started) < 1)
-    usleep(1000);
+  struct voice_pool *p = pool_held(&c, jobs, 6);
   assert_int_equal(voice_pool_submit(p, &jobs[1].job), 0);
   assert_int_equal(voice_pool_submit(p, &jobs[2].job), 0);
   assert_int_equal(voice_pool_submit_urgent(p, &jobs[3].job), 0);
@@ -964,19 +972,8 @@ static void test_pool_urgent_lane(void **state)
 static void test_pool_urgent_workers(void **state)
 {
   struct voice_pool_config c = {.workers = 1, .urgent_workers = 1, .max_queued = 4};
-  struct voice_pool *p = voice_pool_new(&c);
-  assert_non_null(p);
-  g_pool = p;
   struct test_job jobs[4];
-  memset(jobs, 0, sizeof jobs);
-  atomic_store(&g_gate.started, 0);
-  gate_set(false);
-  for (int i = 0; i < 4; i++)
-    voice_job_init(&jobs[i].job, tj_run, NULL, tj_done);
-  jobs[0].wait_gate = true; /* holds the ordinary worker */
-  assert_int_equal(voice_pool_submit(p, &jobs[0].job), 0);
-  while (atomic_load(&g_gate.started) < 1)
-    usleep(1000);
+  struct voice_pool *p = pool_held(&c, jobs, 4);
   assert_int_equal(voice_pool_submit(p, &jobs[1].job), 0);
   assert_int_equal(voice_pool_submit(p, &jobs[2].job), 0);
   assert_int_equal(voice_pool_submit_urgent(p, &jobs[3].job), 0);
