@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "voice/pcm.h"
 
 #define WAV_UNKNOWN 0xFFFFFFFFu
@@ -47,23 +48,6 @@ static uint16_t get_le16(const uint8_t *p)
   return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static int write_all_at(int fd, const void *buf, size_t n, off_t at)
-{
-  const uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t k = at >= 0 ? pwrite(fd, p, n, at) : write(fd, p, n);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      return -1;
-    p += k;
-    n -= (size_t)k;
-    if (at >= 0)
-      at += k;
-  }
-  return 0;
-}
-
 static void header(uint8_t h[WAV_HEADER_BYTES], unsigned rate, unsigned channels,
                    uint32_t data_bytes)
 {
@@ -97,7 +81,7 @@ struct wav_writer *wav_writer_open(const char *path, unsigned rate, unsigned cha
     goto fail;
   uint8_t h[WAV_HEADER_BYTES];
   header(h, rate, channels, WAV_UNKNOWN);
-  if (write_all_at(w->fd, h, sizeof h, -1) < 0)
+  if (file_write_all(w->fd, h, sizeof h, -1) < 0)
     goto fail;
   return w;
 fail:;
@@ -122,7 +106,7 @@ int wav_writer_write(struct wav_writer *w, const int16_t *frames, size_t n)
   while (values > 0) {
     size_t take = values < sizeof buf / 2 ? values : sizeof buf / 2;
     pcm_to_le(frames, take, buf);
-    if (write_all_at(w->fd, buf, take * 2, -1) < 0) {
+    if (file_write_all(w->fd, buf, take * 2, -1) < 0) {
       w->failed = true;
       return -1;
     }
@@ -137,10 +121,10 @@ static int patch_sizes(struct wav_writer *w)
 {
   uint8_t b[4];
   put_le32(b, (uint32_t)w->bytes + 36u);
-  if (write_all_at(w->fd, b, 4, 4) < 0)
+  if (file_write_all(w->fd, b, 4, 4) < 0)
     return -1;
   put_le32(b, (uint32_t)w->bytes);
-  return write_all_at(w->fd, b, 4, 40);
+  return file_write_all(w->fd, b, 4, 40);
 }
 
 int wav_writer_sync(struct wav_writer *w)
