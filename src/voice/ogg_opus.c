@@ -25,9 +25,11 @@
 #define OPUS_HEAD_BYTES 19
 #define MAX_PACKET      1500 /* a 20 ms frame is at most 1275 bytes */
 #define MAX_VENDOR      64
-/* Encoder effort, 0..10: see docs/internals/voice.md "Ogg Opus" for the
- * CPU per second of audio measured at a few settings. */
-#define OGG_OPUS_COMPLEXITY 10
+/* Encoder effort, 0..10. The live loop's thread encodes every call's
+ * recording: on a real call 5 costs 6 ms of CPU per second of audio, 10
+ * twice that, 0 2.7 ms, for files within 3% of one size
+ * (docs/internals/voice.md "Ogg Opus"). */
+#define OGG_OPUS_COMPLEXITY 5
 
 struct ogg_opus_writer {
   int fd;
