@@ -112,7 +112,6 @@ describe('Ogg Opus recordings', () => {
     // page's granule trims the padding), and the waveform's
     assert.ok(Math.abs(seconds * 1000 - row.durationMs) <= 1, `${seconds} s vs ${row.durationMs} ms stored`);
     assert.ok(Math.abs(seconds * 10 - d.waveform.peaks.length) <= 2, `${seconds} s vs ${d.waveform.peaks.length} peaks`);
-    assert.ok(Math.abs(seconds - d.durationSec) <= 2, `${seconds} s vs the call's ${d.durationSec} s`);
     assert.ok(dec.left > 1000 && dec.right > 1000, `peaks ${dec.left} ${dec.right}`);
     const wavBytes = 44 + (row.durationMs / 1000) * RATE * 4;
     t.diagnostic(`${seconds.toFixed(2)} s: ${ogg.length} bytes as Ogg Opus (${Math.round(ogg.length * 60 / seconds)} a minute), ` +
