@@ -54,3 +54,12 @@ int file_write_all(int fd, const void *buf, size_t n, off_t at)
   }
   return 0;
 }
+
+int file_read_at(int fd, void *buf, size_t n, uint64_t at)
+{
+  ssize_t k;
+  do
+    k = pread(fd, buf, n, (off_t)at);
+  while (k < 0 && errno == EINTR);
+  return k == (ssize_t)n ? 0 : -1;
+}

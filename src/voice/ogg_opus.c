@@ -20,6 +20,7 @@
 
 #include "util/crypto.h"
 #include "util/fileio.h"
+#include "voice/pcm.h"
 
 #define RATE_48K        48000u
 #define OPUS_HEAD_BYTES 19
@@ -48,19 +49,6 @@ struct ogg_opus_writer {
   int64_t page_granule; /* the granule position of the last page written */
   bool failed;
 };
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static bool opus_rate(unsigned rate)
 {
@@ -124,7 +112,7 @@ static int write_headers(struct ogg_opus_writer *w, unsigned rate)
   head[9] = (uint8_t)w->channels;
   head[10] = (uint8_t)w->pre_skip;
   head[11] = (uint8_t)(w->pre_skip >> 8);
-  put_le32(head + 12, rate);
+  pcm_put_le32(head + 12, rate);
   /* output gain 0, channel mapping family 0: the zeros already there */
   if (put_packet(w, head, sizeof head, 0, false) < 0 || drain(w, true) < 0)
     return -1;
@@ -132,9 +120,9 @@ static int write_headers(struct ogg_opus_writer *w, unsigned rate)
   size_t vlen = strnlen(vendor, MAX_VENDOR);
   uint8_t tags[8 + 4 + MAX_VENDOR + 4];
   memcpy(tags, "OpusTags", 8);
-  put_le32(tags + 8, (uint32_t)vlen);
+  pcm_put_le32(tags + 8, (uint32_t)vlen);
   memcpy(tags + 12, vendor, vlen);
-  put_le32(tags + 12 + vlen, 0); /* no user comments */
+  pcm_put_le32(tags + 12 + vlen, 0); /* no user comments */
   if (put_packet(w, tags, 16 + vlen, 0, false) < 0 || drain(w, true) < 0)
     return -1;
   return 0;
@@ -294,34 +282,25 @@ uint64_t ogg_opus_writer_frames(const struct ogg_opus_writer *w)
 
 /* ------------------------------------------------------------ reading */
 
-static int read_at(int fd, void *buf, size_t n, uint64_t at)
-{
-  ssize_t k;
-  do
-    k = pread(fd, buf, n, (off_t)at);
-  while (k < 0 && errno == EINTR);
-  return k == (ssize_t)n ? 0 : -1;
-}
-
 int ogg_opus_read_info(int fd, uint64_t file_size, struct ogg_opus_info *out)
 {
   uint8_t h[27], lacing[255], head[OPUS_HEAD_BYTES];
-  if (file_size < sizeof h + 1 + sizeof head || read_at(fd, h, sizeof h, 0) < 0 ||
+  if (file_size < sizeof h + 1 + sizeof head || file_read_at(fd, h, sizeof h, 0) < 0 ||
       memcmp(h, "OggS", 4) != 0 || h[4] != 0 || (h[5] & 0x02) == 0 || h[26] == 0)
     return -1;
   size_t nseg = h[26], len = 0, i = 0;
-  if (read_at(fd, lacing, nseg, sizeof h) < 0)
+  if (file_read_at(fd, lacing, nseg, sizeof h) < 0)
     return -1;
   while (i < nseg && lacing[i] == 255) /* the first packet's length */
     len += lacing[i++];
   if (i == nseg) /* OpusHead must end on the first page */
     return -1;
   len += lacing[i];
-  if (len < sizeof head || read_at(fd, head, sizeof head, sizeof h + nseg) < 0 ||
+  if (len < sizeof head || file_read_at(fd, head, sizeof head, sizeof h + nseg) < 0 ||
       memcmp(head, "OpusHead", 8) != 0 || (head[8] & 0xf0) != 0 || head[9] == 0)
     return -1;
   out->channels = head[9];
   out->pre_skip = (unsigned)(head[10] | head[11] << 8);
-  out->input_rate = get_le32(head + 12);
+  out->input_rate = pcm_get_le32(head + 12);
   return 0;
 }
