@@ -2,19 +2,22 @@
 // Voice call recordings as Ogg Opus (ATHOS_RECORDING_FORMAT=ogg, issue 10;
 // docs/internals/voice.md "Ogg Opus"): a spoken call's recording is
 // <callId>.ogg, served as audio/ogg with Range on its raw bytes, for the
-// owner only, and it decodes (opusdec, from opus-tools) to both sides of
-// the call at the length stored with it. A server killed mid-call leaves
-// a file that decodes up to its last page. Also: a bad format value is a
-// startup error.
+// owner only; opusinfo (opus-tools) finds nothing against RFC 7845 in it
+// and opusdec decodes both sides of the call at the length stored with
+// it. A server killed mid-call leaves a file that decodes up to its last
+// page. `athos-voice ogg` converts a WAV recording. A bad format value is
+// a startup error.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const h = require('./harness');
 const { stopClean } = require('./abuse_live_kit');
-const { RATE, speech, silence, stream, startVoiceCall, checkRecordingAccess } = require('./voice_kit');
+const {
+  RATE, VOICE_BIN, speech, silence, stream, startVoiceCall, checkRecordingAccess,
+} = require('./voice_kit');
 
 const OUT_RATE = 48000; // what Opus decodes to
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'athos-ogg-test-'));
@@ -46,6 +49,18 @@ function decode(file) {
     off += 8 + size + (size & 1);
   }
   throw new Error('opusdec wrote no data chunk');
+}
+
+/* opusinfo's report on a file: it must find one Opus stream and nothing
+ * against the spec (granule positions, pages, headers). */
+function checkOpusinfo(file) {
+  const r = spawnSync('opusinfo', [file], { encoding: 'utf8' });
+  const out = `${r.stdout}${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  assert.match(out, /Channels: 2/);
+  assert.match(out, /Original sample rate: 16000 Hz/);
+  assert.doesNotMatch(out, /WARNING|ERROR/i);
+  return out;
 }
 
 function recordingRow(server, callId) {
@@ -106,6 +121,7 @@ describe('Ogg Opus recordings', () => {
 
     const file = path.join(tmp, `${id}.ogg`);
     fs.writeFileSync(file, ogg);
+    checkOpusinfo(file);
     const dec = decode(file);
     const seconds = dec.frames / OUT_RATE;
     // the length stored with the call is the decoded length (the last
@@ -140,6 +156,37 @@ describe('Ogg Opus recordings', () => {
     const seconds = dec.frames / OUT_RATE;
     assert.ok(seconds > 3, `${seconds} s decoded`);
     assert.ok(dec.left > 1000 && dec.right > 1000, `peaks ${dec.left} ${dec.right}`);
+  });
+});
+
+describe('athos-voice ogg', () => {
+  test('converts a WAV recording: the same length to the sample, each side on its channel', () => {
+    const pcm = speech('Thank you for calling. How can I help you today?');
+    const n = pcm.length / 2;
+    const wav = Buffer.alloc(44 + n * 4);
+    wav.write('RIFF', 0, 'latin1');
+    wav.writeUInt32LE(36 + n * 4, 4);
+    wav.write('WAVEfmt ', 8, 'latin1');
+    wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20);
+    wav.writeUInt16LE(2, 22);
+    wav.writeUInt32LE(RATE, 24);
+    wav.writeUInt32LE(RATE * 4, 28);
+    wav.writeUInt16LE(4, 32);
+    wav.writeUInt16LE(16, 34);
+    wav.write('data', 36, 'latin1');
+    wav.writeUInt32LE(n * 4, 40);
+    for (let i = 0; i < n; i++) wav.writeInt16LE(pcm.readInt16LE(i * 2), 44 + i * 4); // left only
+    const inFile = path.join(tmp, 'line.wav');
+    const outFile = path.join(tmp, 'line.ogg');
+    fs.writeFileSync(inFile, wav);
+    const report = execFileSync(VOICE_BIN, ['ogg', inFile, outFile], { encoding: 'utf8' });
+    assert.match(report, /smaller.*ms CPU per second of audio/);
+    checkOpusinfo(outFile);
+    const dec = decode(outFile);
+    assert.equal(dec.frames, n * (OUT_RATE / RATE));
+    assert.ok(dec.left > 1000 && dec.right < 500, `peaks ${dec.left} ${dec.right}`);
+    assert.ok(fs.statSync(outFile).size * 10 < wav.length);
   });
 });
 
