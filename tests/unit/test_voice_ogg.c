@@ -310,6 +310,10 @@ static void test_ogg_refusals(void **state)
   assert_null(ogg_opus_writer_open("/nonexistent-dir/x.ogg", 16000, 2));
   assert_int_equal(errno, ENOENT);
   assert_int_equal(ogg_opus_writer_close(NULL), 0);
+  /* the recorder passes the writer's refusal on */
+  errno = 0;
+  assert_null(voice_rec_open(tmp_path("x.ogg"), VOICE_REC_OGG, 1000, 4000, 60));
+  assert_int_equal(errno, EINVAL);
   /* the header reader: a WAV, an Ogg stream of another codec, too short */
   const char *path = tmp_path("notopus.ogg");
   static const struct {
