@@ -9,7 +9,8 @@ PKGS=(build-essential cmake pkg-config
       libsqlite3-dev libpq-dev libcurl4-openssl-dev libcmocka-dev
       sqlite3 postgresql nginx wrk curl ca-certificates chromium
       clang libclang-rt-14-dev clang-format nodejs npm python3-yaml
-      libpocketsphinx-dev pocketsphinx-en-us flite1-dev)
+      libpocketsphinx-dev pocketsphinx-en-us flite1-dev
+      libopus-dev libogg-dev libopusfile-dev opus-tools)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -24,6 +24,7 @@ enum kind {
   K_BOOL,   /* 1/true/yes/on; anything else is false */
   K_LISTEN, /* HOST:PORT into listen_host and listen_port */
   K_RETRY,  /* "0,5,300,…" into retry_schedule and retry_count */
+  K_CHOICE, /* one word of `choices` into char[size] */
 };
 
 struct setting {
@@ -31,14 +32,17 @@ struct setting {
   const char *flag; /* NULL: environment only */
   enum kind kind;
   size_t offset;
-  size_t size; /* K_STRING: the buffer */
+  size_t size; /* K_STRING, K_CHOICE: the buffer */
   int64_t min, max;
+  const char *choices; /* K_CHOICE: the words allowed, space-separated */
 };
 
-#define STR(field) \
-  K_STRING, offsetof(struct athos_config, field), sizeof(((struct athos_config *)0)->field), 0, 0
-#define NUM(kind, field, lo, hi) kind, offsetof(struct athos_config, field), 0, lo, hi
-#define OTHER(kind)              kind, 0, 0, 0, 0
+#define AT(field)                offsetof(struct athos_config, field)
+#define SIZE(field)              sizeof(((struct athos_config *)0)->field)
+#define STR(field)               K_STRING, AT(field), SIZE(field), 0, 0, NULL
+#define NUM(kind, field, lo, hi) kind, AT(field), 0, lo, hi, NULL
+#define OTHER(kind)              kind, 0, 0, 0, 0, NULL
+#define CHOICE(field, words)     K_CHOICE, AT(field), SIZE(field), 0, 0, words
 
 static const struct setting SETTINGS[] = {
     {"ATHOS_DATABASE_URL", "--database-url", STR(database_url)},
@@ -68,6 +72,7 @@ static const struct setting SETTINGS[] = {
     {"ATHOS_RATE_LIMIT_PER_KEY", NULL, NUM(K_I64, rate_limit_per_key, 0, 100000000)},
     {"ATHOS_RATE_LIMIT_PER_IP", NULL, NUM(K_I64, rate_limit_per_ip, 0, 100000000)},
     {"ATHOS_MEDIA_DIR", NULL, STR(media_dir)},
+    {"ATHOS_RECORDING_FORMAT", NULL, CHOICE(recording_format, "wav ogg")},
     {"ATHOS_RECORDING_RETENTION_DAYS", NULL, NUM(K_I64, recording_retention_days, 0, 36500)},
     {"ATHOS_VOICE_WORKERS", NULL, NUM(K_UINT, voice_workers, 1, 64)},
     {"ATHOS_VOICE_QUEUE", NULL, NUM(K_UINT, voice_queue, 1, 100000)},
@@ -128,6 +133,23 @@ static int set_retry_schedule(struct athos_config *c, const char *name, const ch
   return 0;
 }
 
+/* v must be one of the space-separated words of s->choices. */
+static int set_choice(const struct setting *s, char *field, const char *name, const char *v,
+                      char *err, size_t errlen)
+{
+  size_t len = strlen(v);
+  for (const char *w = s->choices; *w != '\0';) {
+    size_t wl = strcspn(w, " ");
+    if (wl == len && wl < s->size && memcmp(w, v, len) == 0) {
+      memcpy(field, v, len + 1);
+      return 0;
+    }
+    w += wl + (w[wl] == ' ');
+  }
+  snprintf(err, errlen, "%s must be one of: %s", name, s->choices);
+  return -1;
+}
+
 static int parse_int(const char *name, const char *v, int64_t min, int64_t max, int64_t *out,
                      char *err, size_t errlen)
 {
@@ -148,7 +170,7 @@ static int parse_int(const char *name, const char *v, int64_t min, int64_t max, 
 static int apply(struct athos_config *c, const struct setting *s, const char *name, const char *v,
                  char *err, size_t errlen)
 {
-  assert(s->kind != K_STRING || s->size > 0);
+  assert((s->kind != K_STRING && s->kind != K_CHOICE) || s->size > 0);
   char *field = (char *)c + s->offset;
   int64_t n = 0;
   switch (s->kind) {
@@ -167,6 +189,7 @@ static int apply(struct athos_config *c, const struct setting *s, const char *na
     return 0;
   case K_LISTEN: return set_listen(c, name, v, err, errlen);
   case K_RETRY: return set_retry_schedule(c, name, v, err, errlen);
+  case K_CHOICE: return set_choice(s, field, name, v, err, errlen);
   case K_I64:
   case K_UINT:
   case K_SIZE: break;
@@ -217,6 +240,7 @@ static void set_defaults(struct athos_config *c)
   c->voice_decoders = 0; /* 4 per worker */
   c->voice_silence_ms = 700;
   c->voice_silence_done_ms = 450;
+  snprintf(c->recording_format, sizeof c->recording_format, "wav");
   char err[8];
   int rc = set_retry_schedule(c, "default", "0,5,300,1800,7200,18000,36000,36000", err, sizeof err);
   assert(rc == 0);

@@ -44,6 +44,7 @@ struct athos_config {
   int64_t rate_limit_per_ip;       /* per IP, redeems and live connects a second (100; 0 = none) */
   char media_dir[1024];            /* voice call recordings ("" = "media" beside the SQLite file) */
   int64_t recording_retention_days; /* delete recordings older than this (0 = keep) */
+  char recording_format[4];         /* "wav" (default) or "ogg": the file's extension too */
   unsigned voice_workers;           /* speech threads, each with a recogniser (one per core) */
   unsigned voice_queue;             /* speech jobs waiting for a worker (64) */
   unsigned voice_decoders;       /* recognisers in memory at most (~70 MB each; 0 = 4 per worker) */

@@ -10,6 +10,11 @@
  *   athos-voice loop [opts] [TEXT]        synthesise then recognise TEXT, or
  *                                         each line of stdin: prints one
  *                                         line of recognised words per input
+ *   athos-voice ogg IN.wav OUT.ogg        a recording (16-bit WAV, an Opus
+ *                                         rate) as Ogg Opus, as the server
+ *                                         writes it with
+ *                                         ATHOS_RECORDING_FORMAT=ogg; prints
+ *                                         the sizes and the encoding CPU
  *   athos-voice serve --listen HOST:PORT [--key KEY] [test knobs]
  *                                         the OpenAI-compatible speech
  *                                         endpoints with these engines
@@ -37,6 +42,7 @@
 #include "util/log.h"
 #include "voice/asr.h"
 #include "voice/cutter.h"
+#include "voice/ogg_opus.h"
 #include "voice/pcm.h"
 #include "voice/tts.h"
 #include "voice/wav.h"
@@ -187,6 +193,73 @@ static int read_wav(const char *path, struct pcmbuf *out)
 
 /* ---- commands ----------------------------------------------------------- */
 
+static double cpu_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* `ogg IN.wav OUT.ogg`: the WAV's samples through the recording's Ogg
+ * Opus writer, a second at a time. */
+static int cmd_ogg(const char *in, const char *out)
+{
+  int rc = -1;
+  int fd = open(in, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  struct wav_info info;
+  uint8_t *raw = NULL;
+  int16_t *pcm = NULL;
+  struct ogg_opus_writer *w = NULL;
+  if (fd < 0 || fstat(fd, &st) < 0 || wav_read_info(fd, (uint64_t)st.st_size, &info) < 0) {
+    fprintf(stderr, "athos-voice: %s is not a 16-bit WAV\n", in);
+    goto out;
+  }
+  size_t step = info.rate; /* frames a second */
+  raw = malloc(step * info.channels * 2);
+  pcm = malloc(step * info.channels * sizeof *pcm);
+  if (raw == NULL || pcm == NULL ||
+      (w = ogg_opus_writer_open(out, info.rate, info.channels)) == NULL)
+    goto out;
+  uint64_t frames = info.data_bytes / (2u * info.channels);
+  double cpu = 0;
+  for (uint64_t done = 0; done < frames;) {
+    size_t n = frames - done < step ? (size_t)(frames - done) : step;
+    size_t bytes = n * info.channels * 2;
+    if (pread(fd, raw, bytes, (off_t)(info.data_offset + done * info.channels * 2)) !=
+        (ssize_t)bytes)
+      goto out;
+    pcm_from_le(raw, n * info.channels, pcm);
+    double t0 = cpu_ms();
+    if (ogg_opus_writer_write(w, pcm, n) < 0)
+      goto out;
+    cpu += cpu_ms() - t0;
+    done += n;
+  }
+  double t0 = cpu_ms();
+  int crc = ogg_opus_writer_close(w);
+  w = NULL;
+  cpu += cpu_ms() - t0;
+  struct stat ost;
+  if (crc < 0 || stat(out, &ost) < 0)
+    goto out;
+  double seconds = (double)frames / info.rate;
+  printf("%s: %.1f s, %u channel(s) at %u Hz, %lld bytes; %s: %lld bytes (%.1fx smaller, "
+         "%.0f kB a minute); encoding: %.2f ms CPU per second of audio\n",
+         in, seconds, info.channels, info.rate, (long long)st.st_size, out, (long long)ost.st_size,
+         (double)st.st_size / (double)ost.st_size,
+         seconds > 0 ? (double)ost.st_size * 60 / seconds / 1000 : 0.0,
+         seconds > 0 ? cpu / seconds : 0.0);
+  rc = 0;
+out:
+  ogg_opus_writer_close(w);
+  free(pcm);
+  free(raw);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
 static struct asr *open_asr(const struct opts *o)
 {
   struct asr_config c;
@@ -314,6 +387,7 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "usage: athos-voice say|hear|loop [--sex S] [--age N] [--pace X] "
             "[--no-domain] ARGS\n"
+            "       athos-voice ogg IN.wav OUT.ogg\n"
             "       athos-voice serve --listen HOST:PORT [--key KEY] [--realtime X]\n"
             "             [--stall-ms N] [--fail K [--fail-status S] [--retry-after SEC]]\n");
     return 2;
@@ -333,6 +407,8 @@ int main(int argc, char **argv)
                  recognise(a, b.b.s, b.b.n, heard, sizeof heard, NULL) == 0
              ? (printf("%s\n", heard), 0)
              : 1;
+  } else if (strcmp(cmd, "ogg") == 0 && argc == 4) {
+    rc = cmd_ogg(argv[2], argv[3]) == 0 ? 0 : 1;
   } else if (strcmp(cmd, "serve") == 0 && argc == 2 && o.serve.listen) {
     t = tts_new(); /* the built-in engines, whatever ATHOS_*_URL say */
     a = open_asr(&o);

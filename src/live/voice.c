@@ -854,10 +854,14 @@ void live_voice_record(struct live_conn *c)
   if (v == NULL)
     return;
   v->base_mono = c->started_mono;
-  snprintf(path, sizeof path, "%s/%s.wav", cfg->media_dir, c->call_public_id);
+  /* the format's name is the file's extension: <callId>.wav or .ogg */
+  snprintf(path, sizeof path, "%s/%s.%s", cfg->media_dir, c->call_public_id, cfg->recording_format);
+  enum voice_rec_format format =
+      strcmp(cfg->recording_format, "ogg") == 0 ? VOICE_REC_OGG : VOICE_REC_WAV;
   unsigned max_sec = cfg->max_call_sec > 0 ? (unsigned)cfg->max_call_sec + 60 : 3600;
   if (media_dir(cfg->media_dir) != 0 ||
-      (v->rec = voice_rec_open(path, LIVE_AUDIO_RATE, LIVE_REC_WINDOW_MS, max_sec)) == NULL) {
+      (v->rec = voice_rec_open(path, format, LIVE_AUDIO_RATE, LIVE_REC_WINDOW_MS, max_sec)) ==
+          NULL) {
     log_warn("live: call %s: cannot record into %s: %s", c->call_public_id, cfg->media_dir,
              strerror(errno));
     return;

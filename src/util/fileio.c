@@ -1,8 +1,11 @@
-/* fileio.c — bounded whole-file reads. */
+/* fileio.c — bounded whole-file reads; whole-buffer writes. */
 #include "util/fileio.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int file_read_all(const char *path, size_t max, char **out, size_t *len)
 {
@@ -30,4 +33,33 @@ out:
   free(buf);
   fclose(f);
   return rc;
+}
+
+int file_write_all(int fd, const void *buf, size_t n, off_t at)
+{
+  const uint8_t *p = buf;
+  while (n > 0) {
+    ssize_t k = at >= 0 ? pwrite(fd, p, n, at) : write(fd, p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0) {
+      if (k == 0)
+        errno = EIO;
+      return -1;
+    }
+    p += k;
+    n -= (size_t)k;
+    if (at >= 0)
+      at += k;
+  }
+  return 0;
+}
+
+int file_read_at(int fd, void *buf, size_t n, uint64_t at)
+{
+  ssize_t k;
+  do
+    k = pread(fd, buf, n, (off_t)at);
+  while (k < 0 && errno == EINTR);
+  return k == (ssize_t)n ? 0 : -1;
 }

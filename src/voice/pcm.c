@@ -32,6 +32,19 @@ void pcm_to_le(const int16_t *in, size_t n, void *bytes)
   }
 }
 
+void pcm_put_le32(uint8_t *p, uint32_t v)
+{
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+uint32_t pcm_get_le32(const uint8_t *p)
+{
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* ---- resampler ---------------------------------------------------------- */
 
 #define RS_ATTEN_DB      80.0

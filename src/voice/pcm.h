@@ -23,6 +23,9 @@
  * unaligned buffers (the WebSocket payload is one). */
 void pcm_from_le(const void *bytes, size_t n, int16_t *out);
 void pcm_to_le(const int16_t *in, size_t n, void *bytes);
+/* A file header's little-endian 32-bit field (WAV, Ogg Opus). */
+void pcm_put_le32(uint8_t *p, uint32_t v);
+uint32_t pcm_get_le32(const uint8_t *p);
 
 /* ---- resampler ---------------------------------------------------------- */
 

@@ -3,6 +3,8 @@
  * at position p lives at ring[(p % cap) * 2 + channel]. Flushing writes
  * the ring's oldest frames in at most two contiguous pieces, zeroes them
  * for reuse, and feeds the louder channel of each frame to the peaks.
+ * The file is one of two writers, chosen at open; the rest of the
+ * recorder does not know which.
  */
 #include "voice/recorder.h"
 
@@ -11,13 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "voice/ogg_opus.h"
 #include "voice/pcm.h"
 #include "voice/wav.h"
 
 #define REC_PEAKS_PER_SECOND 10
 
 struct voice_rec {
-  struct wav_writer *wav;
+  enum voice_rec_format format;
+  struct wav_writer *wav;      /* VOICE_REC_WAV */
+  struct ogg_opus_writer *ogg; /* VOICE_REC_OGG */
   struct pcm_peaks *peaks;
   int16_t *ring;   /* cap frames of 2 samples */
   int16_t *louder; /* scratch: one sample per frame, for the peaks */
@@ -27,12 +32,37 @@ struct voice_rec {
   bool failed;
 };
 
-struct voice_rec *voice_rec_open(const char *path, unsigned rate, unsigned window_ms,
-                                 unsigned max_seconds)
+/* ------------------------------------------------------------ the file */
+
+static int file_open(struct voice_rec *r, const char *path, unsigned rate)
+{
+  if (r->format == VOICE_REC_OGG)
+    r->ogg = ogg_opus_writer_open(path, rate, 2);
+  else
+    r->wav = wav_writer_open(path, rate, 2);
+  return r->ogg != NULL || r->wav != NULL ? 0 : -1;
+}
+
+static int file_write(struct voice_rec *r, const int16_t *frames, size_t n)
+{
+  return r->format == VOICE_REC_OGG ? ogg_opus_writer_write(r->ogg, frames, n)
+                                    : wav_writer_write(r->wav, frames, n);
+}
+
+static int file_close(struct voice_rec *r)
+{
+  return r->format == VOICE_REC_OGG ? ogg_opus_writer_close(r->ogg) : wav_writer_close(r->wav);
+}
+
+/* ------------------------------------------------------------ the ring */
+
+struct voice_rec *voice_rec_open(const char *path, enum voice_rec_format format, unsigned rate,
+                                 unsigned window_ms, unsigned max_seconds)
 {
   struct voice_rec *r = calloc(1, sizeof *r);
   if (!r)
     return NULL;
+  r->format = format;
   r->cap = (size_t)rate * window_ms / 1000;
   if (r->cap == 0) {
     free(r);
@@ -44,8 +74,7 @@ struct voice_rec *voice_rec_open(const char *path, unsigned rate, unsigned windo
   r->peaks = pcm_peaks_new(rate, REC_PEAKS_PER_SECOND, max_seconds);
   if (!r->ring || !r->louder || !r->peaks)
     goto fail;
-  r->wav = wav_writer_open(path, rate, 2);
-  if (!r->wav)
+  if (file_open(r, path, rate) < 0)
     goto fail;
   return r;
 fail:;
@@ -68,7 +97,7 @@ static int write_piece(struct voice_rec *r, size_t n)
     r->louder[i] = (int16_t)(ma >= mb ? a : b);
   }
   pcm_peaks_add(r->peaks, r->louder, n);
-  int rc = r->failed ? -1 : wav_writer_write(r->wav, f, n);
+  int rc = r->failed ? -1 : file_write(r, f, n);
   memset(f, 0, n * 2 * sizeof *f);
   r->base += n;
   return rc;
@@ -131,7 +160,7 @@ int voice_rec_close(struct voice_rec *r)
   while (r->base < r->end)
     voice_rec_flush(r, r->end);
   int rc = r->failed ? -1 : 0;
-  if (wav_writer_close(r->wav) < 0)
+  if (file_close(r) < 0)
     rc = -1;
   pcm_peaks_free(r->peaks);
   free(r->louder);

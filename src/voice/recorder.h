@@ -1,7 +1,8 @@
 /*
  * recorder.h — a call's time-aligned two-channel recording (left: the rep,
- * right: the persona) on top of the WAV writer, with the waveform peaks
- * (of both channels together) computed on the way to disk.
+ * right: the persona) on top of the WAV writer (wav.h) or the Ogg Opus
+ * one (ogg_opus.h), with the waveform peaks (of both channels together)
+ * computed on the way to disk.
  *
  * Both sides are placed by the call's sample clock (samples since the
  * call's audio started, at the recording rate): the rep's audio at the
@@ -24,13 +25,17 @@
 
 enum voice_rec_channel { VOICE_REC_REP = 0, VOICE_REC_PERSONA = 1 };
 
+/* The file's format: 16-bit PCM WAV (any rate), or Ogg Opus (an Opus
+ * rate: 8, 12, 16, 24 or 48 kHz). */
+enum voice_rec_format { VOICE_REC_WAV = 0, VOICE_REC_OGG = 1 };
+
 struct voice_rec;
 
-/* Opens path for a rate-Hz recording. window_ms bounds the memory
- * (window_ms * rate * 4 bytes); max_seconds bounds the waveform. Owned;
- * end with voice_rec_close(). NULL with errno on failure. */
-struct voice_rec *voice_rec_open(const char *path, unsigned rate, unsigned window_ms,
-                                 unsigned max_seconds);
+/* Opens path for a rate-Hz recording in that format. window_ms bounds the
+ * memory (window_ms * rate * 4 bytes); max_seconds bounds the waveform.
+ * Owned; end with voice_rec_close(). NULL with errno on failure. */
+struct voice_rec *voice_rec_open(const char *path, enum voice_rec_format format, unsigned rate,
+                                 unsigned window_ms, unsigned max_seconds);
 
 /* Places n samples of one side at clock position `at`. Audio before the
  * flushed part is dropped (it came too late); audio past the window

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "voice/pcm.h"
 
 #define WAV_UNKNOWN 0xFFFFFFFFu
@@ -23,23 +24,10 @@ struct wav_writer {
   bool failed;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
 static void put_le16(uint8_t *p, uint16_t v)
 {
   p[0] = (uint8_t)v;
   p[1] = (uint8_t)(v >> 8);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint16_t get_le16(const uint8_t *p)
@@ -47,39 +35,22 @@ static uint16_t get_le16(const uint8_t *p)
   return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static int write_all_at(int fd, const void *buf, size_t n, off_t at)
-{
-  const uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t k = at >= 0 ? pwrite(fd, p, n, at) : write(fd, p, n);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      return -1;
-    p += k;
-    n -= (size_t)k;
-    if (at >= 0)
-      at += k;
-  }
-  return 0;
-}
-
 static void header(uint8_t h[WAV_HEADER_BYTES], unsigned rate, unsigned channels,
                    uint32_t data_bytes)
 {
   uint32_t riff = data_bytes == WAV_UNKNOWN ? WAV_UNKNOWN : data_bytes + 36u;
   memcpy(h, "RIFF", 4);
-  put_le32(h + 4, riff);
+  pcm_put_le32(h + 4, riff);
   memcpy(h + 8, "WAVEfmt ", 8);
-  put_le32(h + 16, 16);
+  pcm_put_le32(h + 16, 16);
   put_le16(h + 20, 1); /* PCM */
   put_le16(h + 22, (uint16_t)channels);
-  put_le32(h + 24, rate);
-  put_le32(h + 28, rate * channels * 2);
+  pcm_put_le32(h + 24, rate);
+  pcm_put_le32(h + 28, rate * channels * 2);
   put_le16(h + 32, (uint16_t)(channels * 2));
   put_le16(h + 34, 16);
   memcpy(h + 36, "data", 4);
-  put_le32(h + 40, data_bytes);
+  pcm_put_le32(h + 40, data_bytes);
 }
 
 struct wav_writer *wav_writer_open(const char *path, unsigned rate, unsigned channels)
@@ -97,7 +68,7 @@ struct wav_writer *wav_writer_open(const char *path, unsigned rate, unsigned cha
     goto fail;
   uint8_t h[WAV_HEADER_BYTES];
   header(h, rate, channels, WAV_UNKNOWN);
-  if (write_all_at(w->fd, h, sizeof h, -1) < 0)
+  if (file_write_all(w->fd, h, sizeof h, -1) < 0)
     goto fail;
   return w;
 fail:;
@@ -122,7 +93,7 @@ int wav_writer_write(struct wav_writer *w, const int16_t *frames, size_t n)
   while (values > 0) {
     size_t take = values < sizeof buf / 2 ? values : sizeof buf / 2;
     pcm_to_le(frames, take, buf);
-    if (write_all_at(w->fd, buf, take * 2, -1) < 0) {
+    if (file_write_all(w->fd, buf, take * 2, -1) < 0) {
       w->failed = true;
       return -1;
     }
@@ -136,11 +107,11 @@ int wav_writer_write(struct wav_writer *w, const int16_t *frames, size_t n)
 static int patch_sizes(struct wav_writer *w)
 {
   uint8_t b[4];
-  put_le32(b, (uint32_t)w->bytes + 36u);
-  if (write_all_at(w->fd, b, 4, 4) < 0)
+  pcm_put_le32(b, (uint32_t)w->bytes + 36u);
+  if (file_write_all(w->fd, b, 4, 4) < 0)
     return -1;
-  put_le32(b, (uint32_t)w->bytes);
-  return write_all_at(w->fd, b, 4, 40);
+  pcm_put_le32(b, (uint32_t)w->bytes);
+  return file_write_all(w->fd, b, 4, 40);
 }
 
 int wav_writer_sync(struct wav_writer *w)
@@ -170,20 +141,11 @@ uint64_t wav_writer_frames(const struct wav_writer *w)
   return w->bytes / (2u * w->channels);
 }
 
-static int read_at(int fd, void *buf, size_t n, uint64_t at)
-{
-  ssize_t k;
-  do
-    k = pread(fd, buf, n, (off_t)at);
-  while (k < 0 && errno == EINTR);
-  return k == (ssize_t)n ? 0 : -1;
-}
-
 /* True if a chunk header (a printable four-letter id) sits at `at`. */
 static bool chunk_follows(int fd, uint64_t at, uint64_t file_size)
 {
   uint8_t id[4];
-  if (at + 8 > file_size || read_at(fd, id, 4, at) < 0)
+  if (at + 8 > file_size || file_read_at(fd, id, 4, at) < 0)
     return false;
   for (int i = 0; i < 4; i++)
     if (id[i] < 0x20 || id[i] > 0x7e)
@@ -195,19 +157,19 @@ int wav_read_info(int fd, uint64_t file_size, struct wav_info *out)
 {
   uint8_t h[12], ck[8], fmt[16];
   bool have_fmt = false;
-  if (file_size < WAV_HEADER_BYTES || read_at(fd, h, 12, 0) < 0 || memcmp(h, "RIFF", 4) != 0 ||
+  if (file_size < WAV_HEADER_BYTES || file_read_at(fd, h, 12, 0) < 0 || memcmp(h, "RIFF", 4) != 0 ||
       memcmp(h + 8, "WAVE", 4) != 0)
     return -1;
   memset(out, 0, sizeof *out);
   for (uint64_t at = 12; at + 8 <= file_size;) {
-    if (read_at(fd, ck, 8, at) < 0)
+    if (file_read_at(fd, ck, 8, at) < 0)
       return -1;
-    uint64_t len = get_le32(ck + 4), body = at + 8;
+    uint64_t len = pcm_get_le32(ck + 4), body = at + 8;
     if (memcmp(ck, "fmt ", 4) == 0) {
-      if (len < 16 || read_at(fd, fmt, 16, body) < 0)
+      if (len < 16 || file_read_at(fd, fmt, 16, body) < 0)
         return -1;
       out->channels = get_le16(fmt + 2);
-      out->rate = get_le32(fmt + 4);
+      out->rate = pcm_get_le32(fmt + 4);
       out->bits = get_le16(fmt + 14);
       if (get_le16(fmt) != 1 || out->bits != 16 || out->channels == 0 || out->rate == 0)
         return -1;

@@ -5,7 +5,7 @@
 // connection that keeps text messages and binary frames apart, streaming
 // paced in real time, starting a voice call up to the opener's say, an
 // `athos-voice serve` speech provider (with its test knobs: a slow or
-// failing one), and how far a line's audio ran ahead of the client's
+// failing one), the recording endpoint's Range and access answers, and how far a line's audio ran ahead of the client's
 // playback.
 const assert = require('node:assert/strict');
 const { execFileSync, spawn } = require('node:child_process');
@@ -129,6 +129,28 @@ async function startVoiceCall(server, tenant, redeem) {
   return { call, c, opener };
 }
 
+/* The recording endpoint's answers around a 200 (shared by the WAV and
+ * Ogg Opus tests): one Range is 206 with those bytes of `whole` (the file
+ * as the 200 served it) and `type`, a range past the end 416, another
+ * tenant's key 404 CALL_NOT_FOUND, no key 401. */
+async function checkRecordingAccess(server, tenant, callId, audioUrl, whole, type) {
+  const auth = { Authorization: `Bearer ${tenant.apiKey}` };
+  const part = await fetch(audioUrl, { headers: { ...auth, Range: 'bytes=100-199' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-type'), type);
+  assert.equal(part.headers.get('content-range'), `bytes 100-199/${whole.length}`);
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), whole.subarray(100, 200));
+  const past = await fetch(audioUrl, { headers: { ...auth, Range: `bytes=${whole.length}-` } });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get('content-range'), `bytes */${whole.length}`);
+  const other = await h.createTenant(server);
+  const r404 = await h.api(server, 'GET', `/calls/${callId}/recording`, { apiKey: other.apiKey });
+  assert.equal(r404.status, 404);
+  assert.equal(r404.body.error.code, 'CALL_NOT_FOUND');
+  const r401 = await h.api(server, 'GET', `/calls/${callId}/recording`);
+  assert.equal(r401.status, 401);
+}
+
 /* Starts `athos-voice serve` with args (e.g. ['--stall-ms', '1500']) on a
  * free port: {url, stop()} (stop resolves with its exit). Killed at exit. */
 async function startVoiceServe(args = []) {
@@ -172,5 +194,5 @@ function maxAhead(frames) {
 
 module.exports = {
   RATE, FRAME_MS, FRAME_BYTES, AUDIO, VOICE_BIN, speech, silence, connect, stream, newCall, startVoiceCall,
-  startVoiceServe, maxAhead,
+  startVoiceServe, maxAhead, checkRecordingAccess,
 };

@@ -40,6 +40,28 @@ static void test_flags_parse_like_env(void **state)
   unsetenv("ATHOS_THREADS");
 }
 
+/* A setting with a few allowed words: exactly one of them, or a startup
+ * error naming them. */
+static void test_recording_format(void **state)
+{
+  struct athos_config c;
+  char err[256];
+  unsetenv("ATHOS_RECORDING_FORMAT");
+  assert_int_equal(config_from_env(&c, err, sizeof err), 0);
+  assert_string_equal(c.recording_format, "wav");
+  setenv("ATHOS_RECORDING_FORMAT", "ogg", 1);
+  assert_int_equal(config_from_env(&c, err, sizeof err), 0);
+  assert_string_equal(c.recording_format, "ogg");
+  const char *bad[] = {"mp3", "OGG", "og", "oggx", "wav ogg", " wav", "wa"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    err[0] = '\0';
+    setenv("ATHOS_RECORDING_FORMAT", bad[i], 1);
+    assert_int_equal(config_from_env(&c, err, sizeof err), -1);
+    assert_string_equal(err, "ATHOS_RECORDING_FORMAT must be one of: wav ogg");
+  }
+  unsetenv("ATHOS_RECORDING_FORMAT");
+}
+
 static void test_flags_refuse_truncation(void **state)
 {
   struct athos_config c;
@@ -133,6 +155,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flags_parse_like_env),
+      cmocka_unit_test(test_recording_format),
       cmocka_unit_test(test_flags_refuse_truncation),
       cmocka_unit_test(test_routes),
       cmocka_unit_test(test_errors),

@@ -629,7 +629,7 @@ static void test_recorder_alignment(void **state)
   const char *path = tmp_path("rec.wav");
   /* 1 kHz keeps the numbers small; the 4 s window holds the longest line
    * sent ahead of its playing */
-  struct voice_rec *r = voice_rec_open(path, 1000, 4000, 60);
+  struct voice_rec *r = voice_rec_open(path, VOICE_REC_WAV, 1000, 4000, 60);
   assert_non_null(r);
   int16_t rep[500], persona[3000];
   for (int i = 0; i < 500; i++)
@@ -677,7 +677,7 @@ static void test_recorder_alignment(void **state)
 static void test_recorder_waveform(void **state)
 {
   const char *path = tmp_path("wave.wav");
-  struct voice_rec *r = voice_rec_open(path, 16000, 2000, 60);
+  struct voice_rec *r = voice_rec_open(path, VOICE_REC_WAV, 16000, 2000, 60);
   int16_t *loud = sine(16000, 200.0, 1.0, 16000);
   assert_int_equal(voice_rec_put(r, VOICE_REC_PERSONA, 16000, loud, 16000), 0);
   voice_rec_flush(r, 32000);
