@@ -9,7 +9,9 @@
 #   bench/voice.sh [seconds of the voice run, default 60]
 # Environment: BUILD (default build/), CALLS (default 10), TEXT_CALLS (4),
 # WORKERS (voice pool threads, 2), SILENCE_MS (the end-pointer's trailing
-# silence; the server's default when unset), ATHOS_ASR_TUNING, SKIP_WER=1.
+# silence; the server's default when unset), ATHOS_ASR_TUNING, SKIP_WER=1,
+# SKIP_BASELINE=1 (skip the second load run: the same calls with the end-of-turn
+# model off, ATHOS_VOICE_SILENCE_DONE_MS = the full silence, and the ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${BUILD:-build}"
@@ -40,7 +42,21 @@ for mode in domain general; do
 done
 fi
 
-echo "== ${CALLS:-10} concurrent voice calls through the server, ${seconds} s, ${WORKERS:-2} workers"
-ATHOS_BIN="$PWD/$build/athos" node bench/voice_load.js --calls "${CALLS:-10}" --seconds "$seconds" \
-  --text-calls "${TEXT_CALLS:-4}" --workers "${WORKERS:-2}" ${SILENCE_MS:+--silence-ms "$SILENCE_MS"} \
-  --lines "$lines"
+load() { # $1: key, $2: label, then voice_load.js arguments
+  local key="$1" label="$2"; shift 2
+  echo "== ${CALLS:-10} concurrent voice calls through the server, ${seconds} s, ${WORKERS:-2} workers ($label)"
+  ATHOS_BIN="$PWD/$build/athos" node bench/voice_load.js --calls "${CALLS:-10}" --seconds "$seconds" \
+    --text-calls "${TEXT_CALLS:-4}" --workers "${WORKERS:-2}" ${SILENCE_MS:+--silence-ms "$SILENCE_MS"} \
+    --lines "$lines" "$@" | tee "$out/load-$key.txt"
+}
+load on "end of turn on"
+if [[ -z "${SKIP_BASELINE:-}" ]]; then
+  load off "baseline: end of turn off" --silence-done-ms "${SILENCE_MS:-700}"
+  python3 - "$out/load-on.txt" "$out/load-off.txt" <<'PY'
+import json, sys
+new, old = (json.loads([l for l in open(f) if l.startswith('{')][-1]) for f in sys.argv[1:3])
+n, o = new['speechEndToFirstAudioMs'], old['speechEndToFirstAudioMs']
+print(f"== end of rep speech -> first persona audio, end of turn on / off: p50 {n['p50']} / {o['p50']} ms "
+      f"(x{n['p50'] / o['p50']:.2f}), p99 {n['p99']} / {o['p99']} ms (x{n['p99'] / o['p99']:.2f})")
+PY
+fi

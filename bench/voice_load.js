@@ -9,7 +9,7 @@
 // comes from the server's /proc/<pid>/stat over the voice run.
 //
 //   node bench/voice_load.js [--calls 10] [--seconds 60] [--text-calls 4]
-//        [--workers 2] [--silence-ms 700] [--lines bench/voice_lines.txt]
+//        [--workers 2] [--silence-ms 700] [--silence-done-ms 450] [--lines bench/voice_lines.txt]
 //
 // Prints a summary, then one JSON line of results on stdout (callEnds: how
 // each voice call ended). VOICE_LOAD_LOGS=FILE writes the server's whole log there, at debug
@@ -32,6 +32,7 @@ const SECONDS = Number(arg('seconds', 60));
 const TEXT_CALLS = Number(arg('text-calls', 4));
 const WORKERS = arg('workers', '2');
 const SILENCE_MS = arg('silence-ms', '');
+const SILENCE_DONE_MS = arg('silence-done-ms', '');
 const LINES = arg('lines', path.join(REPO, 'bench', 'voice_lines.txt'));
 const TEXT_GAP_MS = 1000;
 const PAUSE_MS = 400; /* the rep's pause after the persona stops */
@@ -171,6 +172,7 @@ async function main() {
   const lines = text.slice(0, 12).map((l) => trimmed(v.speech(l)));
   const env = { ATHOS_VOICE_WORKERS: WORKERS, ATHOS_IDLE_SEC: '600', ATHOS_MAX_CALL_SEC: '3600' };
   if (SILENCE_MS) env.ATHOS_VOICE_SILENCE_MS = SILENCE_MS;
+  if (SILENCE_DONE_MS) env.ATHOS_VOICE_SILENCE_DONE_MS = SILENCE_DONE_MS;
   if (process.env.VOICE_LOAD_LOGS) env.ATHOS_LOG_LEVEL = 'debug';
   const server = await h.startServer({ env });
   try {
@@ -197,6 +199,7 @@ async function main() {
       seconds: SECONDS,
       workers: Number(WORKERS),
       silenceMs: SILENCE_MS ? Number(SILENCE_MS) : 'default',
+      silenceDoneMs: SILENCE_DONE_MS ? Number(SILENCE_DONE_MS) : 'default',
       callsHeld: out.calls,
       callEnds: out.ends,
       repTurns: out.turns,
