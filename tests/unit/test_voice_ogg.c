@@ -322,7 +322,7 @@ static void test_ogg_refusals(void **state)
   } cases[] = {
       {"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x02\0\x80\x3e\0\0\0\xfa\0\0\x04\0\x10\0data\0\0\0\0",
        44},
-      {"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusTagsXXXXXXXXXXX", 47},
+      {"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusTagsvendor-name", 47},
       {"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x13OpusHead", 36},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
